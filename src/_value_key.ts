@@ -1,0 +1,21 @@
+import type { Period } from "./types.ts";
+
+/** Key of one KPI's value for one period, e.g. `revenue@2024-11-01/2024-12-01`. */
+export function valueKey(
+  name: string,
+  period: Pick<Period, "start" | "end">,
+): string {
+  return `${name}@${period.start}/${period.end}`;
+}
+
+/** A fetched value, or why it could not be had. */
+export interface FetchedValue {
+  /** The value; null when there were no rows or it failed. */
+  value: number | null;
+  /** Why it failed, or null. */
+  error: string | null;
+  /** Time spent fetching it, in milliseconds. */
+  durationMs: number;
+  /** Why the value is null without an error, if known. */
+  note?: string;
+}

@@ -1,0 +1,364 @@
+/**
+ * The plain interfaces the public API speaks in: KPI definitions, periods,
+ * results and the small ports (SQL client, history store, alert notifier)
+ * that the engine is handed instead of opening anything itself.
+ *
+ * @module
+ */
+
+/** Where a KPI's value comes from. */
+export type KPISource = "sql" | "dataframe" | "derived";
+
+/** How rows are folded into one value. */
+export type Aggregation = "sum" | "avg" | "count" | "last" | "rate";
+
+/** A period-over-period comparison code. */
+export type ComparisonCode = "DoD" | "WoW" | "MoM" | "QoQ" | "YoY";
+
+/** Whether a rising value is good news or bad news. */
+export type Polarity = "higher_is_better" | "lower_is_better";
+
+/** How loud an alert is. */
+export type Severity = "info" | "warning" | "critical";
+
+/** A KPI's overall alert status: the worst triggered severity, or `ok`. */
+export type AlertStatus = "ok" | "warning" | "critical" | "error";
+
+/** Every comparison code, in order from the shortest shift to the longest. */
+export const COMPARISON_CODES: readonly ComparisonCode[] = [
+  "DoD",
+  "WoW",
+  "MoM",
+  "QoQ",
+  "YoY",
+];
+
+/** Every aggregation the engine knows. */
+export const AGGREGATIONS: readonly Aggregation[] = [
+  "sum",
+  "avg",
+  "count",
+  "last",
+  "rate",
+];
+
+/** One alert rule of a KPI. */
+export interface AlertRule {
+  /** A condition such as `< 100000`, `MoM < -10%` or `value > 5 and YoY > 0%`. */
+  condition: string;
+  /** How loud the alert is. @default "warning" */
+  severity: Severity;
+  /** A message, or a template using `{{ label }}`, `{{ value }}`, ... */
+  message?: string;
+  /** Names of the channels to notify. @default every configured channel */
+  channels?: string[];
+  /** Re-send while the rule still holds after this long, e.g. `4h`. */
+  repeatInterval?: string;
+}
+
+/** The definition of one KPI, as written in YAML or TypeScript. */
+export interface KPIDefinition {
+  /** Unique name, `[A-Za-z_][A-Za-z0-9_]*`. */
+  name: string;
+  /** Human-readable name. @default the name */
+  label?: string;
+  /** Where the value comes from. */
+  source: KPISource;
+  /** SQL template (`sql`) or `"table.column"` (`dataframe`). */
+  query?: string;
+  /** Arithmetic over other KPIs' names (`derived`). */
+  expression?: string;
+  /** How rows fold into a value; optional for SQL templates. */
+  aggregation?: Aggregation;
+  /** The column that dates each row (dataframe and structured SQL). */
+  timeColumn?: string;
+  /** Structured SQL: the table, possibly schema-qualified. */
+  table?: string;
+  /** Structured SQL: the column to aggregate, `*` for count. */
+  column?: string;
+  /** Structured SQL: a boolean SQL expression that filters rows. */
+  filter?: string;
+  /** Display unit, e.g. `USD` or `%`. */
+  unit?: string;
+  /** Comparisons to compute. @default [] */
+  compare?: ComparisonCode[];
+  /** @default "higher_is_better" */
+  polarity?: Polarity;
+  /** Alert rules. @default [] */
+  alerts?: AlertRule[];
+  /** Cancel the KPI's query after this many milliseconds. @default 30000 */
+  timeoutMs?: number;
+  /** Free text for people. */
+  description?: string;
+  /** Free labels for grouping. */
+  tags?: string[];
+}
+
+/** A channel's settings, as written under `channels:` in YAML. */
+export interface ChannelConfig {
+  /** The kind of channel. */
+  type: "slack" | "email" | "pagerduty" | "webhook";
+  /** Further settings of that channel type. */
+  [setting: string]: unknown;
+}
+
+/** A scheduled run, as written under `schedules:` in YAML. */
+export interface ScheduleConfig {
+  /** A five-field cron expression. */
+  cron: string;
+  /** The period to compute at each fire. @default "last_month" */
+  period?: string;
+  /** Only these KPIs. @default every KPI */
+  kpis?: string[];
+  /** Time zone of the cron expression. @default the file's timezone */
+  timezone?: string;
+}
+
+/** A whole configuration file, parsed and validated. */
+export interface KPIConfig {
+  /** Database URL, e.g. `sqlite:./shop.db` or `postgres://...`. */
+  connection?: string;
+  /** IANA time zone periods are cut in. @default "UTC" */
+  timezone: string;
+  /** First day of the week, 1 = Monday ... 7 = Sunday. @default 1 */
+  weekStart: number;
+  /** Extra template variables for SQL. @default {} */
+  vars: Record<string, string | number | boolean>;
+  /** Where history is kept (`history.db`, `audit.csv`, `kv:./x.kv`, `postgres://...`). */
+  auditLog?: string;
+  /** Alert channels by name. @default {} */
+  channels: Record<string, ChannelConfig>;
+  /** Scheduled runs for `server.ts`. @default [] */
+  schedules: ScheduleConfig[];
+  /** Most queries in flight at once. @default 4 */
+  maxConcurrency: number;
+  /** The KPI definitions, in file order. */
+  kpis: KPIDefinition[];
+}
+
+/** A half-open range of whole days `[start, end)` in one time zone. */
+export interface Period {
+  /** What the user asked for, e.g. `last_month` or `2024-Q3`. */
+  label: string;
+  /** First day, ISO `YYYY-MM-DD`. */
+  start: string;
+  /** First day after the period, ISO `YYYY-MM-DD`. */
+  end: string;
+  /** IANA time zone the days are cut in. */
+  timezone: string;
+}
+
+/** One comparison of a result with an earlier period. */
+export interface ComparisonResult {
+  /** The value in the earlier period, or null if it could not be had. */
+  previousValue: number | null;
+  /** `value - previousValue`, or null. */
+  change: number | null;
+  /** `change / |previousValue| * 100`; null when the base is 0 or missing. */
+  changePct: number | null;
+  /** First day of the earlier period. */
+  periodStart: string;
+  /** First day after the earlier period. */
+  periodEnd: string;
+  /** Whether the change is good news under the KPI's polarity; null if unknown. */
+  favorable: boolean | null;
+}
+
+/** The outcome of sending one alert to one channel. */
+export interface AlertDelivery {
+  /** Channel name. */
+  channel: string;
+  /** Whether the channel accepted it. */
+  ok: boolean;
+  /** HTTP status or SMTP reply code of the last attempt, if any. */
+  status: number | null;
+  /** How many attempts were made. */
+  attempts: number;
+  /** Why it failed, or null. */
+  error: string | null;
+}
+
+/** One alert rule that held for a result. */
+export interface TriggeredAlert {
+  /** The rule's condition. */
+  condition: string;
+  /** The rule's severity. */
+  severity: Severity;
+  /** The rendered message. */
+  message: string;
+  /** Per-channel delivery outcomes, when alerts were dispatched. */
+  deliveries?: AlertDelivery[];
+}
+
+/** The computed value of one KPI for one period. */
+export interface KPIResult {
+  /** KPI name. */
+  name: string;
+  /** KPI label. */
+  label: string;
+  /** KPI unit, or null. */
+  unit: string | null;
+  /** The value, or null when it could not be computed or had no rows. */
+  value: number | null;
+  /** First day of the period. */
+  periodStart: string;
+  /** First day after the period. */
+  periodEnd: string;
+  /** Comparisons by code. */
+  comparisons: Partial<Record<ComparisonCode, ComparisonResult>>;
+  /** Shortcut for `comparisons.MoM.changePct`. */
+  momChangePct: number | null;
+  /** Shortcut for `comparisons.YoY.changePct`. */
+  yoyChangePct: number | null;
+  /** Worst triggered severity among warning and critical, `ok`, or `error`. */
+  alertStatus: AlertStatus;
+  /** The alert rules that held. */
+  alertsTriggered: TriggeredAlert[];
+  /** Time spent fetching the value, in milliseconds. */
+  queryDurationMs: number;
+  /** Why the KPI could not be computed, or null. */
+  error: string | null;
+  /** Why the value is null although no error occurred (e.g. division by zero). */
+  note?: string;
+}
+
+/** A SQL dialect the engine can write for. */
+export type SqlDialect = "sqlite" | "postgres" | "mysql";
+
+/** Options for one SQL query. */
+export interface SqlQueryOptions {
+  /** Cancel the query on the server after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+/** A connection (or pool) to a SQL database, as the engine needs it. */
+export interface SqlClient {
+  /** Which SQL the client speaks. */
+  readonly dialect: SqlDialect;
+  /**
+   * Runs one read-only statement with positional parameters written in the
+   * dialect's placeholder style and returns its rows as arrays of values.
+   */
+  query(
+    sql: string,
+    params: readonly unknown[],
+    options?: SqlQueryOptions,
+  ): Promise<unknown[][]>;
+  /** Releases the connection or pool. */
+  close(): Promise<void>;
+}
+
+/** One KPI result as kept by a history store. */
+export interface HistoryRecord {
+  /** Identifies the run the result came from. */
+  runId: string;
+  /** When the run happened, ISO instant. */
+  runAt: string;
+  /** The period label the run was asked for. */
+  periodLabel: string;
+  /** The result. */
+  result: KPIResult;
+}
+
+/** Where runs are kept: `audit_log`. */
+export interface HistoryStore {
+  /** Appends every result of one run. */
+  append(records: readonly HistoryRecord[]): Promise<void>;
+  /** The last `n` results of one KPI, newest first. */
+  history(name: string, n: number): Promise<KPIResult[]>;
+  /** Releases files or connections. */
+  close(): Promise<void>;
+}
+
+/** Rows of an in-memory table: row objects, or columns of equal length. */
+export type DataFrameInput =
+  | readonly Record<string, unknown>[]
+  | Record<string, ArrayLike<unknown>>;
+
+/** Whether an alert is currently held to be firing or has cleared. */
+export type AlertStateStatus = "firing" | "resolved";
+
+/** What a history store remembers of one KPI's alert rule. */
+export interface AlertState {
+  /** KPI name. */
+  kpi: string;
+  /** Identifies the rule within the KPI (see `ruleId`). */
+  rule: string;
+  /** Firing or resolved. */
+  status: AlertStateStatus;
+  /** Severity the rule had when it last fired. */
+  severity: Severity;
+  /** First day of the period the rule last held for. */
+  periodStart: string;
+  /** First day after that period. */
+  periodEnd: string;
+  /** Channels that were told, by name. */
+  channels: string[];
+  /** When the rule started to hold, ISO instant. */
+  firstFiredAt: string;
+  /** When a notification was last sent, ISO instant. */
+  lastSentAt: string;
+}
+
+/** One delivery attempt outcome, as kept by a history store. */
+export interface DeliveryRecord {
+  /** The run that sent it. */
+  runId: string;
+  /** When it was sent, ISO instant. */
+  at: string;
+  /** KPI name. */
+  kpi: string;
+  /** Rule id within the KPI. */
+  rule: string;
+  /** Whether it announced a firing or a resolved alert. */
+  status: AlertStateStatus;
+  /** The outcome. */
+  delivery: AlertDelivery;
+}
+
+/** Where alert state lives; every history store is one. */
+export interface AlertStateStore {
+  /** The remembered state of one KPI's rule, or null. */
+  getAlertState(kpi: string, rule: string): Promise<AlertState | null>;
+  /** Replaces the remembered state of one KPI's rule. */
+  putAlertState(state: AlertState): Promise<void>;
+  /** Appends delivery outcomes. */
+  appendDeliveries(records: readonly DeliveryRecord[]): Promise<void>;
+}
+
+/** One alert rule of one KPI, evaluated for a run. */
+export interface RuleEvaluation {
+  /** The rule. */
+  rule: AlertRule;
+  /** Stable id of the rule within its KPI: `severity:condition`. */
+  ruleId: string;
+  /** Whether the condition held. */
+  holds: boolean;
+  /** The triggered alert placed on the result, when it holds. */
+  triggered: TriggeredAlert | null;
+}
+
+/** What the engine hands the alert notifier after a run. */
+export interface AlertBatch {
+  /** Identifies the run. */
+  runId: string;
+  /** When the run happened, ISO instant. */
+  runAt: string;
+  /** The period that was computed. */
+  period: Period;
+  /** Every KPI that has alert rules, with its result and rule outcomes. */
+  items: {
+    definition: KPIDefinition;
+    result: KPIResult;
+    rules: RuleEvaluation[];
+  }[];
+}
+
+/** Sends alerts: given a batch, notifies channels and fills in deliveries. */
+export interface AlertNotifier {
+  /** Notifies channels for one run; sets `deliveries` on triggered alerts. */
+  notify(batch: AlertBatch): Promise<void>;
+}
+
+/** A history store that also keeps alert state. */
+export interface HistoryAndAlertStore extends HistoryStore, AlertStateStore {}

@@ -1,0 +1,58 @@
+/** Edit distance between two strings (insertions, deletions, substitutions, swaps). */
+export function editDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[][] = Array.from(
+    { length: rows },
+    (_, i) =>
+      Array.from({ length: cols }, (_, j) => i === 0 ? j : j === 0 ? i : 0),
+  );
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(
+        d[i - 1]![j]! + 1,
+        d[i]![j - 1]! + 1,
+        d[i - 1]![j - 1]! + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      }
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * The candidate the input was most likely meant to be: a case-insensitive
+ * match, or the closest within a small edit distance; undefined if none.
+ */
+export function suggest(
+  input: string,
+  candidates: Iterable<string>,
+): string | undefined {
+  const lower = input.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const c = candidate.toLowerCase();
+    if (c === lower) return candidate;
+    const distance = editDistance(lower, c);
+    const limit = Math.max(1, Math.min(3, Math.floor(c.length / 3)));
+    if (distance <= limit && distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** `: did you mean "x"?` or the empty string. */
+export function didYouMean(
+  input: string,
+  candidates: Iterable<string>,
+): string {
+  const hit = suggest(input, candidates);
+  return hit === undefined ? "" : `: did you mean ${JSON.stringify(hit)}?`;
+}

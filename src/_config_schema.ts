@@ -209,6 +209,12 @@ export const scheduleSchema = z.strictObject({
   timezone: timeZone.optional(),
 });
 
+function weekStartMessage(iss: { input?: unknown }): string {
+  return `"week_start" must be 1 (Monday) to 7 (Sunday), got ${
+    describe(iss.input)
+  }`;
+}
+
 const scalar = z.union([z.string(), z.number(), z.boolean()], {
   error: (iss) =>
     `A variable must be a string, number or boolean, got ${
@@ -219,11 +225,8 @@ const scalar = z.union([z.string(), z.number(), z.boolean()], {
 export const configSchema = z.strictObject({
   connection: nonEmpty("connection").optional(),
   timezone: timeZone.optional(),
-  week_start: z.number().int().min(1).max(7, {
-    error: (iss) =>
-      `"week_start" must be 1 (Monday) to 7 (Sunday), got ${
-        describe(iss.input)
-      }`,
+  week_start: z.number().int().min(1, { error: weekStartMessage }).max(7, {
+    error: weekStartMessage,
   }).optional(),
   vars: z.record(z.string(), scalar).optional(),
   audit_log: nonEmpty("audit_log").optional(),

@@ -1,0 +1,127 @@
+/**
+ * The Slack incoming-webhook body (Block Kit) for one alert notice.
+ *
+ * @module
+ */
+
+import type { AlertMessage } from "./alert_channel.ts";
+import { COMPARISON_CODES } from "../types.ts";
+import { describeComparison, formatRange, formatValue } from "./_format.ts";
+
+/** A Slack incoming-webhook body: fallback text and Block Kit blocks. */
+export interface SlackPayload {
+  /** Plain text for notifications and clients without blocks. */
+  text: string;
+  /** The Block Kit blocks. */
+  blocks: Record<string, unknown>[];
+}
+
+const ICON: Readonly<Record<string, string>> = {
+  critical: "🔴",
+  warning: "🟠",
+  info: "🔵",
+};
+
+/** Escapes the three characters Slack's mrkdwn treats as markup. */
+function esc(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(
+    />/g,
+    "&gt;",
+  );
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * Builds the Block Kit message for one alert notice: a header with the KPI
+ * label and status, the value with its unit, the period, the severity and
+ * the condition, each comparison's change with an arrow (`▲ +20.0%`), the
+ * message, and a context line with the KPI name and run.
+ *
+ * @param message The alert notice.
+ * @returns The JSON body to POST to a Slack incoming webhook.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const body = buildSlackPayload({
+ *   status: "firing", repeat: false,
+ *   kpi: { name: "revenue", label: "Revenue", unit: "USD" }, value: 86250,
+ *   period: { label: "2024-11", start: "2024-11-01", end: "2024-12-01" },
+ *   severity: "critical", condition: "< 100000", rule: "critical:< 100000",
+ *   message: "Revenue dropped", comparisons: {}, dedupKey: "k",
+ *   runId: "r1", runAt: "2024-12-01T09:00:00Z",
+ * });
+ * assert.equal(body.blocks[0]?.type, "header");
+ * assert.match(body.text, /Revenue/);
+ * ```
+ */
+export function buildSlackPayload(message: AlertMessage): SlackPayload {
+  const resolved = message.status === "resolved";
+  const icon = resolved ? "✅" : ICON[message.severity] ?? "⚪";
+  const state = resolved
+    ? "resolved"
+    : message.repeat
+    ? `${message.severity}, still firing`
+    : message.severity;
+  const title = `${icon} ${message.kpi.label}: ${state}`;
+  const value = formatValue(message.value, message.kpi.unit);
+  const range = formatRange(message.period.start, message.period.end);
+  const period = message.period.label === range
+    ? range
+    : `${message.period.label} (${range})`;
+  const blocks: Record<string, unknown>[] = [
+    {
+      type: "header",
+      text: { type: "plain_text", text: clip(title, 150), emoji: true },
+    },
+    {
+      type: "section",
+      fields: [
+        { type: "mrkdwn", text: `*Value*\n${esc(value)}` },
+        { type: "mrkdwn", text: `*Period*\n${esc(period)}` },
+        {
+          type: "mrkdwn",
+          text: `*Severity*\n${esc(message.severity)}${
+            resolved ? " (resolved)" : ""
+          }`,
+        },
+        {
+          type: "mrkdwn",
+          text: `*Condition*\n\`${esc(message.condition)}\``,
+        },
+      ],
+    },
+  ];
+  const lines = COMPARISON_CODES
+    .filter((code) => message.comparisons[code] !== undefined)
+    .map((code) =>
+      `*${code}* ${
+        esc(describeComparison(message.comparisons[code], message.kpi.unit))
+      }`
+    );
+  if (lines.length > 0) {
+    blocks.push({
+      type: "section",
+      text: { type: "mrkdwn", text: lines.join("\n") },
+    });
+  }
+  blocks.push({
+    type: "section",
+    text: { type: "mrkdwn", text: clip(esc(message.message), 3000) },
+  });
+  blocks.push({
+    type: "context",
+    elements: [{
+      type: "mrkdwn",
+      text: esc(`kpi-engine · ${message.kpi.name} · run ${message.runId}`),
+    }],
+  });
+  const text = `${
+    resolved ? "Resolved" : message.severity.toUpperCase()
+  }: ${message.kpi.label} is ${value} for ${message.period.label}. ${message.message}`;
+  return { text: clip(esc(text), 3000), blocks };
+}

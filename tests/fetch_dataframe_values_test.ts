@@ -1,0 +1,229 @@
+import assert from "node:assert/strict";
+import { fetchDataFrameValues } from "../src/fetch_dataframe_values.ts";
+import { valueKey } from "../src/_value_key.ts";
+import type {
+  Aggregation,
+  DataFrameInput,
+  KPIDefinition,
+  Period,
+} from "../src/types.ts";
+
+const NOV: Period = {
+  label: "2024-11",
+  start: "2024-11-01",
+  end: "2024-12-01",
+  timezone: "UTC",
+};
+const OCT: Period = {
+  label: "2024-10",
+  start: "2024-10-01",
+  end: "2024-11-01",
+  timezone: "UTC",
+};
+const DEC: Period = {
+  label: "2024-12",
+  start: "2024-12-01",
+  end: "2025-01-01",
+  timezone: "UTC",
+};
+
+function kpi(
+  query: string,
+  aggregation: Aggregation,
+  extra: Partial<KPIDefinition> = {},
+): KPIDefinition {
+  return { name: "k", source: "dataframe", query, aggregation, ...extra };
+}
+
+function valueOf(
+  tables: Record<string, DataFrameInput>,
+  definition: KPIDefinition,
+  period: Period = NOV,
+): number | null {
+  const got = fetchDataFrameValues(tables, [{ definition, periods: [period] }])
+    .get(valueKey(definition.name, period));
+  assert.ok(got, "a value for the key");
+  assert.equal(got.error, null);
+  return got.value;
+}
+
+const ROWS = [
+  { amount: 10.1, paid: true, day: "2024-10-31" },
+  { amount: 0.1, paid: true, day: "2024-11-01" },
+  { amount: 0.2, paid: false, day: "2024-11-15" },
+  { amount: null, paid: null, day: "2024-11-20" },
+  { amount: 5, paid: true, day: "2024-11-30" },
+  { amount: 7, paid: true, day: "2024-12-01" },
+];
+
+Deno.test("fetchDataFrameValues() sums the rows of the period to the cent", () => {
+  assert.equal(valueOf({ orders: ROWS }, kpi("orders.amount", "sum")), 5.3);
+});
+
+Deno.test("fetchDataFrameValues() counts non-missing values, and rows for *", () => {
+  assert.equal(valueOf({ orders: ROWS }, kpi("orders.amount", "count")), 3);
+  assert.equal(valueOf({ orders: ROWS }, kpi("orders.*", "count")), 4);
+});
+
+Deno.test("fetchDataFrameValues() averages non-missing values", () => {
+  assert.equal(
+    valueOf({ orders: ROWS }, kpi("orders.amount", "avg")),
+    Number((5.3 / 3).toPrecision(15)),
+  );
+});
+
+Deno.test("fetchDataFrameValues() takes the value at the latest time for last", () => {
+  const rows = [
+    { v: 3, t: "2024-11-20T10:00:00Z" },
+    { v: 9, t: "2024-11-29T23:59:00Z" },
+    { v: 1, t: "2024-11-02T00:00:00Z" },
+  ];
+  assert.equal(valueOf({ s: rows }, kpi("s.v", "last")), 9);
+});
+
+Deno.test("fetchDataFrameValues() gives the share of truthy values for rate", () => {
+  assert.equal(
+    valueOf({ orders: ROWS }, kpi("orders.paid", "rate")),
+    Number((2 / 3).toPrecision(15)),
+  );
+  const words = {
+    t: ["2024-11-02", "2024-11-03", "2024-11-04", "2024-11-05"],
+    ok: ["yes", "no", "false", "1"],
+  };
+  assert.equal(valueOf({ w: words }, kpi("w.ok", "rate")), 0.5);
+});
+
+Deno.test("fetchDataFrameValues() gives 0 for sum and count and null otherwise on a period with no rows", () => {
+  const tables = { orders: ROWS };
+  const empty: Period = { ...NOV, start: "2023-01-01", end: "2023-02-01" };
+  assert.equal(valueOf(tables, kpi("orders.amount", "sum"), empty), 0);
+  assert.equal(valueOf(tables, kpi("orders.amount", "count"), empty), 0);
+  assert.equal(valueOf(tables, kpi("orders.amount", "avg"), empty), null);
+  assert.equal(valueOf(tables, kpi("orders.amount", "last"), empty), null);
+  assert.equal(valueOf(tables, kpi("orders.paid", "rate"), empty), null);
+});
+
+Deno.test("fetchDataFrameValues() reads columns, typed arrays and every kind of date", () => {
+  const nov5 = Date.UTC(2024, 10, 5);
+  const columns = {
+    amount: new Float64Array([1, 2, 4, 8, 16, 32]),
+    at: [
+      new Date(nov5),
+      nov5 + 1000,
+      Temporal.Instant.fromEpochMilliseconds(nov5),
+      Temporal.PlainDate.from("2024-11-30"),
+      "2024-12-01T00:00:00Z",
+      Temporal.ZonedDateTime.from(
+        "2024-10-31T22:00:00-03:00[America/Sao_Paulo]",
+      ),
+    ],
+  };
+  // The last one is 2024-11-01T01:00Z, so it counts.
+  assert.equal(
+    valueOf({ t: columns }, kpi("t.amount", "sum")),
+    1 + 2 + 4 + 8 + 32,
+  );
+});
+
+Deno.test("fetchDataFrameValues() cuts days in the period's time zone", () => {
+  const rows = [
+    { v: 1, at: "2024-11-01T03:00:00Z" }, // Oct 31, 23:00 in Toronto
+    { v: 2, at: "2024-11-01T05:00:00Z" }, // Nov 1, 01:00 in Toronto
+    { v: 4, at: "2024-11-15" }, // a date-only string: that day in the zone
+  ];
+  const toronto = { ...NOV, timezone: "America/Toronto" };
+  assert.equal(valueOf({ r: rows }, kpi("r.v", "sum"), toronto), 6);
+  assert.equal(valueOf({ r: rows }, kpi("r.v", "sum"), NOV), 7);
+});
+
+Deno.test("fetchDataFrameValues() computes every period of a KPI, sorted or not", () => {
+  const n = 1000;
+  const start = Date.UTC(2024, 9, 1);
+  const day = 86_400_000;
+  const times = new Float64Array(n);
+  const amounts = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    times[i] = start + (i % 92) * day + i;
+    amounts[i] = (i % 7) + 0.01;
+  }
+  const expected = (p: Period): number => {
+    const lo = Date.parse(p.start);
+    const hi = Date.parse(p.end);
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      if (times[i]! >= lo && times[i]! < hi) sum += amounts[i]!;
+    }
+    return Number(sum.toPrecision(12));
+  };
+  const sortedOrder = [...times.keys()].sort((a, b) => times[a]! - times[b]!);
+  const sorted = {
+    at: Float64Array.from(sortedOrder, (i) => times[i]!),
+    amount: Float64Array.from(sortedOrder, (i) => amounts[i]!),
+  };
+  for (const table of [{ at: times, amount: amounts }, sorted]) {
+    const definition = kpi("t.amount", "sum");
+    const got = fetchDataFrameValues({ t: table }, [{
+      definition,
+      periods: [NOV, OCT, DEC],
+    }]);
+    for (const p of [NOV, OCT, DEC]) {
+      assert.equal(
+        Number(got.get(valueKey("k", p))!.value!.toPrecision(12)),
+        expected(p),
+      );
+    }
+  }
+});
+
+Deno.test("fetchDataFrameValues() finds the one date column and names the choices otherwise", () => {
+  const two = [{ a: 1, created: "2024-11-02", shipped: "2024-11-03" }];
+  const got = fetchDataFrameValues({ t: two }, [{
+    definition: kpi("t.a", "sum"),
+    periods: [NOV],
+  }]);
+  assert.match(
+    got.get(valueKey("k", NOV))!.error!,
+    /several date columns \(created, shipped\): set time_column/,
+  );
+  assert.equal(
+    valueOf({ t: two }, kpi("t.a", "sum", { timeColumn: "shipped" })),
+    1,
+  );
+  const none = [{ a: 1 }];
+  const got2 = fetchDataFrameValues({ t: none }, [{
+    definition: kpi("t.a", "sum"),
+    periods: [NOV],
+  }]);
+  assert.match(
+    got2.get(valueKey("k", NOV))!.error!,
+    /no column of dates: set time_column/,
+  );
+});
+
+Deno.test("fetchDataFrameValues() reports an unknown table or column on that KPI only", () => {
+  const bad = { ...kpi("nope.amount", "sum"), name: "bad" };
+  const badColumn = { ...kpi("orders.amunt", "sum"), name: "bad_column" };
+  const good = kpi("orders.amount", "sum");
+  const got = fetchDataFrameValues({ orders: ROWS }, [
+    { definition: bad, periods: [NOV] },
+    { definition: badColumn, periods: [NOV] },
+    { definition: good, periods: [NOV] },
+  ]);
+  assert.match(
+    got.get(valueKey("bad", NOV))!.error!,
+    /Unknown table "nope".*expected one of orders/,
+  );
+  assert.match(
+    got.get(valueKey("bad_column", NOV))!.error!,
+    /Unknown column "amunt" in table "orders"/,
+  );
+  assert.equal(got.get(valueKey("k", NOV))!.value, 5.3);
+});
+
+Deno.test("fetchDataFrameValues() rejects columns of different lengths", () => {
+  const got = fetchDataFrameValues(
+    { t: { a: [1, 2], at: ["2024-11-01"] } },
+    [{ definition: kpi("t.a", "sum"), periods: [NOV] }],
+  );
+  assert.match(got.get(valueKey("k", NOV))!.error!, /different lengths/);
+});

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Makes sure what the test suite talks to is here: Debian's Chromium for the
+# dashboard test, and the PostgreSQL and MariaDB servers on 127.0.0.1.
+set -euo pipefail
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing Chromium (Debian package) for the dashboard test ..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  echo "Starting PostgreSQL ..."
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
+fi
+
+if ! mysqladmin --protocol=tcp -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1; then
+  echo "Starting MariaDB ..."
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  for _ in $(seq 1 30); do
+    mysqladmin --protocol=tcp -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1 && break
+    sleep 1
+  done
+fi

@@ -13,11 +13,14 @@ import {
   asRecord,
   asString,
   type PathSegment,
-  quote,
   type RawIssue,
 } from "./_config_path.ts";
 import { NAME_PATTERN } from "./_config_schema.ts";
 import { didYouMean } from "./_config_suggest.ts";
+import {
+  TEMPLATE_PERIOD_VARIABLES,
+  templateVariables,
+} from "./compile_template.ts";
 import { COMPARISON_CODES } from "./types.ts";
 
 /** The two parsers the checks need, from `expression.ts` and `condition.ts`. */
@@ -29,9 +32,7 @@ export interface ConfigParsers {
 }
 
 /** Template variables every SQL template has. */
-export const PERIOD_VARS: readonly string[] = ["period_start", "period_end"];
-
-const TEMPLATE = /\{\{([\s\S]*?)\}\}/g;
+export const PERIOD_VARS: readonly string[] = TEMPLATE_PERIOD_VARIABLES;
 
 /** What each source-specific key is for, in messages. */
 const KEY_USE: Readonly<Record<string, string>> = {
@@ -368,40 +369,32 @@ function errorText(error: unknown): string {
   return text.length > 0 ? text[0]!.toLowerCase() + text.slice(1) : text;
 }
 
-/** Checks `{{ name }}` placeholders against the known variables. */
+/**
+ * Checks a SQL template's `{{ name }}` placeholders against the known
+ * variables, reading it as the SQL compiler does (placeholders in comments
+ * do not count).
+ */
 function checkTemplate(
   text: string,
   known: readonly string[],
   path: PathSegment[],
   field: string,
 ): RawIssue[] {
-  const issues: RawIssue[] = [];
-  const seen = new Set<string>();
-  for (const match of text.matchAll(TEMPLATE)) {
-    const inner = match[1]!.trim();
-    if (seen.has(inner)) continue;
-    seen.add(inner);
-    if (!NAME_PATTERN.test(inner)) {
-      issues.push({
-        path,
-        message: `Unsupported template ${
-          quote(match[0])
-        } in ${field}: only {{ name }} placeholders are supported (known: ${
-          known.join(", ")
-        })`,
-      });
-    } else if (!known.includes(inner)) {
-      issues.push({
-        path,
-        message: `Unknown template variable ${
-          JSON.stringify(inner)
-        } in ${field}${didYouMean(inner, known)} (known: ${
-          known.join(", ")
-        }; define others under vars:)`,
-      });
-    }
+  let used: readonly string[];
+  try {
+    used = templateVariables(text);
+  } catch (error) {
+    return [{
+      path,
+      message: `Invalid SQL template in ${field}: ${errorText(error)}`,
+    }];
   }
-  return issues;
+  return used.filter((name) => !known.includes(name)).map((name) => ({
+    path,
+    message: `Unknown template variable ${JSON.stringify(name)} in ${field}${
+      didYouMean(name, known)
+    } (known: ${known.join(", ")}; define others under vars:)`,
+  }));
 }
 
 /** Finds dependency cycles among derived KPIs, each reported once. */

@@ -55,8 +55,9 @@ export function loadConfig(
   let raw: unknown;
   let locate: Locator = () => null;
   let spell = (key: string) => key;
+  let respell = (message: string) => message;
   const fail = (issues: RawIssue[]): never => {
-    throw new KPIConfigError(place(issues, locate, spell), { file });
+    throw new KPIConfigError(place(issues, locate, spell, respell), { file });
   };
 
   if (typeof source === "string") {
@@ -72,8 +73,12 @@ export function loadConfig(
           const { line, col } = counter.linePos(error.pos[0]);
           let message = error.message;
           if (error.code === "DUPLICATE_KEY") {
-            const key = source.slice(error.pos[0], error.pos[1]).trim();
-            message = `Duplicate key ${JSON.stringify(key)} in a mapping`;
+            const rest = source.slice(error.pos[0]);
+            const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(rest)?.[1] ??
+              rest.slice(0, error.pos[1] - error.pos[0]);
+            message = `Duplicate key ${
+              JSON.stringify(key.replace(/^["']|["']$/g, ""))
+            } in a mapping`;
           }
           return {
             path: "",
@@ -115,6 +120,7 @@ export function loadConfig(
   } else if (Array.isArray(source) || asRecord(source) !== undefined) {
     raw = fromTypeScript(source);
     spell = (key) => ALL_KEYS.has(key) ? toCamel(key) : key;
+    respell = (message) => message.replace(SNAKE_KEY, (word) => spell(word));
   } else {
     throw new TypeError(
       `Expected YAML text, a configuration object or a list of KPI definitions, got ${
@@ -146,11 +152,15 @@ export function loadConfig(
   return build(result.data!);
 }
 
+/** Snake_case words, to be spelled as TypeScript input spells them. */
+const SNAKE_KEY = /\b[a-z]+(?:_[a-z]+)+\b/g;
+
 /** Gives issues their positions and spelling, in file order, once each. */
 function place(
   issues: readonly RawIssue[],
   locate: Locator,
   spell: (key: string) => string,
+  respell: (message: string) => string,
 ): KPIConfigIssue[] {
   const seen = new Set<string>();
   const placed: KPIConfigIssue[] = [];
@@ -166,7 +176,7 @@ function place(
       path,
       line: position?.line ?? null,
       column: position?.column ?? null,
-      message: issue.message,
+      message: respell(issue.message),
     });
   }
   const order = (x: KPIConfigIssue) =>

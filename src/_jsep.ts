@@ -245,6 +245,19 @@ function onAfterToken(
   node.start = start;
   node.end = end;
   node.paren = this.expr.charCodeAt(start) === 40; /* ( */
+  // The inner links of a chain such as `Math.max(a)` start where it starts.
+  let inner: RawNode = node;
+  while (
+    inner.type === "MemberExpression" || inner.type === "CallExpression"
+  ) {
+    inner = (inner.type === "MemberExpression"
+      ? inner.object
+      : inner.callee) as RawNode;
+    if (inner.start !== undefined) {
+      break;
+    }
+    inner.start = start;
+  }
 }
 
 jsep.addBinaryOp("or", 1);
@@ -410,6 +423,17 @@ function endOf(raw: RawNode, walk: Walk): number {
       return endOf(raw.argument as RawNode, walk);
     case "ConditionalExpression":
       return endOf(raw.alternate as RawNode, walk);
+    case "Identifier":
+      return startOf(raw) + (raw.name as string).length;
+    case "MemberExpression": {
+      const property = raw.property as RawNode;
+      if (raw.computed === true) {
+        return walk.text.indexOf("]", endOf(property, walk)) + 1;
+      }
+      const name = property.name as string;
+      return walk.text.indexOf(name, endOf(raw.object as RawNode, walk)) +
+        name.length;
+    }
     default:
       return walk.text.length;
   }

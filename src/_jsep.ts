@@ -578,14 +578,30 @@ function walkCompound(raw: RawNode, walk: Walk): never {
   if (!second) {
     return fail(walk, `The ${walk.mode} is empty`, 0);
   }
-  const at = startOf(second);
+  let at = startOf(second);
   const between = walk.text.slice(endOf(body[0] as RawNode, walk), at);
-  const message = /[,;]/.test(between)
-    ? `Unexpected "${between.trim()}" before "${
+  let problem: string;
+  if (/[,;]/.test(between)) {
+    problem = `unexpected "${between.trim()}" before "${
       textOf(second, walk)
-    }"; commas separate arguments of a function only`
-    : `Expected an operator before "${textOf(second, walk)}"`;
-  return fail(walk, message, at);
+    }"; commas separate arguments of a function only`;
+  } else if (
+    second.type === "Identifier" && body.length === 2 &&
+    BINARY_OPERATORS.has(second.name as string)
+  ) {
+    at = endOf(second, walk);
+    problem = `expected expression after ${second.name}`;
+  } else {
+    problem = `expected an operator before "${textOf(second, walk)}"`;
+  }
+  const position = Math.max(0, at - walk.offset);
+  return fail(
+    walk,
+    `Cannot parse ${walk.mode} "${walk.source}" at column ${
+      position + 1
+    }: ${problem}`,
+    at,
+  );
 }
 
 function walkLiteral(raw: RawNode, walk: Walk): Walked {

@@ -378,11 +378,16 @@ Deno.test("parseExpression() reports syntax errors with their 0-based position",
     /^Cannot parse expression "\(a \+ b" at column 7: unclosed \(/,
     6,
   );
-  rejects("a b", 'Expected an operator before "b"', 2);
-  rejects("revenue orders", 'Expected an operator before "orders"', 8);
+  rejects(
+    "a b",
+    'Cannot parse expression "a b" at column 3: expected an operator before "b"',
+    2,
+  );
+  rejects("a and", /at column 6: expected expression after and$/, 5);
+  rejects("revenue orders", /: expected an operator before "orders"$/, 8);
   rejects(
     "a, b",
-    'Unexpected "," before "b"; commas separate arguments of a function only',
+    'Cannot parse expression "a, b" at column 4: unexpected "," before "b"; commas separate arguments of a function only',
     3,
   );
   rejects("(a, b)", /^List "\(a, b\)" is not allowed/, 0);

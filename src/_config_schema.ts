@@ -92,7 +92,12 @@ const emailAddress = (key: string) =>
   });
 
 const emailList = (key: string) =>
-  z.union([emailAddress(key), z.array(emailAddress(key)).min(1)], {
+  z.union([
+    emailAddress(key),
+    z.array(emailAddress(key)).min(1, {
+      error: `"${key}" must list at least one address`,
+    }),
+  ], {
     error: (iss) =>
       Array.isArray(iss.input) && iss.input.length === 0
         ? `"${key}" must list at least one address`

@@ -1,0 +1,541 @@
+/**
+ * The dashboard page served at `/`: one self-contained HTML document (CSS and
+ * JavaScript inline, no build step, nothing fetched from the internet) that
+ * calls the REST routes of the same server.
+ *
+ * @module
+ */
+
+import { escapeHtml } from "./_html.ts";
+
+/** Options of {@linkcode dashboardHtml}. */
+export interface DashboardHtmlOptions {
+  /** The CSP nonce that the inline `<style>` and `<script>` carry. */
+  nonce: string;
+  /** Page title. @default "KPI dashboard" */
+  title?: string;
+  /** Period shown when the URL names none. @default "last_month" */
+  defaultPeriod?: string;
+}
+
+const STYLE = String.raw`
+:root {
+  --bg: #f4f6fb; --panel: #ffffff; --text: #0f172a; --muted: #64748b;
+  --line: #e2e8f0; --accent: #4f46e5; --accent-soft: #eef2ff;
+  --good: #15803d; --good-soft: #dcfce7; --bad: #b91c1c; --bad-soft: #fee2e2;
+  --warn: #b45309; --warn-soft: #fef3c7; --neutral-soft: #f1f5f9;
+  --shadow: 0 1px 2px rgba(15, 23, 42, .06), 0 4px 16px rgba(15, 23, 42, .06);
+  color-scheme: light dark;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #0b1120; --panel: #131c2e; --text: #e2e8f0; --muted: #94a3b8;
+    --line: #1e293b; --accent: #818cf8; --accent-soft: #1e1b4b;
+    --good: #4ade80; --good-soft: #052e16; --bad: #f87171; --bad-soft: #450a0a;
+    --warn: #fbbf24; --warn-soft: #451a03; --neutral-soft: #1e293b;
+    --shadow: 0 1px 2px rgba(0, 0, 0, .4);
+  }
+}
+* { box-sizing: border-box; }
+body {
+  margin: 0; background: var(--bg); color: var(--text);
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+}
+header {
+  background: var(--panel); border-bottom: 1px solid var(--line);
+  padding: 18px 28px; display: flex; flex-wrap: wrap; gap: 16px;
+  align-items: center; justify-content: space-between;
+}
+h1 { font-size: 20px; margin: 0; letter-spacing: -.01em; }
+.range { color: var(--muted); margin-top: 2px; }
+form.picker { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+select, input, button {
+  font: inherit; color: var(--text); background: var(--panel);
+  border: 1px solid var(--line); border-radius: 8px; padding: 7px 10px;
+}
+input { width: 230px; }
+input[hidden] { display: none; }
+button { cursor: pointer; font-weight: 600; }
+button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+button:hover { filter: brightness(.97); }
+main { padding: 22px 28px 40px; max-width: 1400px; margin: 0 auto; }
+.summary { display: flex; gap: 8px; flex-wrap: wrap; margin-bottom: 18px; }
+.chip {
+  padding: 4px 10px; border-radius: 999px; background: var(--neutral-soft);
+  color: var(--muted); font-weight: 600; font-size: 12px;
+}
+.chip.ok { background: var(--good-soft); color: var(--good); }
+.chip.warning { background: var(--warn-soft); color: var(--warn); }
+.chip.critical, .chip.error { background: var(--bad-soft); color: var(--bad); }
+.banner {
+  border-radius: 10px; padding: 12px 16px; margin-bottom: 18px;
+  background: var(--bad-soft); color: var(--bad); font-weight: 500;
+}
+.grid {
+  display: grid; gap: 16px;
+  grid-template-columns: repeat(auto-fill, minmax(280px, 1fr));
+}
+.card {
+  background: var(--panel); border-radius: 14px; box-shadow: var(--shadow);
+  padding: 16px 18px 14px; border-top: 3px solid transparent;
+  display: flex; flex-direction: column; gap: 6px; min-height: 200px;
+}
+.card.warning { border-top-color: var(--warn); }
+.card.critical, .card.error { border-top-color: var(--bad); }
+.card.error { background: linear-gradient(var(--bad-soft), var(--panel) 70%); }
+.card-head { display: flex; justify-content: space-between; gap: 8px; align-items: start; }
+.card-label { font-weight: 650; font-size: 15px; }
+.card-name { color: var(--muted); font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.badge {
+  font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: .04em;
+  padding: 3px 8px; border-radius: 999px; white-space: nowrap;
+}
+.badge.ok { background: var(--good-soft); color: var(--good); }
+.badge.warning { background: var(--warn-soft); color: var(--warn); }
+.badge.critical, .badge.error { background: var(--bad-soft); color: var(--bad); }
+.kpi-value {
+  font-size: 32px; font-weight: 700; letter-spacing: -.02em;
+  font-variant-numeric: tabular-nums; margin: 4px 0 2px;
+}
+.kpi-value.empty { color: var(--muted); }
+.changes { display: flex; gap: 14px; flex-wrap: wrap; }
+.change { display: flex; gap: 5px; align-items: baseline; font-variant-numeric: tabular-nums; }
+.change .delta { font-weight: 700; }
+.change.good .delta { color: var(--good); }
+.change.bad .delta { color: var(--bad); }
+.change.flat .delta { color: var(--muted); }
+.change .code { color: var(--muted); font-size: 12px; font-weight: 600; }
+.spark { margin-top: auto; height: 52px; }
+.spark svg { width: 100%; height: 52px; display: block; overflow: visible; }
+.spark .line { fill: none; stroke: var(--accent); stroke-width: 2; stroke-linejoin: round; stroke-linecap: round; vector-effect: non-scaling-stroke; }
+.spark .area { fill: var(--accent); opacity: .1; }
+.spark .dot { fill: var(--accent); }
+.spark .none { color: var(--muted); font-size: 12px; padding-top: 18px; }
+.alerts { margin: 2px 0 0; padding: 0; list-style: none; font-size: 12px; }
+.alerts li { color: var(--warn); }
+.alerts li.critical { color: var(--bad); }
+.note { color: var(--muted); font-size: 12px; }
+.error-text {
+  color: var(--bad); font: 12px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  white-space: pre-wrap; word-break: break-word;
+}
+.skeleton { background: var(--neutral-soft); border-radius: 6px; height: 14px; }
+.skeleton.big { height: 34px; width: 60%; margin: 8px 0; }
+footer { color: var(--muted); font-size: 12px; margin-top: 24px; display: flex; gap: 16px; flex-wrap: wrap; }
+footer a { color: var(--accent); }
+dialog { border: 0; border-radius: 14px; padding: 22px; width: min(420px, 92vw); box-shadow: var(--shadow); background: var(--panel); color: var(--text); }
+dialog::backdrop { background: rgba(15, 23, 42, .45); }
+dialog h2 { margin: 0 0 6px; font-size: 17px; }
+dialog p { margin: 0 0 14px; color: var(--muted); }
+dialog input { width: 100%; margin-bottom: 14px; }
+dialog .row { display: flex; justify-content: flex-end; gap: 8px; }
+`;
+
+const SCRIPT = String.raw`
+"use strict";
+(function () {
+  var TOKEN_KEY = "kpi-engine-token";
+  var PERIODS = [
+    ["last_month", "Last month"], ["this_month", "This month"],
+    ["last_quarter", "Last quarter"], ["this_quarter", "This quarter"],
+    ["last_year", "Last year"], ["this_year", "This year"],
+    ["last_week", "Last week"], ["this_week", "This week"],
+    ["last_7_days", "Last 7 days"], ["last_30_days", "Last 30 days"],
+    ["yesterday", "Yesterday"], ["today", "Today"]
+  ];
+  var COMPARISONS = ["DoD", "WoW", "MoM", "QoQ", "YoY"];
+  var STATUS_TEXT = { ok: "OK", warning: "Warning", critical: "Critical", error: "Error" };
+  var defaultPeriod = document.querySelector("meta[name=kpi-default-period]").content;
+  var $ = function (id) { return document.getElementById(id); };
+  var select = $("period-select"), custom = $("period-custom");
+  var grid = $("grid"), banner = $("banner"), summary = $("summary");
+  var loadSeq = 0;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function svgEl(tag, attrs) {
+    var node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    return node;
+  }
+
+  // ---- formatting ---------------------------------------------------------
+  var currencyOk = {};
+  function isCurrency(unit) {
+    if (!unit || !/^[A-Z]{3}$/.test(unit)) return false;
+    if (!(unit in currencyOk)) {
+      try { new Intl.NumberFormat(undefined, { style: "currency", currency: unit }); currencyOk[unit] = true; }
+      catch (e) { currencyOk[unit] = false; }
+    }
+    return currencyOk[unit];
+  }
+  function formatValue(value, unit) {
+    if (value === null || value === undefined) return "—";
+    var abs = Math.abs(value);
+    var digits = abs >= 1000 ? 0 : abs >= 1 ? 2 : 4;
+    if (isCurrency(unit)) {
+      return new Intl.NumberFormat(undefined, {
+        style: "currency", currency: unit,
+        minimumFractionDigits: 0, maximumFractionDigits: abs >= 100 ? 0 : 2
+      }).format(value);
+    }
+    var text = new Intl.NumberFormat(undefined, { maximumFractionDigits: digits }).format(value);
+    if (!unit) return text;
+    if (unit === "%") return text + "%";
+    return text + " " + unit;
+  }
+  function formatPct(pct) {
+    return new Intl.NumberFormat(undefined, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(Math.abs(pct)) + "%";
+  }
+  function dayLabel(iso, withYear) {
+    var parts = iso.split("-").map(Number);
+    var date = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
+    var opts = { month: "short", day: "numeric", timeZone: "UTC" };
+    if (withYear) opts.year = "numeric";
+    return date.toLocaleDateString(undefined, opts);
+  }
+  function lastDay(isoEnd) {
+    var parts = isoEnd.split("-").map(Number);
+    var date = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2] - 1));
+    return date.toISOString().slice(0, 10);
+  }
+  function rangeLabel(period) {
+    var last = lastDay(period.end);
+    if (last === period.start) return dayLabel(period.start, true);
+    var sameYear = period.start.slice(0, 4) === last.slice(0, 4);
+    return dayLabel(period.start, !sameYear) + " – " + dayLabel(last, true);
+  }
+
+  // ---- API ----------------------------------------------------------------
+  function api(path) {
+    var headers = { Accept: "application/json" };
+    var token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = "Bearer " + token;
+    return fetch(path, { headers: headers }).then(function (res) {
+      if (res.status === 401) {
+        return askToken(!!token).then(function () { return api(path); });
+      }
+      return res.json().then(function (body) {
+        if (!res.ok) {
+          var err = new Error(body && body.error ? body.error : "HTTP " + res.status);
+          err.status = res.status;
+          throw err;
+        }
+        return body;
+      }, function () { throw new Error("HTTP " + res.status + ": not JSON"); });
+    });
+  }
+  var pendingToken = null;
+  $("token-dialog").addEventListener("cancel", function (event) { event.preventDefault(); });
+  function askToken(wasWrong) {
+    if (pendingToken) return pendingToken;
+    var dialog = $("token-dialog");
+    $("token-hint").textContent = wasWrong
+      ? "That token was refused. Enter the server's KPI_API_TOKEN."
+      : "This server needs its API token (KPI_API_TOKEN). It is kept for this tab only.";
+    pendingToken = new Promise(function (resolve) {
+      $("token-form").onsubmit = function (event) {
+        event.preventDefault();
+        var value = $("token-input").value.trim();
+        if (!value) return;
+        sessionStorage.setItem(TOKEN_KEY, value);
+        $("token-input").value = "";
+        dialog.close();
+        pendingToken = null;
+        resolve();
+      };
+      dialog.showModal();
+      $("token-input").focus();
+    });
+    return pendingToken;
+  }
+
+  // ---- rendering ----------------------------------------------------------
+  function changeNode(code, comparison, unit) {
+    var node = el("span", "change");
+    node.dataset.comparison = code;
+    var delta = el("span", "delta");
+    var change = comparison.change;
+    var pct = comparison.changePct;
+    var arrow = change === null ? "" : change > 0 ? "▲ " : change < 0 ? "▼ " : "■ ";
+    if (pct !== null) delta.textContent = arrow + formatPct(pct);
+    else if (change !== null) delta.textContent = arrow + formatValue(Math.abs(change), unit);
+    else delta.textContent = "n/a";
+    var tone = comparison.favorable === true ? "good" : comparison.favorable === false ? "bad" : "flat";
+    if (change === 0) tone = "flat";
+    node.classList.add(tone);
+    node.appendChild(delta);
+    node.appendChild(el("span", "code", code));
+    node.title = code + ": previous " + formatValue(comparison.previousValue, unit) +
+      " (" + rangeLabel({ start: comparison.periodStart, end: comparison.periodEnd }) + ")";
+    return node;
+  }
+
+  function card(result) {
+    var status = result.error ? "error" : result.alertStatus || "ok";
+    var node = el("article", "card " + status);
+    node.dataset.kpi = result.name;
+    node.dataset.status = status;
+    if (result.value !== null) node.dataset.value = String(result.value);
+    var head = el("div", "card-head");
+    var titles = el("div");
+    titles.appendChild(el("div", "card-label", result.label || result.name));
+    titles.appendChild(el("div", "card-name", result.name));
+    head.appendChild(titles);
+    head.appendChild(el("span", "badge " + status, STATUS_TEXT[status] || status));
+    node.appendChild(head);
+    if (result.error) {
+      node.appendChild(el("div", "kpi-value empty", "—"));
+      node.appendChild(el("div", "error-text", result.error));
+      return node;
+    }
+    node.appendChild(el("div", "kpi-value" + (result.value === null ? " empty" : ""),
+      formatValue(result.value, result.unit)));
+    if (result.note) node.appendChild(el("div", "note", result.note));
+    var changes = el("div", "changes");
+    COMPARISONS.forEach(function (code) {
+      var comparison = result.comparisons && result.comparisons[code];
+      if (comparison) changes.appendChild(changeNode(code, comparison, result.unit));
+    });
+    if (changes.childNodes.length) node.appendChild(changes);
+    if (result.alertsTriggered && result.alertsTriggered.length) {
+      var list = el("ul", "alerts");
+      result.alertsTriggered.forEach(function (alert) {
+        list.appendChild(el("li", alert.severity, "● " + (alert.message || alert.condition)));
+      });
+      node.appendChild(list);
+    }
+    var spark = el("div", "spark");
+    spark.appendChild(el("div", "skeleton"));
+    node.appendChild(spark);
+    return node;
+  }
+
+  function sparkline(container, history, unit) {
+    container.textContent = "";
+    var seen = {};
+    var points = [];
+    history.forEach(function (r) {
+      var key = r.periodStart + ".." + r.periodEnd;
+      if (seen[key] || r.value === null || r.error) return;
+      seen[key] = true;
+      points.push(r);
+    });
+    points.sort(function (a, b) {
+      return a.periodStart < b.periodStart ? -1 : a.periodStart > b.periodStart ? 1
+        : a.periodEnd < b.periodEnd ? -1 : a.periodEnd > b.periodEnd ? 1 : 0;
+    });
+    points = points.slice(-16);
+    container.dataset.points = String(points.length);
+    if (points.length < 2) {
+      container.appendChild(el("div", "none", points.length ? "One run in history so far" : "No history yet"));
+      return;
+    }
+    var W = 240, H = 48, P = 4;
+    var values = points.map(function (p) { return p.value; });
+    var min = Math.min.apply(null, values), max = Math.max.apply(null, values);
+    var span = max - min || 1;
+    var xy = points.map(function (p, i) {
+      var x = P + (W - 2 * P) * i / (points.length - 1);
+      var y = H - P - (H - 2 * P) * (p.value - min) / span;
+      return [x.toFixed(1), y.toFixed(1)];
+    });
+    var line = xy.map(function (q) { return q.join(","); }).join(" ");
+    var svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none", role: "img" });
+    var title = svgEl("title", {});
+    title.textContent = points.map(function (p) {
+      return rangeLabel({ start: p.periodStart, end: p.periodEnd }) + ": " + formatValue(p.value, unit);
+    }).join("\n");
+    svg.appendChild(title);
+    var area = "M" + xy[0][0] + "," + (H - P) + " L" + line.split(" ").join(" L") + " L" + xy[xy.length - 1][0] + "," + (H - P) + " Z";
+    svg.appendChild(svgEl("path", { d: area, "class": "area" }));
+    svg.appendChild(svgEl("polyline", { points: line, "class": "line" }));
+    var last = xy[xy.length - 1];
+    svg.appendChild(svgEl("circle", { cx: last[0], cy: last[1], r: 3, "class": "dot" }));
+    container.appendChild(svg);
+  }
+
+  function renderSummary(results) {
+    summary.textContent = "";
+    var counts = { ok: 0, warning: 0, critical: 0, error: 0 };
+    results.forEach(function (r) {
+      var s = r.error ? "error" : r.alertStatus;
+      counts[s] = (counts[s] || 0) + 1;
+    });
+    summary.appendChild(el("span", "chip", results.length + (results.length === 1 ? " KPI" : " KPIs")));
+    ["ok", "warning", "critical", "error"].forEach(function (s) {
+      if (counts[s]) summary.appendChild(el("span", "chip " + s, counts[s] + " " + STATUS_TEXT[s].toLowerCase()));
+    });
+  }
+
+  function skeletons() {
+    grid.textContent = "";
+    for (var i = 0; i < 4; i++) {
+      var node = el("article", "card");
+      node.appendChild(el("div", "skeleton"));
+      node.appendChild(el("div", "skeleton big"));
+      node.appendChild(el("div", "skeleton"));
+      grid.appendChild(node);
+    }
+  }
+
+  function currentPeriod() {
+    return new URLSearchParams(location.search).get("period") || defaultPeriod;
+  }
+
+  function syncPicker(period) {
+    var known = PERIODS.some(function (p) { return p[0] === period; });
+    select.value = known ? period : "custom";
+    custom.hidden = known;
+    if (!known) custom.value = period;
+  }
+
+  function load(refresh) {
+    var seq = ++loadSeq;
+    var period = currentPeriod();
+    syncPicker(period);
+    banner.hidden = true;
+    document.body.dataset.state = "loading";
+    if (!grid.querySelector(".card[data-kpi]")) skeletons();
+    var query = "?period=" + encodeURIComponent(period) + (refresh ? "&refresh=true" : "");
+    return api("/kpis" + query).then(function (report) {
+      if (seq !== loadSeq) return;
+      $("range").textContent = report.period.label + " · " + rangeLabel(report.period);
+      $("range").dataset.start = report.period.start;
+      $("range").dataset.end = report.period.end;
+      grid.textContent = "";
+      renderSummary(report.results);
+      var pending = report.results.map(function (result) {
+        var node = card(result);
+        grid.appendChild(node);
+        var spark = node.querySelector(".spark");
+        if (!spark) return Promise.resolve();
+        return api("/kpis/" + encodeURIComponent(result.name) + "/history?n=60").then(function (h) {
+          sparkline(spark, h.results, result.unit);
+        }, function () {
+          spark.textContent = "";
+          spark.appendChild(el("div", "none", "History unavailable"));
+        });
+      });
+      $("updated").textContent = "Updated " + new Date().toLocaleTimeString();
+      $("json-link").href = "/kpis" + query.replace("&refresh=true", "");
+      return Promise.all(pending).then(function () {
+        if (seq === loadSeq) document.body.dataset.state = "ready";
+      });
+    }).catch(function (error) {
+      if (seq !== loadSeq) return;
+      banner.textContent = error.message;
+      banner.hidden = false;
+      if (!grid.querySelector(".card[data-kpi]")) grid.textContent = "";
+      document.body.dataset.state = "error";
+    });
+  }
+
+  function go(period) {
+    var url = new URL(location.href);
+    url.searchParams.set("period", period);
+    history.pushState(null, "", url);
+    load(false);
+  }
+
+  PERIODS.forEach(function (p) {
+    var option = el("option", null, p[1]);
+    option.value = p[0];
+    select.appendChild(option);
+  });
+  var customOption = el("option", null, "Custom…");
+  customOption.value = "custom";
+  select.appendChild(customOption);
+
+  select.addEventListener("change", function () {
+    if (select.value === "custom") {
+      custom.hidden = false;
+      custom.focus();
+      return;
+    }
+    custom.hidden = true;
+    go(select.value);
+  });
+  $("picker").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var value = select.value === "custom" ? custom.value.trim() : select.value;
+    if (value) go(value);
+  });
+  $("refresh").addEventListener("click", function () { load(true); });
+  window.addEventListener("popstate", function () { load(false); });
+  load(false);
+})();
+`;
+
+/**
+ * Renders the dashboard page: a card per KPI with its value and unit, its
+ * comparisons with arrows colored by polarity, its alert status and a
+ * sparkline of its history, plus a period picker. The page asks for the API
+ * token when the server answers 401 and keeps it in `sessionStorage`.
+ *
+ * @param options The CSP nonce, the title and the default period.
+ * @returns The HTML document.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const html = dashboardHtml({ nonce: "abc", title: "Shop KPIs" });
+ * assert.match(html, /<title>Shop KPIs<\/title>/);
+ * assert.match(html, /<script nonce="abc">/);
+ * ```
+ */
+export function dashboardHtml(options: DashboardHtmlOptions): string {
+  const nonce = escapeHtml(options.nonce);
+  const title = escapeHtml(options.title ?? "KPI dashboard");
+  const defaultPeriod = escapeHtml(options.defaultPeriod ?? "last_month");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="kpi-default-period" content="${defaultPeriod}">
+<title>${title}</title>
+<link rel="icon" href="data:,">
+<style nonce="${nonce}">${STYLE}</style>
+</head>
+<body data-state="loading">
+<header>
+  <div>
+    <h1>${title}</h1>
+    <div class="range" id="range">&nbsp;</div>
+  </div>
+  <form class="picker" id="picker">
+    <label for="period-select" class="note">Period</label>
+    <select id="period-select" name="period"></select>
+    <input id="period-custom" name="custom" hidden placeholder="2024-11, 2024-Q3, 2024-11-01..2024-11-15" autocomplete="off">
+    <button type="submit" class="primary" id="apply">Apply</button>
+    <button type="button" id="refresh" title="Recompute, bypassing the cache">Refresh</button>
+  </form>
+</header>
+<main>
+  <div class="banner" id="banner" role="alert" hidden></div>
+  <div class="summary" id="summary"></div>
+  <section class="grid" id="grid" aria-live="polite"></section>
+  <footer>
+    <span id="updated"></span>
+    <a id="json-link" href="/kpis">JSON</a>
+    <a href="/docs">API docs</a>
+  </footer>
+</main>
+<dialog id="token-dialog">
+  <form id="token-form" method="dialog">
+    <h2>API token</h2>
+    <p id="token-hint"></p>
+    <input id="token-input" type="password" autocomplete="off" placeholder="Token" aria-label="API token">
+    <div class="row"><button type="submit" class="primary">Continue</button></div>
+  </form>
+</dialog>
+<script nonce="${nonce}">${SCRIPT}</script>
+</body>
+</html>
+`;
+}

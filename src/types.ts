@@ -229,6 +229,11 @@ export type SqlDialect = "sqlite" | "postgres" | "mysql";
 export interface SqlQueryOptions {
   /** Cancel the query on the server after this many milliseconds. */
   timeoutMs?: number;
+  /**
+   * IANA time zone the session runs in, so that date strings compared with
+   * zoned timestamps cut days in it (ignored where the dialect has none).
+   */
+  timezone?: string;
 }
 
 /** A connection (or pool) to a SQL database, as the engine needs it. */

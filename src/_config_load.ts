@@ -259,12 +259,13 @@ function buildChannel(c: ChannelData): ChannelConfig {
   };
   switch (c.type) {
     case "slack":
-      set("webhook_url", c.webhook_url ?? c.url);
+      set("webhook_url", c.url ?? c.webhook_url);
       set("url", c.url);
       break;
     case "pagerduty":
       set("integration_key", c.integration_key ?? c.routing_key);
       set("url", c.url);
+      set("source", c.source);
       break;
     case "email": {
       set("smtp_host", c.smtp_host);
@@ -281,6 +282,7 @@ function buildChannel(c: ChannelData): ChannelConfig {
       set("password", c.password);
       set("secure", c.secure);
       set("starttls", c.starttls);
+      set("tls_reject_unauthorized", c.tls_reject_unauthorized);
       break;
     }
     case "webhook":

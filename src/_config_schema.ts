@@ -158,6 +158,7 @@ const pagerdutySchema = z.strictObject({
   integration_key: nonEmpty("integration_key").optional(),
   routing_key: nonEmpty("routing_key").optional(),
   url: httpUrl("url").optional(),
+  source: nonEmpty("source").optional(),
 });
 
 const emailSchema = z.strictObject({
@@ -182,6 +183,7 @@ const emailSchema = z.strictObject({
   password: z.string().optional(),
   secure: looseBoolean("secure").optional(),
   starttls: looseBoolean("starttls").optional(),
+  tls_reject_unauthorized: looseBoolean("tls_reject_unauthorized").optional(),
 });
 
 const webhookSchema = z.strictObject({

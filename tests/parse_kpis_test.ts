@@ -631,7 +631,7 @@ Deno.test("parseKpis() checks each channel type's settings and the schedules", (
   ]);
 });
 
-Deno.test("parseKpis() accepts the reference package's email keys and variables from the environment as strings", () => {
+Deno.test("parseKpis() accepts the reference package's email keys, a url overriding a Slack webhook, and variables from the environment as strings", () => {
   const config = parseKpis(
     yaml(
       "channels:",
@@ -642,7 +642,11 @@ Deno.test("parseKpis() accepts the reference package's email keys and variables 
       "    from_email: alerts@company.com",
       "    to_emails: team@company.com, ops@company.com",
       "    starttls: ${STARTTLS}",
-      '  chat: { type: slack, url: "http://127.0.0.1:8080/hook" }',
+      "  chat:",
+      "    type: slack",
+      "    webhook_url: https://hooks.slack.com/services/T/B/X",
+      '    url: "http://127.0.0.1:8080/hook"',
+      '  chat2: { type: slack, url: "http://127.0.0.1:8080/hook2" }',
       '  pager: { type: pagerduty, routing_key: rk, url: "http://127.0.0.1:8080/pd" }',
       "kpis: []",
     ),
@@ -661,6 +665,11 @@ Deno.test("parseKpis() accepts the reference package's email keys and variables 
       type: "slack",
       webhook_url: "http://127.0.0.1:8080/hook",
       url: "http://127.0.0.1:8080/hook",
+    },
+    chat2: {
+      type: "slack",
+      webhook_url: "http://127.0.0.1:8080/hook2",
+      url: "http://127.0.0.1:8080/hook2",
     },
     pager: {
       type: "pagerduty",

@@ -29,11 +29,14 @@ import type { ConditionInput } from "./condition.ts";
  * ```
  */
 export class ExpressionError extends SyntaxError {
+  /** Always `"ExpressionError"`. */
   override name = "ExpressionError";
   /** 0-based character offset in the expression text, or null if unknown. */
   position: number | null;
 
   /**
+   * Makes an error for a bad expression or condition.
+   *
    * @param message What is wrong and what is accepted.
    * @param options Where in the text it is wrong.
    */
@@ -302,9 +305,16 @@ interface Walk {
   mode: ExpressionMode;
   identifiers: string[];
   comparisons: ComparisonCode[];
+  depth: number;
 }
 
 const KPI_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Longest text quoted in a message or reason. */
+const MAX_QUOTE = 120;
+
+/** Deepest tree accepted, so that evaluation stays well within the stack. */
+const MAX_DEPTH = 1000;
 
 const FUNCTION_ARITY: ReadonlyMap<string, readonly [number, number]> = new Map<
   ExpressionFunction,
@@ -439,13 +449,19 @@ function endOf(raw: RawNode, walk: Walk): number {
   }
 }
 
+/** Text for a message: trimmed, white space runs as one space, clipped. */
+function display(text: string): string {
+  const flat = text.trim().replace(/\s+/g, " ");
+  return flat.length > MAX_QUOTE ? `${flat.slice(0, MAX_QUOTE - 1)}…` : flat;
+}
+
 function textOf(raw: RawNode, walk: Walk): string {
-  return walk.text.slice(startOf(raw), endOf(raw, walk)).trim();
+  return display(walk.text.slice(startOf(raw), endOf(raw, walk)));
 }
 
 /** Quotes a node for a message; the implicit `value` of `< 5` is "value". */
 function quote(node: ExpressionNode, walk: Walk): string {
-  const text = walk.source.slice(node.start, node.end).trim();
+  const text = display(walk.source.slice(node.start, node.end));
   return `"${text === "" ? "value" : text}"`;
 }
 
@@ -539,6 +555,15 @@ function combine(a: Kind, b: Kind): Kind {
 }
 
 function walkNode(raw: RawNode, walk: Walk): Walked {
+  if (++walk.depth > MAX_DEPTH) throw tooDeep(walk);
+  try {
+    return walkNodeOf(raw, walk);
+  } finally {
+    walk.depth--;
+  }
+}
+
+function walkNodeOf(raw: RawNode, walk: Walk): Walked {
   switch (raw.type) {
     case "Literal":
       return walkLiteral(raw, walk);
@@ -597,7 +622,7 @@ function walkCompound(raw: RawNode, walk: Walk): never {
   const position = Math.max(0, at - walk.offset);
   return fail(
     walk,
-    `Cannot parse ${walk.mode} "${walk.source}" at column ${
+    `Cannot parse ${walk.mode} "${display(walk.source)}" at column ${
       position + 1
     }: ${problem}`,
     at,
@@ -611,7 +636,7 @@ function walkLiteral(raw: RawNode, walk: Walk): Walked {
     return {
       node: { type: "number", value: raw.value, percent, start, end },
       kind: percent ? "percent" : "plain",
-      percent: percent ? walk.source.slice(start, end) : null,
+      percent: percent ? display(walk.source.slice(start, end)) : null,
     };
   }
   if (typeof raw.value === "string") {
@@ -829,7 +854,9 @@ function walkUnary(raw: RawNode, walk: Walk): Walked {
     return {
       node: { type: "unary", operator, argument: argument.node, start, end },
       kind: argument.kind,
-      percent: argument.percent === null ? null : walk.source.slice(start, end),
+      percent: argument.percent === null
+        ? null
+        : display(walk.source.slice(start, end)),
     };
   }
   requireBool(walk, argument, rawArgument);
@@ -936,14 +963,14 @@ function checkNotTrap(walk: Walk, raw: RawNode, left: RawNode): void {
   const negated = walk.text.slice(
     startOf(left.argument as RawNode),
     endOf(raw, walk),
-  ).trim();
+  );
   fail(
     walk,
     `"${left.operator}" applies only to the term right after it, so "${
       textOf(raw, walk)
-    }" would compare "${
-      textOf(left, walk)
-    }"; write not (${negated}) to negate the comparison`,
+    }" would compare "${textOf(left, walk)}"; write not (${
+      display(negated)
+    }) to negate the comparison`,
     startOf(left),
   );
 }
@@ -968,13 +995,21 @@ export function parseTree(
     mode: options.mode,
     identifiers: [],
     comparisons: [],
+    depth: 0,
   };
   const raw = runJsep(walk);
-  const walked = walkNode(raw, walk);
+  let walked: Walked;
+  try {
+    walked = walkNode(raw, walk);
+  } catch (error) {
+    throw error instanceof RangeError ? tooDeep(walk) : error;
+  }
   if (options.mode === "condition" && walked.kind !== "bool") {
     fail(
       walk,
-      `A condition must compare, as in "< 1000" or "MoM < -10%"; "${text.trim()}" is a number`,
+      `A condition must compare, as in "< 1000" or "MoM < -10%"; "${
+        display(text)
+      }" is a number`,
       startOf(raw),
     );
   }
@@ -985,6 +1020,15 @@ export function parseTree(
   };
 }
 
+function tooDeep(walk: Walk): ExpressionError {
+  return new ExpressionError(
+    `The ${walk.mode} "${
+      display(walk.source)
+    }" is too long or nested too deeply; at most ${MAX_DEPTH} levels are allowed`,
+    { position: null },
+  );
+}
+
 function runJsep(walk: Walk): RawNode {
   state.active = true;
   state.percent = walk.mode === "condition";
@@ -992,12 +1036,7 @@ function runJsep(walk: Walk): RawNode {
   try {
     return jsep(walk.text) as RawNode;
   } catch (error) {
-    if (error instanceof RangeError) {
-      throw new ExpressionError(
-        `The ${walk.mode} "${walk.source}" is nested too deeply`,
-        { position: null },
-      );
-    }
+    if (error instanceof RangeError) throw tooDeep(walk);
     const { index, description } = error as Partial<JsepError>;
     if (typeof index !== "number" || typeof description !== "string") {
       throw error;
@@ -1005,7 +1044,7 @@ function runJsep(walk: Walk): RawNode {
     const position = Math.max(0, index - walk.offset);
     const message = description === 'Unexpected "="'
       ? `Assignment "=" is not allowed in ${NOUN[walk.mode]}; use == to compare`
-      : `Cannot parse ${walk.mode} "${walk.source}" at column ${
+      : `Cannot parse ${walk.mode} "${display(walk.source)}" at column ${
         position + 1
       }: ${description.charAt(0).toLowerCase()}${description.slice(1)}`;
     throw new ExpressionError(message, { position });
@@ -1035,7 +1074,7 @@ function nothing(context: EvaluationContext, reason: string): null {
 }
 
 function sliceOf(node: ExpressionNode, context: EvaluationContext): string {
-  return context.source.slice(node.start, node.end).trim();
+  return display(context.source.slice(node.start, node.end));
 }
 
 function finite(

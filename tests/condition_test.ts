@@ -34,7 +34,10 @@ function rejects(
   } catch (error) {
     caught = error;
   }
-  assert.ok(caught instanceof ExpressionError, `expected "${text}" to fail`);
+  assert.ok(
+    caught instanceof ExpressionError,
+    `expected "${text}" to fail, got ${String(caught).slice(0, 200)}`,
+  );
   if (typeof message === "string") assert.equal(caught.message, message);
   else assert.match(caught.message, message);
   if (position !== undefined) assert.equal(caught.position, position, text);

@@ -33,7 +33,12 @@ function rejects(
   } catch (error) {
     caught = error;
   }
-  assert.ok(caught instanceof ExpressionError, `expected "${text}" to fail`);
+  assert.ok(
+    caught instanceof ExpressionError,
+    `expected "${text.slice(0, 60)}" to fail, got ${
+      String(caught).slice(0, 200)
+    }`,
+  );
   if (typeof message === "string") assert.equal(caught.message, message);
   else assert.match(caught.message, message);
   if (position !== undefined) assert.equal(caught.position, position);
@@ -443,6 +448,26 @@ Deno.test("parseExpression() refuses 'not a < b', which would negate only a", ()
   );
   rejects("!a == 1", /^"!" applies only to the term right after it/, 0);
   assert.equal(value("(not a) < b", { a: 0, b: 2 }), 1);
+});
+
+Deno.test("parseExpression() reads expressions over several lines and quotes them on one", () => {
+  assert.deepEqual(
+    evaluate("revenue /\n  orders\n", { revenue: 1, orders: 0 }),
+    {
+      value: null,
+      reason: 'division by zero in "revenue / orders"',
+    },
+  );
+});
+
+Deno.test("parseExpression() refuses trees deeper than 1,000 levels instead of overflowing the stack", () => {
+  assert.equal(value("(".repeat(500) + "a" + ")".repeat(500), { a: 2 }), 2);
+  assert.equal(value("a" + " + a".repeat(900), { a: 1 }), 901);
+  rejects(
+    "(".repeat(5000) + "a" + ")".repeat(5000),
+    /^The expression "\(+…" is too long or nested too deeply; at most 1000 levels are allowed$/,
+  );
+  rejects("a" + " + a".repeat(20_000), /is too long or nested too deeply/);
 });
 
 Deno.test("parseExpression() throws a TypeError for a non-string", () => {

@@ -66,6 +66,7 @@ export function loadConfig(
       lineCounter: counter,
       prettyErrors: false,
       uniqueKeys: true,
+      merge: true,
     });
     if (doc.errors.length > 0) {
       throw new KPIConfigError(
@@ -129,8 +130,14 @@ export function loadConfig(
     );
   }
 
+  // Top-level `x-...` keys are extension fields (a home for YAML anchors).
+  const own = Object.fromEntries(
+    Object.entries(raw as Record<string, unknown>).filter(([key]) =>
+      !key.startsWith("x-")
+    ),
+  );
   const issues: RawIssue[] = [];
-  const expanded = expandAll(raw, options.env, issues) as Record<
+  const expanded = expandAll(own, options.env, issues) as Record<
     string,
     unknown
   >;

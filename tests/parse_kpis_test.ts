@@ -833,3 +833,24 @@ Deno.test("formatConfigIssues() renders each issue as a message line and a locat
     ].join("\n"),
   );
 });
+
+Deno.test("parseKpis() accepts YAML merge keys, with shared settings kept under a top-level x- key", () => {
+  const config = parseKpis(yaml(
+    "x-monthly: &monthly",
+    "  source: dataframe",
+    "  aggregation: sum",
+    "  compare: [MoM, YoY]",
+    "kpis:",
+    "  - <<: *monthly",
+    "    name: revenue",
+    "    query: orders.amount",
+    "  - <<: *monthly",
+    "    name: refunds",
+    "    query: refunds.amount",
+    "    polarity: lower_is_better",
+  ));
+  assert.deepEqual(config.kpis.map((k) => [k.name, k.source, k.compare]), [
+    ["revenue", "dataframe", ["MoM", "YoY"]],
+    ["refunds", "dataframe", ["MoM", "YoY"]],
+  ]);
+});

@@ -29,3 +29,32 @@ export function isFinalSqlError(error: unknown): boolean {
   return error instanceof Error &&
     (error.name === "SqlTimeoutError" || error.name === "SqlConnectionError");
 }
+
+/** Names a server for messages: `PostgreSQL at db.example.com:5432, database "shop"`. */
+export function describeServer(
+  product: string,
+  where: { host: string; port: string; database: string },
+): string {
+  const database = where.database === ""
+    ? ""
+    : `, database "${where.database}"`;
+  return `${product} at ${where.host}:${where.port}${database}`;
+}
+
+/**
+ * Removes a password from a message: the password itself where known, and
+ * the secret part of any `scheme://user:secret@host` URL.
+ */
+export function hidePassword(
+  message: string,
+  password: string | undefined,
+): string {
+  let out = message.replace(
+    /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi,
+    "$1***@",
+  );
+  if (password !== undefined && password.length > 0) {
+    out = out.split(password).join("***");
+  }
+  return out;
+}

@@ -86,6 +86,7 @@ export async function fetchSqlValues(
         const started = now();
         const rows = await client.query(query.sql, query.params, {
           timeoutMs: query.timeoutMs,
+          timezone: query.timezone,
         });
         return { rows, durationMs: now() - started };
       }));

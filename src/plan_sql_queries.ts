@@ -407,3 +407,113 @@ function structuredPlan(
       : [],
   };
 }
+
+/** Options of {@linkcode explainSqlQueries}. */
+export type ExplainSqlQueriesOptions = PlanSqlQueriesOptions;
+
+/**
+ * Prints a plan for people: per query, what it computes, its SQL and its
+ * parameters, numbered as the dialect numbers them. Used by `run --explain`.
+ *
+ * @param queries The planned queries.
+ * @param failures Keys that could not be planned, with the reason.
+ * @returns The text, ending with a newline.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const period = { label: "2024-11", start: "2024-11-01", end: "2024-12-01", timezone: "UTC" };
+ * const text = formatExplain(planSqlQueries("sqlite", [{
+ *   definition: { name: "orders", source: "sql", table: "orders", column: "*", aggregation: "count", timeColumn: "day" },
+ *   periods: [period],
+ * }]));
+ * assert.match(text, /-- Query 1 of 1: structured, table "orders"/);
+ * assert.match(text, /-- Parameters: 1 = "2024-11-01", 2 = "2024-12-01"/);
+ * ```
+ */
+export function formatExplain(
+  queries: readonly PlannedQuery[],
+  failures: ReadonlyMap<string, string> = new Map(),
+): string {
+  const lines: string[] = [];
+  const total = queries.length;
+  queries.forEach((query, index) => {
+    const what = query.kind === "structured"
+      ? `structured, table ${query.table}`
+      : "template";
+    const values = query.keys.length === 1
+      ? "1 value"
+      : `${query.keys.length} values`;
+    lines.push(
+      `-- Query ${index + 1} of ${total}: ${what}; KPIs: ${
+        query.kpis.join(", ")
+      }; ${values}; periods: ${
+        query.ranges.map((range) => `${range.start}..${range.end}`).join(", ")
+      }`,
+    );
+    lines.push(
+      `-- Time zone ${query.timezone}, timeout ${query.timeoutMs} ms, read-only`,
+    );
+    lines.push(query.sql.trimEnd() + ";");
+    const dollar = query.params.length > 0 && /\$1\b/.test(query.sql);
+    lines.push(
+      query.params.length === 0
+        ? "-- Parameters: none"
+        : `-- Parameters: ${
+          query.params.map((value, i) =>
+            `${dollar ? "$" : ""}${i + 1} = ${JSON.stringify(value)}`
+          ).join(", ")
+        }`,
+    );
+    if (query.fallback.length > 0) {
+      lines.push(
+        `-- If it fails: ${query.fallback.length} separate queries, one per ${
+          query.kind === "structured" ? "KPI" : "period"
+        }`,
+      );
+    }
+    lines.push("");
+  });
+  const byKpi = new Map<string, string>();
+  for (const [key, message] of failures) {
+    byKpi.set(key.slice(0, key.lastIndexOf("@")), message);
+  }
+  for (const [name, message] of byKpi) {
+    lines.push(`-- ${name}: not planned: ${message}`);
+  }
+  if (total === 0 && byKpi.size === 0) lines.push("-- No SQL queries");
+  return lines.join("\n").trimEnd() + "\n";
+}
+
+/**
+ * Plans the queries for a set of SQL KPIs and prints them (see
+ * {@linkcode formatExplain}); KPIs that cannot be planned are listed with
+ * the reason instead of failing the whole.
+ *
+ * @param dialect The SQL dialect to write.
+ * @param requests The KPIs and their periods.
+ * @param options Variables, fusion and default timeout.
+ * @returns The printable plan.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const period = { label: "2024-11", start: "2024-11-01", end: "2024-12-01", timezone: "UTC" };
+ * const text = explainSqlQueries("postgres", [{
+ *   definition: { name: "revenue", source: "sql", query: "SELECT SUM(amount) FROM orders WHERE day >= '{{ period_start }}'::date" },
+ *   periods: [period],
+ * }]);
+ * assert.match(text, /WHERE day >= \$1::date;/);
+ * assert.match(text, /-- Parameters: \$1 = "2024-11-01"/);
+ * ```
+ */
+export function explainSqlQueries(
+  dialect: SqlDialect,
+  requests: readonly SqlValueRequest[],
+  options: ExplainSqlQueriesOptions = {},
+): string {
+  const { queries, failures } = planSql(dialect, requests, options);
+  return formatExplain(queries, failures);
+}

@@ -1,43 +1,226 @@
 /**
- * A {@linkcode SqlClient} over the `postgres` package (in progress).
+ * A {@linkcode SqlClient} over the `postgres` package: a pool of
+ * connections, each query in its own read-only transaction with a
+ * server-side statement timeout and the period's time zone.
  *
  * @module
  */
 
-import type { SqlClient } from "../../types.ts";
+import postgres from "postgres";
+import type { SqlClient, SqlQueryOptions } from "../../types.ts";
+import {
+  describeServer,
+  hidePassword,
+  SqlConnectionError,
+  SqlTimeoutError,
+} from "../../_sql_errors.ts";
+
+/** The parts of a `postgres` sql instance this client uses. */
+export type PostgresSql = postgres.Sql<Record<string, never>>;
 
 /** Options of {@linkcode postgresClient}. */
 export interface PostgresClientOptions {
-  /** Whether `close()` ends the pool. @default false */
+  /**
+   * Whether `close()` ends the pool. Leave it false for an instance the
+   * caller keeps using.
+   *
+   * @default false
+   */
   owned?: boolean;
+  /** The password, so that messages can be scrubbed of it. @default none */
+  password?: string;
 }
 
+/** Options of {@linkcode openPostgresClient}. */
+export interface OpenPostgresClientOptions {
+  /** Most connections the pool opens. @default 10 */
+  maxConnections?: number;
+}
+
+/** Extra time past `timeoutMs` before the client cancels a query itself. */
+const GRACE_MS = 1000;
+
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ECONNRESET",
+  "EAI_AGAIN",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "28P01", // password authentication failed
+  "28000", // invalid authorization
+  "3D000", // database does not exist
+  "57P03", // cannot connect now
+  "53300", // too many connections
+]);
+
 /**
- * Wraps a `postgres` sql instance.
+ * Wraps a `postgres` sql instance. Every query runs as
+ * `BEGIN READ ONLY`, `set_config('statement_timeout', ...)` and
+ * `set_config('TimeZone', ...)` local to the transaction, the query, then
+ * `COMMIT`; if the server has not canceled it a second after its timeout,
+ * the client cancels it too.
  *
- * @param _sql The sql instance.
- * @param _options Ownership.
+ * @param sql The sql instance (`postgres(url)`).
+ * @param options Whether `close()` ends it.
  * @returns The client.
- * @throws {Error} Always, until PostgreSQL support lands.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import postgres from "postgres";
+ *
+ * // Connects lazily: nothing is sent until the first query.
+ * const sql = postgres("postgres://user@127.0.0.1:5432/db");
+ * const client = postgresClient(sql, { owned: true });
+ * assert.equal(client.dialect, "postgres");
+ * await client.close();
+ * ```
  */
 export function postgresClient(
-  _sql: unknown,
-  _options: PostgresClientOptions = {},
+  sql: PostgresSql,
+  options: PostgresClientOptions = {},
 ): SqlClient {
-  throw new Error("PostgreSQL support is not available yet");
+  const owned = options.owned ?? false;
+  const settings = sql.options as unknown as {
+    host?: string[];
+    port?: number[];
+    database?: string;
+    pass?: unknown;
+  };
+  const server = describeServer("PostgreSQL", {
+    host: settings.host?.join(",") ?? "localhost",
+    port: settings.port?.join(",") ?? "5432",
+    database: settings.database ?? "",
+  });
+  const password = options.password ??
+    (typeof settings.pass === "string" ? settings.pass : undefined);
+  let closed = false;
+  return {
+    dialect: "postgres",
+    async query(
+      text: string,
+      params: readonly unknown[],
+      queryOptions: SqlQueryOptions = {},
+    ): Promise<unknown[][]> {
+      if (closed) throw new Error("The PostgreSQL client is closed");
+      const timeoutMs = queryOptions.timeoutMs;
+      try {
+        return await sql.begin("read only", async (tx) => {
+          await tx.unsafe(
+            "SELECT set_config('statement_timeout', $1, true), set_config('TimeZone', $2, true)",
+            [
+              String(
+                timeoutMs !== undefined ? Math.max(1, Math.ceil(timeoutMs)) : 0,
+              ),
+              queryOptions.timezone ?? "UTC",
+            ],
+          );
+          const pending = tx.unsafe(
+            text,
+            params as postgres.ParameterOrJSON<never>[],
+          );
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          if (timeoutMs !== undefined) {
+            timer = setTimeout(() => {
+              pending.cancel();
+            }, timeoutMs + GRACE_MS);
+          }
+          try {
+            return await pending.values() as unknown as unknown[][];
+          } finally {
+            clearTimeout(timer);
+          }
+        }) as unknown as unknown[][];
+      } catch (error) {
+        throw translate(error, { server, password, timeoutMs });
+      }
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      if (owned) await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+function translate(
+  error: unknown,
+  context: {
+    server: string;
+    password: string | undefined;
+    timeoutMs: number | undefined;
+  },
+): Error {
+  const e = error as { code?: string; message?: string };
+  const message = hidePassword(
+    String(e?.message ?? error),
+    context.password,
+  );
+  if (e?.code === "57014") {
+    return new SqlTimeoutError(
+      context.timeoutMs !== undefined
+        ? `Query canceled after ${context.timeoutMs} ms (timeout_ms): ${message}`
+        : message,
+      { cause: error },
+    );
+  }
+  if (e?.code !== undefined && CONNECTION_CODES.has(e.code)) {
+    return new SqlConnectionError(
+      `Cannot connect to ${context.server}: ${message}`,
+      { cause: error },
+    );
+  }
+  return error instanceof Error && message === error.message
+    ? error
+    : new Error(message, { cause: error });
 }
 
 /**
- * Opens a pool from a URL.
+ * Opens a pool from a `postgres://` or `postgresql://` URL; `close()` ends
+ * it. Connections open on first use.
  *
- * @param _url The URL.
- * @param _options Pool size.
+ * @param url The URL.
+ * @param options Pool size.
  * @returns The client.
- * @throws {Error} Always, until PostgreSQL support lands.
+ * @throws {TypeError} When the URL cannot be parsed (the message hides the
+ * password).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const client = openPostgresClient("postgres://user:secret@127.0.0.1:5432/shop");
+ * assert.equal(client.dialect, "postgres");
+ * await client.close();
+ * ```
  */
 export function openPostgresClient(
-  _url: string,
-  _options: { maxConnections?: number } = {},
+  url: string,
+  options: OpenPostgresClientOptions = {},
 ): SqlClient {
-  throw new Error("PostgreSQL support is not available yet");
+  let password: string | undefined;
+  try {
+    password = decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    throw new TypeError(
+      `Invalid PostgreSQL URL "${
+        hidePassword(url, undefined)
+      }": expected postgres://user:password@host:5432/database`,
+    );
+  }
+  const sql = postgres(url, {
+    max: options.maxConnections ?? 10,
+    connect_timeout: 10,
+    idle_timeout: 30,
+    onnotice: () => {},
+  }) as unknown as PostgresSql;
+  return postgresClient(sql, {
+    owned: true,
+    ...(password !== undefined ? { password } : {}),
+  });
 }

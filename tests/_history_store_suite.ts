@@ -1,0 +1,402 @@
+/**
+ * The tests every history store passes. `historyStoreSuite(kind, setup)`
+ * registers them for one store; `setup` returns a fresh place to open it.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { AuditLog } from "../src/adapters/open_history_store.ts";
+import type {
+  AlertState,
+  DeliveryRecord,
+  HistoryRecord,
+  KPIResult,
+} from "../src/types.ts";
+
+/** A fresh, empty place to keep history, for one test. */
+export interface HistoryStoreEnv {
+  /** Opens the store (again, when `persistent`). */
+  open(): Promise<AuditLog>;
+  /** Whether a store opened again sees what an earlier one wrote. */
+  persistent: boolean;
+  /** Removes everything the test left. */
+  cleanup(): Promise<void>;
+}
+
+/** A result with every field set, including awkward values. */
+export function richResult(name = "revenue"): KPIResult {
+  return {
+    name,
+    label: 'Revenue, "net" — €\nsecond line',
+    unit: "USD",
+    value: 0.1 + 0.2,
+    periodStart: "2024-11-01",
+    periodEnd: "2024-12-01",
+    comparisons: {
+      MoM: {
+        previousValue: 5000.25,
+        change: -4999.95,
+        changePct: -99.99400029998501,
+        periodStart: "2024-10-01",
+        periodEnd: "2024-11-01",
+        favorable: false,
+      },
+      YoY: {
+        previousValue: null,
+        change: null,
+        changePct: null,
+        periodStart: "2023-11-01",
+        periodEnd: "2023-12-01",
+        favorable: null,
+      },
+    },
+    momChangePct: -99.99400029998501,
+    yoyChangePct: null,
+    alertStatus: "critical",
+    alertsTriggered: [
+      {
+        condition: "< 1000",
+        severity: "critical",
+        message: "Revenue fell to 0.3, a 99.99% drop; check 'orders'",
+        deliveries: [
+          {
+            channel: "ops_slack",
+            ok: true,
+            status: 200,
+            attempts: 1,
+            error: null,
+          },
+          {
+            channel: "oncall",
+            ok: false,
+            status: 503,
+            attempts: 3,
+            error: "Service Unavailable, gave up",
+          },
+        ],
+      },
+      { condition: "MoM < -10%", severity: "warning", message: "" },
+    ],
+    queryDurationMs: 1.7,
+    error: null,
+    note: "",
+  };
+}
+
+/** A result of a KPI that could not be computed. */
+export function failedResult(name = "revenue"): KPIResult {
+  return {
+    name,
+    label: name,
+    unit: null,
+    value: null,
+    periodStart: "2024-11-01",
+    periodEnd: "2024-12-01",
+    comparisons: {},
+    momChangePct: null,
+    yoyChangePct: null,
+    alertStatus: "error",
+    alertsTriggered: [],
+    queryDurationMs: 0,
+    error: 'relation "orders" does not exist',
+  };
+}
+
+/** A small result whose value tells records apart. */
+export function valueResult(name: string, value: number): KPIResult {
+  return {
+    name,
+    label: name,
+    unit: "",
+    value,
+    periodStart: "2024-11-01",
+    periodEnd: "2024-12-01",
+    comparisons: {},
+    momChangePct: null,
+    yoyChangePct: null,
+    alertStatus: "ok",
+    alertsTriggered: [],
+    queryDurationMs: 0.25,
+    error: null,
+  };
+}
+
+function record(
+  result: KPIResult,
+  runAt: string,
+  runId = `run-${runAt}`,
+): HistoryRecord {
+  return { runId, runAt, periodLabel: "last_month", result };
+}
+
+function alertState(overrides: Partial<AlertState> = {}): AlertState {
+  return {
+    kpi: "revenue",
+    rule: "critical:< 1000",
+    status: "firing",
+    severity: "critical",
+    periodStart: "2024-11-01",
+    periodEnd: "2024-12-01",
+    channels: ["ops_slack", "oncall"],
+    firstFiredAt: "2024-12-01T06:00:00.000Z",
+    lastSentAt: "2024-12-01T06:00:00.000Z",
+    ...overrides,
+  };
+}
+
+function delivery(
+  at: string,
+  channel: string,
+  ok: boolean,
+  kpi = "revenue",
+): DeliveryRecord {
+  return {
+    runId: `run-${at}`,
+    at,
+    kpi,
+    rule: "critical:< 1000",
+    status: "firing",
+    delivery: {
+      channel,
+      ok,
+      status: ok ? 200 : null,
+      attempts: ok ? 1 : 4,
+      error: ok ? null : "connect ECONNREFUSED 127.0.0.1:9",
+    },
+  };
+}
+
+async function withStore(
+  setup: () => Promise<HistoryStoreEnv>,
+  test: (store: AuditLog, env: HistoryStoreEnv) => Promise<void>,
+): Promise<void> {
+  const env = await setup();
+  let store: AuditLog | undefined;
+  try {
+    store = await env.open();
+    await test(store, env);
+  } finally {
+    await store?.close();
+    await env.cleanup();
+  }
+}
+
+/**
+ * Registers the shared history store tests for one kind of store.
+ *
+ * @param kind Names the store in test names, e.g. `SQLite`.
+ * @param setup Makes a fresh, empty place for one test.
+ */
+export function historyStoreSuite(
+  kind: string,
+  setup: () => Promise<HistoryStoreEnv>,
+): void {
+  const test = (
+    name: string,
+    fn: (store: AuditLog, env: HistoryStoreEnv) => Promise<void>,
+  ) => Deno.test(`${kind} history: ${name}`, () => withStore(setup, fn));
+
+  test("history() gives back every field of an appended result", async (store) => {
+    const rich = richResult();
+    await store.append([record(rich, "2024-12-01T06:00:00.000Z")]);
+    const [got, ...rest] = await store.history("revenue", 10);
+    assert.equal(rest.length, 0);
+    assert.ok(got);
+    for (const key of Object.keys(rich) as (keyof KPIResult)[]) {
+      assert.deepStrictEqual(got[key], rich[key], `field ${key}`);
+    }
+    assert.deepStrictEqual(got, rich);
+    assert.equal(got.value, 0.30000000000000004);
+  });
+
+  test("history() keeps a failed result's error and null value", async (store) => {
+    const failed = failedResult();
+    await store.append([record(failed, "2024-12-01T06:00:00Z")]);
+    const got = await store.history("revenue", 1);
+    assert.deepStrictEqual(got, [failed]);
+    assert.equal(got[0]?.value, null);
+    assert.equal(got[0]?.unit, null);
+    assert.equal("note" in got[0]!, false);
+  });
+
+  test("history() keeps an empty unit apart from a null one", async (store) => {
+    await store.append([
+      record(valueResult("a", 1), "2024-12-01T06:00:00Z"),
+      record({ ...valueResult("b", 2), unit: null }, "2024-12-01T06:00:00Z"),
+    ]);
+    assert.equal((await store.history("a", 1))[0]?.unit, "");
+    assert.equal((await store.history("b", 1))[0]?.unit, null);
+  });
+
+  test("history() lists newest first by run time, ties in insertion order", async (store) => {
+    await store.append([
+      record(valueResult("orders", 2), "2024-12-02T00:00:00Z"),
+      record(valueResult("orders", 1), "2024-12-01T00:00:00Z"),
+      record(valueResult("other", 9), "2024-12-05T00:00:00Z"),
+    ]);
+    await store.append([
+      record(valueResult("orders", 4), "2024-12-04T00:00:00+02:00"),
+      record(valueResult("orders", 3), "2024-12-03T23:00:00Z"),
+    ]);
+    // Same instant as value 4, written later: comes first.
+    await store.append([
+      record(valueResult("orders", 5), "2024-12-03T22:00:00.000Z"),
+    ]);
+    await store.append([
+      record(valueResult("orders", 6), "2024-12-03T22:00:00Z"),
+      record(valueResult("orders", 7), "2024-12-03T22:00:00Z"),
+    ]);
+    const values = (await store.history("orders", 10)).map((r) => r.value);
+    assert.deepStrictEqual(values, [3, 7, 6, 5, 4, 2, 1]);
+  });
+
+  test("history() returns at most n results and checks n", async (store) => {
+    const records = [1, 2, 3, 4, 5].map((v) =>
+      record(valueResult("signups", v), `2024-12-0${v}T00:00:00Z`)
+    );
+    await store.append(records);
+    const two = await store.history("signups", 2);
+    assert.deepStrictEqual(two.map((r) => r.value), [5, 4]);
+    assert.equal((await store.history("signups", 1)).length, 1);
+    assert.equal((await store.history("signups", 100)).length, 5);
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      await assert.rejects(store.history("signups", bad), RangeError);
+    }
+  });
+
+  test("history() of an unknown KPI is empty", async (store) => {
+    assert.deepStrictEqual(await store.history("nothing_here", 5), []);
+    await store.append([
+      record(valueResult("revenue", 1), "2024-12-01T00:00:00Z"),
+    ]);
+    assert.deepStrictEqual(await store.history("revenu", 5), []);
+    assert.deepStrictEqual(await store.history("revenue_x", 5), []);
+  });
+
+  test("append() of nothing writes nothing; a bad record writes nothing", async (store) => {
+    await store.append([]);
+    await assert.rejects(
+      store.append([
+        record(valueResult("revenue", 1), "2024-12-01T00:00:00Z"),
+        record(valueResult("revenue", 2), "yesterday"),
+      ]),
+      RangeError,
+    );
+    assert.deepStrictEqual(await store.history("revenue", 5), []);
+  });
+
+  test("append() keeps a result larger than 64 KiB", async (store) => {
+    const big = richResult();
+    big.alertsTriggered[0]!.message = "é€😀 ".repeat(40_000);
+    big.error = "x".repeat(70_000);
+    await store.append([record(big, "2024-12-01T00:00:00Z")]);
+    assert.deepStrictEqual(await store.history("revenue", 1), [big]);
+  });
+
+  test("putAlertState() upserts by KPI and rule; getAlertState() reads it", async (store) => {
+    assert.equal(await store.getAlertState("revenue", "critical:< 1000"), null);
+    const first = alertState();
+    await store.putAlertState(first);
+    assert.deepStrictEqual(
+      await store.getAlertState("revenue", "critical:< 1000"),
+      first,
+    );
+    const resolved = alertState({
+      status: "resolved",
+      channels: [],
+      lastSentAt: "2025-01-01T06:00:00.000Z",
+    });
+    await store.putAlertState(resolved);
+    const other = alertState({
+      rule: "warning:MoM < -10%",
+      severity: "warning",
+    });
+    await store.putAlertState(other);
+    const elsewhere = alertState({ kpi: "orders" });
+    await store.putAlertState(elsewhere);
+    assert.deepStrictEqual(
+      await store.getAlertState("revenue", "critical:< 1000"),
+      resolved,
+    );
+    assert.deepStrictEqual(
+      await store.getAlertState("revenue", "warning:MoM < -10%"),
+      other,
+    );
+    assert.deepStrictEqual(
+      await store.getAlertState("orders", "critical:< 1000"),
+      elsewhere,
+    );
+    assert.equal(
+      await store.getAlertState("orders", "warning:MoM < -10%"),
+      null,
+    );
+  });
+
+  test("appendDeliveries() keeps every outcome, newest first", async (store) => {
+    const records = [
+      delivery("2024-12-01T06:00:00.000Z", "ops_slack", true),
+      delivery("2024-12-01T06:00:00.000Z", "oncall", false),
+      delivery("2024-12-02T06:00:00.000Z", "hook", true),
+      delivery("2024-12-03T06:00:00.000Z", "ops_slack", true, "orders"),
+    ];
+    await store.appendDeliveries(records.slice(0, 2));
+    await store.appendDeliveries(records.slice(2));
+    await store.appendDeliveries([]);
+    assert.deepStrictEqual(await store.deliveries("revenue", 10), [
+      records[2],
+      records[1],
+      records[0],
+    ]);
+    assert.deepStrictEqual(await store.deliveries("orders", 10), [records[3]]);
+    assert.equal((await store.deliveries("revenue", 1)).length, 1);
+  });
+
+  test(
+    "a store opened again reads what an earlier one wrote",
+    async (store, env) => {
+      if (!env.persistent) {
+        // In-memory stores start empty by design; nothing to reopen.
+        assert.equal(env.persistent, false);
+        return;
+      }
+      const rich = richResult();
+      await store.append([record(rich, "2024-12-01T06:00:00Z")]);
+      await store.putAlertState(alertState());
+      await store.appendDeliveries([
+        delivery("2024-12-01T06:00:00.000Z", "ops_slack", true),
+      ]);
+      await store.close();
+      const again = await env.open();
+      try {
+        assert.deepStrictEqual(await again.history("revenue", 5), [rich]);
+        assert.deepStrictEqual(
+          await again.getAlertState("revenue", "critical:< 1000"),
+          alertState(),
+        );
+        assert.equal((await again.deliveries("revenue", 5)).length, 1);
+        await again.append([
+          record(valueResult("revenue", 2), "2024-12-02T00:00:00Z"),
+        ]);
+        assert.deepStrictEqual(
+          (await again.history("revenue", 5)).map((r) => r.value),
+          [2, rich.value],
+        );
+      } finally {
+        await again.close();
+      }
+    },
+  );
+
+  test("close() releases the store; using it afterwards fails", async (store) => {
+    await store.ping();
+    await store.close();
+    await store.close();
+    await assert.rejects(store.history("revenue", 1), /closed/);
+    await assert.rejects(
+      store.append([record(valueResult("revenue", 1), "2024-12-01T00:00:00Z")]),
+      /closed/,
+    );
+    await assert.rejects(store.ping(), /closed/);
+  });
+}

@@ -10,10 +10,8 @@ export interface RangeFold {
   sum: number;
   /** How many values were not missing. */
   count: number;
-  /** The value at the latest time in the range, or NaN if none. */
-  last: number;
-  /** Whether any row fell in the range with a non-missing value. */
-  hasLast: boolean;
+  /** The value at the latest time in the range (null if none), computed on demand. */
+  latest: () => number | null;
 }
 
 /** A time column: epoch milliseconds, NaN where missing. */
@@ -76,8 +74,7 @@ function foldSlice(
     return {
       sum: to - from,
       count: to - from,
-      last: 1,
-      hasLast: to > from,
+      latest: () => to > from ? 1 : null,
     };
   }
   let sum = 0;
@@ -100,7 +97,11 @@ function foldSlice(
       last = v;
     }
   }
-  return { sum: sum + compensation, count, last, hasLast: count > 0 };
+  return {
+    sum: sum + compensation,
+    count,
+    latest: () => count > 0 ? last : null,
+  };
 }
 
 function foldUnsorted(
@@ -109,38 +110,232 @@ function foldUnsorted(
   starts: readonly number[],
   ends: readonly number[],
 ): RangeFold[] {
-  const ranges = starts.length;
-  const sums = new Float64Array(ranges);
-  const compensations = new Float64Array(ranges);
-  const counts = new Float64Array(ranges);
-  const lasts = new Float64Array(ranges).fill(NaN);
-  const lastTimes = new Float64Array(ranges).fill(-Infinity);
-  const lo = Float64Array.from(starts);
-  const hi = Float64Array.from(ends);
+  const out: RangeFold[] = [];
+  for (let r = 0; r < starts.length; r += 3) {
+    const lo = [starts[r], starts[r + 1], starts[r + 2]];
+    const hi = [ends[r], ends[r + 1], ends[r + 2]];
+    const folds = values === null || !hasMissing(values)
+      ? foldThreeBranchless(times, values, lo, hi)
+      : foldThreeChecked(times, values, lo, hi);
+    for (let k = 0; k < 3 && r + k < starts.length; k++) {
+      out.push(folds[k] as RangeFold);
+    }
+  }
+  return out;
+}
+
+const missingCache = new WeakMap<
+  object,
+  { length: number; missing: boolean }
+>();
+
+/** Whether a value column holds NaN (missing values); remembered per array. */
+function hasMissing(values: ArrayLike<number>): boolean {
+  const known = missingCache.get(values as object);
+  if (known && known.length === values.length) return known.missing;
+  let missing = false;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (v !== v) {
+      missing = true;
+      break;
+    }
+  }
+  missingCache.set(values as object, { length: values.length, missing });
+  return missing;
+}
+
+/**
+ * Three ranges in one pass without branches in the loop (rows fall in a
+ * range at random when the column is shuffled, which defeats branch
+ * prediction), with Kahan-compensated sums. Needs values without NaN.
+ * Unused ranges are given as undefined and come out empty.
+ */
+function foldThreeBranchless(
+  times: TimeColumn,
+  values: ArrayLike<number> | null,
+  lo: (number | undefined)[],
+  hi: (number | undefined)[],
+): RangeFold[] {
+  const lo0 = lo[0] ?? 0, hi0 = hi[0] ?? 0;
+  const lo1 = lo[1] ?? 0, hi1 = hi[1] ?? 0;
+  const lo2 = lo[2] ?? 0, hi2 = hi[2] ?? 0;
+  let s0 = 0, c0 = 0, n0 = 0;
+  let s1 = 0, c1 = 0, n1 = 0;
+  let s2 = 0, c2 = 0, n2 = 0;
   const n = times.length;
   for (let i = 0; i < n; i++) {
     const t = times[i] as number;
     const v = values === null ? 1 : values[i] as number;
+    const m0 = +(t >= lo0) * +(t < hi0);
+    const m1 = +(t >= lo1) * +(t < hi1);
+    const m2 = +(t >= lo2) * +(t < hi2);
+    let y = v * m0 - c0;
+    let next = s0 + y;
+    c0 = (next - s0) - y;
+    s0 = next;
+    n0 += m0;
+    y = v * m1 - c1;
+    next = s1 + y;
+    c1 = (next - s1) - y;
+    s1 = next;
+    n1 += m1;
+    y = v * m2 - c2;
+    next = s2 + y;
+    c2 = (next - s2) - y;
+    s2 = next;
+    n2 += m2;
+  }
+  const latestOf = (k: number): () => number | null => {
+    const from = lo[k], to = hi[k];
+    if (from === undefined || to === undefined) return () => null;
+    return () => latestIn(times, values, from, to);
+  };
+  return [
+    { sum: s0, count: n0, latest: latestOf(0) },
+    { sum: s1, count: n1, latest: latestOf(1) },
+    { sum: s2, count: n2, latest: latestOf(2) },
+  ];
+}
+
+/** The same with missing values skipped (branches and all). */
+function foldThreeChecked(
+  times: TimeColumn,
+  values: ArrayLike<number>,
+  lo: (number | undefined)[],
+  hi: (number | undefined)[],
+): RangeFold[] {
+  return [0, 1, 2].map((k) => {
+    const from = lo[k], to = hi[k];
+    if (from === undefined || to === undefined) {
+      return { sum: 0, count: 0, latest: () => null };
+    }
+    let sum = 0;
+    let compensation = 0;
+    let count = 0;
+    for (let i = 0; i < times.length; i++) {
+      const t = times[i] as number;
+      if (!(t >= from && t < to)) continue;
+      const v = values[i] as number;
+      if (v !== v) continue;
+      const next = sum + v;
+      compensation += Math.abs(sum) >= Math.abs(v)
+        ? (sum - next) + v
+        : (v - next) + sum;
+      sum = next;
+      count++;
+    }
+    return {
+      sum: sum + compensation,
+      count,
+      latest: () => latestIn(times, values, from, to),
+    };
+  });
+}
+
+/** The value at the latest time in `[from, to)`, ties going to the later row. */
+function latestIn(
+  times: TimeColumn,
+  values: ArrayLike<number> | null,
+  from: number,
+  to: number,
+): number | null {
+  let last: number | null = null;
+  let lastTime = -Infinity;
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i] as number;
+    if (!(t >= from && t < to)) continue;
+    const v = values === null ? 1 : values[i] as number;
     if (v !== v) continue;
-    for (let r = 0; r < ranges; r++) {
-      if (t >= (lo[r] as number) && t < (hi[r] as number)) {
-        const sum = sums[r] as number;
-        const next = sum + v;
-        compensations[r] = (compensations[r] as number) +
-          (Math.abs(sum) >= Math.abs(v) ? (sum - next) + v : (v - next) + sum);
-        sums[r] = next;
-        counts[r] = (counts[r] as number) + 1;
-        if (t >= (lastTimes[r] as number)) {
-          lastTimes[r] = t;
-          lasts[r] = v;
+    if (t >= lastTime) {
+      lastTime = t;
+      last = v;
+    }
+  }
+  return last;
+}
+
+/** Reads one cell of a row as a number (NaN when missing). */
+export type CellReader = (cell: unknown) => number;
+
+/**
+ * Folds an array of row objects over up to three ranges in one pass,
+ * reading each row's time and value cells directly (no intermediate
+ * columns). Ranges beyond three are folded in further passes.
+ */
+export function foldRows(
+  rows: readonly Record<string, unknown>[],
+  timeName: string,
+  readTime: CellReader,
+  valueName: string | null,
+  readValue: CellReader,
+  starts: readonly number[],
+  ends: readonly number[],
+  trackLast: boolean,
+): RangeFold[] {
+  const out: RangeFold[] = [];
+  for (let r = 0; r < starts.length; r += 3) {
+    const lo0 = starts[r] ?? 0, hi0 = ends[r] ?? 0;
+    const lo1 = starts[r + 1] ?? 0, hi1 = ends[r + 1] ?? 0;
+    const lo2 = starts[r + 2] ?? 0, hi2 = ends[r + 2] ?? 0;
+    let s0 = 0, c0 = 0, n0 = 0;
+    let s1 = 0, c1 = 0, n1 = 0;
+    let s2 = 0, c2 = 0, n2 = 0;
+    let t0 = -Infinity, t1 = -Infinity, t2 = -Infinity;
+    let l0: number | null = null,
+      l1: number | null = null,
+      l2: number | null = null;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Record<string, unknown>;
+      const timeCell = row[timeName];
+      const t = typeof timeCell === "number" ? timeCell : readTime(timeCell);
+      let v = 1;
+      if (valueName !== null) {
+        const cell = row[valueName];
+        v = typeof cell === "number" ? cell : readValue(cell);
+        if (v !== v) continue;
+      }
+      const m0 = +(t >= lo0) * +(t < hi0);
+      const m1 = +(t >= lo1) * +(t < hi1);
+      const m2 = +(t >= lo2) * +(t < hi2);
+      let y = v * m0 - c0;
+      let next = s0 + y;
+      c0 = (next - s0) - y;
+      s0 = next;
+      n0 += m0;
+      y = v * m1 - c1;
+      next = s1 + y;
+      c1 = (next - s1) - y;
+      s1 = next;
+      n1 += m1;
+      y = v * m2 - c2;
+      next = s2 + y;
+      c2 = (next - s2) - y;
+      s2 = next;
+      n2 += m2;
+      if (trackLast) {
+        if (m0 && t >= t0) {
+          t0 = t;
+          l0 = v;
+        }
+        if (m1 && t >= t1) {
+          t1 = t;
+          l1 = v;
+        }
+        if (m2 && t >= t2) {
+          t2 = t;
+          l2 = v;
         }
       }
     }
+    const folds: RangeFold[] = [
+      { sum: s0, count: n0, latest: () => n0 > 0 ? l0 : null },
+      { sum: s1, count: n1, latest: () => n1 > 0 ? l1 : null },
+      { sum: s2, count: n2, latest: () => n2 > 0 ? l2 : null },
+    ];
+    for (let k = 0; k < 3 && r + k < starts.length; k++) {
+      out.push(folds[k] as RangeFold);
+    }
   }
-  return starts.map((_, r) => ({
-    sum: (sums[r] as number) + (compensations[r] as number),
-    count: counts[r] as number,
-    last: lasts[r] as number,
-    hasLast: (counts[r] as number) > 0,
-  }));
+  return out;
 }

@@ -2,6 +2,7 @@ import { cleanNumber, toNumber } from "./_numbers.ts";
 import { type FetchedValue, valueKey } from "./_value_key.ts";
 import {
   foldRanges,
+  foldRows,
   isSortedTimes,
   type RangeFold,
   type TimeColumn,
@@ -131,10 +132,6 @@ function computeFolds(
 ): RangeFold[] {
   const timeZone = periods[0]?.timezone ?? "UTC";
   const timeColumn = view.timeColumnName(definition.timeColumn);
-  const times = view.times(timeColumn, timeZone);
-  const values = column === "*"
-    ? null
-    : view.values(column, aggregation === "rate" ? "truthy" : "numeric");
   const starts: number[] = [];
   const ends: number[] = [];
   for (const period of periods) {
@@ -142,6 +139,24 @@ function computeFolds(
     starts.push(startMs);
     ends.push(endMs);
   }
+  const mode: ValueMode = aggregation === "rate" ? "truthy" : "numeric";
+  const rows = view.rows;
+  if (rows !== null) {
+    if (column !== "*") view.requireColumn(column);
+    const reader = new TimeCellReader(timeZone);
+    return foldRows(
+      rows,
+      timeColumn,
+      (cell) => reader.read(cell),
+      column === "*" ? null : column,
+      mode === "truthy" ? toTruthy : toNumber,
+      starts,
+      ends,
+      aggregation === "last",
+    );
+  }
+  const times = view.times(timeColumn, timeZone);
+  const values = column === "*" ? null : view.values(column, mode);
   return foldRanges(times.column, values, starts, ends, times.sorted);
 }
 
@@ -155,7 +170,7 @@ function finish(aggregation: Aggregation, fold: RangeFold): number | null {
     case "rate":
       return fold.count === 0 ? null : cleanNumber(fold.sum / fold.count);
     case "last":
-      return fold.hasLast ? fold.last : null;
+      return fold.latest();
   }
 }
 
@@ -203,6 +218,23 @@ class TableView {
     } else {
       throw new TypeError(
         `Table "${name}" must be an array of rows or an object of columns`,
+      );
+    }
+  }
+
+  /** The rows, when the table is an array of row objects. */
+  get rows(): readonly Record<string, unknown>[] | null {
+    return this.#rows;
+  }
+
+  /** Throws unless the table has the column. */
+  requireColumn(name: string): void {
+    const names = this.columnNames();
+    if (!names.includes(name)) {
+      throw new RangeError(
+        `Unknown column "${name}" in table "${this.#name}": expected one of ${
+          names.join(", ")
+        }`,
       );
     }
   }

@@ -1,0 +1,91 @@
+/**
+ * kpi-engine: declarative KPIs for Deno. Define business metrics once, in
+ * YAML or TypeScript; compute them for any period from SQL databases or
+ * in-memory tables; compare them with earlier periods (DoD, WoW, MoM, QoQ,
+ * YoY); raise alerts; keep a history.
+ *
+ * The engine opens nothing by itself: the SQL client, tables, history store,
+ * alert notifier and clock are passed in. `KPIEngine.fromYaml` is the one
+ * door that reads a file and opens what it names.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { KPIEngine } from "@kpi-engine/kpi-engine";
+ *
+ * const engine = new KPIEngine({
+ *   kpis: [{
+ *     name: "revenue",
+ *     label: "Monthly Revenue",
+ *     source: "dataframe",
+ *     aggregation: "sum",
+ *     unit: "USD",
+ *     query: "orders.revenue",
+ *     compare: ["MoM"],
+ *     alerts: [{ condition: "< 1000", severity: "warning" }],
+ *   }],
+ *   dataframes: {
+ *     orders: {
+ *       revenue: [1000, 2000, 3000],
+ *       order_date: ["2024-11-01", "2024-11-15", "2024-11-28"],
+ *     },
+ *   },
+ * });
+ * const [revenue] = await engine.run("2024-11");
+ * assert.equal(revenue?.value, 6000);
+ * assert.equal(revenue?.comparisons.MoM?.previousValue, 0);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type FromYamlOptions,
+  KPIEngine,
+  type KPIEngineOptions,
+  type RunOptions,
+  type RunReport,
+} from "./src/kpi_engine.ts";
+export { parseKpis, type ParseKpisOptions } from "./src/parse_kpis.ts";
+export {
+  KPIConfigError,
+  type KPIConfigErrorOptions,
+  type KPIConfigIssue,
+} from "./src/kpi_config_error.ts";
+export { formatConfigIssues } from "./src/format_config_issues.ts";
+export { expandEnv } from "./src/expand_env.ts";
+export {
+  PERIOD_FORMS,
+  resolvePeriod,
+  type ResolvePeriodOptions,
+} from "./src/resolve_period.ts";
+export { COMPARISON_SHIFTS, shiftPeriod } from "./src/shift_period.ts";
+export { type PeriodInstants, periodInstants } from "./src/period_instants.ts";
+export { compare, type CompareOptions } from "./src/compare.ts";
+export {
+  evaluateExpression,
+  type Expression,
+  ExpressionError,
+  type ExpressionValue,
+  parseExpression,
+} from "./src/expression.ts";
+export {
+  type Condition,
+  type ConditionInput,
+  evaluateCondition,
+  parseCondition,
+} from "./src/condition.ts";
+export {
+  type DataFrameValueRequest,
+  fetchDataFrameValues,
+} from "./src/fetch_dataframe_values.ts";
+export { type FetchedValue, valueKey } from "./src/_value_key.ts";
+export {
+  formatReport,
+  type FormatReportOptions,
+  REPORT_FORMATS,
+  type ReportFormat,
+  type ReportLike,
+} from "./src/format/format_report.ts";
+export { formatChange, formatValue } from "./src/format/format_value.ts";
+export * from "./src/types.ts";

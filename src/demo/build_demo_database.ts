@@ -1,0 +1,176 @@
+import { DatabaseSync } from "node:sqlite";
+import { dirname } from "node:path";
+
+/** Options of {@linkcode ensureDemoDatabase}. */
+export interface DemoDatabaseOptions {
+  /** The last day with orders. @default today in UTC */
+  today?: Temporal.PlainDate;
+  /** How many days of orders, ending today. @default 730 */
+  days?: number;
+  /** Seed of the pseudo-random numbers, for repeatable data. @default 42 */
+  seed?: number;
+  /** Progress messages. @default none */
+  log?: (text: string) => void;
+}
+
+const REGIONS = [
+  { name: "North America", weight: 0.4, basket: 1.1 },
+  { name: "Europe", weight: 0.3, basket: 1.0 },
+  { name: "Asia Pacific", weight: 0.2, basket: 0.9 },
+  { name: "Latin America", weight: 0.1, basket: 0.8 },
+] as const;
+
+/** Relative order volume by ISO weekday, Monday first. */
+const WEEKDAY_FACTOR = [0.9, 0.92, 0.95, 1.0, 1.1, 1.3, 1.2] as const;
+
+/**
+ * Builds the demo shop database unless a current one exists: users in four
+ * regions and two years of daily orders up to today, with weekly and yearly
+ * seasonality, growth, and about 5% refunds. The data is pseudo-random with
+ * a fixed seed, so two builds on the same day are identical.
+ *
+ * @param path The SQLite file to create.
+ * @param options The last day, span, seed and a progress callback.
+ * @returns The path.
+ */
+export async function ensureDemoDatabase(
+  path: string,
+  options: DemoDatabaseOptions = {},
+): Promise<string> {
+  const today = options.today ?? Temporal.Now.plainDateISO("UTC");
+  if (await isCurrent(path, today)) return path;
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const building = `${path}.building`;
+  await Deno.remove(building).catch(() => {});
+  options.log?.(`Building the demo shop database at ${path} ...\n`);
+  const db = new DatabaseSync(building);
+  try {
+    fillDemoDatabase(db, today, options.days ?? 730, options.seed ?? 42);
+  } finally {
+    db.close();
+  }
+  await Deno.rename(building, path);
+  return path;
+}
+
+async function isCurrent(
+  path: string,
+  today: Temporal.PlainDate,
+): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+  } catch {
+    return false;
+  }
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const row = db.prepare("SELECT MAX(order_date) AS last FROM orders").get();
+    return row?.["last"] === today.toString();
+  } catch {
+    return false;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Writes the demo tables into an open database.
+ *
+ * @param db An empty database.
+ * @param today The last day with orders.
+ * @param days How many days of orders.
+ * @param seed Seed of the pseudo-random numbers.
+ */
+export function fillDemoDatabase(
+  db: DatabaseSync,
+  today: Temporal.PlainDate,
+  days: number,
+  seed: number,
+): void {
+  const random = mulberry32(seed);
+  const first = today.subtract({ days: days - 1 });
+  db.exec(`
+    CREATE TABLE users (
+      id INTEGER PRIMARY KEY,
+      region TEXT NOT NULL,
+      signup_date TEXT NOT NULL
+    );
+    CREATE TABLE orders (
+      id INTEGER PRIMARY KEY,
+      user_id INTEGER NOT NULL REFERENCES users(id),
+      region TEXT NOT NULL,
+      order_date TEXT NOT NULL,
+      amount REAL NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('completed', 'refunded')),
+      refunded INTEGER NOT NULL
+    );
+  `);
+  const insertUser = db.prepare(
+    "INSERT INTO users (id, region, signup_date) VALUES (?, ?, ?)",
+  );
+  const insertOrder = db.prepare(
+    "INSERT INTO orders (user_id, region, order_date, amount, status, refunded) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  db.exec("BEGIN");
+  const userRegions: number[] = [];
+  const pickRegion = (): number => {
+    let r = random();
+    for (let i = 0; i < REGIONS.length; i++) {
+      r -= REGIONS[i]!.weight;
+      if (r <= 0) return i;
+    }
+    return REGIONS.length - 1;
+  };
+  const addUser = (day: Temporal.PlainDate): void => {
+    const region = pickRegion();
+    userRegions.push(region);
+    insertUser.run(userRegions.length, REGIONS[region]!.name, day.toString());
+  };
+  for (let i = 0; i < 3000; i++) addUser(first);
+  for (let d = 0; d < days; d++) {
+    const day = first.add({ days: d });
+    const growth = 1 + 0.35 * d / days;
+    const season = 1 +
+      0.25 * Math.cos(2 * Math.PI * (day.dayOfYear - 350) / 365);
+    const weekday = WEEKDAY_FACTOR[day.dayOfWeek - 1]!;
+    const expected = 260 * growth * season * weekday;
+    const orders = Math.max(0, Math.round(expected * (0.9 + 0.2 * random())));
+    const signups = Math.round(6 + 6 * random());
+    for (let s = 0; s < signups; s++) addUser(day);
+    const date = day.toString();
+    for (let o = 0; o < orders; o++) {
+      const user = 1 + Math.floor(random() * userRegions.length);
+      const region = REGIONS[userRegions[user - 1]!]!;
+      const basket = Math.exp(3.7 + 0.55 * gaussian(random)) * region.basket;
+      const amount = Math.round(Math.min(basket, 2000) * 100) / 100 + 4.99;
+      const refunded = random() < 0.05 ? 1 : 0;
+      insertOrder.run(
+        user,
+        region.name,
+        date,
+        Math.round(amount * 100) / 100,
+        refunded ? "refunded" : "completed",
+        refunded,
+      );
+    }
+  }
+  db.exec("COMMIT");
+  db.exec("CREATE INDEX orders_by_date ON orders (order_date)");
+  db.exec("ANALYZE");
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(random: () => number): number {
+  const u = Math.max(random(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}

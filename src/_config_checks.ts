@@ -21,6 +21,7 @@ import {
   TEMPLATE_PERIOD_VARIABLES,
   templateVariables,
 } from "./compile_template.ts";
+import { resolvePeriod } from "./resolve_period.ts";
 import { COMPARISON_CODES } from "./types.ts";
 
 /** The two parsers the checks need, from `expression.ts` and `condition.ts`. */
@@ -342,8 +343,20 @@ export function checkConfig(
     }
   }
 
-  // Schedules name KPIs that exist.
+  // Schedules name periods the engine can resolve and KPIs that exist.
   asList(raw.schedules).forEach((item, i) => {
+    const period = asString(asRecord(item)?.period);
+    if (period !== undefined && period.trim() !== "") {
+      try {
+        // Only the form is checked: any fixed day will do.
+        resolvePeriod(period, { now: "2000-06-15" });
+      } catch (error) {
+        issues.push({
+          path: ["schedules", i, "period"],
+          message: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
     asList(asRecord(item)?.kpis).forEach((name, n) => {
       if (typeof name !== "string" || firstIndex.has(name)) return;
       issues.push({

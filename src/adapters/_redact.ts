@@ -49,10 +49,16 @@ export function redactor(
   };
 }
 
-/** The message of an error, whatever was thrown. */
+/** The message of an error and its causes, whatever was thrown. */
 export function errorText(error: unknown): string {
-  if (error instanceof Error) {
-    return error.message || error.name;
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current !== undefined; depth++) {
+    const text = current instanceof Error
+      ? current.message || current.name
+      : String(current);
+    if (text && !parts.includes(text)) parts.push(text);
+    current = current instanceof Error ? current.cause : undefined;
   }
-  return String(error);
+  return parts.join(": ");
 }

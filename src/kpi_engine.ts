@@ -9,6 +9,7 @@ import type { DataFrameValueRequest } from "./fetch_dataframe_values.ts";
 import { fetchSqlValues } from "./fetch_sql_values.ts";
 import type { SqlValueRequest } from "./fetch_sql_values.ts";
 import { parseKpis } from "./parse_kpis.ts";
+import { explainSqlQueries } from "./plan_sql_queries.ts";
 import { resolvePeriod } from "./resolve_period.ts";
 import { shiftPeriod } from "./shift_period.ts";
 import { renderAlertMessage } from "./alerts/render_alert_message.ts";
@@ -312,6 +313,36 @@ export class KPIEngine {
       );
     }
     return this.#history ? await this.#history.history(name, n) : [];
+  }
+
+  /**
+   * Prints the SQL queries a run would send, with their parameters, without
+   * running anything.
+   *
+   * @param period A period string. @default "last_month"
+   * @param options Which KPIs.
+   * @returns The printable plan.
+   * @throws {RangeError} for a bad period or an unknown KPI name.
+   */
+  explain(
+    period: string | Period = "last_month",
+    options: Pick<RunOptions, "kpis"> = {},
+  ): string {
+    const resolved = typeof period === "string"
+      ? this.resolvePeriod(period)
+      : period;
+    const needed = this.#neededPeriods(this.#select(options.kpis), resolved);
+    const requests: SqlValueRequest[] = [];
+    for (const [name, periods] of needed) {
+      const definition = this.#definition(name);
+      if (definition.source === "sql") {
+        requests.push({ definition, periods: [...periods.values()] });
+      }
+    }
+    return explainSqlQueries(this.#sql?.dialect ?? "sqlite", requests, {
+      vars: this.config.vars,
+      fuse: this.#fuse,
+    });
   }
 
   /** The history store, if any (for health checks and alert state). */

@@ -198,13 +198,14 @@ function clockFor(
 async function openEngine(
   flags: Flags,
   io: CliIo,
-  extra: FromYamlOptions = {},
+  extra: (config: KPIConfig) => Promise<FromYamlOptions> = () =>
+    Promise.resolve({}),
 ): Promise<KPIEngine> {
   const path = requireConfig(flags);
   const config = await loadConfig(path, io);
   const now = clockFor(flags["as-of"], config.timezone);
   const options: FromYamlOptions & { baseDir: string } = {
-    ...extra,
+    ...await extra(config),
     baseDir: dirname(resolve(path)),
   };
   if (flags.db !== undefined) options.connection = flags.db;
@@ -239,25 +240,30 @@ function useColor(io: CliIo): boolean {
 async function runCommand(flags: Flags, io: CliIo): Promise<number> {
   const format = readFormat(flags);
   const failOn = readFailOn(flags);
-  const engine = await openEngine(flags, io);
+  const dryRun = flags["dry-run-alerts"] === true;
+  const engine = await openEngine(flags, io, async (config) => {
+    if (!dryRun) return {};
+    const { createNotifier } = await import("../adapters/create_notifier.ts");
+    return {
+      notifier: createNotifier({
+        channels: config.channels,
+        dryRun: true,
+        log: (text) => io.stderr(text.endsWith("\n") ? text : `${text}\n`),
+      }),
+    };
+  });
   try {
     const period = engine.resolvePeriod(flags.period ?? "last_month");
     const kpis = flags.kpi ?? [];
     if (flags.explain) {
-      const { explainRun } = await import("./explain_run.ts");
-      io.stdout(explainRun(engine, period, kpis));
+      io.stdout(engine.explain(period, { kpis }));
       return EXIT.ok;
     }
     const report = await engine.report(period, {
       kpis,
-      ...(flags["no-history"] ? { record: false } : {}),
-      ...(flags["dry-run-alerts"] ? { alerts: false } : {}),
+      ...(flags["no-history"] || dryRun ? { record: false } : {}),
     });
     io.stdout(formatReport(report, format, { color: useColor(io) }));
-    if (flags["dry-run-alerts"]) {
-      const { describeDryRun } = await import("./describe_dry_run.ts");
-      io.stderr(await describeDryRun(engine, report));
-    }
     return exitCodeFor(report.results, failOn);
   } finally {
     await engine.close();

@@ -10,6 +10,8 @@ import { fetchSqlValues } from "./fetch_sql_values.ts";
 import type { SqlValueRequest } from "./fetch_sql_values.ts";
 import { parseKpis } from "./parse_kpis.ts";
 import { explainSqlQueries } from "./plan_sql_queries.ts";
+import { scheduleRuns } from "./schedule_runs.ts";
+import type { ScheduledRuns, ScheduleOptions } from "./schedule_runs.ts";
 import { resolvePeriod } from "./resolve_period.ts";
 import { shiftPeriod } from "./shift_period.ts";
 import { renderAlertMessage } from "./alerts/render_alert_message.ts";
@@ -343,6 +345,21 @@ export class KPIEngine {
       vars: this.config.vars,
       fuse: this.#fuse,
     });
+  }
+
+  /**
+   * Runs the engine on a cron schedule: each fire computes the period,
+   * records history and dispatches alerts. A fire that comes while the
+   * previous run is still going is skipped and reported. Pass `Deno.cron`
+   * as `denoCron` from the entry point to use it for UTC schedules; a timer
+   * loop (next fire times from `croner`, in any time zone) runs otherwise.
+   *
+   * @param options The cron expression, period, KPIs, zone and callbacks.
+   * @returns The running schedule; `stop()` lets the run in flight finish.
+   * @throws {RangeError} If the cron expression or time zone is invalid.
+   */
+  schedule(options: ScheduleOptions): ScheduledRuns {
+    return scheduleRuns(this, options);
   }
 
   /** The history store, if any (for health checks and alert state). */

@@ -348,15 +348,17 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
   }
   const engine = await openEngine(flags, io);
   try {
-    const { serveEngine } = await import("../server/serve_engine.ts");
+    const { serve } = await import("../adapters/deno_serve/serve.ts");
     const token = io.env["KPI_API_TOKEN"];
-    await serveEngine(engine, {
+    const server = serve({
+      engine,
       port,
       hostname: flags.hostname ?? "0.0.0.0",
       ...(token ? { token } : {}),
       signal: stopSignal(io),
       log: io.stderr,
     });
+    await server.finished;
     return EXIT.ok;
   } finally {
     await engine.close();
@@ -367,12 +369,14 @@ async function scheduleCommand(flags: Flags, io: CliIo): Promise<number> {
   if (!flags.cron) throw new UsageError("Missing --cron EXPR");
   const engine = await openEngine(flags, io);
   try {
-    const { runScheduleUntilSignal } = await import("../schedule.ts");
+    const { runScheduleUntilSignal } = await import(
+      "../adapters/deno_cron/run_schedule_until_signal.ts"
+    );
     await runScheduleUntilSignal(engine, {
       cron: flags.cron,
       period: flags.period ?? "last_month",
       ...(flags.kpi ? { kpis: flags.kpi } : {}),
-      signal: stopSignal(io),
+      ...(io.signal ? { signal: io.signal, signals: [] } : {}),
       log: io.stderr,
     });
     return EXIT.ok;

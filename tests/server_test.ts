@@ -506,12 +506,12 @@ Deno.test("an unexpected failure answers 500 JSON without details and is reporte
 
 Deno.test("unknown routes and methods answer 404 JSON", async () => {
   await using s = await setup();
-  for (
-    const [method, path] of [["GET", "/nope"], ["POST", "/kpis"], [
-      "DELETE",
-      "/kpis/revenue",
-    ]]
-  ) {
+  const cases: [string, string][] = [
+    ["GET", "/nope"],
+    ["POST", "/kpis"],
+    ["DELETE", "/kpis/revenue"],
+  ];
+  for (const [method, path] of cases) {
     const response = await s.app.request(path, { method });
     assert.equal(response.status, 404, `${method} ${path}`);
     assert.match((await json(response)).error, /Not found/);

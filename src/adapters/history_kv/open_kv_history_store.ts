@@ -96,7 +96,7 @@ export async function openKvHistoryStore(
 ): Promise<AuditLog> {
   const location = options.location ?? "kv:";
   for (let attempt = 0;; attempt++) {
-    const seen = await kv.get<number>(VERSION_KEY);
+    const seen = await whileLocked(() => kv.get<number>(VERSION_KEY));
     if (seen.value !== null) {
       if (!(seen.value <= HISTORY_SCHEMA_VERSION)) {
         if (options.closeKv) kv.close();
@@ -106,10 +106,9 @@ export async function openKvHistoryStore(
       }
       break;
     }
-    const done = await kv.atomic().check(seen).set(
-      VERSION_KEY,
-      HISTORY_SCHEMA_VERSION,
-    ).commit();
+    const done = await whileLocked(() =>
+      kv.atomic().check(seen).set(VERSION_KEY, HISTORY_SCHEMA_VERSION).commit()
+    );
     if (done.ok || attempt > 20) break;
   }
   return new KvHistoryStore(kv, location, options.closeKv ?? false);
@@ -162,11 +161,15 @@ class KvHistoryStore implements AuditLog {
     assertOpen(this.#closed, this.location);
     checkHistoryQuery(name, n);
     const results: KPIResult[] = [];
-    const entries = this.#kv.list<HistoryValue>({ prefix: [HISTORY, name] }, {
-      reverse: true,
-      limit: n,
-    });
-    for await (const entry of entries) {
+    const entries = await whileLocked(() =>
+      Array.fromAsync(
+        this.#kv.list<HistoryValue>({ prefix: [HISTORY, name] }, {
+          reverse: true,
+          limit: n,
+        }),
+      )
+    );
+    for (const entry of entries) {
       const value = entry.value;
       if (!(value.v <= HISTORY_SCHEMA_VERSION)) {
         throw new RangeError(
@@ -186,8 +189,8 @@ class KvHistoryStore implements AuditLog {
     for (let p = 0; p < count; p++) keys.push([PART, name!, runAt!, seq!, p]);
     const pieces: Uint8Array[] = [];
     for (let i = 0; i < keys.length; i += MUTATIONS_PER_ATOMIC) {
-      const got = await this.#kv.getMany<Uint8Array[]>(
-        keys.slice(i, i + MUTATIONS_PER_ATOMIC),
+      const got = await whileLocked(() =>
+        this.#kv.getMany<Uint8Array[]>(keys.slice(i, i + MUTATIONS_PER_ATOMIC))
       );
       for (const entry of got) {
         if (entry.value === null) {
@@ -211,18 +214,16 @@ class KvHistoryStore implements AuditLog {
 
   async getAlertState(kpi: string, rule: string): Promise<AlertState | null> {
     assertOpen(this.#closed, this.location);
-    const entry = await this.#kv.get<Record<string, unknown>>([
-      STATE,
-      kpi,
-      rule,
-    ]);
+    const entry = await whileLocked(() =>
+      this.#kv.get<Record<string, unknown>>([STATE, kpi, rule])
+    );
     return entry.value === null ? null : fromAlertStateRow(entry.value);
   }
 
   async putAlertState(state: AlertState): Promise<void> {
     assertOpen(this.#closed, this.location);
     const row = toAlertStateRow(state);
-    await this.#kv.set([STATE, row.kpi, row.rule], row);
+    await whileLocked(() => this.#kv.set([STATE, row.kpi, row.rule], row));
   }
 
   async appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
@@ -242,18 +243,20 @@ class KvHistoryStore implements AuditLog {
   async deliveries(kpi: string, n: number): Promise<DeliveryRecord[]> {
     assertOpen(this.#closed, this.location);
     checkHistoryQuery(kpi, n);
-    const out: DeliveryRecord[] = [];
-    const entries = this.#kv.list<DeliveryRow>({ prefix: [DELIVERY, kpi] }, {
-      reverse: true,
-      limit: n,
-    });
-    for await (const entry of entries) out.push(fromDeliveryRow(entry.value));
-    return out;
+    const entries = await whileLocked(() =>
+      Array.fromAsync(
+        this.#kv.list<DeliveryRow>({ prefix: [DELIVERY, kpi] }, {
+          reverse: true,
+          limit: n,
+        }),
+      )
+    );
+    return entries.map((entry) => fromDeliveryRow(entry.value));
   }
 
   async ping(): Promise<void> {
     assertOpen(this.#closed, this.location);
-    await this.#kv.get(VERSION_KEY);
+    await whileLocked(() => this.#kv.get(VERSION_KEY));
   }
 
   close(): Promise<void> {
@@ -268,12 +271,11 @@ class KvHistoryStore implements AuditLog {
 /** Reserves `count` sequence numbers and returns the first. */
 async function reserve(kv: Deno.Kv, count: number): Promise<number> {
   for (let attempt = 0;; attempt++) {
-    const current = await kv.get<number>(SEQ_KEY);
+    const current = await whileLocked(() => kv.get<number>(SEQ_KEY));
     const first = (current.value ?? 0) + 1;
-    const done = await kv.atomic().check(current).set(
-      SEQ_KEY,
-      first + count - 1,
-    ).commit();
+    const done = await whileLocked(() =>
+      kv.atomic().check(current).set(SEQ_KEY, first + count - 1).commit()
+    );
     if (done.ok) return first;
     if (attempt >= 200) {
       throw new Error(
@@ -286,6 +288,27 @@ async function reserve(kv: Deno.Kv, count: number): Promise<number> {
   }
 }
 
+/**
+ * Retries work that failed because another process holds the KV file's
+ * lock (a local `kv:PATH` shared by several processes); gives up after
+ * about ten seconds.
+ */
+async function whileLocked<T>(work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const locked = error instanceof Error &&
+        /database is locked|busy/i.test(error.message);
+      if (!locked || Date.now() > deadline) throw error;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.random() * Math.min(100, 5 + attempt * 5))
+      );
+    }
+  }
+}
+
 async function setInChunks(
   kv: Deno.Kv,
   entries: readonly [Deno.KvKey, unknown][],
@@ -295,7 +318,7 @@ async function setInChunks(
     for (const [key, value] of entries.slice(i, i + MUTATIONS_PER_ATOMIC)) {
       atomic.set(key, value);
     }
-    const done = await atomic.commit();
+    const done = await whileLocked(() => atomic.commit());
     if (!done.ok) {
       throw new Error("Cannot append to KV history: an atomic write failed");
     }

@@ -27,3 +27,18 @@ export function toNumber(cell: unknown): number {
       return NaN;
   }
 }
+
+/**
+ * `a - b` without the noise of cancellation: the result is rounded to the
+ * fifteenth significant digit of the larger operand, the precision both
+ * operands actually carry (`643077.41 - 544405.72` is `98671.69`).
+ */
+export function cleanDifference(a: number, b: number): number {
+  const difference = a - b;
+  const scale = Math.max(Math.abs(a), Math.abs(b));
+  if (!Number.isFinite(difference) || scale === 0) return difference;
+  const exponent = Math.floor(Math.log10(scale)) - 14;
+  if (exponent >= 0) return difference;
+  const factor = 10 ** -exponent;
+  return cleanNumber(Math.round(difference * factor) / factor);
+}

@@ -1,4 +1,4 @@
-import { cleanNumber } from "./_numbers.ts";
+import { cleanDifference, cleanNumber } from "./_numbers.ts";
 import type { ComparisonResult, Period, Polarity } from "./types.ts";
 
 /** Options of {@linkcode compare}. */
@@ -30,6 +30,7 @@ export interface CompareOptions {
  * assert.equal(c.favorable, true);
  * assert.equal(compare(4, 5, { polarity: "lower_is_better" }).favorable, true);
  * assert.equal(compare(4, 0).changePct, null);
+ * assert.equal(compare(643077.41, 544405.72).change, 98671.69);
  * ```
  */
 export function compare(
@@ -40,7 +41,7 @@ export function compare(
   const polarity = options.polarity ?? "higher_is_better";
   const change = value === null || previousValue === null
     ? null
-    : cleanNumber(value - previousValue);
+    : cleanDifference(value, previousValue);
   const changePct = change === null || previousValue === 0 ||
       previousValue === null
     ? null

@@ -71,18 +71,24 @@ Deno.test("Slack channel posts a Block Kit message to the webhook URL", async ()
   }
 });
 
-Deno.test("Slack channel also takes `url` and camelCase `webhookUrl`", async () => {
+Deno.test("Slack channel takes `url` alone, camelCase `webhookUrl`, and `url` over `webhook_url`", async () => {
   const receiver = startReceiver();
   try {
     await createNotifier({
       channels: {
         a: { type: "slack", url: `${receiver.url}/a` },
         b: { type: "slack", webhookUrl: `${receiver.url}/b` },
+        c: {
+          type: "slack",
+          webhook_url: "https://hooks.slack.com/services/T0/B0/X",
+          url: `${receiver.url}/c`,
+        },
       },
       ...fast,
     }).notify(revenueBatch());
     assert.equal(receiver.on("/a").length, 1);
     assert.equal(receiver.on("/b").length, 1);
+    assert.equal(receiver.on("/c").length, 1);
   } finally {
     await receiver.close();
   }

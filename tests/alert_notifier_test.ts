@@ -491,7 +491,10 @@ Deno.test("createNotifier() retries a refused connection and keeps the webhook U
   assert.equal(delivery?.attempts, 3);
   assert.equal(waits.length, 2);
   assert.match(delivery?.error ?? "", /^Network error: .*Connection refused/);
-  assert.match(delivery?.error ?? "", new RegExp(`http://127\\.0\\.0\\.1:${port}/…`));
+  assert.match(
+    delivery?.error ?? "",
+    new RegExp(`http://127\\.0\\.0\\.1:${port}/…`),
+  );
   assert.doesNotMatch(delivery?.error ?? "", /TOPSECRET/);
   assert.doesNotMatch(logs.join("\n"), /TOPSECRET/);
 });

@@ -90,7 +90,7 @@ export interface Notifier extends AlertNotifier {
 }
 
 /** The channel types built in. */
-export const CHANNEL_TYPES: readonly string[] = [
+export const ALERT_CHANNEL_TYPES: readonly string[] = [
   "slack",
   "email",
   "pagerduty",
@@ -140,7 +140,7 @@ function buildChannel(
         `Channel "${name}" has unknown type ${
           JSON.stringify(config?.type)
         } (expected one of ${
-          CHANNEL_TYPES.join(", ")
+          ALERT_CHANNEL_TYPES.join(", ")
         }, or an object with send())`,
       );
   }

@@ -14,13 +14,15 @@ import { buildSlackPayload } from "../../alerts/build_slack_payload.ts";
 import type { ChannelOptions } from "../_channel_options.ts";
 import { postJson } from "../_post_json.ts";
 import { redactor, redactUrl } from "../_redact.ts";
-import { httpUrl, requiredString } from "../_settings.ts";
+import { httpUrl, optionalString, requiredString } from "../_settings.ts";
 
 export type { ChannelOptions };
 
 /**
- * Creates a Slack channel from its settings: `webhook_url` (or `url`), the
- * incoming webhook to POST to. The body is {@linkcode buildSlackPayload}'s.
+ * Creates a Slack channel from its settings: `webhook_url`, the incoming
+ * webhook to POST to; `url`, when set, is where the POST actually goes (a
+ * proxy, a test receiver) and may stand in for `webhook_url`. The body is
+ * {@linkcode buildSlackPayload}'s.
  * The URL is a secret: errors and previews show its origin only.
  *
  * @param config The settings, e.g. `{ type: "slack", webhook_url: "https://hooks.slack.com/services/..." }`.
@@ -45,12 +47,14 @@ export function createSlackChannel(
   options: ChannelOptions = {},
 ): AlertChannel {
   const name = options.name ?? "slack";
+  const webhookUrl = requiredString(config, name, ["webhook_url", "url"]);
+  const override = optionalString(config, "url");
   const url = httpUrl(
     name,
-    "webhook_url",
-    requiredString(config, name, ["webhook_url", "url"]),
+    override ? "url" : "webhook_url",
+    override ?? webhookUrl,
   );
-  const redact = redactor([url]);
+  const redact = redactor([url, webhookUrl]);
   const doFetch = options.fetch ?? globalThis.fetch;
   return {
     name,

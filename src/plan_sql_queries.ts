@@ -283,7 +283,7 @@ interface StructuredGroup {
 function uniquePeriods(periods: readonly Period[]): Period[] {
   const seen = new Map<string, Period>();
   for (const period of periods) {
-    const key = `${period.start}/${period.end}/${period.timezone}`;
+    const key = `${period.start}/${period.end}`;
     if (!seen.has(key)) seen.set(key, period);
   }
   return [...seen.values()];

@@ -59,7 +59,10 @@ const CONNECTION_CODES = new Set([
 ]);
 
 /**
- * Wraps a `postgres` sql instance. Every query runs as
+ * Wraps a `postgres` sql instance. Strings bound to `date`, `timestamp` and
+ * `timestamptz` parameters are sent as written rather than through a
+ * JavaScript `Date` (this changes the instance's serializers for those
+ * types). Every query runs as
  * `BEGIN READ ONLY`, `set_config('statement_timeout', ...)` and
  * `set_config('TimeZone', ...)` local to the transaction, the query, then
  * `COMMIT`; if the server has not canceled it a second after its timeout,
@@ -99,6 +102,7 @@ export function postgresClient(
   });
   const password = options.password ??
     (typeof settings.pass === "string" ? settings.pass : undefined);
+  passDateStringsThrough(sql);
   let closed = false;
   return {
     dialect: "postgres",
@@ -146,6 +150,36 @@ export function postgresClient(
       if (owned) await sql.end({ timeout: 5 });
     },
   };
+}
+
+/** Date, timestamp and timestamptz: the types whose strings must reach the server as written. */
+const DATE_TYPES = [1082, 1114, 1184];
+
+/**
+ * By default `postgres` turns a string bound to a date or timestamp
+ * parameter into a JavaScript `Date` and sends its UTC form, so
+ * `'2024-11-01'` compared with a `timestamptz` would mean midnight UTC
+ * whatever the session's time zone. Strings are sent as written instead
+ * (the server reads them in the session's zone); `Date` objects are sent as
+ * before.
+ */
+function passDateStringsThrough(sql: PostgresSql): void {
+  const serializers = (sql.options as unknown as {
+    serializers?: Record<number, (value: unknown) => unknown>;
+  }).serializers;
+  if (!serializers) return;
+  for (const oid of DATE_TYPES) {
+    const original = serializers[oid];
+    if (
+      !original || (original as { kpiPassThrough?: boolean }).kpiPassThrough
+    ) {
+      continue;
+    }
+    const serialize = (value: unknown) =>
+      typeof value === "string" ? value : original(value);
+    (serialize as { kpiPassThrough?: boolean }).kpiPassThrough = true;
+    serializers[oid] = serialize;
+  }
 }
 
 function translate(

@@ -1,0 +1,720 @@
+/**
+ * The shared suite every SQL backend passes: the same data set in SQLite,
+ * PostgreSQL and MariaDB must give the same numbers, computed here
+ * independently in plain TypeScript.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type {
+  KPIDefinition,
+  Period,
+  SqlClient,
+  SqlDialect,
+} from "../src/types.ts";
+import {
+  fetchSqlValues,
+  type SqlValueRequest,
+} from "../src/fetch_sql_values.ts";
+import { planSqlQueries } from "../src/plan_sql_queries.ts";
+import { valueKey } from "../src/_value_key.ts";
+
+/** A fresh namespace on one backend: an admin handle and the client under test. */
+export interface SqlFixture {
+  /** Qualifier of the fixture's tables, e.g. `kpi_t_ab12` or `main`. */
+  schema: string;
+  /** Runs DDL or DML with the admin handle (writable). */
+  exec(sql: string, params?: readonly unknown[]): Promise<void>;
+  /** Reads one number with the admin handle. */
+  scalar(sql: string): Promise<number>;
+  /** The read-only client under test. */
+  client: SqlClient;
+  /** Drops the namespace and closes every handle. */
+  close(): Promise<void>;
+}
+
+/** A backend the suite runs on. */
+export interface SqlBackend {
+  /** Shown in test names. */
+  name: string;
+  /** Its dialect. */
+  dialect: SqlDialect;
+  /** Column types for the data set. */
+  types: { real: string; date: string; text: string; bool: string };
+  /** Opens a fresh fixture. */
+  open(): Promise<SqlFixture>;
+}
+
+/** One order of the data set. */
+interface Order {
+  id: number;
+  amount: number | null;
+  day: string;
+  region: string;
+  refunded: boolean | null;
+}
+
+const FIRST_DAY = Temporal.PlainDate.from("2023-09-01");
+
+/** 240 orders on distinct days from 2023-09-01 to 2024-12-31. */
+export const ORDERS: readonly Order[] = Array.from({ length: 240 }, (_, i) => ({
+  id: i + 1,
+  amount: i % 17 === 0 ? null : ((i * 13) % 100) + 0.25 * (i % 4),
+  day: FIRST_DAY.add({ days: (i * 37) % 488 }).toString(),
+  region: ["EU", "US", "APAC"][i % 3] as string,
+  refunded: i % 11 === 0 ? null : i % 5 === 0,
+}));
+
+/** A UTC period. */
+export function period(start: string, end: string): Period {
+  return { label: `${start}..${end}`, start, end, timezone: "UTC" };
+}
+
+export const NOV_2024: Period = period("2024-11-01", "2024-12-01");
+export const OCT_2024: Period = period("2024-10-01", "2024-11-01");
+export const NOV_2023: Period = period("2023-11-01", "2023-12-01");
+export const EMPTY: Period = period("2022-01-01", "2022-02-01");
+export const PERIODS: readonly Period[] = [NOV_2024, OCT_2024, NOV_2023];
+
+/** Orders in a period, optionally filtered. */
+function inPeriod(
+  p: Period,
+  where: (o: Order) => boolean = () => true,
+): Order[] {
+  return ORDERS.filter((o) => o.day >= p.start && o.day < p.end && where(o));
+}
+
+/** The values the data set must give, computed in TypeScript. */
+export const expected = {
+  sum: (p: Period, where?: (o: Order) => boolean): number =>
+    inPeriod(p, where).reduce((s, o) => s + (o.amount ?? 0), 0),
+  count: (p: Period, where?: (o: Order) => boolean): number =>
+    inPeriod(p, where).length,
+  countAmount: (p: Period): number =>
+    inPeriod(p).filter((o) => o.amount !== null).length,
+  avg: (p: Period): number | null => {
+    const values = inPeriod(p).flatMap((o) =>
+      o.amount === null ? [] : [o.amount]
+    );
+    return values.length === 0
+      ? null
+      : values.reduce((s, v) => s + v, 0) / values.length;
+  },
+  rate: (p: Period): number | null => {
+    const values = inPeriod(p).flatMap((o) =>
+      o.refunded === null ? [] : [o.refunded]
+    );
+    return values.length === 0
+      ? null
+      : values.filter(Boolean).length / values.length;
+  },
+  last: (p: Period): number | null => {
+    const rows = inPeriod(p).filter((o) => o.amount !== null).sort((a, b) =>
+      a.day < b.day ? -1 : 1
+    );
+    return rows.length === 0 ? null : rows[rows.length - 1]!.amount;
+  },
+};
+
+/** Wraps a client to count the queries sent and the most in flight at once. */
+export function counting(client: SqlClient): {
+  client: SqlClient;
+  sent: string[];
+  peak: () => number;
+} {
+  const sent: string[] = [];
+  let active = 0;
+  let peak = 0;
+  return {
+    sent,
+    peak: () => peak,
+    client: {
+      dialect: client.dialect,
+      async query(sql, params, options) {
+        sent.push(sql);
+        active++;
+        peak = Math.max(peak, active);
+        try {
+          return await client.query(sql, params, options);
+        } finally {
+          active--;
+        }
+      },
+      close: () => client.close(),
+    },
+  };
+}
+
+/** Creates the orders table of a fixture and fills it. */
+async function createOrders(
+  backend: SqlBackend,
+  fx: SqlFixture,
+): Promise<void> {
+  const { real, date, text, bool } = backend.types;
+  await fx.exec(
+    `CREATE TABLE ${fx.schema}.orders (id INTEGER, amount ${real}, order_date ${date}, region ${text}, refunded ${bool})`,
+  );
+  const placeholders: string[] = [];
+  const params: unknown[] = [];
+  for (const o of ORDERS) {
+    const row: string[] = [];
+    for (const value of [o.id, o.amount, o.day, o.region, o.refunded]) {
+      params.push(value);
+      row.push(backend.dialect === "postgres" ? `$${params.length}` : "?");
+    }
+    placeholders.push(`(${row.join(", ")})`);
+  }
+  await fx.exec(
+    `INSERT INTO ${fx.schema}.orders (id, amount, order_date, region, refunded) VALUES ${
+      placeholders.join(", ")
+    }`,
+    params,
+  );
+}
+
+/** Runs `fn` on a fresh fixture holding the orders table, then drops it. */
+async function withOrders(
+  backend: SqlBackend,
+  fn: (fx: SqlFixture) => Promise<void>,
+): Promise<void> {
+  const fx = await backend.open();
+  try {
+    await createOrders(backend, fx);
+    await fn(fx);
+  } finally {
+    await fx.close();
+  }
+}
+
+function sqlKpi(fields: Omit<KPIDefinition, "source">): KPIDefinition {
+  return { source: "sql", ...fields };
+}
+
+function close(
+  actual: number | null | undefined,
+  wanted: number | null,
+  what: string,
+) {
+  if (wanted === null || actual === null || actual === undefined) {
+    assert.equal(actual, wanted, what);
+    return;
+  }
+  assert.ok(
+    Math.abs(actual - wanted) <= 1e-9 * Math.max(1, Math.abs(wanted)),
+    `${what}: ${actual} is not ${wanted}`,
+  );
+}
+
+/** Registers the shared tests for one backend. */
+export function defineSqlBackendSuite(backend: SqlBackend): void {
+  const test = (name: string, fn: (fx: SqlFixture) => Promise<void>) =>
+    Deno.test(`[${backend.name}] ${name}`, () => withOrders(backend, fn));
+
+  test("a template KPI gets all its periods in one query, quoted or bare variables alike", async (fx) => {
+    const counter = counting(fx.client);
+    const definition = sqlKpi({
+      name: "revenue",
+      query:
+        `SELECT SUM(amount) FROM ${fx.schema}.orders WHERE order_date >= '{{ period_start }}' AND order_date < {{ period_end }}`,
+    });
+    const periods = [...PERIODS, EMPTY];
+    const values = await fetchSqlValues(counter.client, [{
+      definition,
+      periods,
+    }]);
+    assert.equal(counter.sent.length, 1);
+    for (const p of PERIODS) {
+      assert.equal(values.get(valueKey("revenue", p))?.error, null);
+      assert.equal(values.get(valueKey("revenue", p))?.value, expected.sum(p));
+    }
+    const empty = values.get(valueKey("revenue", EMPTY));
+    assert.equal(empty?.value, null, "a NULL the template returns stays null");
+    assert.equal(empty?.error, null);
+  });
+
+  test("structured KPIs on one table are one query, and match the in-memory rules", async (fx) => {
+    const counter = counting(fx.client);
+    const base = { table: `${fx.schema}.orders`, timeColumn: "order_date" };
+    const all = [...PERIODS, EMPTY];
+    const requests: SqlValueRequest[] = [
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "revenue",
+          column: "amount",
+          aggregation: "sum",
+        }),
+        periods: all,
+      },
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "orders",
+          column: "*",
+          aggregation: "count",
+        }),
+        periods: all,
+      },
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "eu_orders",
+          column: "*",
+          aggregation: "count",
+          filter: "region = {{ region }}",
+        }),
+        periods: PERIODS,
+      },
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "priced",
+          column: "amount",
+          aggregation: "count",
+        }),
+        periods: PERIODS,
+      },
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "basket",
+          column: "amount",
+          aggregation: "avg",
+        }),
+        periods: all,
+      },
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "refund_rate",
+          column: "refunded",
+          aggregation: "rate",
+        }),
+        periods: all,
+      },
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "latest",
+          column: "amount",
+          aggregation: "last",
+        }),
+        periods: all,
+      },
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "big",
+          column: "amount",
+          aggregation: "sum",
+          filter: "amount >= 50",
+        }),
+        periods: [NOV_2024],
+      },
+    ];
+    const values = await fetchSqlValues(counter.client, requests, {
+      vars: { region: "EU" },
+    });
+    assert.equal(counter.sent.length, 1, counter.sent.join("\n---\n"));
+    const get = (name: string, p: Period) => {
+      const v = values.get(valueKey(name, p));
+      assert.equal(v?.error, null, `${name} ${p.label}: ${v?.error}`);
+      return v?.value;
+    };
+    for (const p of PERIODS) {
+      assert.equal(get("revenue", p), expected.sum(p));
+      assert.equal(get("orders", p), expected.count(p));
+      assert.equal(
+        get("eu_orders", p),
+        expected.count(p, (o) => o.region === "EU"),
+      );
+      assert.equal(get("priced", p), expected.countAmount(p));
+      close(get("basket", p), expected.avg(p), `basket ${p.label}`);
+      close(get("refund_rate", p), expected.rate(p), `refund_rate ${p.label}`);
+      assert.equal(get("latest", p), expected.last(p));
+    }
+    assert.equal(
+      get("big", NOV_2024),
+      expected.sum(NOV_2024, (o) => (o.amount ?? 0) >= 50),
+    );
+    assert.equal(values.has(valueKey("big", OCT_2024)), false);
+    // A period without rows: sum and count give 0, the others null.
+    assert.equal(get("revenue", EMPTY), 0);
+    assert.equal(get("orders", EMPTY), 0);
+    assert.equal(get("basket", EMPTY), null);
+    assert.equal(get("refund_rate", EMPTY), null);
+    assert.equal(get("latest", EMPTY), null);
+    assert.match(values.get(valueKey("basket", EMPTY))?.note ?? "", /No rows/);
+  });
+
+  test("fuse: false sends one query per KPI per period and gives the same numbers", async (fx) => {
+    const base = { table: `${fx.schema}.orders`, timeColumn: "order_date" };
+    const requests: SqlValueRequest[] = [
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "revenue",
+          column: "amount",
+          aggregation: "sum",
+        }),
+        periods: PERIODS,
+      },
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "latest",
+          column: "amount",
+          aggregation: "last",
+        }),
+        periods: PERIODS,
+      },
+      {
+        definition: sqlKpi({
+          name: "eu",
+          query:
+            `SELECT COUNT(*) FROM ${fx.schema}.orders WHERE region = 'EU' AND order_date >= {{ period_start }} AND order_date < {{ period_end }}`,
+        }),
+        periods: PERIODS,
+      },
+    ];
+    const separate = counting(fx.client);
+    const fused = counting(fx.client);
+    const a = await fetchSqlValues(separate.client, requests, {
+      fuse: false,
+      maxConcurrency: 2,
+    });
+    const b = await fetchSqlValues(fused.client, requests);
+    assert.equal(separate.sent.length, 9);
+    assert.equal(fused.sent.length, 2);
+    assert.ok(
+      separate.peak() <= 2,
+      `at most 2 queries at once, saw ${separate.peak()}`,
+    );
+    assert.deepEqual(
+      [...a].map(([k, v]) => [k, v.value, v.error]).sort(),
+      [...b].map(([k, v]) => [k, v.value, v.error]).sort(),
+    );
+    assert.equal(
+      a.get(valueKey("eu", OCT_2024))?.value,
+      expected.count(OCT_2024, (o) => o.region === "EU"),
+    );
+  });
+
+  test("the plan sends exactly the number of queries it claims", async (fx) => {
+    await fx.exec(
+      `CREATE TABLE ${fx.schema}.refunds (id INTEGER, amount ${backend.types.real}, refunded_on ${backend.types.date})`,
+    );
+    const orders = { table: `${fx.schema}.orders`, timeColumn: "order_date" };
+    const refunds = {
+      table: `${fx.schema}.refunds`,
+      timeColumn: "refunded_on",
+    };
+    const requests: SqlValueRequest[] = [
+      ...["sum", "avg", "last"].map((aggregation, i) => ({
+        definition: sqlKpi({
+          ...orders,
+          name: `o${i}`,
+          column: "amount",
+          aggregation: aggregation as "sum",
+        }),
+        periods: PERIODS,
+      })),
+      {
+        definition: sqlKpi({
+          ...refunds,
+          name: "refunded",
+          column: "amount",
+          aggregation: "sum",
+        }),
+        periods: PERIODS,
+      },
+      {
+        definition: sqlKpi({
+          name: "t1",
+          query:
+            `SELECT COUNT(*) FROM ${fx.schema}.orders WHERE order_date < {{ period_end }}`,
+        }),
+        periods: PERIODS,
+      },
+      {
+        definition: sqlKpi({ name: "t2", query: "SELECT 1 + {{ one }}" }),
+        periods: [NOV_2024],
+      },
+    ];
+    const options = { vars: { one: 1 } };
+    const planned = planSqlQueries(backend.dialect, requests, options);
+    const counter = counting(fx.client);
+    const values = await fetchSqlValues(counter.client, requests, options);
+    assert.equal(planned.length, 4);
+    assert.equal(counter.sent.length, planned.length);
+    assert.deepEqual(counter.sent, planned.map((q) => q.sql));
+    for (const [key, value] of values) assert.equal(value.error, null, key);
+    assert.equal(values.get(valueKey("refunded", NOV_2024))?.value, 0);
+    assert.equal(values.get(valueKey("t2", NOV_2024))?.value, 2);
+  });
+
+  test("one broken KPI in a fused query does not sink the others", async (fx) => {
+    const counter = counting(fx.client);
+    const base = { table: `${fx.schema}.orders`, timeColumn: "order_date" };
+    const requests: SqlValueRequest[] = [
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "revenue",
+          column: "amount",
+          aggregation: "sum",
+        }),
+        periods: PERIODS,
+      },
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "broken",
+          column: "no_such_column",
+          aggregation: "sum",
+        }),
+        periods: PERIODS,
+      },
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "bad_filter",
+          column: "*",
+          aggregation: "count",
+          filter: "nonexistent_flag = 1",
+        }),
+        periods: PERIODS,
+      },
+      {
+        definition: sqlKpi({
+          ...base,
+          name: "orders",
+          column: "*",
+          aggregation: "count",
+        }),
+        periods: PERIODS,
+      },
+    ];
+    const values = await fetchSqlValues(counter.client, requests);
+    for (const p of PERIODS) {
+      assert.equal(values.get(valueKey("revenue", p))?.value, expected.sum(p));
+      assert.equal(values.get(valueKey("orders", p))?.value, expected.count(p));
+      assert.match(
+        values.get(valueKey("broken", p))?.error ?? "",
+        /no_such_column/i,
+      );
+      assert.match(
+        values.get(valueKey("bad_filter", p))?.error ?? "",
+        /nonexistent_flag/i,
+      );
+    }
+    assert.equal(
+      counter.sent.length,
+      1 + 4,
+      "the fused query, then one per KPI",
+    );
+  });
+
+  test("a template that cannot be nested falls back to one query per period", async (fx) => {
+    const counter = counting(fx.client);
+    // Two columns of the same name: fine alone, refused as a derived table on
+    // some dialects; the shape check then reports the real problem per period.
+    const definition = sqlKpi({
+      name: "twice",
+      query:
+        `SELECT COUNT(*) AS n, COUNT(*) AS n FROM ${fx.schema}.orders WHERE order_date >= {{ period_start }} AND order_date < {{ period_end }}`,
+    });
+    const values = await fetchSqlValues(counter.client, [{
+      definition,
+      periods: PERIODS,
+    }]);
+    for (const p of PERIODS) {
+      assert.match(
+        values.get(valueKey("twice", p))?.error ?? "",
+        /2 columns; expected one row with one numeric column/,
+      );
+    }
+    assert.ok(
+      counter.sent.length === 1 || counter.sent.length === 4,
+      `sent ${counter.sent.length}`,
+    );
+  });
+
+  test("a vars value with SQL in it arrives as a value and the table survives", async (fx) => {
+    const evil = "'; DROP TABLE orders; --";
+    const requests: SqlValueRequest[] = [
+      {
+        definition: sqlKpi({
+          name: "quoted",
+          query:
+            `SELECT COUNT(*) FROM ${fx.schema}.orders WHERE region = '{{ region }}' AND order_date >= '{{ period_start }}'`,
+        }),
+        periods: PERIODS,
+      },
+      {
+        definition: sqlKpi({
+          name: "bare",
+          query:
+            `SELECT COUNT(*) FROM ${fx.schema}.orders WHERE region <> {{ region }}`,
+        }),
+        periods: [NOV_2024],
+      },
+      {
+        definition: sqlKpi({
+          name: "filtered",
+          table: `${fx.schema}.orders`,
+          timeColumn: "order_date",
+          column: "*",
+          aggregation: "count",
+          filter: "region = {{ region }} OR region = '{{ region }}'",
+        }),
+        periods: [NOV_2024],
+      },
+    ];
+    const values = await fetchSqlValues(fx.client, requests, {
+      vars: { region: evil },
+    });
+    for (const p of PERIODS) {
+      assert.equal(values.get(valueKey("quoted", p))?.value, 0);
+    }
+    assert.equal(values.get(valueKey("bare", NOV_2024))?.value, ORDERS.length);
+    assert.equal(values.get(valueKey("filtered", NOV_2024))?.value, 0);
+    assert.equal(
+      await fx.scalar(`SELECT COUNT(*) FROM ${fx.schema}.orders`),
+      ORDERS.length,
+    );
+  });
+
+  test("a query of the wrong shape is an error saying what came back and what was expected", async (fx) => {
+    const t = `${fx.schema}.orders`;
+    const range =
+      "order_date >= {{ period_start }} AND order_date < {{ period_end }}";
+    const cases: [string, string, RegExp][] = [
+      [
+        "two_columns",
+        `SELECT COUNT(*), SUM(amount) FROM ${t} WHERE ${range}`,
+        /returned a row of 2 columns; expected one row with one numeric column/,
+      ],
+      [
+        "many_rows",
+        `SELECT id FROM ${t} WHERE ${range}`,
+        /returned \d+ rows; expected one row with one numeric column/,
+      ],
+      [
+        "no_rows",
+        `SELECT id FROM ${t} WHERE id < 0 AND ${range}`,
+        /returned no rows; expected one row/,
+      ],
+      [
+        "text",
+        `SELECT MAX(region) FROM ${t} WHERE ${range}`,
+        /returned "(EU|US|APAC)" \(a string\); expected a number/,
+      ],
+    ];
+    for (const periods of [[NOV_2024], PERIODS]) {
+      const values = await fetchSqlValues(
+        fx.client,
+        cases.map(([name, query]) => ({
+          definition: sqlKpi({ name, query }),
+          periods,
+        })),
+      );
+      for (const [name, , pattern] of cases) {
+        for (const p of periods) {
+          const v = values.get(valueKey(name, p));
+          assert.equal(v?.value, null);
+          assert.match(
+            v?.error ?? "",
+            pattern,
+            `${name} over ${periods.length} periods`,
+          );
+        }
+      }
+    }
+  });
+
+  test("an unknown template variable is an error naming it and the known ones", async (fx) => {
+    const values = await fetchSqlValues(fx.client, [{
+      definition: sqlKpi({
+        name: "r",
+        query:
+          `SELECT COUNT(*) FROM ${fx.schema}.orders WHERE region = {{ regoin }}`,
+      }),
+      periods: [NOV_2024],
+    }], { vars: { region: "EU" } });
+    assert.equal(
+      values.get(valueKey("r", NOV_2024))?.error,
+      'Unknown template variable "regoin": expected one of period_start, period_end, region',
+    );
+  });
+
+  test("a template ending with ORDER BY, LIMIT and a semicolon still fuses", async (fx) => {
+    const counter = counting(fx.client);
+    const definition = sqlKpi({
+      name: "latest",
+      query:
+        `SELECT amount FROM ${fx.schema}.orders\nWHERE order_date >= {{ period_start }} AND order_date < {{ period_end }} AND amount IS NOT NULL\nORDER BY order_date DESC LIMIT 1; -- the newest`,
+    });
+    const values = await fetchSqlValues(counter.client, [{
+      definition,
+      periods: PERIODS,
+    }]);
+    assert.equal(counter.sent.length, 1);
+    for (const p of PERIODS) {
+      assert.equal(values.get(valueKey("latest", p))?.value, expected.last(p));
+    }
+  });
+
+  test("queries run read-only: a writing template fails and changes nothing", async (fx) => {
+    const values = await fetchSqlValues(fx.client, [{
+      definition: sqlKpi({
+        name: "wipe",
+        query:
+          `DELETE FROM ${fx.schema}.orders WHERE order_date >= {{ period_start }}`,
+      }),
+      periods: [NOV_2024],
+    }]);
+    assert.match(
+      values.get(valueKey("wipe", NOV_2024))?.error ?? "",
+      /read.?only|query_only/i,
+    );
+    assert.equal(
+      await fx.scalar(`SELECT COUNT(*) FROM ${fx.schema}.orders`),
+      ORDERS.length,
+    );
+  });
+
+  test("text outside {{ }} stays as written: quotes, ? and $1 in strings, comments", async (fx) => {
+    const values = await fetchSqlValues(fx.client, [{
+      definition: sqlKpi({
+        name: "n",
+        query:
+          `SELECT COUNT(*) -- what? {{ not_a_var }} $1\nFROM ${fx.schema}.orders /* ? */\nWHERE region <> 'it''s ? $1 {{x' AND order_date >= {{ period_start }} AND order_date < '{{ period_end }}'`,
+      }),
+      periods: PERIODS,
+    }]);
+    for (const p of PERIODS) {
+      const v = values.get(valueKey("n", p));
+      assert.equal(v?.error, null);
+      assert.equal(v?.value, expected.count(p));
+    }
+  });
+
+  test("a variable inside a longer string is bound and concatenated", async (fx) => {
+    const values = await fetchSqlValues(fx.client, [{
+      definition: sqlKpi({
+        name: "eu",
+        query:
+          `SELECT COUNT(*) FROM ${fx.schema}.orders WHERE region LIKE '{{ prefix }}%' AND order_date >= {{ period_start }} AND order_date < {{ period_end }}`,
+      }),
+      periods: PERIODS,
+    }], { vars: { prefix: "E" } });
+    for (const p of PERIODS) {
+      assert.equal(
+        values.get(valueKey("eu", p))?.value,
+        expected.count(p, (o) => o.region === "EU"),
+      );
+    }
+  });
+}

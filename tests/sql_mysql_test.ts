@@ -1,0 +1,219 @@
+import assert from "node:assert/strict";
+import mysql from "mysql2/promise";
+import {
+  counting,
+  defineSqlBackendSuite,
+  NOV_2024,
+  period,
+  PERIODS,
+  type SqlFixture,
+} from "./_sql_backend_suite.ts";
+import { openSqlClient } from "../src/adapters/open_sql_client.ts";
+import { fetchSqlValues } from "../src/fetch_sql_values.ts";
+import { valueKey } from "../src/_value_key.ts";
+import type { KPIDefinition } from "../src/types.ts";
+
+const URL = "mysql://root@127.0.0.1:3306/test";
+
+function uniqueName(): string {
+  return `kpi_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+}
+
+async function fixture(
+  url = URL,
+): Promise<SqlFixture & { admin: mysql.Connection }> {
+  const schema = uniqueName();
+  const admin = await mysql.createConnection({
+    host: "127.0.0.1",
+    port: 3306,
+    user: "root",
+    database: "test",
+  });
+  await admin.query("SET time_zone = '+00:00'");
+  await admin.query(`CREATE DATABASE ${schema}`);
+  const client = await openSqlClient(url, { maxConnections: 4 });
+  return {
+    schema,
+    admin,
+    client,
+    async exec(sql, params = []) {
+      await admin.execute(
+        sql,
+        params.map((v) => typeof v === "boolean" ? (v ? 1 : 0) : v) as never[],
+      );
+    },
+    async scalar(sql) {
+      const [rows] = await admin.query({ sql, rowsAsArray: true });
+      return Number((rows as unknown[][])[0]?.[0]);
+    },
+    async close() {
+      await client.close();
+      await admin.query(`DROP DATABASE ${schema}`);
+      await admin.end();
+    },
+  };
+}
+
+defineSqlBackendSuite({
+  name: "mariadb",
+  dialect: "mysql",
+  types: {
+    real: "DECIMAL(10, 2)",
+    date: "DATE",
+    text: "VARCHAR(16)",
+    bool: "BOOLEAN",
+  },
+  open: () => fixture(),
+});
+
+Deno.test("[mariadb] a timeout cancels the query on the server, well before it would end", async () => {
+  const fx = await fixture();
+  try {
+    const marker = uniqueName();
+    const counter = counting(fx.client);
+    const definition: KPIDefinition = {
+      name: "slow",
+      source: "sql",
+      timeoutMs: 300,
+      query:
+        `SELECT SLEEP(5) + LENGTH('${marker}') + LENGTH({{ period_start }})`,
+    };
+    const started = performance.now();
+    const values = await fetchSqlValues(counter.client, [{
+      definition,
+      periods: PERIODS,
+    }]);
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 2000, `returned after ${elapsed} ms`);
+    for (const p of PERIODS) {
+      assert.match(
+        values.get(valueKey("slow", p))?.error ?? "",
+        /canceled after 300 ms/,
+      );
+    }
+    assert.equal(
+      counter.sent.length,
+      1,
+      "a timed-out fused query is not re-run in pieces",
+    );
+    const running = await fx.scalar(
+      `SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%${marker}%' AND ID <> CONNECTION_ID()`,
+    );
+    assert.equal(running, 0);
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("[mariadb] a refused connection names host and database, never the password", async () => {
+  const client = await openSqlClient(
+    "mariadb://kpi_user:s3cret-Pa55@127.0.0.1:1/kpi_warehouse",
+  );
+  const counter = counting(client);
+  try {
+    const values = await fetchSqlValues(counter.client, [{
+      definition: {
+        name: "x",
+        source: "sql",
+        query: "SELECT DATEDIFF({{ period_end }}, {{ period_start }})",
+      },
+      periods: PERIODS,
+    }]);
+    const error = values.get(valueKey("x", NOV_2024))?.error ?? "";
+    assert.match(error, /127\.0\.0\.1:1/);
+    assert.match(error, /kpi_warehouse/);
+    assert.doesNotMatch(error, /s3cret-Pa55/);
+    assert.equal(counter.sent.length, 1);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("[mariadb] the session time zone is the period's, so TIMESTAMP days are cut there", async () => {
+  const fx = await fixture();
+  try {
+    await fx.exec(`CREATE TABLE ${fx.schema}.events (at TIMESTAMP NULL)`);
+    // 16:30 UTC on October 31 is 01:30 on November 1 in Tokyo (no DST there).
+    await fx.exec(
+      `INSERT INTO ${fx.schema}.events VALUES ('2024-10-31 16:30:00'), ('2024-11-15 12:00:00')`,
+    );
+    const definition: KPIDefinition = {
+      name: "events",
+      source: "sql",
+      table: `${fx.schema}.events`,
+      column: "*",
+      aggregation: "count",
+      timeColumn: "at",
+    };
+    const utc = await fetchSqlValues(fx.client, [{
+      definition,
+      periods: [NOV_2024],
+    }]);
+    assert.equal(utc.get(valueKey("events", NOV_2024))?.value, 1);
+    const tokyo = { ...NOV_2024, timezone: "Asia/Tokyo" };
+    const inTokyo = await fetchSqlValues(fx.client, [{
+      definition,
+      periods: [tokyo],
+    }]);
+    assert.equal(inTokyo.get(valueKey("events", tokyo))?.value, 2);
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("[mariadb] a caller's mysql2 pool is used as is and left open", async () => {
+  const pool = mysql.createPool({
+    host: "127.0.0.1",
+    user: "root",
+    database: "test",
+    connectionLimit: 2,
+  });
+  try {
+    const client = await openSqlClient(pool);
+    assert.equal(client.dialect, "mysql");
+    const values = await fetchSqlValues(client, [{
+      definition: {
+        name: "days",
+        source: "sql",
+        query: "SELECT DATEDIFF('{{ period_end }}', '{{ period_start }}')",
+      },
+      periods: [NOV_2024, period("2024-02-01", "2024-03-01")],
+    }]);
+    assert.equal(values.get(valueKey("days", NOV_2024))?.value, 30);
+    assert.equal(
+      values.get(valueKey("days", period("2024-02-01", "2024-03-01")))?.value,
+      29,
+    );
+    await client.close();
+    const [rows] = await pool.query({ sql: "SELECT 1", rowsAsArray: true });
+    assert.deepEqual(rows, [[1]]);
+  } finally {
+    await pool.end();
+  }
+});
+
+Deno.test("[mariadb] identifiers are quoted with backticks, so reserved words work as names", async () => {
+  const fx = await fixture();
+  try {
+    await fx.exec(
+      `CREATE TABLE ${fx.schema}.\`order\` (\`key\` INT, \`date\` DATE)`,
+    );
+    await fx.exec(
+      `INSERT INTO ${fx.schema}.\`order\` VALUES (1, '2024-11-02'), (2, '2024-11-03'), (5, '2024-10-03')`,
+    );
+    const values = await fetchSqlValues(fx.client, [{
+      definition: {
+        name: "keys",
+        source: "sql",
+        table: `${fx.schema}.order`,
+        column: "key",
+        aggregation: "sum",
+        timeColumn: "date",
+      },
+      periods: [NOV_2024],
+    }]);
+    assert.equal(values.get(valueKey("keys", NOV_2024))?.value, 3);
+  } finally {
+    await fx.close();
+  }
+});

@@ -146,35 +146,38 @@ const INSERT_DELIVERY = `INSERT INTO kpi_alert_delivery (${
  * await store.close();
  * ```
  */
-export async function openSqliteHistoryStore(
+export function openSqliteHistoryStore(
   path: string,
   options: SqliteHistoryStoreOptions = {},
 ): Promise<AuditLog> {
-  if (typeof path !== "string" || path === "") {
-    throw new TypeError(
-      `Expected a SQLite file path or ":memory:", got ${JSON.stringify(path)}`,
-    );
-  }
-  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
-    throw new RangeError(
-      `Cannot use busyTimeoutMs ${busyTimeoutMs}: expected a whole number of milliseconds, 0 or more`,
-    );
-  }
-  await Promise.resolve();
-  const db = new DatabaseSync(path);
-  try {
-    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-    if (path !== ":memory:") {
-      db.prepare("PRAGMA journal_mode = WAL").get();
-      db.exec("PRAGMA synchronous = NORMAL");
+  return run(() => {
+    if (typeof path !== "string" || path === "") {
+      throw new TypeError(
+        `Expected a SQLite file path or ":memory:", got ${
+          JSON.stringify(path)
+        }`,
+      );
     }
-    prepareSchema(db, path);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return new SqliteHistoryStore(db, path);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+      throw new RangeError(
+        `Cannot use busyTimeoutMs ${busyTimeoutMs}: expected a whole number of milliseconds, 0 or more`,
+      );
+    }
+    const db = new DatabaseSync(path);
+    try {
+      db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      if (path !== ":memory:") {
+        db.prepare("PRAGMA journal_mode = WAL").get();
+        db.exec("PRAGMA synchronous = NORMAL");
+      }
+      prepareSchema(db, path);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteHistoryStore(db, path);
+  });
 }
 
 class SqliteHistoryStore implements AuditLog {

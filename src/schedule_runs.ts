@@ -375,6 +375,7 @@ export function scheduleRuns(
 
 function parseCron(expression: string, timezone: string): Cron {
   try {
+    new Intl.DateTimeFormat("en", { timeZone: timezone });
     return new Cron(expression, { timezone, paused: true, legacyMode: true });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

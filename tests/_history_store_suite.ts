@@ -16,10 +16,8 @@ import type {
 
 /** A fresh, empty place to keep history, for one test. */
 export interface HistoryStoreEnv {
-  /** Opens the store (again, when `persistent`). */
+  /** Opens the store; again on the same data, for persistent stores. */
   open(): Promise<AuditLog>;
-  /** Whether a store opened again sees what an earlier one wrote. */
-  persistent: boolean;
   /** Removes everything the test left. */
   cleanup(): Promise<void>;
 }
@@ -187,10 +185,13 @@ async function withStore(
  *
  * @param kind Names the store in test names, e.g. `SQLite`.
  * @param setup Makes a fresh, empty place for one test.
+ * @param options `persistent`: whether a store opened again sees what an
+ * earlier one wrote (not so for `:memory:`); only then is reopening tested.
  */
 export function historyStoreSuite(
   kind: string,
   setup: () => Promise<HistoryStoreEnv>,
+  options: { persistent: boolean },
 ): void {
   const test = (
     name: string,
@@ -352,41 +353,38 @@ export function historyStoreSuite(
     assert.equal((await store.deliveries("revenue", 1)).length, 1);
   });
 
-  test(
-    "a store opened again reads what an earlier one wrote",
-    async (store, env) => {
-      if (!env.persistent) {
-        // In-memory stores start empty by design; nothing to reopen.
-        assert.equal(env.persistent, false);
-        return;
-      }
-      const rich = richResult();
-      await store.append([record(rich, "2024-12-01T06:00:00Z")]);
-      await store.putAlertState(alertState());
-      await store.appendDeliveries([
-        delivery("2024-12-01T06:00:00.000Z", "ops_slack", true),
-      ]);
-      await store.close();
-      const again = await env.open();
-      try {
-        assert.deepStrictEqual(await again.history("revenue", 5), [rich]);
-        assert.deepStrictEqual(
-          await again.getAlertState("revenue", "critical:< 1000"),
-          alertState(),
-        );
-        assert.equal((await again.deliveries("revenue", 5)).length, 1);
-        await again.append([
-          record(valueResult("revenue", 2), "2024-12-02T00:00:00Z"),
+  if (options.persistent) {
+    test(
+      "a store opened again reads what an earlier one wrote",
+      async (store, env) => {
+        const rich = richResult();
+        await store.append([record(rich, "2024-12-01T06:00:00Z")]);
+        await store.putAlertState(alertState());
+        await store.appendDeliveries([
+          delivery("2024-12-01T06:00:00.000Z", "ops_slack", true),
         ]);
-        assert.deepStrictEqual(
-          (await again.history("revenue", 5)).map((r) => r.value),
-          [2, rich.value],
-        );
-      } finally {
-        await again.close();
-      }
-    },
-  );
+        await store.close();
+        const again = await env.open();
+        try {
+          assert.deepStrictEqual(await again.history("revenue", 5), [rich]);
+          assert.deepStrictEqual(
+            await again.getAlertState("revenue", "critical:< 1000"),
+            alertState(),
+          );
+          assert.equal((await again.deliveries("revenue", 5)).length, 1);
+          await again.append([
+            record(valueResult("revenue", 2), "2024-12-02T00:00:00Z"),
+          ]);
+          assert.deepStrictEqual(
+            (await again.history("revenue", 5)).map((r) => r.value),
+            [2, rich.value],
+          );
+        } finally {
+          await again.close();
+        }
+      },
+    );
+  }
 
   test("close() releases the store; using it afterwards fails", async (store) => {
     await store.ping();

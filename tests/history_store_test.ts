@@ -44,35 +44,32 @@ historyStoreSuite("SQLite", async () => {
   const dir = await tempDir();
   return {
     open: () => openHistoryStore("history.db", { baseDir: dir }),
-    persistent: true,
     cleanup: () => Deno.remove(dir, { recursive: true }),
   };
-});
+}, { persistent: true });
 
 historyStoreSuite("CSV", async () => {
   const dir = await tempDir();
   return {
     open: () => openHistoryStore("audit.csv", { baseDir: dir }),
-    persistent: true,
     cleanup: () => Deno.remove(dir, { recursive: true }),
   };
-});
+}, { persistent: true });
 
+// Reopening a KV file is tested below ("KV history in a file persists").
 historyStoreSuite("Deno KV", () =>
   Promise.resolve({
     open: () => openHistoryStore("kv::memory:"),
-    persistent: false,
     cleanup: () => Promise.resolve(),
-  }));
+  }), { persistent: false });
 
 historyStoreSuite("PostgreSQL", () => {
   const schema = pgSchema();
   return Promise.resolve({
     open: () => openHistoryStore(`${PG_URL}?schema=${schema}`),
-    persistent: true,
     cleanup: () => dropSchema(schema),
   });
-});
+}, { persistent: true });
 
 // ---- choosing a store ----------------------------------------------------
 

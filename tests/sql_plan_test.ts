@@ -1,0 +1,408 @@
+import assert from "node:assert/strict";
+import type {
+  KPIDefinition,
+  Period,
+  SqlClient,
+  SqlDialect,
+} from "../src/types.ts";
+import {
+  explainSqlQueries,
+  formatExplain,
+  planSql,
+  planSqlQueries,
+  type SqlValueRequest,
+} from "../src/plan_sql_queries.ts";
+import { fetchSqlValues } from "../src/fetch_sql_values.ts";
+import { valueKey } from "../src/_value_key.ts";
+import { SqlTimeoutError } from "../src/_sql_errors.ts";
+
+const period = (start: string, end: string): Period => ({
+  label: start,
+  start,
+  end,
+  timezone: "UTC",
+});
+const NOV = period("2024-11-01", "2024-12-01");
+const OCT = period("2024-10-01", "2024-11-01");
+const NOV23 = period("2023-11-01", "2023-12-01");
+const PERIODS = [NOV, OCT, NOV23];
+
+function structured(
+  name: string,
+  fields: Partial<KPIDefinition> = {},
+): KPIDefinition {
+  return {
+    name,
+    source: "sql",
+    table: "orders",
+    column: "amount",
+    aggregation: "sum",
+    timeColumn: "created_at",
+    ...fields,
+  };
+}
+
+/** A fake client: answers with `answer(sql, params)` and records what it was sent. */
+function fakeClient(
+  dialect: SqlDialect,
+  answer: (sql: string, params: readonly unknown[]) => unknown[][] | Error,
+  delayMs = 0,
+): SqlClient & { sent: string[]; peak: number } {
+  let active = 0;
+  const client = {
+    dialect,
+    sent: [] as string[],
+    peak: 0,
+    async query(sql: string, params: readonly unknown[]) {
+      client.sent.push(sql);
+      active++;
+      client.peak = Math.max(client.peak, active);
+      try {
+        if (delayMs > 0) {
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+        const result = answer(sql, params);
+        if (result instanceof Error) throw result;
+        return result;
+      } finally {
+        active--;
+      }
+    },
+    close: () => Promise.resolve(),
+  };
+  return client;
+}
+
+Deno.test("planSqlQueries() fuses structured KPIs per table and time column, one SELECT per range", () => {
+  const requests: SqlValueRequest[] = [
+    { definition: structured("a"), periods: PERIODS },
+    {
+      definition: structured("b", { aggregation: "count", column: "*" }),
+      periods: [NOV],
+    },
+    {
+      definition: structured("c", { timeColumn: "paid_at" }),
+      periods: PERIODS,
+    },
+    {
+      definition: structured("d", { table: "analytics.refunds" }),
+      periods: PERIODS,
+    },
+  ];
+  const queries = planSqlQueries("postgres", requests);
+  assert.equal(queries.length, 3);
+  const [orders, paid, refunds] = queries;
+  assert.deepEqual(orders?.kpis, ["a", "b"]);
+  assert.equal(orders?.keys.length, 4);
+  assert.equal(orders?.sql.match(/UNION ALL/g)?.length, 2);
+  assert.equal(
+    orders?.sql.match(
+      /FROM "orders"\nWHERE "created_at" >= \$\d+ AND "created_at" < \$\d+/g,
+    )?.length,
+    3,
+  );
+  // b is not needed in October or in 2023: NULL there.
+  assert.match(
+    orders?.sql ?? "",
+    /SELECT 1 AS p,\n {2}COALESCE\(SUM\("amount"\), 0\) AS v1,\n {2}NULL AS v2/,
+  );
+  assert.deepEqual(orders?.fallback.map((q) => q.kpis), [["a"], ["b"]]);
+  assert.deepEqual(paid?.kpis, ["c"]);
+  assert.deepEqual(paid?.fallback, []);
+  assert.match(refunds?.sql ?? "", /FROM "analytics"\."refunds"/);
+  assert.equal(
+    planSqlQueries("mysql", requests)[2]?.sql.includes(
+      "FROM `analytics`.`refunds`",
+    ),
+    true,
+  );
+});
+
+Deno.test("planSqlQueries() with fuse: false plans one query per KPI per period", () => {
+  const requests: SqlValueRequest[] = [
+    { definition: structured("a"), periods: PERIODS },
+    { definition: structured("b", { aggregation: "avg" }), periods: PERIODS },
+    {
+      definition: {
+        name: "t",
+        source: "sql",
+        query: "SELECT 1 WHERE {{ period_start }} < {{ period_end }}",
+      },
+      periods: PERIODS,
+    },
+  ];
+  assert.equal(planSqlQueries("sqlite", requests, { fuse: false }).length, 9);
+  assert.equal(planSqlQueries("sqlite", requests).length, 2);
+});
+
+Deno.test("planSqlQueries() writes each aggregation the way the in-memory source folds it", () => {
+  const sql = (
+    fields: Partial<KPIDefinition>,
+    dialect: SqlDialect = "postgres",
+  ) =>
+    planSqlQueries(dialect, [{
+      definition: structured("k", fields),
+      periods: [NOV],
+    }])[0]?.sql ?? "";
+  assert.match(sql({}), /COALESCE\(SUM\("amount"\), 0\) AS v1/);
+  assert.match(
+    sql({ filter: "status = 'paid'" }),
+    /COALESCE\(SUM\(CASE WHEN \(status = 'paid'\) THEN "amount" END\), 0\)/,
+  );
+  assert.match(sql({ aggregation: "count", column: "*" }), /COUNT\(\*\) AS v1/);
+  assert.match(
+    sql({ aggregation: "count", column: "*", filter: "x > 1" }),
+    /COUNT\(CASE WHEN \(x > 1\) THEN 1 END\)/,
+  );
+  assert.match(sql({ aggregation: "count" }), /COUNT\("amount"\)/);
+  assert.match(sql({ aggregation: "avg" }), /AVG\("amount"\)/);
+  assert.match(sql({ aggregation: "avg" }, "mysql"), /AVG\(`amount` \+ 0e0\)/);
+  assert.match(
+    sql({ aggregation: "rate", column: "refunded" }),
+    /AVG\(CASE WHEN "refunded" IS NULL THEN NULL WHEN CAST\("refunded" AS BOOLEAN\) THEN 1e0 ELSE 0e0 END\)/,
+  );
+  assert.match(
+    sql({ aggregation: "last" }),
+    /\(SELECT "amount" FROM "orders" WHERE "created_at" >= \$1 AND "created_at" < \$2 AND "amount" IS NOT NULL ORDER BY "created_at" DESC LIMIT 1\)/,
+  );
+});
+
+Deno.test("planSql() refuses identifiers that are not plain names and filters that could escape", () => {
+  const cases: [Partial<Record<keyof KPIDefinition, unknown>>, RegExp][] = [
+    [
+      { table: "orders; DROP TABLE x" },
+      /Invalid table "orders; DROP TABLE x": expected a plain name/,
+    ],
+    [{ table: "a.b.c.d" }, /Invalid table/],
+    [{ column: "amount + 1" }, /Invalid column "amount \+ 1"/],
+    [{ timeColumn: "t.created_at" }, /Invalid time_column "t.created_at"/],
+    [{ column: '"amount"' }, /Invalid column/],
+    [
+      { aggregation: "sum", column: "*" },
+      /Column "\*" of KPI "k" only works with aggregation count/,
+    ],
+    [{ filter: "1 = 1) OR (1 = 1" }, /Invalid filter .*balanced parentheses/],
+    [{ filter: "1 = 1; DELETE FROM orders" }, /Invalid filter/],
+    [
+      { filter: "region = {{ regoin }}" },
+      /Unknown template variable "regoin": expected one of period_start, period_end/,
+    ],
+    [{ timeColumn: undefined }, /has no `time_column`/],
+    [{ aggregation: "median" }, /Invalid aggregation "median"/],
+  ];
+  for (const [fields, pattern] of cases) {
+    const definition = structured("k", fields as Partial<KPIDefinition>);
+    if ("timeColumn" in fields && fields.timeColumn === undefined) {
+      delete definition.timeColumn;
+    }
+    const { queries, failures } = planSql("postgres", [{
+      definition,
+      periods: PERIODS,
+    }]);
+    assert.equal(queries.length, 0, JSON.stringify(fields));
+    assert.equal(failures.size, 3);
+    assert.match(failures.get(valueKey("k", NOV)) ?? "", pattern);
+  }
+  assert.throws(
+    () =>
+      planSqlQueries("sqlite", [{
+        definition: structured("k", { table: "x y" }),
+        periods: [NOV],
+      }]),
+    /Cannot plan k: Invalid table/,
+  );
+  // A comment in a filter cannot swallow the SQL after it.
+  const ok = planSqlQueries("sqlite", [{
+    definition: structured("k", { filter: "x > 1 -- big ones" }),
+    periods: [NOV],
+  }]);
+  assert.match(ok[0]?.sql ?? "", /CASE WHEN \(x > 1 \s*\) THEN "amount" END/);
+});
+
+Deno.test("planSql() refuses a template of several statements and a KPI with neither query nor table", () => {
+  const { failures } = planSql("sqlite", [
+    {
+      definition: { name: "two", source: "sql", query: "SELECT 1; SELECT 2" },
+      periods: [NOV],
+    },
+    { definition: { name: "none", source: "sql" }, periods: [NOV] },
+    {
+      definition: { name: "frame", source: "dataframe", query: "t.c" },
+      periods: [NOV],
+    },
+  ]);
+  assert.match(
+    failures.get(valueKey("two", NOV)) ?? "",
+    /more than one statement/,
+  );
+  assert.match(
+    failures.get(valueKey("none", NOV)) ?? "",
+    /neither `query` nor `table`/,
+  );
+  assert.match(failures.get(valueKey("frame", NOV)) ?? "", /expected "sql"/);
+});
+
+Deno.test("explainSqlQueries() prints each query with what it computes and its numbered parameters", () => {
+  const text = explainSqlQueries("postgres", [
+    { definition: structured("revenue"), periods: PERIODS },
+    {
+      definition: structured("orders", {
+        column: "*",
+        aggregation: "count",
+        timeoutMs: 60000,
+      }),
+      periods: PERIODS,
+    },
+    {
+      definition: {
+        name: "eu",
+        source: "sql",
+        query:
+          "SELECT COUNT(*) FROM o WHERE r = {{ region }} AND d >= '{{ period_start }}'::date",
+      },
+      periods: [NOV, OCT],
+    },
+    { definition: structured("bad", { table: "no good" }), periods: [NOV] },
+  ], { vars: { region: "EU" } });
+  assert.match(
+    text,
+    /^-- Query 1 of 2: template; KPIs: eu; 2 values; periods: 2024-11-01\.\.2024-12-01, 2024-10-01\.\.2024-11-01$/m,
+  );
+  assert.match(text, /^-- Time zone UTC, timeout 30000 ms, read-only$/m);
+  assert.match(
+    text,
+    /^-- Parameters: \$1 = "EU", \$2 = "2024-11-01", \$3 = "EU", \$4 = "2024-10-01"$/m,
+  );
+  assert.match(text, /^-- If it fails: 2 separate queries, one per period$/m);
+  assert.match(
+    text,
+    /^-- Query 2 of 2: structured, table "orders"; KPIs: revenue, orders; 6 values;/m,
+  );
+  assert.match(
+    text,
+    /^-- Time zone UTC, timeout 60000 ms, read-only$/m,
+    "a fused query gets the longest timeout of its KPIs",
+  );
+  assert.match(text, /^-- bad: not planned: Invalid table "no good"/m);
+  assert.match(text, /;\n-- Parameters/);
+  assert.equal(formatExplain([]), "-- No SQL queries\n");
+  assert.match(
+    explainSqlQueries("sqlite", [{
+      definition: structured("n", { column: "*", aggregation: "count" }),
+      periods: [NOV],
+    }]),
+    /-- Parameters: 1 = "2024-11-01", 2 = "2024-12-01"/,
+  );
+});
+
+Deno.test("fetchSqlValues() re-runs a failed fused query per KPI, and keeps each KPI's own error", async () => {
+  const client = fakeClient("sqlite", (sql) => {
+    if (sql.includes('"broken"')) return new Error('no such column: "broken"');
+    // Per-KPI fallback queries: one value column and the row count.
+    return [[0, 5, 1], [1, 4, 1], [2, 3, 1]];
+  });
+  const values = await fetchSqlValues(client, [
+    { definition: structured("a"), periods: PERIODS },
+    { definition: structured("b", { column: "broken" }), periods: PERIODS },
+  ]);
+  assert.equal(client.sent.length, 3);
+  assert.equal(values.get(valueKey("a", NOV))?.value, 5);
+  assert.equal(values.get(valueKey("a", NOV23))?.value, 3);
+  assert.equal(
+    values.get(valueKey("b", OCT))?.error,
+    'no such column: "broken"',
+  );
+});
+
+Deno.test("fetchSqlValues() does not re-run a query that timed out", async () => {
+  const client = fakeClient(
+    "postgres",
+    () => new SqlTimeoutError("Query canceled after 10 ms (timeout_ms)"),
+  );
+  const values = await fetchSqlValues(client, [
+    { definition: structured("a", { timeoutMs: 10 }), periods: PERIODS },
+    { definition: structured("b"), periods: PERIODS },
+    {
+      definition: {
+        name: "t",
+        source: "sql",
+        query: "SELECT {{ period_start }}",
+      },
+      periods: PERIODS,
+    },
+  ]);
+  assert.equal(client.sent.length, 2);
+  for (const name of ["a", "b", "t"]) {
+    assert.match(
+      values.get(valueKey(name, OCT))?.error ?? "",
+      /canceled after 10 ms/,
+    );
+  }
+});
+
+Deno.test("fetchSqlValues() never has more than maxConcurrency queries in flight", async () => {
+  const client = fakeClient("sqlite", () => [[1]], 5);
+  const requests = Array.from({ length: 10 }, (_, i) => ({
+    definition: {
+      name: `k${i}`,
+      source: "sql" as const,
+      query: "SELECT {{ period_start }} < {{ period_end }}",
+    },
+    periods: [NOV],
+  }));
+  const values = await fetchSqlValues(client, requests, { maxConcurrency: 3 });
+  assert.equal(client.sent.length, 10);
+  assert.equal(client.peak, 3);
+  assert.equal(values.size, 10);
+  await assert.rejects(
+    fetchSqlValues(client, requests, { maxConcurrency: 0 }),
+    RangeError,
+  );
+});
+
+Deno.test("fetchSqlValues() converts numeric strings and bigints, and refuses other values by name", async () => {
+  const answers: Record<string, unknown> = {
+    s: "12.50",
+    big: 12n,
+    neg: "-1e3",
+    nan: "NaN",
+    date: new Date("2024-11-01T00:00:00Z"),
+    bool: true,
+    nul: null,
+  };
+  const client = fakeClient(
+    "postgres",
+    (_sql, params) => [[answers[params[0] as string]]],
+  );
+  const values = await fetchSqlValues(
+    client,
+    Object.keys(answers).map((name) => ({
+      definition: {
+        name,
+        source: "sql" as const,
+        query: `SELECT {{ ${name} }}`,
+      },
+      periods: [NOV],
+    })),
+    { vars: Object.fromEntries(Object.keys(answers).map((k) => [k, k])) },
+  );
+  const get = (name: string) => values.get(valueKey(name, NOV));
+  assert.equal(get("s")?.value, 12.5);
+  assert.equal(get("big")?.value, 12);
+  assert.equal(get("neg")?.value, -1000);
+  assert.match(
+    get("nan")?.error ?? "",
+    /Query returned "NaN" \(a string\); expected a number/,
+  );
+  assert.match(
+    get("date")?.error ?? "",
+    /Query returned a date \(2024-11-01T00:00:00.000Z\); expected a number/,
+  );
+  assert.match(
+    get("bool")?.error ?? "",
+    /Query returned true \(a boolean\); expected a number/,
+  );
+  assert.equal(get("nul")?.value, null);
+  assert.equal(get("nul")?.error, null);
+  assert.equal(get("nul")?.note, "The query returned NULL");
+});

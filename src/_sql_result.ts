@@ -104,7 +104,7 @@ export function readRows(
         const count = toNumber(row[countColumn + 1]).value;
         if (count === 0) {
           read.note = `No rows in ${
-            query.table ?? "the table"
+            query.table?.replace(/["`]/g, "") ?? "the table"
           } from ${range.start} to ${range.end}`;
         }
       }

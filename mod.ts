@@ -66,6 +66,9 @@ export {
   evaluateExpression,
   type Expression,
   ExpressionError,
+  type ExpressionErrorOptions,
+  type ExpressionFunction,
+  type ExpressionNode,
   type ExpressionValue,
   parseExpression,
 } from "./src/expression.ts";
@@ -88,4 +91,60 @@ export {
   type ReportLike,
 } from "./src/format/format_report.ts";
 export { formatChange, formatValue } from "./src/format/format_value.ts";
+export {
+  ALERT_TEMPLATE_VARIABLES,
+  renderAlertMessage,
+  type RenderAlertMessageOptions,
+} from "./src/alerts/render_alert_message.ts";
+export { parseDuration } from "./src/alerts/parse_duration.ts";
+export {
+  type AlertAction,
+  type AlertDecision,
+  type AlertDecisionInput,
+  decideAlertAction,
+} from "./src/alerts/decide_alert_action.ts";
+export { alertDedupKey } from "./src/alerts/alert_dedup_key.ts";
+export type {
+  AlertChannel,
+  AlertMessage,
+  AlertSendResult,
+} from "./src/alerts/alert_channel.ts";
+export {
+  planAlerts,
+  type PlanAlertsOptions,
+  type PlannedAlert,
+} from "./src/alerts/plan_alerts.ts";
+export {
+  describeAlerts,
+  type DescribeAlertsOptions,
+} from "./src/alerts/describe_alerts.ts";
+export {
+  buildSlackPayload,
+  type SlackPayload,
+} from "./src/alerts/build_slack_payload.ts";
+export {
+  buildPagerDutyPayload,
+  type BuildPagerDutyPayloadOptions,
+  type PagerDutyEvent,
+} from "./src/alerts/build_pagerduty_payload.ts";
+export {
+  buildWebhookPayload,
+  type WebhookPayload,
+} from "./src/alerts/build_webhook_payload.ts";
+export {
+  buildEmailContent,
+  type EmailContent,
+} from "./src/alerts/build_email_content.ts";
+export {
+  type CronRegistrar,
+  type FireInfo,
+  type ScheduledReport,
+  type ScheduledRuns,
+  type ScheduleEngine,
+  type ScheduleOptions,
+  type SchedulerClock,
+  scheduleRuns,
+  type ScheduleStats,
+  type SkipInfo,
+} from "./src/schedule_runs.ts";
 export * from "./src/types.ts";

@@ -87,6 +87,8 @@ export interface RunOptions {
   record?: boolean;
   /** Hand the results to the alert notifier. @default true when one is set */
   alerts?: boolean;
+  /** A notifier for this run only (e.g. a dry run). @default the engine's */
+  notifier?: AlertNotifier;
 }
 
 /** The results of one run with the period they are for. */
@@ -148,6 +150,9 @@ export class KPIEngine {
   readonly #fuse: boolean;
 
   /**
+   * Builds an engine over the definitions and whatever sources, stores and
+   * clock are handed in; the definitions are validated like a file.
+   *
    * @param options Definitions (or a whole config), data sources and ports.
    * @throws {KPIConfigError} when the definitions are invalid.
    */
@@ -233,7 +238,8 @@ export class KPIEngine {
       evaluations.set(definition.name, rules);
       return result;
     });
-    if (this.#notifier && options.alerts !== false) {
+    const notifier = options.notifier ?? this.#notifier;
+    if (notifier && options.alerts !== false) {
       const batch: AlertBatch = {
         runId,
         runAt,
@@ -246,7 +252,7 @@ export class KPIEngine {
           }]
         ),
       };
-      if (batch.items.length > 0) await this.#notifier.notify(batch);
+      if (batch.items.length > 0) await notifier.notify(batch);
     }
     if (this.#history && options.record !== false) {
       await this.#history.append(

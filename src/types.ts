@@ -82,7 +82,7 @@ export interface KPIDefinition {
   unit?: string;
   /** Comparisons to compute. @default [] */
   compare?: ComparisonCode[];
-  /** @default "higher_is_better" */
+  /** Whether a rise is good news. @default "higher_is_better" */
   polarity?: Polarity;
   /** Alert rules. @default [] */
   alerts?: AlertRule[];

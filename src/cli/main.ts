@@ -8,7 +8,12 @@ import {
   type ReportFormat,
 } from "../format/format_report.ts";
 import type { FromYamlOptions, KPIEngine } from "../kpi_engine.ts";
-import type { KPIConfig, KPIResult, Severity } from "../types.ts";
+import type {
+  AlertNotifier,
+  KPIConfig,
+  KPIResult,
+  Severity,
+} from "../types.ts";
 
 /** Where the command line writes, and what it knows of its surroundings. */
 export interface CliIo {
@@ -241,18 +246,19 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
   const format = readFormat(flags);
   const failOn = readFailOn(flags);
   const dryRun = flags["dry-run-alerts"] === true;
-  const engine = await openEngine(flags, io, async (config) => {
-    if (!dryRun) return {};
-    const { createNotifier } = await import("../adapters/create_notifier.ts");
-    return {
-      notifier: createNotifier({
-        channels: config.channels,
-        dryRun: true,
-        log: (text) => io.stderr(text.endsWith("\n") ? text : `${text}\n`),
-      }),
-    };
-  });
+  const engine = await openEngine(flags, io);
   try {
+    let notifier: AlertNotifier | undefined;
+    if (dryRun) {
+      const { createNotifier } = await import("../adapters/create_notifier.ts");
+      const store = engine.historyStore;
+      notifier = createNotifier({
+        channels: engine.config.channels,
+        dryRun: true,
+        ...(store && "getAlertState" in store ? { store } : {}),
+        log: (text) => io.stderr(text.endsWith("\n") ? text : `${text}\n`),
+      });
+    }
     const period = engine.resolvePeriod(flags.period ?? "last_month");
     const kpis = flags.kpi ?? [];
     if (flags.explain) {
@@ -262,6 +268,7 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
     const report = await engine.report(period, {
       kpis,
       ...(flags["no-history"] || dryRun ? { record: false } : {}),
+      ...(notifier ? { notifier } : {}),
     });
     io.stdout(formatReport(report, format, { color: useColor(io) }));
     return exitCodeFor(report.results, failOn);

@@ -414,3 +414,129 @@ Deno.test("cli.ts validate names file, line and field of every problem and exits
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli.ts history prints what runs appended to audit_log, newest first", async () => {
+  await withShop(
+    (db) => `audit_log: history.db\n` + SHOP_YAML(db),
+    async (config, orders) => {
+      for (const period of ["2024-10", "2024-11"]) {
+        const run = await cli("run", "-c", config, "-p", period);
+        assert.equal(run.code, 0, run.stderr);
+      }
+      const { code, stdout, stderr } = await cli(
+        "history",
+        "-c",
+        config,
+        "orders",
+        "-n",
+        "5",
+        "-f",
+        "json",
+      );
+      assert.equal(code, 0, stderr);
+      const history = JSON.parse(stdout) as {
+        name: string;
+        results: KPIResult[];
+      };
+      assert.equal(history.name, "orders");
+      assert.deepEqual(
+        history.results.map((r) => [r.periodStart, r.value]),
+        [
+          [
+            "2024-11-01",
+            orders.filter((o) => inRange(o, "2024-11-01", "2024-12-01")).length,
+          ],
+          [
+            "2024-10-01",
+            orders.filter((o) => inRange(o, "2024-10-01", "2024-11-01")).length,
+          ],
+        ],
+      );
+      const none = await cli(
+        "run",
+        "-c",
+        config,
+        "-p",
+        "2024-09",
+        "--no-history",
+      );
+      assert.equal(none.code, 0);
+      const after = await cli("history", "-c", config, "orders", "-f", "json");
+      assert.equal(JSON.parse(after.stdout).results.length, 2);
+    },
+  );
+});
+
+Deno.test("cli.ts run --dry-run-alerts describes the alerts without sending them", async () => {
+  const received: unknown[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      received.push(await request.json());
+      return new Response("ok");
+    },
+  );
+  try {
+    await withShop(
+      (db) =>
+        `channels:\n  hook: { type: webhook, url: "http://127.0.0.1:${server.addr.port}/kpi" }\n` +
+        SHOP_YAML(db),
+      async (config) => {
+        const dry = await cli(
+          "run",
+          "-c",
+          config,
+          "-p",
+          "2024-11",
+          "--dry-run-alerts",
+        );
+        assert.equal(dry.code, 0, dry.stderr);
+        assert.equal(received.length, 0);
+        assert.match(dry.stderr, /hook/);
+        assert.match(dry.stderr, /Some revenue/);
+        const real = await cli(
+          "run",
+          "-c",
+          config,
+          "-p",
+          "2024-11",
+          "-f",
+          "json",
+        );
+        assert.equal(real.code, 0, real.stderr);
+        assert.equal(received.length, 1);
+        const body = received[0] as { status: string; kpi: { name: string } };
+        assert.equal(body.status, "firing");
+        assert.equal(body.kpi.name, "revenue");
+        const [revenue] =
+          (JSON.parse(real.stdout) as { results: KPIResult[] }).results;
+        assert.deepEqual(
+          revenue?.alertsTriggered[0]?.deliveries?.map((
+            d,
+          ) => [d.channel, d.ok]),
+          [["hook", true]],
+        );
+      },
+    );
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("cli.ts run --explain prints the SQL and parameters without running it", async () => {
+  await withShop(SHOP_YAML, async (config) => {
+    const { code, stdout } = await cli(
+      "run",
+      "-c",
+      config,
+      "-p",
+      "2024-11",
+      "--explain",
+    );
+    assert.equal(code, 0);
+    assert.match(stdout, /-- Query 1 of \d+/);
+    assert.match(stdout, /"2024-11-01"/);
+    assert.match(stdout, /"2023-11-01"/);
+    assert.doesNotMatch(stdout, /order_date >= '2024/);
+  });
+});

@@ -20,39 +20,52 @@ export const NOW: Temporal.Instant = Temporal.Instant.from(
   "2024-12-15T12:00:00Z",
 );
 
-/** Monthly revenue of the fixture, 2023-10 to 2024-12 (three orders a month). */
-export const MONTHLY_REVENUE: Record<string, number> = {
-  "2023-10": 4200,
-  "2023-11": 4800,
-  "2023-12": 5100,
-  "2024-01": 4300,
-  "2024-02": 4650,
-  "2024-03": 5400,
-  "2024-04": 5900,
-  "2024-05": 5600,
-  "2024-06": 6300,
-  "2024-07": 6100,
-  "2024-08": 6900,
-  "2024-09": 7200,
-  "2024-10": 6650,
-  "2024-11": 7480,
-  "2024-12": 3100,
+/** Monthly revenue and order count of the fixture, 2023-10 to 2024-12. */
+export const MONTHS: Record<string, { revenue: number; orders: number }> = {
+  "2023-10": { revenue: 4200, orders: 48 },
+  "2023-11": { revenue: 4800, orders: 52 },
+  "2023-12": { revenue: 5100, orders: 55 },
+  "2024-01": { revenue: 4300, orders: 45 },
+  "2024-02": { revenue: 4650, orders: 47 },
+  "2024-03": { revenue: 5400, orders: 51 },
+  "2024-04": { revenue: 5900, orders: 54 },
+  "2024-05": { revenue: 5600, orders: 52 },
+  "2024-06": { revenue: 6300, orders: 57 },
+  "2024-07": { revenue: 6100, orders: 55 },
+  "2024-08": { revenue: 6900, orders: 60 },
+  "2024-09": { revenue: 7200, orders: 62 },
+  "2024-10": { revenue: 6650, orders: 58 },
+  "2024-11": { revenue: 7480, orders: 64 },
+  "2024-12": { revenue: 3100, orders: 30 },
 };
 
-/** Columnar orders: three orders per month whose amounts sum to the month's revenue. */
-export function ordersTable(
-  scale = 1,
-): { amount: number[]; refund: number[]; order_date: string[] } {
+/** Monthly revenue of the fixture. */
+export const MONTHLY_REVENUE: Record<string, number> = Object.fromEntries(
+  Object.entries(MONTHS).map(([month, { revenue }]) => [month, revenue]),
+);
+
+/**
+ * Columnar orders: each month's orders (whole amounts summing to its
+ * revenue) spread over days 1 to 28 (1 to 14 in December 2024); the first
+ * order of a month carries a refund of 2% of the month's revenue.
+ */
+export function ordersTable(): {
+  amount: number[];
+  refund: number[];
+  order_date: string[];
+} {
   const amount: number[] = [];
   const refund: number[] = [];
   const order_date: string[] = [];
-  for (const [month, total] of Object.entries(MONTHLY_REVENUE)) {
-    const parts = [total * 0.5, total * 0.3, total * 0.2];
-    parts.forEach((part, i) => {
-      amount.push(part * scale);
-      refund.push(i === 0 ? Math.round(total * 0.02) : 0);
-      order_date.push(`${month}-${String(3 + i * 9).padStart(2, "0")}`);
-    });
+  for (const [month, { revenue, orders }] of Object.entries(MONTHS)) {
+    const each = Math.floor(revenue / orders);
+    const days = month === "2024-12" ? 14 : 28;
+    for (let k = 0; k < orders; k++) {
+      amount.push(k === orders - 1 ? revenue - each * (orders - 1) : each);
+      refund.push(k === 0 ? Math.round(revenue * 0.02) : 0);
+      const day = 1 + Math.floor(k * days / orders);
+      order_date.push(`${month}-${String(day).padStart(2, "0")}`);
+    }
   }
   return { amount, refund, order_date };
 }
@@ -111,7 +124,19 @@ export const KPIS: KPIDefinition[] = [
     name: "active_users",
     label: "Active users",
     source: "sql",
-    query: "SELECT 1280",
+    // Grows by 25 a month: 1,275 in November.
+    query:
+      "SELECT 1000 + 25 * CAST(substr('{{ period_start }}', 6, 2) AS INTEGER)",
+    compare: ["MoM"],
+  },
+  {
+    name: "refund_rate",
+    label: "Refund rate",
+    source: "derived",
+    expression: "refunds / revenue * 100",
+    unit: "%",
+    polarity: "lower_is_better",
+    compare: ["MoM"],
   },
 ];
 

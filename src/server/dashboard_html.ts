@@ -73,15 +73,15 @@ main { padding: 22px 28px 40px; max-width: 1400px; margin: 0 auto; }
 }
 .grid {
   display: grid; gap: 16px;
-  grid-template-columns: repeat(auto-fill, minmax(280px, 1fr));
+  grid-template-columns: repeat(auto-fill, minmax(300px, 1fr));
 }
 .card {
   background: var(--panel); border-radius: 14px; box-shadow: var(--shadow);
-  padding: 16px 18px 14px; border-top: 3px solid transparent;
+  padding: 16px 18px 14px;
   display: flex; flex-direction: column; gap: 6px; min-height: 200px;
 }
-.card.warning { border-top-color: var(--warn); }
-.card.critical, .card.error { border-top-color: var(--bad); }
+.card.warning { box-shadow: inset 0 3px 0 var(--warn), var(--shadow); }
+.card.critical, .card.error { box-shadow: inset 0 3px 0 var(--bad), var(--shadow); }
 .card.error { background: linear-gradient(var(--bad-soft), var(--panel) 70%); }
 .card-head { display: flex; justify-content: space-between; gap: 8px; align-items: start; }
 .card-label { font-weight: 650; font-size: 15px; }
@@ -109,7 +109,7 @@ main { padding: 22px 28px 40px; max-width: 1400px; margin: 0 auto; }
 .spark svg { width: 100%; height: 52px; display: block; overflow: visible; }
 .spark .line { fill: none; stroke: var(--accent); stroke-width: 2; stroke-linejoin: round; stroke-linecap: round; vector-effect: non-scaling-stroke; }
 .spark .area { fill: var(--accent); opacity: .1; }
-.spark .dot { fill: var(--accent); }
+.spark .dot { stroke: var(--accent); stroke-width: 7; stroke-linecap: round; vector-effect: non-scaling-stroke; }
 .spark .none { color: var(--muted); font-size: 12px; padding-top: 18px; }
 .alerts { margin: 2px 0 0; padding: 0; list-style: none; font-size: 12px; }
 .alerts li { color: var(--warn); }
@@ -335,9 +335,16 @@ const SCRIPT = String.raw`
       container.appendChild(el("div", "none", points.length ? "One run in history so far" : "No history yet"));
       return;
     }
-    var W = 240, H = 48, P = 4;
+    var W = 240, H = 48, P = 5;
     var values = points.map(function (p) { return p.value; });
     var min = Math.min.apply(null, values), max = Math.max.apply(null, values);
+    // Keep noise flat: the y range spans at least 10% of the largest magnitude.
+    var least = Math.max(Math.abs(min), Math.abs(max)) * 0.1;
+    if (max - min < least) {
+      var mid = (max + min) / 2;
+      min = mid - least / 2;
+      max = mid + least / 2;
+    }
     var span = max - min || 1;
     var xy = points.map(function (p, i) {
       var x = P + (W - 2 * P) * i / (points.length - 1);
@@ -355,7 +362,8 @@ const SCRIPT = String.raw`
     svg.appendChild(svgEl("path", { d: area, "class": "area" }));
     svg.appendChild(svgEl("polyline", { points: line, "class": "line" }));
     var last = xy[xy.length - 1];
-    svg.appendChild(svgEl("circle", { cx: last[0], cy: last[1], r: 3, "class": "dot" }));
+    // A zero-length line with a round cap stays round when the SVG stretches.
+    svg.appendChild(svgEl("line", { x1: last[0], y1: last[1], x2: last[0], y2: last[1], "class": "dot" }));
     container.appendChild(svg);
   }
 

@@ -50,6 +50,14 @@ const SCRIPT = String.raw`
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
   }
+  // Text with backquoted code spans, as OpenAPI descriptions write them.
+  function rich(tag, className, text) {
+    var node = el(tag, className);
+    String(text || "").split("\u0060").forEach(function (part, i) {
+      node.appendChild(i % 2 ? el("code", null, part) : document.createTextNode(part));
+    });
+    return node;
+  }
   function typeOf(schema, doc) {
     if (!schema) return "";
     if (schema.$ref) {
@@ -76,14 +84,14 @@ const SCRIPT = String.raw`
     t.appendChild(tr);
     rows.forEach(function (row) {
       var r = el("tr");
-      row.forEach(function (cell, i) { r.appendChild(el("td", i === 0 ? "mono" : null, cell)); });
+      row.forEach(function (cell, i) { r.appendChild(rich("td", i === 0 ? "mono" : null, cell)); });
       t.appendChild(r);
     });
     return t;
   }
   function render(doc) {
     root.textContent = "";
-    root.appendChild(el("p", "muted", doc.info.description));
+    root.appendChild(rich("p", "muted", doc.info.description));
     root.appendChild(el("p", "muted", "OpenAPI " + doc.openapi + " · version " + doc.info.version));
     root.appendChild(el("h2", null, "Routes"));
     Object.keys(doc.paths).forEach(function (path) {
@@ -99,7 +107,7 @@ const SCRIPT = String.raw`
         var secured = (op.security || doc.security || []).length > 0;
         if (secured) head.appendChild(el("span", "lock", "· bearer token"));
         box.appendChild(head);
-        if (op.description) box.appendChild(el("p", "muted", op.description));
+        if (op.description) box.appendChild(rich("p", "muted", op.description));
         var params = (op.parameters || []).map(function (p) { return resolve(p, doc); });
         if (params.length) {
           box.appendChild(table(["Parameter", "In", "Type", "Default", "Description"], params.map(function (p) {

@@ -32,9 +32,9 @@
  */
 
 import { parseArgs } from "node:util";
-import type { Hono } from "hono";
 import { KPIEngine } from "./src/kpi_engine.ts";
 import { createApp } from "./src/server/create_app.ts";
+import type { KPIApp } from "./src/server/create_app.ts";
 import { scheduleRuns } from "./src/schedule_runs.ts";
 import type { CronRegistrar, ScheduledRuns } from "./src/schedule_runs.ts";
 
@@ -131,7 +131,7 @@ export interface BuildServerOptions {
 /** The engine, the app and the schedules the entry point built. */
 export interface BuiltServer {
   /** The REST app; serve `app.fetch`. */
-  app: Hono;
+  app: KPIApp;
   /** The engine. */
   engine: KPIEngine;
   /** The running schedules from the file's `schedules:`. */

@@ -11,7 +11,9 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import type { Page } from "playwright-core";
+import { Hono } from "hono";
 import { serve } from "../src/adapters/deno_serve/serve.ts";
+import { createApp } from "../src/server/create_app.ts";
 import { openSqliteClient } from "../src/adapters/sqlite/sqlite_client.ts";
 import type { KPIResult } from "../src/types.ts";
 import { makeEngine, NOW, openCountingStore } from "./_server_fixture.ts";
@@ -108,7 +110,9 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
     const consoleErrors: string[] = [];
     page.on("request", (request) => {
       const url = request.url();
-      if (!url.startsWith(base) && !url.startsWith("data:")) external.push(url);
+      if (!url.startsWith("http://127.0.0.1:") && !url.startsWith("data:")) {
+        external.push(url);
+      }
     });
     page.on("console", (message) => {
       if (message.type() === "error") consoleErrors.push(message.text());
@@ -251,6 +255,29 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
       await page.textContent("#getKpiHistory") ?? "",
       /\/kpis\/\{name\}\/history/,
     );
+
+    // Mounted under a prefix, the page calls the API under that prefix.
+    const parent = new Hono();
+    parent.mount(
+      "/kpi",
+      createApp({ engine, now: () => NOW }).fetch,
+    );
+    const mounted = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+      parent.fetch,
+    );
+    try {
+      await page.goto(
+        `http://127.0.0.1:${mounted.addr.port}/kpi?period=2024-11`,
+      );
+      await waitReady(page);
+      assert.equal(
+        (await readCards(page)).find((c) => c.name === "revenue")?.text,
+        "$7,480",
+      );
+    } finally {
+      await mounted.shutdown();
+    }
 
     assert.deepEqual(external, [], "nothing is fetched from the internet");
     assert.deepEqual(

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Hono } from "hono";
 import { createApp } from "../src/server/create_app.ts";
 import type {
   CreateAppOptions,
@@ -507,6 +508,20 @@ Deno.test("an unexpected failure answers 500 JSON without details and is reporte
   assert.equal(errors.length, 3);
 });
 
+Deno.test("the app mounts under a prefix in another Hono app", async () => {
+  await using s = await setup({ token: TOKEN });
+  const parent = new Hono();
+  parent.mount("/kpi", s.app.fetch);
+  const response = await parent.request("/kpi/kpis/orders?period=2024-11", {
+    headers: AUTH,
+  });
+  assert.equal(response.status, 200);
+  assert.equal((await json(response)).value, 64);
+  const page = await parent.request("/kpi");
+  assert.equal(page.status, 200);
+  await page.body?.cancel();
+});
+
 Deno.test("unknown routes and methods answer 404 JSON", async () => {
   await using s = await setup();
   const cases: [string, string][] = [
@@ -592,5 +607,5 @@ Deno.test("GET /docs and GET / are self-contained pages under a nonce CSP", asyn
   const b = (await s.app.request("/")).headers.get("content-security-policy");
   assert.notEqual(a, b, "a fresh nonce per response");
   const docs = await (await s.app.request("/docs")).text();
-  assert.match(docs, /fetch\("\/openapi\.json"/);
+  assert.match(docs, /fetch\(BASE \+ "openapi\.json"/);
 });

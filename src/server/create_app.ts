@@ -27,6 +27,31 @@ import { openApiDocument } from "./openapi.ts";
 import { dashboardHtml } from "./dashboard_html.ts";
 import { docsHtml } from "./docs_html.ts";
 
+/**
+ * The app {@linkcode createApp} returns. It is a Hono app; this interface
+ * names what callers use, so the public API does not depend on Hono's types.
+ */
+export interface KPIApp {
+  /**
+   * Answers one request: pass it to `Deno.serve(app.fetch)`, export it as
+   * `{ fetch: app.fetch }`, or mount it in another Hono app with
+   * `parent.mount("/kpi", app.fetch)`.
+   */
+  fetch(
+    request: Request,
+    env?: unknown,
+    context?: unknown,
+  ): Response | Promise<Response>;
+  /**
+   * Answers a request given as a path, URL or `Request`, without a network:
+   * `await app.request("/health")`.
+   */
+  request(
+    input: string | Request | URL,
+    init?: RequestInit,
+  ): Response | Promise<Response>;
+}
+
 /** What a run asked for through the API returns: the envelope of `GET /kpis`. */
 export interface ServerRunReport {
   /** The period that was computed. */
@@ -193,6 +218,8 @@ function pageHeaders(nonce: string): Record<string, string> {
  *
  * @param options The engine, the token and the cache settings.
  * @returns A Hono app; serve its `fetch` or drive it with `app.request()`.
+ *   Its type names `fetch` and `request` only: mount it in another Hono
+ *   app with `parent.mount("/kpi", app.fetch)`.
  * @throws {RangeError} If `options.cache.maxEntries` or `ttlMs` is not positive.
  * @example Answer a request without a network
  * ```ts
@@ -227,7 +254,7 @@ function pageHeaders(nonce: string): Record<string, string> {
  * assert.equal((await ok.json()).value, 6000);
  * ```
  */
-export function createApp(options: CreateAppOptions): Hono {
+export function createApp(options: CreateAppOptions): KPIApp {
   const { engine } = options;
   const now = options.now ?? (() => Temporal.Now.instant());
   const record = options.record ?? true;

@@ -146,6 +146,8 @@ const SCRIPT = String.raw`
   var COMPARISONS = ["DoD", "WoW", "MoM", "QoQ", "YoY"];
   var STATUS_TEXT = { ok: "OK", warning: "Warning", critical: "Critical", error: "Error" };
   var defaultPeriod = document.querySelector("meta[name=kpi-default-period]").content;
+  // API paths are relative to the page, so the app also works mounted under a prefix.
+  var BASE = location.pathname.endsWith("/") ? location.pathname : location.pathname + "/";
   var $ = function (id) { return document.getElementById(id); };
   var select = $("period-select"), custom = $("period-custom");
   var grid = $("grid"), banner = $("banner"), summary = $("summary");
@@ -410,7 +412,7 @@ const SCRIPT = String.raw`
     document.body.dataset.state = "loading";
     if (!grid.querySelector(".card[data-kpi]")) skeletons();
     var query = "?period=" + encodeURIComponent(period) + (refresh ? "&refresh=true" : "");
-    return api("/kpis" + query).then(function (report) {
+    return api(BASE + "kpis" + query).then(function (report) {
       if (seq !== loadSeq) return;
       $("range").textContent = report.period.label + " · " + rangeLabel(report.period);
       $("range").dataset.start = report.period.start;
@@ -422,7 +424,7 @@ const SCRIPT = String.raw`
         grid.appendChild(node);
         var spark = node.querySelector(".spark");
         if (!spark) return Promise.resolve();
-        return api("/kpis/" + encodeURIComponent(result.name) + "/history?n=60").then(function (h) {
+        return api(BASE + "kpis/" + encodeURIComponent(result.name) + "/history?n=60").then(function (h) {
           sparkline(spark, h.results, result.unit);
         }, function () {
           spark.textContent = "";
@@ -430,7 +432,7 @@ const SCRIPT = String.raw`
         });
       });
       $("updated").textContent = "Updated " + new Date().toLocaleTimeString();
-      $("json-link").href = "/kpis" + query.replace("&refresh=true", "");
+      $("json-link").href = BASE + "kpis" + query.replace("&refresh=true", "");
       return Promise.all(pending).then(function () {
         if (seq === loadSeq) document.body.dataset.state = "ready";
       });
@@ -474,6 +476,7 @@ const SCRIPT = String.raw`
     if (value) go(value);
   });
   $("refresh").addEventListener("click", function () { load(true); });
+  $("docs-link").href = BASE + "docs";
   window.addEventListener("popstate", function () { load(false); });
   load(false);
 })();
@@ -530,8 +533,8 @@ export function dashboardHtml(options: DashboardHtmlOptions): string {
   <section class="grid" id="grid" aria-live="polite"></section>
   <footer>
     <span id="updated"></span>
-    <a id="json-link" href="/kpis">JSON</a>
-    <a href="/docs">API docs</a>
+    <a id="json-link" href="kpis">JSON</a>
+    <a id="docs-link" href="docs">API docs</a>
   </footer>
 </main>
 <dialog id="token-dialog">

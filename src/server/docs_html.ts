@@ -43,7 +43,11 @@ const SCRIPT = String.raw`
 "use strict";
 (function () {
   var TOKEN_KEY = "kpi-engine-token";
+  // Relative to the page, so the app also works mounted under a prefix.
+  var BASE = location.pathname.replace(/docs\/?$/, "");
   var root = document.getElementById("content");
+  document.getElementById("home-link").href = BASE;
+  document.getElementById("spec-link").href = BASE + "openapi.json";
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -171,7 +175,7 @@ const SCRIPT = String.raw`
     var token = sessionStorage.getItem(TOKEN_KEY);
     var headers = { Accept: "application/json" };
     if (token) headers.Authorization = "Bearer " + token;
-    fetch("/openapi.json", { headers: headers }).then(function (res) {
+    fetch(BASE + "openapi.json", { headers: headers }).then(function (res) {
       if (res.status === 401) {
         askToken(token ? "That token was refused." : "This server needs its API token (KPI_API_TOKEN).");
         return;
@@ -217,7 +221,7 @@ export function docsHtml(options: DocsHtmlOptions): string {
 <body>
 <main>
   <h1>API reference</h1>
-  <p class="muted">${title} · <a href="/">dashboard</a> · <a href="/openapi.json">openapi.json</a></p>
+  <p class="muted">${title} · <a id="home-link" href=".">dashboard</a> · <a id="spec-link" href="openapi.json">openapi.json</a></p>
   <div id="content"><p class="muted">Loading…</p></div>
 </main>
 <script nonce="${nonce}">${SCRIPT}</script>

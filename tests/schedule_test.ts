@@ -308,6 +308,31 @@ Deno.test("a failed run is counted and reported, and the schedule goes on", asyn
   await runs.stop();
 });
 
+Deno.test("a timer that fires hours late runs once and goes on from the next fire after now", async () => {
+  let now = Temporal.Instant.from("2024-05-01T00:00:00Z");
+  const callbacks: (() => void)[] = [];
+  const gated = gatedEngine();
+  const fires: string[] = [];
+  const runs = scheduleRuns(gated.engine, {
+    cron: "0 * * * *",
+    onResult: (_report, fire) => void fires.push(fire.scheduledAt.toString()),
+    clock: {
+      now: () => now,
+      setTimer: (callback) => callbacks.push(callback),
+      clearTimer: () => {},
+    },
+  });
+  // The machine slept: the 01:00 timer fires at 03:30.
+  now = Temporal.Instant.from("2024-05-01T03:30:00Z");
+  callbacks.shift()?.();
+  gated.release();
+  await settle(runs);
+  assert.deepEqual(fires, ["2024-05-01T01:00:00Z"]);
+  assert.equal(runs.stats().started, 1);
+  assert.equal(runs.nextRun()?.toString(), "2024-05-01T04:00:00Z");
+  await runs.stop();
+});
+
 Deno.test("a long wait is re-armed in steps setTimeout can hold", async () => {
   const clock = new FakeClock("2024-01-01T00:00:00Z");
   const gated = gatedEngine();

@@ -95,11 +95,11 @@ export interface ScheduleOptions {
   kpis?: readonly string[];
   /** IANA zone the cron expression is read in. @default the engine's `config.timezone`, else "UTC" */
   timezone?: string;
-  /** Called with each run's report. */
+  /** Called with each run's report. @default undefined */
   onResult?: (report: ScheduledReport, fire: FireInfo) => void | Promise<void>;
-  /** Called when a fire is skipped because the previous run is still going. */
+  /** Called when a fire is skipped because the previous run is still going. @default undefined */
   onSkip?: (skip: SkipInfo) => void;
-  /** Called when a run (or `onResult`) throws. */
+  /** Called when a run (or `onResult`) throws. @default undefined */
   onError?: (error: unknown, fire: FireInfo) => void;
   /**
    * `Deno.cron`, handed in by the entry point that schedules; used for UTC
@@ -112,7 +112,7 @@ export interface ScheduleOptions {
   name?: string;
   /** The clock and timers of the timer loop. @default Temporal.Now, setTimeout, clearTimeout */
   clock?: SchedulerClock;
-  /** Stops the schedule (like `stop()`) when aborted. */
+  /** Stops the schedule (like `stop()`) when aborted. @default undefined */
   signal?: AbortSignal;
 }
 

@@ -23,7 +23,7 @@ import {
   parseHistoryQuery,
   parseKpisQuery,
 } from "./_params.ts";
-import { openApiDocument } from "./openapi.ts";
+import { openApiDocument } from "./open_api_document.ts";
 import { dashboardHtml } from "./dashboard_html.ts";
 import { docsHtml } from "./docs_html.ts";
 

@@ -18,7 +18,7 @@ export interface ServeOptions extends CreateAppOptions {
    * machines (containers, a LAN). @default "127.0.0.1"
    */
   hostname?: string;
-  /** Closes the server (gracefully) when aborted. */
+  /** Closes the server (gracefully) when aborted. @default undefined */
   signal?: AbortSignal;
   /**
    * Told the address once listening. @default logs

@@ -33,7 +33,7 @@ Deno.test("serve() answers over a real port and stops on its signal", async () =
     assert.equal(ok.status, 200);
     assert.equal((await ok.json()).value, 7480);
     const page = await fetch(`${base}/`);
-    assert.equal(page.status, 200);
+    assert.equal(page.status, 401, "the page comes, asking for the token");
     assert.match(await page.text(), /<title>KPI dashboard<\/title>/);
   } finally {
     stop.abort();

@@ -202,7 +202,7 @@ Deno.test("GET /kpis/{name}/history answers {name, results}, newest first, n at 
   assert.equal(all.results.length, 4, "n defaults to 10");
 });
 
-Deno.test("with a token every route but /health, / and /docs answers 401 without it", async () => {
+Deno.test("with a token every route but /health answers 401 without it; the pages still come, to ask for it", async () => {
   await using s = await setup({ token: TOKEN });
   const guarded = [
     "/kpis",
@@ -239,8 +239,15 @@ Deno.test("with a token every route but /health, / and /docs answers 401 without
     }
   }
   assert.equal(s.reports(), 0);
-  for (const path of ["/health", "/", "/docs"]) {
-    assert.equal((await s.app.request(path)).status, 200, path);
+  assert.equal((await s.app.request("/health")).status, 200);
+  for (const path of ["/", "/docs"]) {
+    const page = await s.app.request(path);
+    assert.equal(page.status, 401, path);
+    assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+    assert.match(await page.text(), /sessionStorage/);
+    const withToken = await s.app.request(path, { headers: AUTH });
+    assert.equal(withToken.status, 200, path);
+    await withToken.body?.cancel();
   }
   for (
     const [path, status] of [
@@ -517,7 +524,7 @@ Deno.test("the app mounts under a prefix in another Hono app", async () => {
   });
   assert.equal(response.status, 200);
   assert.equal((await json(response)).value, 64);
-  const page = await parent.request("/kpi");
+  const page = await parent.request("/kpi", { headers: AUTH });
   assert.equal(page.status, 200);
   await page.body?.cancel();
 });

@@ -110,7 +110,9 @@ export interface CreateAppOptions {
   /** The engine that computes results and reads history. */
   engine: ServerEngine;
   /**
-   * Bearer token every route but `/health`, `/` and `/docs` requires.
+   * Bearer token every route but `/health` requires. Without it, `/` and
+   * `/docs` are sent with status 401: the pages hold no data and ask for the
+   * token before calling the API.
    * The entry point reads it from `KPI_API_TOKEN`.
    * @default undefined (no authentication)
    */
@@ -155,7 +157,13 @@ export interface CreateAppOptions {
 /** History rows returned when `n` is not given. */
 const DEFAULT_HISTORY_ROWS = 10;
 const JSON_TYPE = "application/json; charset=utf-8";
-const PUBLIC_PATHS = new Set(["/health", "/", "/docs"]);
+const PUBLIC_PATHS = new Set(["/health"]);
+/**
+ * Pages that hold no data: without the token they are still sent, with
+ * status 401, so a browser shows them and they ask for the token (kept in
+ * sessionStorage) before calling the API.
+ */
+const PAGE_PATHS = new Set(["/", "/docs"]);
 const encoder = new TextEncoder();
 
 /** Compares a given secret with the expected one in time independent of where they differ. */
@@ -288,6 +296,15 @@ export function createApp(options: CreateAppOptions): KPIApp {
 
   app.use("*", async (c, next) => {
     c.header("x-content-type-options", "nosniff");
+    if (PAGE_PATHS.has(c.req.path) && !authorized(c)) {
+      await next();
+      c.header("www-authenticate", 'Bearer realm="kpi-engine"');
+      c.res = new Response(c.res.body, {
+        status: 401,
+        headers: c.res.headers,
+      });
+      return;
+    }
     if (!PUBLIC_PATHS.has(c.req.path) && !authorized(c)) {
       const missing = bearerToken(c.req.header("authorization")) === null;
       c.header("www-authenticate", 'Bearer realm="kpi-engine"');

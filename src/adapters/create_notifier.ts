@@ -241,6 +241,8 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
   const store = options.store ?? null;
   const dryRun = options.dryRun ?? false;
   const log = options.log ??
+    // A dry run's account goes to standard output unless told otherwise.
+    // deno-lint-ignore no-console
     (dryRun ? (text: string) => console.log(text) : undefined);
   const say = (text: string) => log?.(redact(text));
   const settings: DeliverySettings = {

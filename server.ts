@@ -38,6 +38,22 @@ import type { KPIApp } from "./src/server/create_app.ts";
 import { scheduleRuns } from "./src/schedule_runs.ts";
 import type { CronRegistrar, ScheduledRuns } from "./src/schedule_runs.ts";
 
+export {
+  createApp,
+  type CreateAppOptions,
+  type HealthCheck,
+  type KPIApp,
+  type ServerCacheOptions,
+  type ServerEngine,
+  type ServerRunOptions,
+  type ServerRunReport,
+} from "./src/server/create_app.ts";
+export {
+  type OpenApiDocument,
+  openApiDocument,
+  type OpenApiDocumentOptions,
+} from "./src/server/open_api_document.ts";
+
 /** What the server entry reads from flags and environment, once. */
 export interface ServerSettings {
   /** The YAML file. */

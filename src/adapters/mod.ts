@@ -78,6 +78,7 @@ export { serve, type ServeOptions } from "./deno_serve/serve.ts";
 export type {
   CreateAppOptions,
   HealthCheck,
+  KPIApp,
   ServerCacheOptions,
   ServerEngine,
   ServerRunOptions,

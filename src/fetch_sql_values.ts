@@ -79,29 +79,35 @@ export async function fetchSqlValues(
   const limit = limiter(maxConcurrency);
 
   const run = async (query: PlannedQuery): Promise<void> => {
-    let rows: unknown[][];
-    let durationMs: number;
+    let started = 0;
+    let outcome: { rows: unknown[][] } | { error: unknown };
     try {
-      ({ rows, durationMs } = await limit(async () => {
-        const started = now();
-        const rows = await client.query(query.sql, query.params, {
-          timeoutMs: query.timeoutMs,
-          timezone: query.timezone,
-        });
-        return { rows, durationMs: now() - started };
-      }));
+      outcome = await limit(async () => {
+        started = now();
+        return {
+          rows: await client.query(query.sql, query.params, {
+            timeoutMs: query.timeoutMs,
+            timezone: query.timezone,
+          }),
+        };
+      });
     } catch (error) {
+      outcome = { error };
+    }
+    const durationMs = now() - started;
+    if ("error" in outcome) {
+      const { error } = outcome;
       if (query.fallback.length > 0 && !isFinalSqlError(error)) {
         await Promise.all(query.fallback.map(run));
         return;
       }
       const message = error instanceof Error ? error.message : String(error);
       for (const key of query.keys) {
-        out.set(key, { value: null, error: message, durationMs: 0 });
+        out.set(key, { value: null, error: message, durationMs });
       }
       return;
     }
-    for (const [key, read] of readRows(query, rows)) {
+    for (const [key, read] of readRows(query, outcome.rows)) {
       const value: FetchedValue = {
         value: read.value,
         error: read.error,

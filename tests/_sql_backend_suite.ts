@@ -666,6 +666,29 @@ export function defineSqlBackendSuite(backend: SqlBackend): void {
     }
   });
 
+  test("a template with a WITH clause fuses like any other", async (fx) => {
+    const counter = counting(fx.client);
+    const definition = sqlKpi({
+      name: "eu_revenue",
+      query: `WITH eu AS (
+  SELECT amount, order_date FROM ${fx.schema}.orders WHERE region = 'EU'
+)
+SELECT SUM(amount) FROM eu
+WHERE order_date >= {{ period_start }} AND order_date < {{ period_end }}`,
+    });
+    const values = await fetchSqlValues(counter.client, [{
+      definition,
+      periods: PERIODS,
+    }]);
+    assert.equal(counter.sent.length, 1);
+    for (const p of PERIODS) {
+      assert.equal(
+        values.get(valueKey("eu_revenue", p))?.value,
+        expected.sum(p, (o) => o.region === "EU"),
+      );
+    }
+  });
+
   test("queries run read-only: a writing template fails and changes nothing", async (fx) => {
     const values = await fetchSqlValues(fx.client, [{
       definition: sqlKpi({

@@ -252,3 +252,25 @@ Deno.test("[postgres] typed literals, booleans and numbers bind as parameters", 
     await fx.close();
   }
 });
+
+Deno.test("[postgres] each query runs read-only, with its statement_timeout, and JIT off", async () => {
+  const client = await openSqlClient(URL);
+  try {
+    const values = await fetchSqlValues(client, [{
+      definition: {
+        name: "settings",
+        source: "sql",
+        timeoutMs: 1234,
+        query: `SELECT (current_setting('transaction_read_only') = 'on')::int
+  + 2 * (current_setting('statement_timeout') = '1234ms')::int
+  + 4 * (current_setting('jit') = 'off')::int
+  + 8 * (current_setting('TimeZone') = 'Europe/Paris')::int
+  + 0 * length({{ period_start }})`,
+      },
+      periods: [{ ...NOV_2024, timezone: "Europe/Paris" }],
+    }]);
+    assert.equal(values.get(valueKey("settings", NOV_2024))?.value, 15);
+  } finally {
+    await client.close();
+  }
+});

@@ -68,6 +68,10 @@ Deno.test("sqlitePath() resolves relative paths against baseDir and keeps absolu
     "/srv/kpis/shop.sqlite3",
   );
   assert.equal(sqlitePath("postgres://h/db"), null);
+  assert.throws(
+    () => sqlitePath("sqlite://host/shop.db"),
+    /Invalid SQLite URL "sqlite:\/\/host\/shop.db": expected sqlite:.\/relative.db/,
+  );
 });
 
 Deno.test("openSqlClient() opens a relative sqlite: URL from baseDir, read-only", async () => {

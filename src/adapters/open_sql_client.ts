@@ -40,8 +40,9 @@ const DIALECTS: readonly SqlDialect[] = ["sqlite", "postgres", "mysql"];
  * - `mysql://user:pass@host:3306/db` or `mariadb://...`, through `mysql2`.
  * - A handle the caller holds: a `postgres` sql instance, a `mysql2` pool
  *   or connection (promise or callback flavor), a `node:sqlite`
- *   `DatabaseSync`, or an object that already is a `SqlClient`. Closing the
- *   returned client leaves such a handle open: its owner closes it.
+ *   `DatabaseSync`: closing the returned client leaves such a handle open,
+ *   its owner closes it. An object that already is a `SqlClient` is
+ *   returned as is.
  *
  * PostgreSQL and MySQL pools connect on first use, so a wrong host shows up
  * as an error on the first query; that error names host and database, never
@@ -118,7 +119,26 @@ function describeTarget(target: unknown): string {
   return `a ${typeof target}`;
 }
 
-/** The SQLite file a `sqlite:` URL or bare path names, or null. */
+/**
+ * The SQLite file a `sqlite:` URL or bare `.db`/`.sqlite`/`.sqlite3` path
+ * names: relative paths resolve against `baseDir`, `sqlite:///abs/x.db` is
+ * absolute, `sqlite::memory:` is `:memory:`.
+ *
+ * @param url The URL or path.
+ * @param baseDir The folder relative paths resolve against. @default the current working directory
+ * @returns The path, `:memory:`, or null when the URL is not SQLite's.
+ * @throws {TypeError} When a `sqlite://` URL names a host.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(sqlitePath("sqlite:./shop.db", "/srv/kpis"), "/srv/kpis/shop.db");
+ * assert.equal(sqlitePath("sqlite:///var/data/shop.db"), "/var/data/shop.db");
+ * assert.equal(sqlitePath("sqlite::memory:"), ":memory:");
+ * assert.equal(sqlitePath("postgres://db/x"), null);
+ * ```
+ */
 export function sqlitePath(url: string, baseDir?: string): string | null {
   let rest: string;
   if (/^sqlite:/i.test(url)) rest = url.slice("sqlite:".length);
@@ -175,6 +195,6 @@ async function openUrl(
 }
 
 /** Hides the password of a URL. */
-export function redact(url: string): string {
+function redact(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
 }

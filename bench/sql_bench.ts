@@ -43,7 +43,7 @@ const reuse = Deno.args.includes("--reuse");
 const schema = "kpi_bench";
 const table = `${schema}.orders_${rows}`;
 
-const admin = postgres(url, { max: 1, onnotice: () => {} });
+let admin: postgres.Sql;
 
 async function prepare(): Promise<void> {
   await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -268,82 +268,88 @@ function report(
   ]);
 }
 
-await prepare();
-const client = await openSqlClient(url, { maxConnections: 4 });
-try {
-  for (const index of ["none", "btree"]) {
-    if (index === "btree") {
-      const started = performance.now();
-      await admin.unsafe(
-        `CREATE INDEX orders_${rows}_at ON ${table} (created_at)`,
+/** Builds the table, runs every measurement and prints the table. */
+async function main(): Promise<void> {
+  admin = postgres(url, { max: 1, onnotice: () => {} });
+  await prepare();
+  const client = await openSqlClient(url, { maxConnections: 4 });
+  try {
+    for (const index of ["none", "btree"]) {
+      if (index === "btree") {
+        const started = performance.now();
+        await admin.unsafe(
+          `CREATE INDEX orders_${rows}_at ON ${table} (created_at)`,
+        );
+        await admin.unsafe(`ANALYZE ${table}`);
+        console.log(
+          `Indexed created_at in ${
+            ((performance.now() - started) / 1000).toFixed(1)
+          } s`,
+        );
+      }
+      report(
+        index,
+        "20 structured KPIs × 3 periods",
+        ...await measure(client, KPIS, repeat),
       );
-      await admin.unsafe(`ANALYZE ${table}`);
-      console.log(
-        `Indexed created_at in ${
-          ((performance.now() - started) / 1000).toFixed(1)
-        } s`,
+      report(
+        index,
+        "1 template KPI × 3 periods",
+        ...await measure(client, TEMPLATE, templateRepeat),
       );
     }
-    report(
-      index,
-      "20 structured KPIs × 3 periods",
-      ...await measure(client, KPIS, repeat),
-    );
-    report(
-      index,
-      "1 template KPI × 3 periods",
-      ...await measure(client, TEMPLATE, templateRepeat),
-    );
+  } finally {
+    await client.close();
+    if (reuse) {
+      await admin.unsafe(`DROP INDEX IF EXISTS ${schema}.orders_${rows}_at`);
+    } else {
+      await admin.unsafe(`DROP SCHEMA ${schema} CASCADE`);
+    }
+    await admin.end();
   }
-} finally {
-  await client.close();
-  if (reuse) {
-    await admin.unsafe(`DROP INDEX IF EXISTS ${schema}.orders_${rows}_at`);
-  } else {
-    await admin.unsafe(`DROP SCHEMA ${schema} CASCADE`);
-  }
-  await admin.end();
+
+  const [version] = await (async () => {
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      return await sql.unsafe("SHOW server_version");
+    } finally {
+      await sql.end();
+    }
+  })();
+  const header = [
+    "index",
+    "workload",
+    "separate queries",
+    "separate ms",
+    "fused queries",
+    "fused ms",
+    "fewer queries",
+    "faster",
+  ];
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...lines.map((line) => (line[i] as string).length))
+  );
+  const row = (cells: string[]) =>
+    `| ${
+      cells.map((c, i) => i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))
+        .join(" | ")
+    } |`;
+  console.log(
+    `\nPostgreSQL ${version?.server_version}, ${
+      rows.toLocaleString("en")
+    } rows, ` +
+      `medians of ${repeat} runs (template: ${templateRepeat}) after a warm-up, ` +
+      `separate and fused alternating, maxConcurrency 4 (the default)\n`,
+  );
+  console.log(row(header));
+  console.log(
+    `|${
+      widths.map((w, i) =>
+        i < 2 ? `${"-".repeat(w + 1)}-` : `${"-".repeat(w + 1)}:`
+      ).join("|")
+    }|`,
+  );
+  for (const line of lines) console.log(row(line));
 }
 
-const [version] = await (async () => {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    return await sql.unsafe("SHOW server_version");
-  } finally {
-    await sql.end();
-  }
-})();
-const header = [
-  "index",
-  "workload",
-  "separate queries",
-  "separate ms",
-  "fused queries",
-  "fused ms",
-  "fewer queries",
-  "faster",
-];
-const widths = header.map((h, i) =>
-  Math.max(h.length, ...lines.map((line) => (line[i] as string).length))
-);
-const row = (cells: string[]) =>
-  `| ${
-    cells.map((c, i) => i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))
-      .join(" | ")
-  } |`;
-console.log(
-  `\nPostgreSQL ${version?.server_version}, ${
-    rows.toLocaleString("en")
-  } rows, ` +
-    `medians of ${repeat} runs (template: ${templateRepeat}) after a warm-up, ` +
-    `separate and fused alternating, maxConcurrency 4 (the default)\n`,
-);
-console.log(row(header));
-console.log(
-  `|${
-    widths.map((w, i) =>
-      i < 2 ? `${"-".repeat(w + 1)}-` : `${"-".repeat(w + 1)}:`
-    ).join("|")
-  }|`,
-);
-for (const line of lines) console.log(row(line));
+if (import.meta.main) await main();

@@ -84,6 +84,26 @@ export {
 } from "./src/fetch_dataframe_values.ts";
 export { type FetchedValue, valueKey } from "./src/_value_key.ts";
 export {
+  type CompiledTemplate,
+  compileTemplate,
+  TEMPLATE_PERIOD_VARIABLES,
+  templateVariables,
+  type TemplateVariablesOptions,
+} from "./src/compile_template.ts";
+export {
+  explainSqlQueries,
+  type ExplainSqlQueriesOptions,
+  formatExplain,
+  type PlannedQuery,
+  planSqlQueries,
+  type PlanSqlQueriesOptions,
+  type SqlValueRequest,
+} from "./src/plan_sql_queries.ts";
+export {
+  fetchSqlValues,
+  type FetchSqlValuesOptions,
+} from "./src/fetch_sql_values.ts";
+export {
   formatReport,
   type FormatReportOptions,
   REPORT_FORMATS,

@@ -227,3 +227,34 @@ Deno.test("fetchDataFrameValues() rejects columns of different lengths", () => {
   );
   assert.match(got.get(valueKey("k", NOV))!.error!, /different lengths/);
 });
+
+Deno.test("fetchDataFrameValues() takes last from sorted and shuffled columns alike, skipping missing values", () => {
+  const times = ["2024-11-01", "2024-11-02", "2024-11-03", "2024-11-04"];
+  const values = [1, 2, 3, NaN];
+  const sorted = { at: times, v: new Float64Array(values) };
+  const shuffled = {
+    at: [times[2], times[0], times[3], times[1]],
+    v: new Float64Array([values[2]!, values[0]!, values[3]!, values[1]!]),
+  };
+  assert.equal(valueOf({ t: sorted }, kpi("t.v", "last")), 3);
+  assert.equal(valueOf({ t: shuffled }, kpi("t.v", "last")), 3);
+  assert.equal(valueOf({ t: shuffled }, kpi("t.v", "sum")), 6);
+  assert.equal(valueOf({ t: shuffled }, kpi("t.v", "count")), 3);
+});
+
+Deno.test("fetchDataFrameValues() adds a million cents to exactly 10,000", () => {
+  const n = 1_000_000;
+  const start = Date.UTC(2024, 10, 1);
+  const at = new Float64Array(n);
+  for (let i = 0; i < n; i++) at[i] = start + (i * 7919 % n) * 2000;
+  const cents = new Float64Array(n).fill(0.01);
+  assert.equal(valueOf({ t: { at, cents } }, kpi("t.cents", "sum")), 10000);
+  const rows = Array.from(
+    { length: n },
+    (_, i) => ({ at: at[i]!, cents: 0.01 }),
+  );
+  assert.equal(valueOf({ t: rows }, kpi("t.cents", "sum")), 10000);
+  let naive = 0;
+  for (let i = 0; i < n; i++) naive += 0.01;
+  assert.notEqual(naive, 10000, "a plain float sum drifts");
+});

@@ -365,7 +365,40 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
       signal: stopSignal(io),
       log: io.stderr,
     });
+    const schedules = engine.config.schedules.map((schedule, i) => {
+      const runs = engine.schedule({
+        cron: schedule.cron,
+        period: schedule.period ?? "last_month",
+        ...(schedule.kpis ? { kpis: schedule.kpis } : {}),
+        ...(schedule.timezone ? { timezone: schedule.timezone } : {}),
+        onResult: (report) =>
+          io.stderr(
+            `Schedule ${
+              i + 1
+            } (${schedule.cron}) computed ${report.period.label}: ${report.results.length} KPI(s)\n`,
+          ),
+        onSkip: (skip) =>
+          io.stderr(
+            `Schedule ${
+              i + 1
+            } (${schedule.cron}) skipped the run due at ${skip.scheduledAt}: the previous run is still going\n`,
+          ),
+        onError: (error) =>
+          io.stderr(
+            `Schedule ${i + 1} (${schedule.cron}) failed: ${
+              messageOf(error)
+            }\n`,
+          ),
+      });
+      io.stderr(
+        `Schedule ${i + 1}: "${schedule.cron}" (${runs.timezone}) computes ${
+          schedule.period ?? "last_month"
+        }; next run at ${runs.nextRun() ?? "never"}\n`,
+      );
+      return runs;
+    });
     await server.finished;
+    await Promise.all(schedules.map((runs) => runs.stop()));
     return EXIT.ok;
   } finally {
     await engine.close();

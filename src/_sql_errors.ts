@@ -58,3 +58,50 @@ export function hidePassword(
   }
   return out;
 }
+
+/** What a driver error is to be read against. */
+export interface DriverErrorContext {
+  /** The server, as {@linkcode describeServer} names it. */
+  server: string;
+  /** The password to hide from messages, if any. */
+  password: string | undefined;
+  /** The query's timeout, for the message of a canceled query. */
+  timeoutMs: number | undefined;
+  /** Whether the driver's error says the query ran out of time. */
+  isTimeout: (error: { code?: string; errno?: number }) => boolean;
+  /** Whether the driver's error says the server could not be reached. */
+  isConnection: (error: { code?: string; errno?: number }) => boolean;
+}
+
+/**
+ * Turns a driver's error into one the core understands: a
+ * {@linkcode SqlTimeoutError}, a {@linkcode SqlConnectionError} naming the
+ * server, or the error itself, always with the password removed.
+ */
+export function translateDriverError(
+  error: unknown,
+  context: DriverErrorContext,
+): Error {
+  const e = error as { code?: string; errno?: number; message?: string };
+  const message = hidePassword(
+    String(e?.message ?? error),
+    context.password,
+  );
+  if (e && context.isTimeout(e)) {
+    return new SqlTimeoutError(
+      context.timeoutMs !== undefined
+        ? `Query canceled after ${context.timeoutMs} ms (timeout_ms): ${message}`
+        : message,
+      { cause: error },
+    );
+  }
+  if (e && context.isConnection(e)) {
+    return new SqlConnectionError(
+      `Cannot connect to ${context.server}: ${message}`,
+      { cause: error },
+    );
+  }
+  return error instanceof Error && message === error.message
+    ? error
+    : new Error(message, { cause: error });
+}

@@ -12,8 +12,7 @@ import type { SqlClient, SqlQueryOptions } from "../../types.ts";
 import {
   describeServer,
   hidePassword,
-  SqlConnectionError,
-  SqlTimeoutError,
+  translateDriverError,
 } from "../../_sql_errors.ts";
 
 /** A mysql2 pool or connection, promise or callback flavor. */
@@ -299,28 +298,11 @@ function translate(
     timeoutMs: number | undefined;
   },
 ): Error {
-  const e = error as { code?: string; errno?: number; message?: string };
-  const message = hidePassword(
-    String(e?.message ?? error),
-    context.password,
-  );
-  if (e?.errno !== undefined && TIMEOUT_ERRNOS.has(e.errno)) {
-    return new SqlTimeoutError(
-      context.timeoutMs !== undefined
-        ? `Query canceled after ${context.timeoutMs} ms (timeout_ms): ${message}`
-        : message,
-      { cause: error },
-    );
-  }
-  if (e?.code !== undefined && CONNECTION_CODES.has(e.code)) {
-    return new SqlConnectionError(
-      `Cannot connect to ${context.server}: ${message}`,
-      { cause: error },
-    );
-  }
-  return error instanceof Error && message === error.message
-    ? error
-    : new Error(message, { cause: error });
+  return translateDriverError(error, {
+    ...context,
+    isTimeout: (e) => e.errno !== undefined && TIMEOUT_ERRNOS.has(e.errno),
+    isConnection: (e) => e.code !== undefined && CONNECTION_CODES.has(e.code),
+  });
 }
 
 /**

@@ -11,8 +11,7 @@ import type { SqlClient, SqlQueryOptions } from "../../types.ts";
 import {
   describeServer,
   hidePassword,
-  SqlConnectionError,
-  SqlTimeoutError,
+  translateDriverError,
 } from "../../_sql_errors.ts";
 
 /** The parts of a `postgres` sql instance this client uses. */
@@ -206,28 +205,11 @@ function translate(
     timeoutMs: number | undefined;
   },
 ): Error {
-  const e = error as { code?: string; message?: string };
-  const message = hidePassword(
-    String(e?.message ?? error),
-    context.password,
-  );
-  if (e?.code === "57014") {
-    return new SqlTimeoutError(
-      context.timeoutMs !== undefined
-        ? `Query canceled after ${context.timeoutMs} ms (timeout_ms): ${message}`
-        : message,
-      { cause: error },
-    );
-  }
-  if (e?.code !== undefined && CONNECTION_CODES.has(e.code)) {
-    return new SqlConnectionError(
-      `Cannot connect to ${context.server}: ${message}`,
-      { cause: error },
-    );
-  }
-  return error instanceof Error && message === error.message
-    ? error
-    : new Error(message, { cause: error });
+  return translateDriverError(error, {
+    ...context,
+    isTimeout: (e) => e.code === "57014",
+    isConnection: (e) => e.code !== undefined && CONNECTION_CODES.has(e.code),
+  });
 }
 
 /**

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import type {
-  KPIDefinition,
-  Period,
-  SqlClient,
-  SqlDialect,
-} from "../src/types.ts";
+import type { KPIDefinition, Period, SqlDialect } from "../src/types.ts";
 import {
   explainSqlQueries,
   formatExplain,
@@ -12,9 +7,7 @@ import {
   planSqlQueries,
   type SqlValueRequest,
 } from "../src/plan_sql_queries.ts";
-import { fetchSqlValues } from "../src/fetch_sql_values.ts";
 import { valueKey } from "../src/_value_key.ts";
-import { SqlTimeoutError } from "../src/_sql_errors.ts";
 
 const period = (start: string, end: string): Period => ({
   label: start,
@@ -40,37 +33,6 @@ function structured(
     timeColumn: "created_at",
     ...fields,
   };
-}
-
-/** A fake client: answers with `answer(sql, params)` and records what it was sent. */
-function fakeClient(
-  dialect: SqlDialect,
-  answer: (sql: string, params: readonly unknown[]) => unknown[][] | Error,
-  delayMs = 0,
-): SqlClient & { sent: string[]; peak: number } {
-  let active = 0;
-  const client = {
-    dialect,
-    sent: [] as string[],
-    peak: 0,
-    async query(sql: string, params: readonly unknown[]) {
-      client.sent.push(sql);
-      active++;
-      client.peak = Math.max(client.peak, active);
-      try {
-        if (delayMs > 0) {
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
-        }
-        const result = answer(sql, params);
-        if (result instanceof Error) throw result;
-        return result;
-      } finally {
-        active--;
-      }
-    },
-    close: () => Promise.resolve(),
-  };
-  return client;
 }
 
 Deno.test("planSqlQueries() fuses structured KPIs per table and time column, one SELECT per range", () => {
@@ -293,116 +255,4 @@ Deno.test("explainSqlQueries() prints each query with what it computes and its n
     }]),
     /-- Parameters: 1 = "2024-11-01", 2 = "2024-12-01"/,
   );
-});
-
-Deno.test("fetchSqlValues() re-runs a failed fused query per KPI, and keeps each KPI's own error", async () => {
-  const client = fakeClient("sqlite", (sql) => {
-    if (sql.includes('"broken"')) return new Error('no such column: "broken"');
-    // Per-KPI fallback queries: one value column and the row count.
-    return [[0, 5, 1], [1, 4, 1], [2, 3, 1]];
-  });
-  const values = await fetchSqlValues(client, [
-    { definition: structured("a"), periods: PERIODS },
-    { definition: structured("b", { column: "broken" }), periods: PERIODS },
-  ]);
-  assert.equal(client.sent.length, 3);
-  assert.equal(values.get(valueKey("a", NOV))?.value, 5);
-  assert.equal(values.get(valueKey("a", NOV23))?.value, 3);
-  assert.equal(
-    values.get(valueKey("b", OCT))?.error,
-    'no such column: "broken"',
-  );
-});
-
-Deno.test("fetchSqlValues() does not re-run a query that timed out", async () => {
-  const client = fakeClient(
-    "postgres",
-    () => new SqlTimeoutError("Query canceled after 10 ms (timeout_ms)"),
-  );
-  const values = await fetchSqlValues(client, [
-    { definition: structured("a", { timeoutMs: 10 }), periods: PERIODS },
-    { definition: structured("b"), periods: PERIODS },
-    {
-      definition: {
-        name: "t",
-        source: "sql",
-        query: "SELECT {{ period_start }}",
-      },
-      periods: PERIODS,
-    },
-  ]);
-  assert.equal(client.sent.length, 2);
-  for (const name of ["a", "b", "t"]) {
-    assert.match(
-      values.get(valueKey(name, OCT))?.error ?? "",
-      /canceled after 10 ms/,
-    );
-  }
-});
-
-Deno.test("fetchSqlValues() never has more than maxConcurrency queries in flight", async () => {
-  const client = fakeClient("sqlite", () => [[1]], 5);
-  const requests = Array.from({ length: 10 }, (_, i) => ({
-    definition: {
-      name: `k${i}`,
-      source: "sql" as const,
-      query: "SELECT {{ period_start }} < {{ period_end }}",
-    },
-    periods: [NOV],
-  }));
-  const values = await fetchSqlValues(client, requests, { maxConcurrency: 3 });
-  assert.equal(client.sent.length, 10);
-  assert.equal(client.peak, 3);
-  assert.equal(values.size, 10);
-  await assert.rejects(
-    fetchSqlValues(client, requests, { maxConcurrency: 0 }),
-    RangeError,
-  );
-});
-
-Deno.test("fetchSqlValues() converts numeric strings and bigints, and refuses other values by name", async () => {
-  const answers: Record<string, unknown> = {
-    s: "12.50",
-    big: 12n,
-    neg: "-1e3",
-    nan: "NaN",
-    date: new Date("2024-11-01T00:00:00Z"),
-    bool: true,
-    nul: null,
-  };
-  const client = fakeClient(
-    "postgres",
-    (_sql, params) => [[answers[params[0] as string]]],
-  );
-  const values = await fetchSqlValues(
-    client,
-    Object.keys(answers).map((name) => ({
-      definition: {
-        name,
-        source: "sql" as const,
-        query: `SELECT {{ ${name} }}`,
-      },
-      periods: [NOV],
-    })),
-    { vars: Object.fromEntries(Object.keys(answers).map((k) => [k, k])) },
-  );
-  const get = (name: string) => values.get(valueKey(name, NOV));
-  assert.equal(get("s")?.value, 12.5);
-  assert.equal(get("big")?.value, 12);
-  assert.equal(get("neg")?.value, -1000);
-  assert.match(
-    get("nan")?.error ?? "",
-    /Query returned "NaN" \(a string\); expected a number/,
-  );
-  assert.match(
-    get("date")?.error ?? "",
-    /Query returned a date \(2024-11-01T00:00:00.000Z\); expected a number/,
-  );
-  assert.match(
-    get("bool")?.error ?? "",
-    /Query returned true \(a boolean\); expected a number/,
-  );
-  assert.equal(get("nul")?.value, null);
-  assert.equal(get("nul")?.error, null);
-  assert.equal(get("nul")?.note, "The query returned NULL");
 });

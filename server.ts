@@ -32,11 +32,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { KPIEngine } from "./src/kpi_engine.ts";
+import { KPIEngine, scheduleRuns } from "./mod.ts";
+import type { CronRegistrar, ScheduledRuns } from "./mod.ts";
 import { createApp } from "./src/server/create_app.ts";
 import type { KPIApp } from "./src/server/create_app.ts";
-import { scheduleRuns } from "./src/schedule_runs.ts";
-import type { CronRegistrar, ScheduledRuns } from "./src/schedule_runs.ts";
 
 export {
   createApp,

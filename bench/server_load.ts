@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { KPIEngine } from "../src/kpi_engine.ts";
 import { serve } from "../src/adapters/deno_serve/serve.ts";
-import { ensureDemoDatabase } from "../src/demo/build_demo_database.ts";
+import { ensureDemoDatabase } from "../src/adapters/demo/build_demo_database.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

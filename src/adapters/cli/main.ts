@@ -1,19 +1,19 @@
 import { parseArgs } from "node:util";
 import { dirname, resolve } from "node:path";
-import { parseKpis } from "../parse_kpis.ts";
-import { KPIConfigError } from "../kpi_config_error.ts";
+import { parseKpis } from "../../parse_kpis.ts";
+import { KPIConfigError } from "../../kpi_config_error.ts";
 import {
   formatReport,
   REPORT_FORMATS,
   type ReportFormat,
-} from "../format/format_report.ts";
-import type { FromYamlOptions, KPIEngine } from "../kpi_engine.ts";
+} from "../../format/format_report.ts";
+import type { FromYamlOptions, KPIEngine } from "../../kpi_engine.ts";
 import type {
   AlertNotifier,
   KPIConfig,
   KPIResult,
   Severity,
-} from "../types.ts";
+} from "../../types.ts";
 
 /** Where the command line writes, and what it knows of its surroundings. */
 export interface CliIo {
@@ -217,8 +217,8 @@ async function openEngine(
   if (now) options.now = now;
   // Loaded on demand, so that `validate` starts without the drivers.
   const [{ KPIEngine }, { openEngineOptions }] = await Promise.all([
-    import("../kpi_engine.ts"),
-    import("../adapters/load_engine_options.ts"),
+    import("../../kpi_engine.ts"),
+    import("../load_engine_options.ts"),
   ]);
   return new KPIEngine(await openEngineOptions(config, options));
 }
@@ -250,7 +250,7 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
   try {
     let notifier: AlertNotifier | undefined;
     if (dryRun) {
-      const { createNotifier } = await import("../adapters/create_notifier.ts");
+      const { createNotifier } = await import("../create_notifier.ts");
       const store = engine.historyStore;
       notifier = createNotifier({
         channels: engine.config.channels,
@@ -355,7 +355,7 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
   }
   const engine = await openEngine(flags, io);
   try {
-    const { serve } = await import("../adapters/deno_serve/serve.ts");
+    const { serve } = await import("../deno_serve/serve.ts");
     const token = io.env["KPI_API_TOKEN"];
     const server = serve({
       engine,
@@ -410,7 +410,7 @@ async function scheduleCommand(flags: Flags, io: CliIo): Promise<number> {
   const engine = await openEngine(flags, io);
   try {
     const { runScheduleUntilSignal } = await import(
-      "../adapters/deno_cron/run_schedule_until_signal.ts"
+      "../deno_cron/run_schedule_until_signal.ts"
     );
     await runScheduleUntilSignal(engine, {
       cron: flags.cron,
@@ -427,7 +427,7 @@ async function scheduleCommand(flags: Flags, io: CliIo): Promise<number> {
 
 async function demoCommand(flags: Flags, io: CliIo): Promise<number> {
   const { ensureDemoDatabase } = await import("../demo/build_demo_database.ts");
-  const root = resolve(dirname(new URL(import.meta.url).pathname), "../..");
+  const root = resolve(dirname(new URL(import.meta.url).pathname), "../../..");
   await ensureDemoDatabase(resolve(root, ".demo/shop.db"), {
     log: io.stderr,
   });

@@ -19,7 +19,8 @@
  *
  * @module
  */
-import { evaluateNode, type ExpressionNode, parseTree } from "./_jsep.ts";
+import { type ExpressionNode, parseTree } from "./_jsep.ts";
+import { evaluateNode } from "./_evaluate_node.ts";
 import type { ComparisonCode } from "./types.ts";
 
 /** A parsed alert condition. */

@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { evaluateNode, type ExpressionNode, parseTree } from "./_jsep.ts";
+import { type ExpressionNode, parseTree } from "./_jsep.ts";
+import { evaluateNode } from "./_evaluate_node.ts";
 
 export {
   ExpressionError,

@@ -87,7 +87,13 @@ export async function openEngineOptions(
   return engineOptions;
 }
 
-function isAlertStateStore(
+/**
+ * Whether a history store also keeps alert state (every built-in one does).
+ *
+ * @param store A history store.
+ * @returns True when it has the alert-state methods.
+ */
+export function isAlertStateStore(
   store: HistoryStore,
 ): store is HistoryStore & AlertStateStore {
   const candidate = store as Partial<AlertStateStore>;

@@ -250,12 +250,15 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
   try {
     let notifier: AlertNotifier | undefined;
     if (dryRun) {
-      const { createNotifier } = await import("../create_notifier.ts");
+      const [{ createNotifier }, { isAlertStateStore }] = await Promise.all([
+        import("../create_notifier.ts"),
+        import("../load_engine_options.ts"),
+      ]);
       const store = engine.historyStore;
       notifier = createNotifier({
         channels: engine.config.channels,
         dryRun: true,
-        ...(store && "getAlertState" in store ? { store } : {}),
+        ...(store && isAlertStateStore(store) ? { store } : {}),
         log: (text) => io.stderr(text.endsWith("\n") ? text : `${text}\n`),
       });
     }

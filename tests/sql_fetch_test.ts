@@ -4,17 +4,11 @@ import { fetchSqlValues } from "../src/fetch_sql_values.ts";
 import { valueKey } from "../src/_value_key.ts";
 import { sqliteClient } from "../src/adapters/sqlite/sqlite_client.ts";
 import { openPostgresClient } from "../src/adapters/postgres/postgres_client.ts";
-import { counting } from "./_sql_backend_suite.ts";
-import type { KPIDefinition, Period } from "../src/types.ts";
+import { counting, period } from "./_sql_backend_suite.ts";
+import type { KPIDefinition } from "../src/types.ts";
 
 const PG_URL = "postgres://postgres@127.0.0.1:5432/test";
 
-const period = (start: string, end: string): Period => ({
-  label: start,
-  start,
-  end,
-  timezone: "UTC",
-});
 const NOV = period("2024-11-01", "2024-12-01");
 const OCT = period("2024-10-01", "2024-11-01");
 const NOV23 = period("2023-11-01", "2023-12-01");

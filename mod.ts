@@ -167,4 +167,23 @@ export {
   type ScheduleStats,
   type SkipInfo,
 } from "./src/schedule_runs.ts";
+export {
+  addGrains,
+  bucketLabel,
+  bucketStart,
+  checkGrain,
+  type Grain,
+  GRAINS,
+  type SeriesBucket,
+  seriesBuckets,
+  type SeriesBucketsOptions,
+} from "./src/series/series_buckets.ts";
+export {
+  buildSeriesPoints,
+  type BuildSeriesPointsOptions,
+  type PointValue,
+  type SeriesOptions,
+  type SeriesPoint,
+  type SeriesResult,
+} from "./src/series/build_series_points.ts";
 export * from "./src/types.ts";

@@ -9,7 +9,10 @@
  * import { evaluateCondition, evaluateExpression, parseCondition, parseExpression } from "./mod.ts";
  *
  * const expression = parseExpression("revenue / orders");
- * assert.equal(evaluateExpression(expression, { revenue: 100, orders: 4 }), 25);
+ * assert.equal(
+ *   evaluateExpression(expression, { revenue: 100, orders: 4 }).value,
+ *   25,
+ * );
  * assert.equal(
  *   evaluateCondition(parseCondition("< 100"), { value: 50, comparisons: {} }),
  *   true,

@@ -14,7 +14,7 @@ import postgres from "postgres";
 import mysql from "mysql2/promise";
 import { KPIEngine } from "../mod.ts";
 import type { KPIDefinition, Period, SqlClient } from "../mod.ts";
-import { openSqlClient } from "../src/adapters/open_sql_client.ts";
+import { openSqlClient } from "../src/adapters/sql/open_sql_client.ts";
 import { counting } from "./_sql_backend_suite.ts";
 
 const ZONE = "Europe/London";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { compare } from "../compare.ts";
-import { shiftPeriod } from "../shift_period.ts";
+import { compare } from "../compare/compare.ts";
+import { shiftPeriod } from "../period/shift_period.ts";
 import type {
   ComparisonCode,
   ComparisonResult,

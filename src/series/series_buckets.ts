@@ -7,8 +7,8 @@
  */
 
 import type { Period } from "../types.ts";
-import { resolvePeriod } from "../resolve_period.ts";
-import { canonicalTimeZone } from "../_period_dates.ts";
+import { resolvePeriod } from "../period/resolve_period.ts";
+import { canonicalTimeZone } from "../period/_dates.ts";
 
 /** The length of one point of a series. */
 export type Grain = "day" | "week" | "month" | "quarter" | "year";

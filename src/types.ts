@@ -12,6 +12,9 @@ export type KPISource = "sql" | "dataframe" | "derived";
 /** How rows are folded into one value. */
 export type Aggregation = "sum" | "avg" | "count" | "last" | "rate";
 
+/** A trailing window of a KPI: `7d`, `28d` (any 1 to 9999 days), `mtd`, `qtd`, `ytd`. */
+export type RollingWindow = `${number}d` | "mtd" | "qtd" | "ytd";
+
 /** A period-over-period comparison code. */
 export type ComparisonCode = "DoD" | "WoW" | "MoM" | "QoQ" | "YoY";
 
@@ -88,6 +91,13 @@ export interface KPIDefinition {
   alerts?: AlertRule[];
   /** Cancel the KPI's query after this many milliseconds. @default 30000 */
   timeoutMs?: number;
+  /**
+   * A trailing window: the value for a period is the aggregate over the
+   * window ending where the period ends (`28d`: the 28 days before; `mtd`,
+   * `qtd`, `ytd`: from the start of that month, quarter or year).
+   * @default none: the period itself
+   */
+  window?: RollingWindow;
   /** Free text for people. */
   description?: string;
   /** Free labels for grouping. */

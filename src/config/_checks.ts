@@ -44,6 +44,7 @@ const KEY_USE: Readonly<Record<string, string>> = {
   table: "structured SQL KPIs",
   column: "structured SQL KPIs",
   filter: "structured SQL KPIs",
+  window: "sql and dataframe KPIs; a derived KPI follows its inputs",
 };
 
 /** Runs every check on one configuration, in the file's spelling. */
@@ -199,7 +200,15 @@ export function checkConfig(
       }
     } else if (source === "derived") {
       notFor(
-        ["query", "aggregation", "time_column", "table", "column", "filter"],
+        [
+          "query",
+          "aggregation",
+          "time_column",
+          "table",
+          "column",
+          "filter",
+          "window",
+        ],
         "a derived KPI",
       );
       need("expression", "a derived KPI computes it from other KPIs");

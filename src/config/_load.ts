@@ -19,7 +19,7 @@ import {
   translateZodIssue,
 } from "./_schema.ts";
 import { KPIConfigError, type KPIConfigIssue } from "./kpi_config_error.ts";
-import type {
+import type { RollingWindow,
   AlertRule,
   ChannelConfig,
   KPIConfig,
@@ -246,6 +246,7 @@ function buildKpi(k: KpiData): KPIDefinition {
     return rule;
   });
   if (k.timeout_ms !== undefined) kpi.timeoutMs = k.timeout_ms;
+  if (k.window !== undefined) kpi.window = k.window as RollingWindow;
   return kpi;
 }
 

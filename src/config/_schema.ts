@@ -145,6 +145,12 @@ export const kpiSchema = z.strictObject({
   polarity: z.enum(POLARITIES).optional(),
   alerts: z.array(alertSchema).optional(),
   timeout_ms: positiveInt("timeout_ms").optional(),
+  window: z.string().regex(/^([1-9]\d{0,3}d|mtd|qtd|ytd)$/, {
+    error: (iss) =>
+      `Invalid window ${
+        quote(iss.input)
+      } (expected a number of days such as "7d" or "28d", or mtd, qtd, ytd)`,
+  }).optional(),
 });
 
 const slackSchema = z.strictObject({

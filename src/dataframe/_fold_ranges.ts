@@ -4,6 +4,8 @@
  * that long columns of cents add up to the cent.
  */
 
+import { foldBuckets, MANY_RANGES } from "../series/_fold_buckets.ts";
+
 /** What one range accumulated. */
 export interface RangeFold {
   /** Compensated sum of the non-missing values. */
@@ -29,6 +31,9 @@ export function foldRanges(
   ends: readonly number[],
   sorted: boolean,
 ): RangeFold[] {
+  if (starts.length > MANY_RANGES) {
+    return foldBuckets(times, values, starts, ends, sorted);
+  }
   return sorted
     ? starts.map((start, r) =>
       foldSlice(

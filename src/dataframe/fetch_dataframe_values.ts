@@ -8,6 +8,7 @@ import {
   type TimeColumn,
 } from "./_fold_ranges.ts";
 import { looksLikeTime, TimeCellReader } from "./_time_cells.ts";
+import { MANY_RANGES } from "../series/_fold_buckets.ts";
 import { periodInstants } from "../period/period_instants.ts";
 import type {
   Aggregation,
@@ -141,7 +142,7 @@ function computeFolds(
   }
   const mode: ValueMode = aggregation === "rate" ? "truthy" : "numeric";
   const rows = view.rows;
-  if (rows !== null) {
+  if (rows !== null && periods.length <= MANY_RANGES) {
     if (column !== "*") view.requireColumn(column);
     const reader = new TimeCellReader(timeZone);
     return foldRows(

@@ -19,6 +19,13 @@ import { renderAlertMessage } from "../alerts/render_alert_message.ts";
 import { type FetchedValue, valueKey } from "../_value_key.ts";
 import { cleanNumber } from "../_numbers.ts";
 import { seriesBuckets } from "../series/series_buckets.ts";
+import { windowPeriod } from "../series/window_period.ts";
+import { fetchSeriesSql } from "../series/fetch_series_sql.ts";
+import {
+  formatSeriesQuery,
+  MAX_SERIES_BATCH,
+  planSeriesSql,
+} from "../series/plan_series_sql.ts";
 import {
   buildSeriesPoints,
   type SeriesOptions,
@@ -323,7 +330,7 @@ export class KPIEngine {
     const selected = this.#select(typeof names === "string" ? [names] : names);
     const comparisons = options.comparisons ?? true;
     const needed = this.#neededPeriods(selected, buckets, comparisons);
-    const values = await this.#fetch(needed);
+    const values = await this.#fetch(needed, true);
     this.#evaluateDerived(needed, values);
     const points: SeriesResult["points"] = {};
     for (const definition of selected) {
@@ -335,6 +342,61 @@ export class KPIEngine {
       );
     }
     return { grain: options.grain, points };
+  }
+
+  /**
+   * Prints the SQL queries a series would send, with their parameters,
+   * without running anything (`series --explain`).
+   *
+   * @param names One KPI name, or several; empty means every KPI.
+   * @param options The grain and the span, as for {@linkcode KPIEngine.series}.
+   * @returns The printable plan.
+   * @throws {RangeError} For an unknown KPI, grain or period, or a bad span.
+   */
+  explainSeries(
+    names: string | readonly string[],
+    options: SeriesOptions,
+  ): string {
+    const buckets = seriesBuckets(options.grain, {
+      now: this.#now(),
+      timezone: this.config.timezone,
+      weekStart: this.config.weekStart,
+      ...(options.from === undefined ? {} : { from: options.from }),
+      ...(options.to === undefined ? {} : { to: options.to }),
+      ...(options.last === undefined ? {} : { last: options.last }),
+    });
+    const selected = this.#select(typeof names === "string" ? [names] : names);
+    const needed = this.#neededPeriods(
+      selected,
+      buckets,
+      options.comparisons ?? true,
+    );
+    const requests: SqlValueRequest[] = [];
+    for (const [name, periods] of needed) {
+      const definition = this.#definition(name);
+      if (definition.source !== "sql") continue;
+      const window = definition.window;
+      requests.push({
+        definition,
+        periods: [...periods.values()].map((p) =>
+          window === undefined ? p : windowPeriod(p, window)
+        ),
+      });
+    }
+    const dialect = this.#sql?.dialect ?? "sqlite";
+    const plan = planSeriesSql(dialect, requests, { vars: this.config.vars });
+    const total = plan.queries.length;
+    const parts = plan.queries.map((query, i) =>
+      formatSeriesQuery(query, i + 1, total)
+    );
+    plan.batches.forEach((batch, i) => {
+      parts.push(
+        `-- Batch ${i + 1} of ${plan.batches.length} (at most ${MAX_SERIES_BATCH} periods per query), planned as for single periods:\n` +
+          explainSqlQueries(dialect, batch, { vars: this.config.vars }),
+      );
+    });
+    if (parts.length === 0) parts.push("-- No SQL queries\n");
+    return parts.join("\n");
   }
 
   /**
@@ -452,17 +514,30 @@ export class KPIEngine {
 
   async #fetch(
     needed: Map<string, Map<string, Period>>,
+    series = false,
   ): Promise<Map<string, FetchedValue>> {
     const sqlRequests: SqlValueRequest[] = [];
     const frameRequests: DataFrameValueRequest[] = [];
+    // A windowed KPI is fetched over each period's window, then filed
+    // under the period itself.
+    const windows: [string, string][] = [];
     for (const [name, periods] of needed) {
       const definition = this.#definition(name);
-      const request = { definition, periods: [...periods.values()] };
+      let list = [...periods.values()];
+      if (definition.window !== undefined && definition.source !== "derived") {
+        const window = definition.window;
+        list = list.map((period) => {
+          const wide = windowPeriod(period, window);
+          windows.push([valueKey(name, period), valueKey(name, wide)]);
+          return wide;
+        });
+      }
+      const request = { definition, periods: list };
       if (definition.source === "sql") sqlRequests.push(request);
       if (definition.source === "dataframe") frameRequests.push(request);
     }
     const values = new Map<string, FetchedValue>();
-    const sqlValues = this.#fetchSql(sqlRequests);
+    const sqlValues = this.#fetchSql(sqlRequests, series);
     for (
       const [key, value] of fetchDataFrameValues(
         this.#dataframes,
@@ -472,11 +547,16 @@ export class KPIEngine {
       values.set(key, value);
     }
     for (const [key, value] of await sqlValues) values.set(key, value);
+    for (const [key, wide] of windows) {
+      const value = values.get(wide);
+      if (value) values.set(key, value);
+    }
     return values;
   }
 
   async #fetchSql(
     requests: readonly SqlValueRequest[],
+    series = false,
   ): Promise<Map<string, FetchedValue>> {
     if (requests.length === 0) return new Map();
     if (!this.#sql) {
@@ -492,6 +572,12 @@ export class KPIEngine {
         }
       }
       return out;
+    }
+    if (series && this.#fuse) {
+      return await fetchSeriesSql(this.#sql, requests, {
+        vars: this.config.vars,
+        maxConcurrency: this.config.maxConcurrency,
+      });
     }
     return await fetchSqlValues(this.#sql, requests, {
       vars: this.config.vars,

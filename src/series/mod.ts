@@ -17,3 +17,6 @@
 
 export * from "./series_buckets.ts";
 export * from "./build_series_points.ts";
+export * from "./window_period.ts";
+export * from "./plan_series_sql.ts";
+export * from "./fetch_series_sql.ts";

@@ -1,0 +1,450 @@
+/**
+ * Plans the SQL of a series: structured KPIs of one table are computed for
+ * every bucket, comparison base and window in one query that reads the
+ * covered time range once. The engine cuts time into pieces at every
+ * bucket edge and sends the edges as bound parameters; each row finds its
+ * piece through a binary search written as nested `CASE WHEN t < ?`, the
+ * query groups by piece, and each bucket adds up its pieces (sums and
+ * counts add exactly, so averages and rates do too). Template KPIs, `last`
+ * and filters that use the period variables are planned as for single
+ * periods, in batches of at most {@linkcode MAX_SERIES_BATCH} periods per
+ * query.
+ *
+ * @module
+ */
+
+import type { KPIDefinition, Period, SqlDialect } from "../types.ts";
+import { type FetchedValue, valueKey } from "../_value_key.ts";
+import { cleanNumber } from "../_numbers.ts";
+import { type StructuredKpi, structuredKpi } from "../sql/_structured.ts";
+import {
+  type ParsedTemplate,
+  PERIOD_VARIABLES,
+  SqlBuilder,
+} from "../sql/_template.ts";
+import { toNumber } from "../sql/_result.ts";
+import type { SqlValueRequest } from "../sql/plan_sql_queries.ts";
+
+/** Most periods one batched query computes (templates and `last`). */
+export const MAX_SERIES_BATCH = 100;
+
+/** Options of {@linkcode planSeriesSql}. */
+export interface PlanSeriesSqlOptions {
+  /** Template variables besides `period_start` and `period_end`. @default {} */
+  vars?: Readonly<Record<string, string | number | boolean>>;
+  /** Timeout of a KPI that sets none, in milliseconds. @default 30000 */
+  defaultTimeoutMs?: number;
+  /** Most periods per batched query. @default MAX_SERIES_BATCH (100) */
+  maxBatch?: number;
+}
+
+/** One KPI's part of a series query: which columns hold it. */
+interface SeriesColumn {
+  /** KPI name. */
+  name: string;
+  /** How its pieces combine. */
+  aggregation: "sum" | "count" | "avg" | "rate";
+  /** Index of its first value column (after the piece column). */
+  first: number;
+  /** The periods it is needed for. */
+  periods: readonly Period[];
+}
+
+/** One query computing structured KPIs of one table over pieces of time. */
+export interface SeriesSqlQuery {
+  /** The SQL, in the dialect's placeholder style. */
+  sql: string;
+  /** The bound values, one per placeholder. */
+  params: unknown[];
+  /** The table read (quoted). */
+  table: string;
+  /** Names of the KPIs it computes. */
+  kpis: string[];
+  /** The edges of the pieces, ISO days in ascending order. */
+  bounds: string[];
+  /** The time zone the session runs in. */
+  timezone: string;
+  /** Cancel it after this many milliseconds. */
+  timeoutMs: number;
+  /** How many values it yields. */
+  values: number;
+  /** The same KPIs as ordinary requests, sent when this query fails. */
+  fallback: SqlValueRequest[];
+  /** Where each KPI's columns are. */
+  columns: SeriesColumn[];
+}
+
+/** A series plan: grouped queries, and batches of ordinary requests. */
+export interface SeriesSqlPlan {
+  /** One query per table (and time column and zone). */
+  queries: SeriesSqlQuery[];
+  /**
+   * What is planned as for single periods, in batches: each batch goes to
+   * `fetchSqlValues` as it is.
+   */
+  batches: SqlValueRequest[][];
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Plans the queries of a series.
+ *
+ * @param dialect The SQL dialect to write.
+ * @param requests The SQL KPIs and every period each is needed for.
+ * @param options Variables, timeout and batch size.
+ * @returns The grouped queries and the batches planned as single periods.
+ *
+ * @example 24 months of three KPIs and their MoM bases: one query
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { seriesBuckets } from "./series_buckets.ts";
+ *
+ * const periods = seriesBuckets("month", { from: "2022-12", to: "2024-11" });
+ * const kpi = (name: string, aggregation: "sum" | "count" | "avg", column: string) => ({
+ *   definition: { name, source: "sql" as const, table: "orders", column, aggregation, timeColumn: "day" },
+ *   periods,
+ * });
+ * const plan = planSeriesSql("postgres", [
+ *   kpi("revenue", "sum", "amount"),
+ *   kpi("orders", "count", "*"),
+ *   kpi("basket", "avg", "amount"),
+ * ]);
+ * assert.equal(plan.queries.length, 1);
+ * assert.equal(plan.batches.length, 0);
+ * assert.equal(plan.queries[0]?.values, 72);
+ * assert.equal(plan.queries[0]?.bounds.length, 25);
+ * assert.match(plan.queries[0]?.sql ?? "", /GROUP BY 1/);
+ * ```
+ */
+export function planSeriesSql(
+  dialect: SqlDialect,
+  requests: readonly SqlValueRequest[],
+  options: PlanSeriesSqlOptions = {},
+): SeriesSqlPlan {
+  const vars = options.vars ?? {};
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBatch = options.maxBatch ?? MAX_SERIES_BATCH;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+    throw new RangeError(
+      `Invalid maxBatch ${maxBatch}: expected a whole number of at least 1`,
+    );
+  }
+  const groups = new Map<
+    string,
+    {
+      timezone: string;
+      members: { kpi: StructuredKpi; request: SqlValueRequest }[];
+    }
+  >();
+  const ordinary: SqlValueRequest[] = [];
+  for (const request of requests) {
+    const { definition } = request;
+    const kpi = groupable(definition, dialect);
+    if (kpi === null) {
+      ordinary.push(request);
+      continue;
+    }
+    for (const [timezone, periods] of byTimezone(request.periods)) {
+      const id = `${kpi.table}\u0000${kpi.timeColumn}\u0000${timezone}`;
+      let group = groups.get(id);
+      if (!group) groups.set(id, group = { timezone, members: [] });
+      group.members.push({ kpi, request: { definition, periods } });
+    }
+  }
+  const queries = [...groups.values()].map((group) =>
+    seriesQuery(dialect, group.members, group.timezone, vars, defaultTimeoutMs)
+  );
+  const batches: SqlValueRequest[][] = [];
+  for (const request of ordinary) {
+    const periods = uniquePeriods(request.periods);
+    for (let i = 0, b = 0; i < periods.length; i += maxBatch, b++) {
+      const batch = batches[b] ?? (batches[b] = []);
+      batch.push({
+        definition: request.definition,
+        periods: periods.slice(i, i + maxBatch),
+      });
+    }
+  }
+  return { queries, batches };
+}
+
+/** A structured KPI the grouped query can compute, or null. */
+function groupable(
+  definition: KPIDefinition,
+  dialect: SqlDialect,
+): StructuredKpi | null {
+  if (definition.source !== "sql") return null;
+  if (typeof definition.query === "string" && definition.query.trim() !== "") {
+    return null;
+  }
+  if (definition.table === undefined) return null;
+  let kpi: StructuredKpi;
+  try {
+    kpi = structuredKpi(definition, dialect);
+  } catch {
+    // The single-period planner reports the problem.
+    return null;
+  }
+  if (kpi.aggregation === "last") return null;
+  if (
+    kpi.filter?.variables.some((name) => PERIOD_VARIABLES.includes(name))
+  ) {
+    return null;
+  }
+  return kpi;
+}
+
+function seriesQuery(
+  dialect: SqlDialect,
+  members: readonly { kpi: StructuredKpi; request: SqlValueRequest }[],
+  timezone: string,
+  vars: Readonly<Record<string, unknown>>,
+  defaultTimeoutMs: number,
+): SeriesSqlQuery {
+  const all = members.flatMap((m) => m.request.periods);
+  const bounds = [...new Set(all.flatMap((p) => [p.start, p.end]))].sort();
+  const covered = mergeRanges(all);
+  const first = (members[0] as (typeof members)[number]).kpi;
+  const t = first.timeColumn;
+  const b = new SqlBuilder(dialect);
+  b.text("SELECT ");
+  // Binary search over the edges: piece j holds bounds[j] <= t < bounds[j+1].
+  const search = (lo: number, hi: number): void => {
+    if (hi - lo <= 1) {
+      b.text(String(lo));
+      return;
+    }
+    const mid = (lo + hi) >>> 1;
+    b.text(`CASE WHEN ${t} < `).param(bounds[mid]).text(" THEN ");
+    search(lo, mid);
+    b.text(" ELSE ");
+    search(mid, hi);
+    b.text(" END");
+  };
+  search(0, bounds.length - 1);
+  b.text(" AS piece");
+  const columns: SeriesColumn[] = [];
+  let column = 1;
+  for (const { kpi, request } of members) {
+    const filtered = (value: string) => {
+      if (kpi.filter === null) b.text(value);
+      else {
+        b.text("CASE WHEN (").template(kpi.filter as ParsedTemplate, vars)
+          .text(`) THEN ${value} END`);
+      }
+    };
+    const aggregation = kpi.aggregation as SeriesColumn["aggregation"];
+    columns.push({
+      name: kpi.name,
+      aggregation,
+      first: column,
+      periods: uniquePeriods(request.periods),
+    });
+    b.text(",\n  ");
+    const c = kpi.column;
+    switch (aggregation) {
+      case "sum":
+        b.text("SUM(");
+        filtered(c);
+        b.text(")");
+        column += 1;
+        break;
+      case "count":
+        b.text("COUNT(");
+        filtered(c === "*" ? (kpi.filter === null ? "*" : "1") : c);
+        b.text(")");
+        column += 1;
+        break;
+      case "avg":
+      case "rate": {
+        const value = aggregation === "avg"
+          ? (dialect === "mysql" ? `${c} + 0e0` : c)
+          : `CASE WHEN ${c} IS NULL THEN NULL WHEN ${
+            dialect === "postgres" ? `CAST(${c} AS BOOLEAN)` : c
+          } THEN 1e0 ELSE 0e0 END`;
+        b.text("SUM(");
+        filtered(value);
+        b.text("), COUNT(");
+        filtered(value);
+        b.text(")");
+        column += 2;
+        break;
+      }
+    }
+  }
+  b.text(`,\n  COUNT(*)\nFROM ${first.table}\nWHERE `);
+  covered.forEach(([start, end], i) => {
+    if (i > 0) b.text(" OR ");
+    b.text(`(${t} >= `).param(start).text(` AND ${t} < `).param(end).text(
+      ")",
+    );
+  });
+  b.text("\nGROUP BY 1");
+  return {
+    sql: b.sql,
+    params: b.params,
+    table: first.table,
+    kpis: members.map((m) => m.kpi.name),
+    bounds,
+    timezone,
+    timeoutMs: Math.max(
+      ...members.map((m) => m.request.definition.timeoutMs ?? defaultTimeoutMs),
+    ),
+    values: columns.reduce((n, c) => n + c.periods.length, 0),
+    fallback: members.map((m) => m.request),
+    columns,
+  };
+}
+
+/**
+ * Reads the rows of a series query back into values by key: each period
+ * adds up the pieces it covers.
+ *
+ * @param query The planned query.
+ * @param rows Its rows: piece, value columns, row count.
+ * @param durationMs How long it took, copied onto each value.
+ * @returns Values by `valueKey(name, period)`.
+ */
+export function readSeriesRows(
+  query: SeriesSqlQuery,
+  rows: readonly unknown[][],
+  durationMs: number,
+): Map<string, FetchedValue> {
+  const out = new Map<string, FetchedValue>();
+  const pieces = query.bounds.length - 1;
+  const width = 2 + query.columns.reduce(
+    (n, c) => n + (c.aggregation === "avg" || c.aggregation === "rate" ? 2 : 1),
+    0,
+  );
+  const byPiece: (unknown[] | undefined)[] = new Array(pieces);
+  let shapeError: string | null = null;
+  for (const row of rows) {
+    const piece = Number(row[0]);
+    if (
+      row.length !== width || !Number.isInteger(piece) || piece < 0 ||
+      piece >= pieces
+    ) {
+      shapeError = `Query returned a row of ${row.length} columns for piece ${
+        String(row[0])
+      }; expected ${width} columns and a piece from 0 to ${pieces - 1}`;
+      break;
+    }
+    byPiece[piece] = row;
+  }
+  const index = new Map(query.bounds.map((day, j) => [day, j]));
+  const table = query.table.replace(/["`]/g, "");
+  for (const column of query.columns) {
+    for (const period of column.periods) {
+      const key = valueKey(column.name, period);
+      if (shapeError !== null) {
+        out.set(key, { value: null, error: shapeError, durationMs });
+        continue;
+      }
+      const from = index.get(period.start) as number;
+      const to = index.get(period.end) as number;
+      let sum = 0;
+      let count = 0;
+      let rowCount = 0;
+      let error: string | null = null;
+      for (let j = from; j < to && error === null; j++) {
+        const row = byPiece[j];
+        if (!row) continue;
+        const a = toNumber(row[column.first]);
+        error = a.error;
+        rowCount += Number(toNumber(row[width - 1]).value ?? 0);
+        if (column.aggregation === "avg" || column.aggregation === "rate") {
+          const c = toNumber(row[column.first + 1]);
+          error ??= c.error;
+          sum += a.value ?? 0;
+          count += c.value ?? 0;
+        } else {
+          sum += a.value ?? 0;
+        }
+      }
+      if (error !== null) {
+        out.set(key, { value: null, error, durationMs });
+        continue;
+      }
+      let value: number | null;
+      if (column.aggregation === "sum" || column.aggregation === "count") {
+        value = to - from === 1 ? sum : cleanNumber(sum);
+      } else value = count === 0 ? null : cleanNumber(sum / count);
+      const fetched: FetchedValue = { value, error: null, durationMs };
+      if (value === null && rowCount === 0) {
+        fetched.note =
+          `No rows in ${table} from ${period.start} to ${period.end}`;
+      }
+      out.set(key, fetched);
+    }
+  }
+  return out;
+}
+
+/**
+ * Prints a series plan for people: per grouped query what it computes, its
+ * SQL and parameters; the batches follow as the single-period planner
+ * prints them.
+ *
+ * @param query A grouped query.
+ * @param index Its number, from 1.
+ * @param total How many queries the plan has.
+ * @returns The text.
+ */
+export function formatSeriesQuery(
+  query: SeriesSqlQuery,
+  index: number,
+  total: number,
+): string {
+  const dollar = /\$1\b/.test(query.sql);
+  return [
+    `-- Query ${index} of ${total}: series, table ${query.table}; KPIs: ${
+      query.kpis.join(", ")
+    }; ${query.values} values from ${query.bounds.length - 1} pieces, ${
+      query.bounds[0]
+    }..${query.bounds[query.bounds.length - 1]}`,
+    `-- Time zone ${query.timezone}, timeout ${query.timeoutMs} ms, read-only; each value adds up the pieces its period covers`,
+    query.sql.trimEnd() + ";",
+    `-- Parameters: ${
+      query.params.map((value, i) =>
+        `${dollar ? "$" : ""}${i + 1} = ${JSON.stringify(value)}`
+      ).join(", ")
+    }`,
+    `-- If it fails: the single-period plan for ${query.kpis.length} KPIs`,
+    "",
+  ].join("\n");
+}
+
+function uniquePeriods(periods: readonly Period[]): Period[] {
+  const seen = new Map<string, Period>();
+  for (const period of periods) {
+    const key = `${period.start}/${period.end}`;
+    if (!seen.has(key)) seen.set(key, period);
+  }
+  return [...seen.values()];
+}
+
+function byTimezone(periods: readonly Period[]): Map<string, Period[]> {
+  const out = new Map<string, Period[]>();
+  for (const period of periods) {
+    const list = out.get(period.timezone);
+    if (list) list.push(period);
+    else out.set(period.timezone, [period]);
+  }
+  return out;
+}
+
+/** The union of periods as disjoint `[start, end)` day ranges, in order. */
+function mergeRanges(periods: readonly Period[]): [string, string][] {
+  const sorted = [...periods].sort((a, b) =>
+    a.start < b.start ? -1 : a.start > b.start ? 1 : 0
+  );
+  const out: [string, string][] = [];
+  for (const { start, end } of sorted) {
+    const last = out[out.length - 1];
+    if (last && start <= last[1]) {
+      if (end > last[1]) last[1] = end;
+    } else out.push([start, end]);
+  }
+  return out;
+}

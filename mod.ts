@@ -97,5 +97,6 @@ export {
   type ReportLike,
 } from "./src/format/format_report.ts";
 export { formatChange, formatValue } from "./src/format/format_value.ts";
+export * from "./src/series/mod.ts";
 export * from "./src/ports.ts";
 export * from "./src/types.ts";

@@ -19,11 +19,12 @@ import {
   translateZodIssue,
 } from "./_schema.ts";
 import { KPIConfigError, type KPIConfigIssue } from "./kpi_config_error.ts";
-import type { RollingWindow,
+import type {
   AlertRule,
   ChannelConfig,
   KPIConfig,
   KPIDefinition,
+  RollingWindow,
   ScheduleConfig,
 } from "../types.ts";
 

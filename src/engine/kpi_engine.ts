@@ -391,7 +391,9 @@ export class KPIEngine {
     );
     plan.batches.forEach((batch, i) => {
       parts.push(
-        `-- Batch ${i + 1} of ${plan.batches.length} (at most ${MAX_SERIES_BATCH} periods per query), planned as for single periods:\n` +
+        `-- Batch ${
+          i + 1
+        } of ${plan.batches.length} (at most ${MAX_SERIES_BATCH} periods per query), planned as for single periods:\n` +
           explainSqlQueries(dialect, batch, { vars: this.config.vars }),
       );
     });

@@ -39,7 +39,7 @@ export interface PlanSeriesSqlOptions {
 }
 
 /** One KPI's part of a series query: which columns hold it. */
-interface SeriesColumn {
+export interface SeriesColumn {
   /** KPI name. */
   name: string;
   /** How its pieces combine. */

@@ -43,7 +43,9 @@ export function windowPeriod(period: Period, window: RollingWindow): Period {
   } else if (window === "ytd") start = last.with({ month: 1, day: 1 });
   else {
     throw new RangeError(
-      `Invalid window "${String(window)}": expected a number of days such as "7d" or "28d", or mtd, qtd, ytd`,
+      `Invalid window "${
+        String(window)
+      }": expected a number of days such as "7d" or "28d", or mtd, qtd, ytd`,
     );
   }
   return {

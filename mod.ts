@@ -97,6 +97,12 @@ export {
   type ReportLike,
 } from "./src/format/format_report.ts";
 export { formatChange, formatValue } from "./src/format/format_value.ts";
+export {
+  formatSeries,
+  type FormatSeriesOptions,
+  type SeriesKpiInfo,
+  sparkline,
+} from "./src/format/format_series.ts";
 export * from "./src/series/mod.ts";
 export * from "./src/ports.ts";
 export * from "./src/types.ts";

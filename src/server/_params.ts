@@ -101,6 +101,60 @@ export function parseHistoryQuery(
   return { ok: true, value: parsed.data.n ?? defaultN };
 }
 
+/** The most points one series request may ask for with `last`. */
+export const MAX_SERIES_POINTS = 1000;
+
+const lastError = (issue: { input?: unknown }): string =>
+  `expected an integer from 1 to ${MAX_SERIES_POINTS}, got ${
+    quote(issue.input)
+  }`;
+
+const seriesQuery = z.object({
+  grain: z.enum(["day", "week", "month", "quarter", "year"], {
+    error: (issue) =>
+      `expected one of day, week, month, quarter, year, got ${
+        quote(issue.input)
+      }`,
+  }),
+  from: period.optional(),
+  to: period.optional(),
+  last: z.string().regex(/^\s*\d{1,7}\s*$/, { error: lastError })
+    .transform(Number)
+    .pipe(
+      z.number().int().min(1, { error: lastError }).max(MAX_SERIES_POINTS, {
+        error: lastError,
+      }),
+    ).optional(),
+}).refine((q) => !(q.from !== undefined && q.last !== undefined), {
+  error: "give either from or last, not both",
+  path: ["last"],
+});
+
+/** Parsed query of `/kpis/{name}/series`. */
+export interface SeriesQuery {
+  /** The grain. */
+  grain: "day" | "week" | "month" | "quarter" | "year";
+  /** First period, when given. */
+  from?: string;
+  /** Last period, when given. */
+  to?: string;
+  /** How many points, when given. */
+  last?: number;
+}
+
+/** Validates `grain`, `from`, `to` and `last`. */
+export function parseSeriesQuery(
+  query: Record<string, string>,
+): ParseOutcome<SeriesQuery> {
+  const parsed = seriesQuery.safeParse(query);
+  if (!parsed.success) return { ok: false, issues: issuesOf(parsed.error) };
+  const value: SeriesQuery = { grain: parsed.data.grain };
+  if (parsed.data.from !== undefined) value.from = parsed.data.from;
+  if (parsed.data.to !== undefined) value.to = parsed.data.to;
+  if (parsed.data.last !== undefined) value.last = parsed.data.last;
+  return { ok: true, value };
+}
+
 /** Renders issues as one sentence for the `error` field. */
 export function describeIssues(issues: readonly ParamIssue[]): string {
   return issues

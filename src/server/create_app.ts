@@ -22,7 +22,12 @@ import {
   type ParamIssue,
   parseHistoryQuery,
   parseKpisQuery,
+  parseSeriesQuery,
 } from "./_params.ts";
+import type {
+  SeriesOptions,
+  SeriesResult,
+} from "../series/build_series_points.ts";
 import { openApiDocument } from "./open_api_document.ts";
 import { dashboardHtml } from "./dashboard_html.ts";
 import { docsHtml } from "./docs_html.ts";
@@ -85,6 +90,8 @@ export interface ServerEngine {
   report(period?: string, options?: ServerRunOptions): Promise<ServerRunReport>;
   /** The last `n` results of one KPI, newest first. */
   history(name: string, n?: number): Promise<KPIResult[]>;
+  /** KPIs as series (`GET /kpis/{name}/series`); absent: the route answers 501. */
+  series?(name: string, options: SeriesOptions): Promise<SeriesResult>;
   /** The database, if any; `/health` runs `SELECT 1` on it. */
   readonly sqlClient?: SqlClient | undefined;
   /** The history store, if any; `/health` reads from it. */
@@ -447,6 +454,27 @@ export function createApp(options: CreateAppOptions): KPIApp {
     const results = await engine.history(name, query.value);
     c.header("cache-control", "no-store");
     return c.json({ name, results });
+  });
+
+  app.get("/kpis/:name/series", async (c) => {
+    const name = c.req.param("name");
+    if (!names.has(name)) return unknownKpi(c, name);
+    const query = parseSeriesQuery(c.req.query());
+    if (!query.ok) return badRequest(c, query.issues);
+    if (engine.series === undefined) {
+      return c.json({ error: "This engine does not compute series" }, 501);
+    }
+    let series: SeriesResult;
+    try {
+      series = await engine.series(name, query.value);
+    } catch (error) {
+      if (error instanceof RangeError || error instanceof TypeError) {
+        return badRequest(c, [{ path: ["from"], message: error.message }]);
+      }
+      throw error;
+    }
+    c.header("cache-control", "no-store");
+    return c.json({ name, grain: series.grain, points: series.points[name] });
   });
 
   app.get("/health", async (c) => {

@@ -156,6 +156,60 @@ export function openApiDocument(
           },
         },
       },
+      "/kpis/{name}/series": {
+        get: {
+          operationId: "getKpiSeries",
+          summary: "One KPI for every bucket of a grain over a span",
+          description:
+            "Points oldest first; the bucket holding today is marked partial. " +
+            "Give `last` (points ending with the bucket of `to`) or `from`/`to`.",
+          parameters: [
+            { $ref: "#/components/parameters/name" },
+            {
+              name: "grain",
+              in: "query",
+              required: true,
+              description: "The length of each point.",
+              schema: {
+                type: "string",
+                enum: ["day", "week", "month", "quarter", "year"],
+              },
+            },
+            {
+              name: "from",
+              in: "query",
+              description:
+                "A period string: the series starts with the bucket holding its first day.",
+              schema: { type: "string" },
+            },
+            {
+              name: "to",
+              in: "query",
+              description:
+                "A period string: the series ends with the bucket holding its last day.",
+              schema: { type: "string", default: "today" },
+            },
+            {
+              name: "last",
+              in: "query",
+              description: "How many points, ending with the bucket of `to`.",
+              schema: {
+                type: "integer",
+                minimum: 1,
+                maximum: 1000,
+                default: 12,
+              },
+            },
+          ],
+          responses: {
+            "200": jsonResponse("The points.", ref("Series")),
+            "400": errorResponse("Bad `grain`, `from`, `to` or `last`."),
+            ...unauthorized,
+            "404": errorResponse("No KPI of that name."),
+            "500": errorResponse("Unexpected failure."),
+          },
+        },
+      },
       "/health": {
         get: {
           operationId: "health",
@@ -291,6 +345,46 @@ export function openApiDocument(
               items: ref("KPIResult"),
               description: "Newest first.",
             },
+          },
+        },
+        Series: {
+          type: "object",
+          required: ["name", "grain", "points"],
+          properties: {
+            name: { type: "string" },
+            grain: {
+              type: "string",
+              enum: ["day", "week", "month", "quarter", "year"],
+            },
+            points: {
+              type: "array",
+              items: ref("SeriesPoint"),
+              description: "Oldest first.",
+            },
+          },
+        },
+        SeriesPoint: {
+          type: "object",
+          required: ["periodStart", "periodEnd", "value", "partial"],
+          properties: {
+            periodStart: { type: "string", format: "date" },
+            periodEnd: {
+              type: "string",
+              format: "date",
+              description:
+                "First day after the bucket (after today when partial).",
+            },
+            value: { type: ["number", "null"] },
+            partial: {
+              type: "boolean",
+              description: "The bucket holds today; its value may change.",
+            },
+            comparisons: {
+              type: "object",
+              additionalProperties: ref("ComparisonResult"),
+            },
+            error: { type: "string" },
+            note: { type: "string" },
           },
         },
         ComparisonResult: {

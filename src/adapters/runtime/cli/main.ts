@@ -8,6 +8,9 @@ import {
   type ReportFormat,
 } from "../../../format/format_report.ts";
 import type { KPIEngine } from "../../../engine/kpi_engine.ts";
+import { formatSeries } from "../../../format/format_series.ts";
+import { checkGrain } from "../../../series/series_buckets.ts";
+import type { SeriesOptions } from "../../../series/build_series_points.ts";
 import type { OpenEngineOptions } from "../../open_engine.ts";
 import { scheduleRuns } from "../cron/schedule_runs.ts";
 import type {
@@ -48,6 +51,9 @@ Usage:
                          [--no-history]
   deno run -A cli.ts validate --config FILE
   deno run -A cli.ts history --config FILE NAME [-n 10] [--format ...]
+  deno run -A cli.ts series --config FILE --kpi NAME... --grain day|week|month|quarter|year
+                            [--last N | --from P [--to P]] [--as-of YYYY-MM-DD]
+                            [--format table|json|csv|markdown] [--explain]
   deno run -A cli.ts serve --config FILE [--port 8000] [--hostname 127.0.0.1]
   deno run -A cli.ts schedule --config FILE --cron EXPR [--period P] [--kpi NAME]...
   deno run -A cli.ts demo [--period P] [--format ...]
@@ -75,6 +81,10 @@ const OPTIONS = {
   port: { type: "string" },
   hostname: { type: "string" },
   cron: { type: "string" },
+  grain: { type: "string", short: "g" },
+  from: { type: "string" },
+  to: { type: "string" },
+  last: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -118,6 +128,8 @@ export async function main(args: string[], io: CliIo): Promise<number> {
         return await validateCommand(flags, io);
       case "history":
         return await historyCommand(flags, rest, io);
+      case "series":
+        return await seriesCommand(flags, io);
       case "serve":
         return await serveCommand(flags, io);
       case "schedule":
@@ -126,7 +138,7 @@ export async function main(args: string[], io: CliIo): Promise<number> {
         return await demoCommand(flags, io);
       default:
         throw new UsageError(
-          `Unknown command "${command}": expected one of run, validate, history, serve, schedule, demo`,
+          `Unknown command "${command}": expected one of run, validate, history, series, serve, schedule, demo`,
         );
     }
   } catch (error) {
@@ -340,6 +352,55 @@ async function historyCommand(
   }
 }
 
+async function seriesCommand(flags: Flags, io: CliIo): Promise<number> {
+  const format = readFormat(flags);
+  if (flags.grain === undefined) {
+    throw new UsageError(
+      "Missing --grain: expected one of day, week, month, quarter, year",
+    );
+  }
+  const grain = checkGrain(flags.grain);
+  let last: number | undefined;
+  if (flags.last !== undefined) {
+    last = Number(flags.last);
+    if (!/^\d+$/.test(flags.last) || last < 1) {
+      throw new UsageError(
+        `Invalid --last "${flags.last}": expected a whole number of at least 1`,
+      );
+    }
+  }
+  const options: SeriesOptions = {
+    grain,
+    ...(flags.from === undefined ? {} : { from: flags.from }),
+    ...(flags.to === undefined ? {} : { to: flags.to }),
+    ...(last === undefined ? {} : { last }),
+  };
+  const engine = await openEngine(flags, io);
+  try {
+    const kpis = flags.kpi ?? [];
+    if (flags.explain) {
+      io.stdout(engine.explainSeries(kpis, options));
+      return EXIT.ok;
+    }
+    const result = await engine.series(kpis, options);
+    const info = Object.fromEntries(
+      engine.definitions.map((d) => [d.name, {
+        label: d.label ?? d.name,
+        unit: d.unit ?? null,
+      }]),
+    );
+    io.stdout(
+      formatSeries(result, format, { kpis: info, color: useColor(io) }),
+    );
+    const failed = Object.values(result.points).some((points) =>
+      points.some((p) => p.error !== undefined)
+    );
+    return failed ? EXIT.kpiFailed : EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}
+
 function stopSignal(io: CliIo): AbortSignal {
   if (io.signal) return io.signal;
   const controller = new AbortController();
@@ -432,7 +493,10 @@ async function scheduleCommand(flags: Flags, io: CliIo): Promise<number> {
 
 async function demoCommand(flags: Flags, io: CliIo): Promise<number> {
   const { ensureDemoDatabase } = await import("../demo/build_demo_database.ts");
-  const root = resolve(dirname(new URL(import.meta.url).pathname), "../../..");
+  const root = resolve(
+    dirname(new URL(import.meta.url).pathname),
+    "../../../..",
+  );
   await ensureDemoDatabase(resolve(root, ".demo/shop.db"), {
     log: io.stderr,
   });

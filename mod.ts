@@ -98,6 +98,7 @@ export {
 } from "./src/format/format_report.ts";
 export { formatChange, formatValue } from "./src/format/format_value.ts";
 export {
+  formatHistory,
   formatSeries,
   type FormatSeriesOptions,
   type SeriesKpiInfo,

@@ -117,6 +117,13 @@ export interface HistoryStore {
   append(records: readonly HistoryRecord[]): Promise<void>;
   /** The last `n` results of one KPI, newest first. */
   history(name: string, n: number): Promise<KPIResult[]>;
+  /**
+   * Replaces the rows of the same KPI and period (start and end) with these
+   * records, in one transaction; what `backfill` uses. Stores without it
+   * get the records appended, and `history(name, { grain })` reads the
+   * latest per period.
+   */
+  replace?(records: readonly HistoryRecord[]): Promise<void>;
   /** Releases files or connections. */
   close(): Promise<void>;
 }

@@ -15,6 +15,15 @@ export type Aggregation = "sum" | "avg" | "count" | "last" | "rate";
 /** A trailing window of a KPI: `7d`, `28d` (any 1 to 9999 days), `mtd`, `qtd`, `ytd`. */
 export type RollingWindow = `${number}d` | "mtd" | "qtd" | "ytd";
 
+/** The grain of a recorded period: one whole bucket, or `custom`. */
+export type HistoryGrain =
+  | "day"
+  | "week"
+  | "month"
+  | "quarter"
+  | "year"
+  | "custom";
+
 /** A period-over-period comparison code. */
 export type ComparisonCode = "DoD" | "WoW" | "MoM" | "QoQ" | "YoY";
 
@@ -230,6 +239,15 @@ export interface KPIResult {
   error: string | null;
   /** Why the value is null although no error occurred (e.g. division by zero). */
   note?: string;
+  /** On results read from history: the grain of the period. */
+  grain?: HistoryGrain;
+  /** On results read from history: when the value was computed, ISO instant. */
+  recordedAt?: string;
+  /**
+   * On results read from history: a hash of the KPI's definition when it
+   * was computed, so that a backfill can tell stale rows.
+   */
+  definitionHash?: string;
 }
 
 /** Rows of an in-memory table: row objects, or columns of equal length. */

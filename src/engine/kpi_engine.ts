@@ -18,7 +18,13 @@ import { shiftPeriod } from "../period/shift_period.ts";
 import { renderAlertMessage } from "../alerts/render_alert_message.ts";
 import { type FetchedValue, valueKey } from "../_value_key.ts";
 import { cleanNumber } from "../_numbers.ts";
-import { seriesBuckets } from "../series/series_buckets.ts";
+import {
+  checkGrain,
+  type SeriesBucket,
+  seriesBuckets,
+} from "../series/series_buckets.ts";
+import { grainOf } from "../series/grain_of.ts";
+import { definitionHash } from "../series/definition_hash.ts";
 import { windowPeriod } from "../series/window_period.ts";
 import { fetchSeriesSql } from "../series/fetch_series_sql.ts";
 import {
@@ -27,10 +33,16 @@ import {
   planSeriesSql,
 } from "../series/plan_series_sql.ts";
 import {
+  type BackfillOptions,
+  type BackfillSummary,
   buildSeriesPoints,
+  type HistoryOptions,
   type SeriesOptions,
   type SeriesResult,
 } from "../series/build_series_points.ts";
+
+/** How many of a KPI's newest history rows are searched by grain. */
+const HISTORY_SCAN = 5000;
 import type {
   AlertBatch,
   AlertNotifier,
@@ -39,6 +51,7 @@ import type {
   ComparisonResult,
   DataFrameInput,
   HistoryAndAlertStore,
+  HistoryRecord,
   HistoryStore,
   KPIConfig,
   KPIDefinition,
@@ -235,12 +248,18 @@ export class KPIEngine {
       if (batch.items.length > 0) await notifier.notify(batch);
     }
     if (this.#history && options.record !== false) {
+      const grain = grainOf(resolved, this.config.weekStart);
       await this.#history.append(
         results.map((result) => ({
           runId,
           runAt,
           periodLabel: resolved.label,
-          result,
+          result: {
+            ...result,
+            grain,
+            recordedAt: new Date(Date.parse(runAt)).toISOString(),
+            definitionHash: this.#hash(result.name),
+          },
         })),
       );
     }
@@ -402,21 +421,154 @@ export class KPIEngine {
   }
 
   /**
-   * Reads one KPI's past results back from history, newest first.
+   * Reads one KPI's past results back from history. With a number (or
+   * `{ n }`), the last `n` results recorded, newest first. With
+   * `{ grain, n }`, the latest result of each of the last `n` periods of
+   * that grain, newest period first; rows written before grains were kept
+   * get the grain their days have (the newest 5000 rows of the KPI are
+   * searched).
    *
    * @param name The KPI's name.
-   * @param n How many. @default 10
+   * @param options How many, or `{ n, grain }`. @default 10
    * @returns The results; empty without a history store.
-   * @throws {RangeError} for an unknown KPI name or a bad `n`.
+   * @throws {RangeError} for an unknown KPI name, a bad `n` or grain.
    */
-  async history(name: string, n = 10): Promise<KPIResult[]> {
+  async history(
+    name: string,
+    options: number | HistoryOptions = 10,
+  ): Promise<KPIResult[]> {
     this.#definition(name);
+    const { n = 10, grain } = typeof options === "number"
+      ? { n: options }
+      : options;
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(
         `Cannot read ${n} results: expected a whole number of at least 1`,
       );
     }
-    return this.#history ? await this.#history.history(name, n) : [];
+    if (!this.#history) return [];
+    if (grain === undefined) return await this.#history.history(name, n);
+    if (grain !== "custom") checkGrain(grain);
+    const rows = await this.#history.history(name, HISTORY_SCAN);
+    const seen = new Set<string>();
+    const out: KPIResult[] = [];
+    for (const row of rows) {
+      const rowGrain = row.grain ??
+        grainOf(
+          { start: row.periodStart, end: row.periodEnd },
+          this.config.weekStart,
+        );
+      if (rowGrain !== grain) continue;
+      const key = `${row.periodStart}/${row.periodEnd}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ ...row, grain: rowGrain });
+    }
+    out.sort((a, b) =>
+      a.periodStart < b.periodStart ? 1 : a.periodStart > b.periodStart ? -1 : 0
+    );
+    return out.slice(0, n);
+  }
+
+  /**
+   * Computes KPIs for every whole bucket of a grain over a span and writes
+   * them into the history store: one row per KPI and bucket, with the grain,
+   * the time it was computed and a hash of the KPI's definition. Running it
+   * again replaces the rows of the same KPI and period (stores with
+   * `replace`; others append, and `history(name, { grain })` reads the
+   * latest). No alerts are sent. The bucket holding today is left out.
+   *
+   * @param names One KPI name, or several; empty means every KPI.
+   * @param options The grain, the span and a progress callback.
+   * @returns What was written.
+   * @throws {TypeError} Without a history store.
+   * @throws {RangeError} For an unknown KPI, grain or period, or a bad span.
+   */
+  async backfill(
+    names: string | readonly string[],
+    options: BackfillOptions,
+  ): Promise<BackfillSummary> {
+    const store = this.#history;
+    if (!store) {
+      throw new TypeError(
+        "Cannot backfill without a history store: set audit_log in the file, or history in the engine options",
+      );
+    }
+    const chunkSize = options.chunkSize ?? 50;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+      throw new RangeError(
+        `Invalid chunkSize ${chunkSize}: expected a whole number of at least 1`,
+      );
+    }
+    const buckets = seriesBuckets(options.grain, {
+      now: this.#now(),
+      timezone: this.config.timezone,
+      weekStart: this.config.weekStart,
+      ...(options.from === undefined ? {} : { from: options.from }),
+      ...(options.to === undefined ? {} : { to: options.to }),
+      ...(options.last === undefined ? {} : { last: options.last }),
+    }).filter((bucket) => !bucket.partial);
+    const selected = this.#select(typeof names === "string" ? [names] : names);
+    const hashes = new Map(selected.map((d) => [d.name, this.#hash(d.name)]));
+    // What is there already, to count rows of another definition.
+    const before = new Map<string, string | undefined>();
+    for (const definition of selected) {
+      for (const row of await store.history(definition.name, HISTORY_SCAN)) {
+        const key = valueKey(definition.name, {
+          start: row.periodStart,
+          end: row.periodEnd,
+        });
+        if (!before.has(key)) before.set(key, row.definitionHash);
+      }
+    }
+    const summary: BackfillSummary = {
+      grain: options.grain,
+      kpis: selected.map((d) => d.name),
+      periods: buckets.length,
+      written: 0,
+      stale: 0,
+      failed: 0,
+      replaced: store.replace !== undefined,
+    };
+    const runId = crypto.randomUUID();
+    for (let i = 0; i < buckets.length; i += chunkSize) {
+      const chunk = buckets.slice(i, i + chunkSize);
+      const needed = this.#neededPeriods(selected, chunk, true);
+      const values = await this.#fetch(needed, true);
+      this.#evaluateDerived(needed, values);
+      const recordedAt = new Date(this.#now().epochMilliseconds)
+        .toISOString();
+      const records: HistoryRecord[] = [];
+      for (const bucket of chunk) {
+        for (const definition of selected) {
+          const { result } = this.#buildResult(definition, bucket, values);
+          const hash = hashes.get(definition.name) as string;
+          const key = valueKey(definition.name, bucket);
+          if (before.has(key) && before.get(key) !== hash) summary.stale++;
+          if (result.error !== null) summary.failed++;
+          records.push({
+            runId,
+            runAt: recordedAt,
+            periodLabel: bucket.label,
+            result: {
+              ...result,
+              grain: options.grain,
+              recordedAt,
+              definitionHash: hash,
+            },
+          });
+        }
+      }
+      if (store.replace) await store.replace(records);
+      else await store.append(records);
+      summary.written += records.length;
+      options.onProgress?.({
+        done: Math.min(i + chunkSize, buckets.length),
+        total: buckets.length,
+        period: (chunk[chunk.length - 1] as SeriesBucket).label,
+      });
+    }
+    return summary;
   }
 
   /**
@@ -462,6 +614,10 @@ export class KPIEngine {
   /** Closes the SQL client and the history store. */
   async close(): Promise<void> {
     await Promise.all([this.#sql?.close(), this.#history?.close()]);
+  }
+
+  #hash(name: string): string {
+    return definitionHash(this.#definition(name), this.config.vars);
   }
 
   #definition(name: string): KPIDefinition {

@@ -8,7 +8,7 @@
 import { toCsv } from "./_csv.ts";
 import { formatChange, formatValue } from "./format_value.ts";
 import { COMPARISON_CODES } from "../types.ts";
-import type { ComparisonCode } from "../types.ts";
+import type { ComparisonCode, KPIResult } from "../types.ts";
 import type {
   SeriesPoint,
   SeriesResult,
@@ -240,4 +240,68 @@ function formatTable(
     );
   }
   return lines.join("\n").trimEnd() + "\n";
+}
+
+/**
+ * Renders history rows as a table (or Markdown): period, grain, value,
+ * status and when each was recorded.
+ *
+ * @param results History results, as `engine.history()` returns them.
+ * @param format `table` or `markdown`.
+ * @returns The text, ending with a newline.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const text = formatHistory([{
+ *   name: "revenue", label: "Revenue", unit: "USD", value: 1200,
+ *   periodStart: "2024-11-01", periodEnd: "2024-12-01", comparisons: {},
+ *   momChangePct: null, yoyChangePct: null, alertStatus: "ok",
+ *   alertsTriggered: [], queryDurationMs: 1, error: null,
+ *   grain: "month", recordedAt: "2024-12-01T06:00:00.000Z",
+ * }], "table");
+ * assert.match(text, /^Period +Grain +Value +Status +Recorded at\n2024-11 +month +1,200 USD +ok +2024-12-01T06:00:00.000Z\n$/);
+ * ```
+ */
+export function formatHistory(
+  results: readonly KPIResult[],
+  format: "table" | "markdown",
+): string {
+  const header = ["Period", "Grain", "Value", "Status", "Recorded at"];
+  const rows = results.map((r) => {
+    const grain = r.grain ?? "custom";
+    const point: SeriesPoint = {
+      periodStart: r.periodStart,
+      periodEnd: r.periodEnd,
+      value: r.value,
+      partial: grain === "custom",
+    };
+    return [
+      grain === "custom" || grain === "week"
+        ? periodText({ ...point, partial: true }, "day")
+        : periodText({ ...point, partial: false }, grain),
+      grain,
+      formatValue(r.value, r.unit),
+      r.error ? `error: ${r.error}` : r.alertStatus,
+      r.recordedAt ?? "",
+    ];
+  });
+  if (format === "markdown") {
+    return [
+      `| ${header.join(" | ")} |`,
+      "| --- | --- | ---: | --- | --- |",
+      ...rows.map((row) =>
+        `| ${row.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`
+      ),
+    ].join("\n") + "\n";
+  }
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length))
+  );
+  const render = (row: readonly string[]) =>
+    row.map((cell, i) =>
+      i === 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)
+    ).join("  ").trimEnd();
+  return [render(header), ...rows.map(render)].join("\n") + "\n";
 }

@@ -10,6 +10,7 @@ import { shiftPeriod } from "../period/shift_period.ts";
 import type {
   ComparisonCode,
   ComparisonResult,
+  HistoryGrain,
   KPIDefinition,
   Period,
 } from "../types.ts";
@@ -143,4 +144,61 @@ export interface SeriesOptions {
   last?: number;
   /** Whether to add each KPI's comparisons to its points. @default true */
   comparisons?: boolean;
+}
+
+/** Options of `engine.history()`. */
+export interface HistoryOptions {
+  /** How many results. @default 10 */
+  n?: number;
+  /**
+   * Only results of periods of this grain, one per period (the latest
+   * recorded), newest period first. Rows written before grains were kept
+   * get the grain their days have.
+   * @default every result, newest recorded first
+   */
+  grain?: HistoryGrain;
+}
+
+/** What `engine.backfill()` reports while it works. */
+export interface BackfillProgress {
+  /** Buckets written so far. */
+  done: number;
+  /** Buckets in all. */
+  total: number;
+  /** The last bucket written. */
+  period: string;
+}
+
+/** Options of `engine.backfill()`. */
+export interface BackfillOptions {
+  /** The grain of the rows: day, week, month, quarter or year. */
+  grain: Grain;
+  /** A period string: the first bucket holds its first day. */
+  from?: string;
+  /** A period string: the last bucket holds its last day. @default "today" */
+  to?: string;
+  /** How many buckets ending with the bucket of `to`, instead of `from`. */
+  last?: number;
+  /** Buckets computed per round. @default 50 */
+  chunkSize?: number;
+  /** Called after each round. @default none */
+  onProgress?: (progress: BackfillProgress) => void;
+}
+
+/** What a backfill did. */
+export interface BackfillSummary {
+  /** The grain written. */
+  grain: Grain;
+  /** The KPIs written. */
+  kpis: string[];
+  /** Buckets written (the bucket holding today is left out: it is not over). */
+  periods: number;
+  /** History rows written, one per KPI and bucket. */
+  written: number;
+  /** Rows that replaced a row computed by another definition of the KPI. */
+  stale: number;
+  /** Rows whose value could not be computed (written with the error). */
+  failed: number;
+  /** Whether the store replaced earlier rows of the same KPI and period. */
+  replaced: boolean;
 }

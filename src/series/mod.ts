@@ -20,3 +20,5 @@ export * from "./build_series_points.ts";
 export * from "./window_period.ts";
 export * from "./plan_series_sql.ts";
 export * from "./fetch_series_sql.ts";
+export * from "./grain_of.ts";
+export * from "./definition_hash.ts";

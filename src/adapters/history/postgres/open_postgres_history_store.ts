@@ -318,6 +318,33 @@ class PostgresHistoryStore implements AuditLog {
     });
   }
 
+  async replace(records: readonly HistoryRecord[]): Promise<void> {
+    assertOpen(this.#closed, this.location);
+    const rows = records.map(toHistoryRow);
+    if (rows.length === 0) return;
+    await this.#sql.begin(async (tx) => {
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+        const batch = rows.slice(i, i + ROWS_PER_INSERT);
+        await tx.unsafe(
+          `DELETE FROM ${this.#t.history} AS h USING unnest($1::text[], $2::text[], $3::text[]) AS d(k, s, e)
+           WHERE h.kpi_name = d.k AND h.period_start = d.s AND h.period_end = d.e`,
+          [
+            batch.map((r) => r.kpi_name),
+            batch.map((r) => r.period_start),
+            batch.map((r) => r.period_end),
+          ] as never[],
+        );
+        const [text, params] = insertStatement(
+          this.#t.history,
+          HISTORY_COLUMNS,
+          HISTORY_CASTS,
+          batch.map((row) => HISTORY_COLUMNS.map((c) => row[c])),
+        );
+        await tx.unsafe(text, params);
+      }
+    });
+  }
+
   async history(name: string, n: number): Promise<KPIResult[]> {
     assertOpen(this.#closed, this.location);
     checkHistoryQuery(name, n);

@@ -205,6 +205,24 @@ class SqliteHistoryStore implements AuditLog {
     });
   }
 
+  replace(records: readonly HistoryRecord[]): Promise<void> {
+    return run(() => {
+      assertOpen(this.#closed, this.location);
+      const rows = records.map(toHistoryRow);
+      if (rows.length === 0) return;
+      transaction(this.#db, () => {
+        const remove = this.#db.prepare(
+          "DELETE FROM kpi_history WHERE kpi_name = ? AND period_start = ? AND period_end = ?",
+        );
+        const insert = this.#db.prepare(INSERT_HISTORY);
+        for (const row of rows) {
+          remove.run(row.kpi_name, row.period_start, row.period_end);
+          insert.run(...HISTORY_COLUMNS.map((c) => row[c]));
+        }
+      });
+    });
+  }
+
   history(name: string, n: number): Promise<KPIResult[]> {
     return run(() => {
       assertOpen(this.#closed, this.location);

@@ -8,13 +8,14 @@ import {
   type ReportFormat,
 } from "../../../format/format_report.ts";
 import type { KPIEngine } from "../../../engine/kpi_engine.ts";
-import { formatSeries } from "../../../format/format_series.ts";
+import { formatHistory, formatSeries } from "../../../format/format_series.ts";
 import { checkGrain } from "../../../series/series_buckets.ts";
 import type { SeriesOptions } from "../../../series/build_series_points.ts";
 import type { OpenEngineOptions } from "../../open_engine.ts";
 import { scheduleRuns } from "../cron/schedule_runs.ts";
 import type {
   AlertNotifier,
+  HistoryGrain,
   KPIConfig,
   KPIResult,
   Severity,
@@ -50,7 +51,8 @@ Usage:
                          [--fail-on warning|critical] [--explain] [--dry-run-alerts]
                          [--no-history]
   deno run -A cli.ts validate --config FILE
-  deno run -A cli.ts history --config FILE NAME [-n 10] [--format ...]
+  deno run -A cli.ts history --config FILE NAME [-n 10] [--grain G] [--format ...]
+  deno run -A cli.ts backfill --config FILE --grain G --from P [--to P] [--kpi NAME]...
   deno run -A cli.ts series --config FILE --kpi NAME... --grain day|week|month|quarter|year
                             [--last N | --from P [--to P]] [--as-of YYYY-MM-DD]
                             [--format table|json|csv|markdown] [--explain]
@@ -130,6 +132,8 @@ export async function main(args: string[], io: CliIo): Promise<number> {
         return await historyCommand(flags, rest, io);
       case "series":
         return await seriesCommand(flags, io);
+      case "backfill":
+        return await backfillCommand(flags, io);
       case "serve":
         return await serveCommand(flags, io);
       case "schedule":
@@ -138,7 +142,7 @@ export async function main(args: string[], io: CliIo): Promise<number> {
         return await demoCommand(flags, io);
       default:
         throw new UsageError(
-          `Unknown command "${command}": expected one of run, validate, history, series, serve, schedule, demo`,
+          `Unknown command "${command}": expected one of run, validate, history, series, backfill, serve, schedule, demo`,
         );
     }
   } catch (error) {
@@ -339,12 +343,21 @@ async function historyCommand(
         `No history is kept: set audit_log in ${flags.config}`,
       );
     }
-    const results = await engine.history(name, n);
+    let grain: HistoryGrain | undefined;
+    if (flags.grain !== undefined) {
+      grain = flags.grain === "custom" ? "custom" : checkGrain(flags.grain);
+    }
+    const results = await engine.history(
+      name,
+      grain === undefined ? n : { n, grain },
+    );
     io.stdout(
-      formatReport({ results }, format, {
-        color: useColor(io),
-        extra: { name },
-      }),
+      format === "table" || format === "markdown"
+        ? formatHistory(results, format)
+        : formatReport({ results }, format, {
+          color: useColor(io),
+          extra: { name },
+        }),
     );
     return EXIT.ok;
   } finally {
@@ -396,6 +409,69 @@ async function seriesCommand(flags: Flags, io: CliIo): Promise<number> {
       points.some((p) => p.error !== undefined)
     );
     return failed ? EXIT.kpiFailed : EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}
+
+async function backfillCommand(flags: Flags, io: CliIo): Promise<number> {
+  if (flags.grain === undefined) {
+    throw new UsageError(
+      "Missing --grain: expected one of day, week, month, quarter, year",
+    );
+  }
+  const grain = checkGrain(flags.grain);
+  if (flags.from === undefined && flags.last === undefined) {
+    throw new UsageError("Missing --from P (or --last N)");
+  }
+  let last: number | undefined;
+  if (flags.last !== undefined) {
+    last = Number(flags.last);
+    if (!/^\d+$/.test(flags.last) || last < 1) {
+      throw new UsageError(
+        `Invalid --last "${flags.last}": expected a whole number of at least 1`,
+      );
+    }
+  }
+  const engine = await openEngine(flags, io);
+  try {
+    if (!engine.historyStore) {
+      throw new UsageError(
+        `No history is kept: set audit_log in ${flags.config}`,
+      );
+    }
+    const started = performance.now();
+    const width = 30;
+    const summary = await engine.backfill(flags.kpi ?? [], {
+      grain,
+      ...(flags.from === undefined ? {} : { from: flags.from }),
+      ...(flags.to === undefined ? {} : { to: flags.to }),
+      ...(last === undefined ? {} : { last }),
+      onProgress: ({ done, total, period }) => {
+        if (io.isTerminal) {
+          const filled = Math.round(done / total * width);
+          io.stderr(
+            `\r${"█".repeat(filled)}${
+              "░".repeat(width - filled)
+            } ${done}/${total} ${period}\x1b[K`,
+          );
+          if (done === total) io.stderr("\n");
+        } else {io.stderr(
+            `backfill: ${done}/${total} periods, up to ${period}\n`,
+          );}
+      },
+    });
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    io.stdout(
+      `Backfilled ${summary.written} rows: ${summary.kpis.length} KPI${
+        summary.kpis.length === 1 ? "" : "s"
+      } × ${summary.periods} ${summary.grain} periods in ${seconds} s; ${summary.stale} replaced a row of an older definition; ${summary.failed} could not be computed${
+        summary.replaced
+          ? ""
+          : " (this store appends: history by grain reads the latest row per period)"
+      }.\n`,
+    );
+    return summary.failed > 0 ? EXIT.kpiFailed : EXIT.ok;
   } finally {
     await engine.close();
   }

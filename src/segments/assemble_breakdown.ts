@@ -6,7 +6,7 @@
  * @module
  */
 
-import { compare } from "../compare.ts";
+import { compare } from "../compare/compare.ts";
 import { cleanNumber } from "../_numbers.ts";
 import type {
   ComparisonCode,

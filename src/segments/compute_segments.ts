@@ -8,11 +8,14 @@
  * @module
  */
 
-import { compare } from "../compare.ts";
+import { compare } from "../compare/compare.ts";
 import { cleanNumber } from "../_numbers.ts";
-import { evaluateExpression, parseExpression } from "../expression.ts";
-import type { Expression, ExpressionNode } from "../expression.ts";
-import { shiftPeriod } from "../shift_period.ts";
+import {
+  evaluateExpression,
+  parseExpression,
+} from "../expression/expression.ts";
+import type { Expression, ExpressionNode } from "../expression/expression.ts";
+import { shiftPeriod } from "../period/shift_period.ts";
 import type {
   ComparisonCode,
   ComparisonResult,

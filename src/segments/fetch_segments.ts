@@ -7,9 +7,9 @@
  */
 
 import { cleanNumber, toNumber as cellNumber } from "../_numbers.ts";
-import { looksLikeTime, TimeCellReader } from "../_time_cells.ts";
-import { periodInstants } from "../period_instants.ts";
-import { toNumber as sqlNumber } from "../_sql_result.ts";
+import { looksLikeTime, TimeCellReader } from "../dataframe/_time_cells.ts";
+import { periodInstants } from "../period/period_instants.ts";
+import { toNumber as sqlNumber } from "../sql/_result.ts";
 import type {
   DataFrameInput,
   KPIDefinition,

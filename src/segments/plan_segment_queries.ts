@@ -18,12 +18,12 @@ import {
   PERIOD_VARIABLES,
   SqlBuilder,
   trimTerminator,
-} from "../_sql_template.ts";
+} from "../sql/_template.ts";
 import {
   quoteQualified,
   type StructuredKpi,
   structuredKpi,
-} from "../_sql_structured.ts";
+} from "../sql/_structured.ts";
 
 /** One KPI whose segments are needed, with its periods. */
 export interface SegmentRequest {

@@ -19,10 +19,11 @@
  *   also add up exactly as decimals.
  * - Across several dimensions the finest segments (every combination of
  *   the dimensions) carry the contributions; one dimension's slices sum
- *   them. Slices of all dimensions are ranked by size together and taken
- *   greedily while each still adds at least 1% of the change not yet
- *   covered by the slices taken before (overlapping slices are not counted
- *   twice); what the taken slices leave is `unexplained`.
+ *   them. Slices of all dimensions are ranked together and taken greedily
+ *   while each still adds at least 1% of the change beyond the slices
+ *   taken before (overlapping slices are not counted
+ *   twice): at each step the slice that adds most to what the slices
+ *   already taken explain. What they leave is `unexplained`.
  *
  * @module
  */
@@ -164,25 +165,41 @@ export function attributeChange(
     });
   }
   const magnitude = (u: bigint) => (u < 0n ? -u : u);
-  slices.sort((a, b) => {
-    const d = magnitude(b.units) - magnitude(a.units);
-    return d > 0n ? 1 : d < 0n ? -1 : 0;
-  });
 
   const covered = new Set<number>();
   let explained = 0n;
   const threshold = magnitude(total) * BigInt(Math.round(minPct * 1000)) /
     100_000n;
   const drivers: Driver[] = [];
-  for (const slice of slices) {
-    if (drivers.length >= top) break;
-    let gain = 0n;
-    for (const i of slice.cells) {
-      if (!covered.has(i)) gain += parts.contribution[i] as bigint;
+  const left = [...slices];
+  while (drivers.length < top && left.length > 0) {
+    // Greedy: the slice adding most beyond the slices taken; on a tie the
+    // one that overlaps them least.
+    let best = -1;
+    let bestGain = 0n;
+    left.forEach((slice, k) => {
+      let gain = 0n;
+      for (const i of slice.cells) {
+        if (!covered.has(i)) gain += parts.contribution[i] as bigint;
+      }
+      const better = best === -1 ||
+        magnitude(gain) > magnitude(bestGain) ||
+        (magnitude(gain) === magnitude(bestGain) &&
+          magnitude(slice.units - gain) <
+            magnitude((left[best] as Slice).units - bestGain));
+      if (better) {
+        best = k;
+        bestGain = gain;
+      }
+    });
+    const slice = left.splice(best, 1)[0] as Slice;
+    if (
+      slice.units === 0n || magnitude(bestGain) < threshold || bestGain === 0n
+    ) {
+      break;
     }
-    if (slice.units === 0n || magnitude(gain) < threshold) continue;
     for (const i of slice.cells) covered.add(i);
-    explained += gain;
+    explained += bestGain;
     const driver: Driver = {
       segment: slice.segment,
       contribution: number(slice.units),

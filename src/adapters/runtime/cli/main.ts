@@ -282,6 +282,15 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
     const kpis = flags.kpi ?? [];
     if (flags.explain) {
       io.stdout(engine.explain(period, { kpis }));
+      const by = readBy(flags);
+      if (by.length > 0) {
+        io.stdout(
+          "\n" + engine.explainBreakdown(period, {
+            by,
+            ...(kpis.length > 0 ? { kpis } : {}),
+          }),
+        );
+      }
       return EXIT.ok;
     }
     const report = await engine.report(period, {

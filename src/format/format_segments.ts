@@ -214,7 +214,7 @@ export function formatBreakdowns(
  *     value: 30, previousValue: 48 }],
  *   unexplained: -2, unexplainedPct: 10, note: null, error: null,
  * }], "table", { bars: false });
- * assert.match(text, /Revenue MoM: -20 USD \(-20\.0%\)/);
+ * assert.match(text, /Revenue MoM: -20 USD \(▼ -20\.0%\), 100 USD → 80 USD/);
  * assert.match(text, /region=EU +-18 USD +90\.0%/);
  * assert.match(text, /Unexplained: -2 USD \(10\.0%\)/);
  * ```

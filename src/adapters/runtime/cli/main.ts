@@ -51,6 +51,7 @@ Usage:
   deno run -A cli.ts serve --config FILE [--port 8000] [--hostname 127.0.0.1]
   deno run -A cli.ts schedule --config FILE --cron EXPR [--period P] [--kpi NAME]...
   deno run -A cli.ts demo [--period P] [--format ...]
+  deno run -A cli.ts mcp --config FILE   (an MCP server on stdin/stdout)
 
 Exit codes: 0 done; 1 --fail-on severity reached; 2 bad usage or invalid file;
 3 at least one KPI could not be computed (the others are still printed).
@@ -124,9 +125,11 @@ export async function main(args: string[], io: CliIo): Promise<number> {
         return await scheduleCommand(flags, io);
       case "demo":
         return await demoCommand(flags, io);
+      case "mcp":
+        return await mcpCommand(flags, io);
       default:
         throw new UsageError(
-          `Unknown command "${command}": expected one of run, validate, history, serve, schedule, demo`,
+          `Unknown command "${command}": expected one of run, validate, history, serve, schedule, demo, mcp`,
         );
     }
   } catch (error) {
@@ -404,6 +407,21 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
     });
     await server.finished;
     await Promise.all(schedules.map((runs) => runs.stop()));
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}
+
+async function mcpCommand(flags: Flags, io: CliIo): Promise<number> {
+  const engine = await openEngine(flags, io);
+  try {
+    const { serveMcpStdio } = await import("../mcp/serve_mcp_stdio.ts");
+    await serveMcpStdio({
+      engine,
+      validate: (text, file) => parseKpis(text, { file, env: io.env }),
+      signal: stopSignal(io),
+    });
     return EXIT.ok;
   } finally {
     await engine.close();

@@ -7,6 +7,7 @@
 
 import type { PlannedQuery } from "./plan_sql_queries.ts";
 import { valueKey } from "./_value_key.ts";
+import { cleanNumber } from "./_numbers.ts";
 
 const EXPECTED = "expected one row with one numeric column";
 const NUMERIC = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
@@ -33,16 +34,23 @@ function describe(value: unknown): string {
   return `${String(value)} (a ${typeof value})`;
 }
 
-/** Converts one database value to a number, or says why it is not one. */
+/**
+ * Converts one database value to a number, or says why it is not one. A
+ * float the driver computed loses its binary noise (`cleanNumber`); a
+ * decimal the database sent as text (PostgreSQL `numeric`, MySQL
+ * `DECIMAL`) is the data itself and is read exactly.
+ */
 export function toNumber(value: unknown): ReadValue {
   if (value === null || value === undefined) {
     return { value: null, error: null };
   }
   if (typeof value === "number") {
-    return Number.isFinite(value) ? { value, error: null } : {
-      value: null,
-      error: `Query returned ${value}; expected a finite number`,
-    };
+    return Number.isFinite(value)
+      ? { value: cleanNumber(value), error: null }
+      : {
+        value: null,
+        error: `Query returned ${value}; expected a finite number`,
+      };
   }
   if (typeof value === "bigint") return { value: Number(value), error: null };
   if (typeof value === "string" && NUMERIC.test(value)) {

@@ -41,7 +41,16 @@ export interface SqlBackend {
   /** Its dialect. */
   dialect: SqlDialect;
   /** Column types for the data set. */
-  types: { real: string; date: string; text: string; bool: string };
+  types: {
+    real: string;
+    date: string;
+    text: string;
+    bool: string;
+    /** A binary floating-point column (double precision). */
+    float: string;
+    /** An exact decimal column holding 18 digits, 2 after the point. */
+    decimal: string;
+  };
   /** Opens a fresh fixture. */
   open(): Promise<SqlFixture>;
 }
@@ -739,5 +748,61 @@ WHERE order_date >= {{ period_start }} AND order_date < {{ period_end }}`,
         expected.count(p, (o) => o.region === "EU"),
       );
     }
+  });
+
+  test("values lose binary noise but keep every digit of the data, from floats and decimals alike", async (fx) => {
+    const { date, float, decimal } = backend.types;
+    await fx.exec(
+      `CREATE TABLE ${fx.schema}.nums (day ${date}, x ${float}, d ${decimal})`,
+    );
+    const rows: [string, number, number][] = [
+      ["2024-11-02", 0.1, 12345678901000],
+      ["2024-11-03", 0.2, 234.56],
+      ["2024-10-05", 12345678901234.56, 12345678901234.56],
+    ];
+    for (const row of rows) {
+      await fx.exec(
+        backend.dialect === "postgres"
+          ? `INSERT INTO ${fx.schema}.nums VALUES ($1, $2, $3)`
+          : `INSERT INTO ${fx.schema}.nums VALUES (?, ?, ?)`,
+        row,
+      );
+    }
+    const raw = await fx.scalar(
+      `SELECT SUM(x) FROM ${fx.schema}.nums WHERE day >= '2024-11-01'`,
+    );
+    assert.notEqual(raw, 0.3, "the database's own sum carries the noise");
+    const base = { table: `${fx.schema}.nums`, timeColumn: "day" };
+    const kpi = (name: string, column: string, aggregation: "sum" | "last") =>
+      ({
+        definition: sqlKpi({ ...base, name, column, aggregation }),
+        periods: [NOV_2024, OCT_2024],
+      }) satisfies SqlValueRequest;
+    const values = await fetchSqlValues(fx.client, [
+      kpi("x_sum", "x", "sum"),
+      kpi("d_sum", "d", "sum"),
+      kpi("x_last", "x", "last"),
+      kpi("d_last", "d", "last"),
+      {
+        definition: sqlKpi({
+          name: "x_template",
+          query:
+            `SELECT SUM(x) FROM ${fx.schema}.nums WHERE day >= {{ period_start }} AND day < {{ period_end }}`,
+        }),
+        periods: [NOV_2024, OCT_2024],
+      },
+    ]);
+    const got = (name: string, p: Period) => {
+      const v = values.get(valueKey(name, p));
+      assert.equal(v?.error, null, `${name}: ${v?.error}`);
+      return v?.value;
+    };
+    assert.equal(got("x_sum", NOV_2024), 0.3);
+    assert.equal(got("x_template", NOV_2024), 0.3);
+    assert.equal(got("d_sum", NOV_2024), 12345678901234.56);
+    assert.equal(got("x_sum", OCT_2024), 12345678901234.56);
+    assert.equal(got("x_last", OCT_2024), 12345678901234.56);
+    assert.equal(got("d_last", OCT_2024), 12345678901234.56);
+    assert.equal(got("d_last", NOV_2024), 234.56);
   });
 }

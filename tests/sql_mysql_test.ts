@@ -62,6 +62,8 @@ defineSqlBackendSuite({
     date: "DATE",
     text: "VARCHAR(16)",
     bool: "BOOLEAN",
+    float: "DOUBLE",
+    decimal: "DECIMAL(18, 2)",
   },
   open: () => fixture(),
 });

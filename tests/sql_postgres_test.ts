@@ -53,6 +53,8 @@ defineSqlBackendSuite({
     date: "DATE",
     text: "TEXT",
     bool: "BOOLEAN",
+    float: "DOUBLE PRECISION",
+    decimal: "NUMERIC(18, 2)",
   },
   open: fixture,
 });

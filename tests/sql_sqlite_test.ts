@@ -10,7 +10,14 @@ import { openSqlClient, sqlitePath } from "../src/adapters/open_sql_client.ts";
 defineSqlBackendSuite({
   name: "sqlite",
   dialect: "sqlite",
-  types: { real: "REAL", date: "TEXT", text: "TEXT", bool: "INTEGER" },
+  types: {
+    real: "REAL",
+    date: "TEXT",
+    text: "TEXT",
+    bool: "INTEGER",
+    float: "REAL",
+    decimal: "NUMERIC",
+  },
   async open(): Promise<SqlFixture> {
     const dir = await Deno.makeTempDir({ prefix: "kpi_sqlite_" });
     const path = join(dir, "shop.db");

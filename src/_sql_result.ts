@@ -78,6 +78,7 @@ export function readRows(
     return out;
   }
   const byTag = new Map<number, unknown[][]>();
+  if (query.wide) rows = unwiden(query, rows);
   for (const row of rows) {
     const tag = Number(row[0]);
     const list = byTag.get(tag);
@@ -128,6 +129,26 @@ export function readRows(
     }
   }
   return out;
+}
+
+/**
+ * Cuts the one row of a wide query into one row per range, led by its tag,
+ * as a query per range returns them; any other shape is left for the
+ * caller to report.
+ */
+function unwiden(
+  query: PlannedQuery,
+  rows: readonly unknown[][],
+): readonly unknown[][] {
+  const row = rows[0];
+  const width = query.columns.length;
+  if (rows.length !== 1 || !row || row.length !== width * query.ranges.length) {
+    return rows;
+  }
+  return query.ranges.map((_, tag) => [
+    tag,
+    ...row.slice(tag * width, (tag + 1) * width),
+  ]);
 }
 
 /** Reads the result of a query that must return one row of one column. */

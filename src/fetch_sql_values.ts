@@ -16,6 +16,7 @@ import {
 } from "./plan_sql_queries.ts";
 import { readRows } from "./_sql_result.ts";
 import { isFinalSqlError } from "./_sql_errors.ts";
+import { hasTimeIndex } from "./_sql_time_index.ts";
 
 export type { SqlValueRequest } from "./plan_sql_queries.ts";
 
@@ -72,7 +73,12 @@ export async function fetchSqlValues(
     );
   }
   const out = new Map<string, FetchedValue>();
-  const { queries, failures } = planSql(client.dialect, requests, options);
+  const timeIndexed = options.timeIndexed ??
+    await lookUpTimeIndexes(client, requests, options);
+  const { queries, failures } = planSql(client.dialect, requests, {
+    ...options,
+    timeIndexed,
+  });
   for (const [key, error] of failures) {
     out.set(key, { value: null, error, durationMs: 0 });
   }
@@ -119,6 +125,43 @@ export async function fetchSqlValues(
   };
   await Promise.all(queries.map(run));
   return out;
+}
+
+/**
+ * Asks the catalogue, once per client and table, which tables of fused
+ * structured KPIs with more than one period have an index led by their time
+ * column.
+ */
+async function lookUpTimeIndexes(
+  client: SqlClient,
+  requests: readonly SqlValueRequest[],
+  options: FetchSqlValuesOptions,
+): Promise<(table: string, timeColumn: string) => boolean> {
+  const found = new Map<string, boolean>();
+  const key = (table: string, column: string) => `${table}\u0000${column}`;
+  if (options.fuse ?? true) {
+    const lookups: Promise<void>[] = [];
+    for (const { definition, periods } of requests) {
+      const { table, timeColumn, query } = definition;
+      if (
+        (typeof query === "string" && query.trim() !== "") ||
+        table === undefined || timeColumn === undefined || periods.length < 2
+      ) continue;
+      const id = key(table.trim(), timeColumn.trim());
+      if (found.has(id)) continue;
+      found.set(id, false);
+      lookups.push(
+        hasTimeIndex(
+          client,
+          table.trim(),
+          timeColumn.trim(),
+          options.defaultTimeoutMs ?? 30_000,
+        ).then((indexed) => void found.set(id, indexed)),
+      );
+    }
+    await Promise.all(lookups);
+  }
+  return (table, timeColumn) => found.get(key(table, timeColumn)) ?? false;
 }
 
 /** Runs at most `max` tasks at once, in the order they were asked for. */

@@ -45,6 +45,15 @@ export interface PlanSqlQueriesOptions {
   fuse?: boolean;
   /** Timeout of a KPI that sets none, in milliseconds. @default 30000 */
   defaultTimeoutMs?: number;
+  /**
+   * Whether a table has an index led by its time column (names as written
+   * in the KPIs). A fused query reads a table without one in a single scan
+   * for all its periods, and one with one period by period through the
+   * index. `fetchSqlValues` asks the database's catalogue.
+   *
+   * @default () => false
+   */
+  timeIndexed?: (table: string, timeColumn: string) => boolean;
 }
 
 /** One query of a plan. */
@@ -77,6 +86,12 @@ export interface PlannedQuery {
    * range's row count.
    */
   columns: (string | null)[];
+  /**
+   * Whether the result is one row holding every range's value columns,
+   * range after range (the table read once), instead of one row per range
+   * starting with its tag.
+   */
+  wide: boolean;
   /**
    * Smaller queries computing the same keys, run when this one fails, so
    * that one broken KPI or a template that cannot be nested does not sink
@@ -182,6 +197,10 @@ export function planSql(
       }
       const kpi = structuredKpi(definition, dialect);
       if (kpi.filter) checkVariables(kpi.filter, known);
+      const timeIndexed = options.timeIndexed?.(
+        definition.table.trim(),
+        (definition.timeColumn ?? "").trim(),
+      ) ?? false;
       for (const [timezone, inZone] of byTimezone(unique)) {
         if (!fuse) {
           for (const period of inZone) {
@@ -190,6 +209,7 @@ export function planSql(
                 timezone,
                 varsFor,
                 fallback: false,
+                timeIndexed,
               }),
             );
           }
@@ -198,7 +218,11 @@ export function planSql(
         const id = `${kpi.table}\u0000${kpi.timeColumn}\u0000${timezone}`;
         let group = groups.get(id);
         if (!group) {
-          group = { timezone, members: [] };
+          group = {
+            timezone,
+            members: [],
+            timeIndexed,
+          };
           groups.set(id, group);
         }
         group.members.push({ kpi, periods: inZone, timeoutMs });
@@ -213,6 +237,7 @@ export function planSql(
         timezone: group.timezone,
         varsFor,
         fallback: true,
+        timeIndexed: group.timeIndexed,
       }),
     );
   }
@@ -278,6 +303,7 @@ interface StructuredMember {
 interface StructuredGroup {
   timezone: string;
   members: StructuredMember[];
+  timeIndexed: boolean;
 }
 
 function uniquePeriods(periods: readonly Period[]): Period[] {
@@ -325,6 +351,7 @@ function templateQueries(
       tagged: false,
       ranges: [period],
       columns: [name],
+      wide: false,
       fallback: [],
     };
   };
@@ -350,6 +377,7 @@ function templateQueries(
     tagged: true,
     ranges: [...periods],
     columns: [name],
+    wide: false,
     fallback: periods.map(single),
   }];
 }
@@ -361,6 +389,7 @@ function structuredPlan(
     timezone: string;
     varsFor: (range: Period) => Record<string, unknown>;
     fallback: boolean;
+    timeIndexed: boolean;
   },
 ): PlannedQuery {
   const ranges: Period[] = [];
@@ -379,11 +408,12 @@ function structuredPlan(
     }
     return { kpi, ranges: needed };
   });
-  const { sql, params } = structuredQuery(
+  const { sql, params, wide } = structuredQuery(
     dialect,
     items,
     ranges,
     context.varsFor,
+    { timeIndexed: context.timeIndexed },
   );
   const first = members[0] as StructuredMember;
   return {
@@ -400,6 +430,7 @@ function structuredPlan(
     tagged: true,
     ranges,
     columns: [...members.map((member) => member.kpi.name), null],
+    wide,
     fallback: context.fallback && members.length > 1
       ? members.map((member) =>
         structuredPlan(dialect, [member], { ...context, fallback: false })

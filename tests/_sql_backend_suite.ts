@@ -527,8 +527,8 @@ export function defineSqlBackendSuite(backend: SqlBackend): void {
     }
     assert.equal(
       counter.sent.length,
-      1 + 4,
-      "the fused query, then one per KPI",
+      1 + 2 + 4,
+      "the fused query, its two halves, then one per KPI of each failed half",
     );
   });
 

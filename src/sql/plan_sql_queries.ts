@@ -93,9 +93,11 @@ export interface PlannedQuery {
    */
   wide: boolean;
   /**
-   * Smaller queries computing the same keys, run when this one fails, so
-   * that one broken KPI or a template that cannot be nested does not sink
-   * the others; empty when it cannot be split further.
+   * Smaller queries computing the same keys, run when this one fails or
+   * times out, so that one broken or slow KPI, or a template that cannot be
+   * nested, does not sink the others: a structured query's two halves (each
+   * with its own halves, down to single KPIs), a template's single periods;
+   * empty when it cannot be split further.
    */
   fallback: PlannedQuery[];
 }
@@ -432,9 +434,10 @@ function structuredPlan(
     columns: [...members.map((member) => member.kpi.name), null],
     wide,
     fallback: context.fallback && members.length > 1
-      ? members.map((member) =>
-        structuredPlan(dialect, [member], { ...context, fallback: false })
-      )
+      ? [
+        members.slice(0, Math.ceil(members.length / 2)),
+        members.slice(Math.ceil(members.length / 2)),
+      ].map((part) => structuredPlan(dialect, part, context))
       : [],
   };
 }
@@ -499,9 +502,9 @@ export function formatExplain(
     );
     if (query.fallback.length > 0) {
       lines.push(
-        `-- If it fails: ${query.fallback.length} separate queries, one per ${
-          query.kind === "structured" ? "KPI" : "period"
-        }`,
+        query.kind === "structured"
+          ? `-- If it fails or times out: re-run in halves, down to one query per KPI`
+          : `-- If it fails or times out: ${query.fallback.length} separate queries, one per period`,
       );
     }
     lines.push("");

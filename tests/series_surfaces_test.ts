@@ -83,7 +83,10 @@ kpis:
     const table = await cli(base);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^Revenue by month {2}[▁▂▃▄▅▆▇█]{4}\n/);
-    assert.match(table.stdout, /2024-03 +496 USD +▲ \+14\.0%\n2024-04 +465 USD/);
+    assert.match(
+      table.stdout,
+      /2024-03 +496 USD +▲ \+14\.0%\n2024-04 +465 USD/,
+    );
     assert.match(table.stdout, /2024-06-01\.\.2024-06-15 .* partial/);
 
     const json = await cli([...base, "--format", "json"]);

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { AlertDrivers } from "./segments/describe_drivers.ts";
+
 /** Where a KPI's value comes from. */
 export type KPISource = "sql" | "dataframe" | "derived";
 
@@ -227,6 +229,11 @@ export interface KPIResult {
   error: string | null;
   /** Why the value is null although no error occurred (e.g. division by zero). */
   note?: string;
+  /**
+   * When an alert fired on a KPI with dimensions: the segments that explain
+   * its first comparison's change (see `engine.drivers()`).
+   */
+  drivers?: AlertDrivers;
 }
 
 /** Rows of an in-memory table: row objects, or columns of equal length. */

@@ -34,7 +34,7 @@
  * @module
  */
 
-import type { AlertDrivers } from "./segments/describe_drivers.ts";
+import type { AlertDrivers } from "./types.ts";
 
 import type {
   AlertDelivery,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { AlertDrivers } from "./segments/describe_drivers.ts";
+import type { Driver } from "./segments/types.ts";
 
 /** Where a KPI's value comes from. */
 export type KPISource = "sql" | "dataframe" | "derived";
@@ -259,3 +259,15 @@ export type {
   SqlDialect,
   SqlQueryOptions,
 } from "./ports.ts";
+
+/** The drivers an alert carries: the comparison explained and its slices. */
+export interface AlertDrivers {
+  /** The comparison explained, e.g. `MoM`. */
+  compare: ComparisonCode;
+  /** The total change. */
+  change: number | null;
+  /** The slices that explain most of it, largest first. */
+  drivers: Driver[];
+  /** What the listed slices leave unexplained. */
+  unexplained: number | null;
+}

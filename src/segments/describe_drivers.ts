@@ -5,20 +5,8 @@
  * @module
  */
 
-import type { ComparisonCode } from "../types.ts";
 import type { Driver } from "./types.ts";
-
-/** The drivers an alert carries: the comparison explained and its slices. */
-export interface AlertDrivers {
-  /** The comparison explained, e.g. `MoM`. */
-  compare: ComparisonCode;
-  /** The total change. */
-  change: number | null;
-  /** The slices that explain most of it, largest first. */
-  drivers: Driver[];
-  /** What the listed slices leave unexplained. */
-  unexplained: number | null;
-}
+export type { AlertDrivers } from "../types.ts";
 
 /** Options of {@linkcode describeDrivers}. */
 export interface DescribeDriversOptions {

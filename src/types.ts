@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Driver } from "./segments/types.ts";
+
 /** Where a KPI's value comes from. */
 export type KPISource = "sql" | "dataframe" | "derived";
 
@@ -255,6 +257,11 @@ export interface KPIResult {
    * was computed, so that a backfill can tell stale rows.
    */
   definitionHash?: string;
+  /**
+   * When an alert fired on a KPI with dimensions: the segments that explain
+   * its first comparison's change (see `engine.drivers()`).
+   */
+  drivers?: AlertDrivers;
 }
 
 /** Rows of an in-memory table: row objects, or columns of equal length. */
@@ -280,3 +287,15 @@ export type {
   SqlDialect,
   SqlQueryOptions,
 } from "./ports.ts";
+
+/** The drivers an alert carries: the comparison explained and its slices. */
+export interface AlertDrivers {
+  /** The comparison explained, e.g. `MoM`. */
+  compare: ComparisonCode;
+  /** The total change. */
+  change: number | null;
+  /** The slices that explain most of it, largest first. */
+  drivers: Driver[];
+  /** What the listed slices leave unexplained. */
+  unexplained: number | null;
+}

@@ -271,6 +271,7 @@ export class KPIEngine {
       evaluations.set(definition.name, rules);
       return result;
     });
+    await this.#attachDrivers(selected, resolved, results, evaluations);
     const notifier = options.notifier ?? this.#notifier;
     if (notifier && options.alerts !== false) {
       const batch: AlertBatch = {
@@ -836,6 +837,56 @@ export class KPIEngine {
       resolved,
       request,
     );
+  }
+
+  /**
+   * For each KPI with dimensions whose alert fired: the drivers of its
+   * first comparison, on the result and in the rendered messages.
+   */
+  async #attachDrivers(
+    selected: readonly KPIDefinition[],
+    period: Period,
+    results: readonly KPIResult[],
+    evaluations: Map<string, RuleEvaluation[]>,
+  ): Promise<void> {
+    const wanted = selected.filter((definition, i) =>
+      (results[i]?.alertsTriggered.length ?? 0) > 0 &&
+      (definition.compare ?? []).length > 0 &&
+      this.dimensions(definition.name).length > 0
+    );
+    if (wanted.length === 0) return;
+    let all: KPIDrivers[];
+    try {
+      all = await computeDrivers(
+        this.#segmentSources(),
+        wanted.map((d) => d.name),
+        period,
+      );
+    } catch {
+      return; // Drivers add to an alert; they never keep it from going out.
+    }
+    for (const drivers of all) {
+      if (drivers.error || drivers.note || drivers.drivers.length === 0) {
+        continue;
+      }
+      const result = results.find((r) => r.name === drivers.name);
+      if (!result) continue;
+      result.drivers = {
+        compare: drivers.compare,
+        change: drivers.change,
+        drivers: drivers.drivers,
+        unexplained: drivers.unexplained,
+      };
+      for (const evaluation of evaluations.get(drivers.name) ?? []) {
+        if (evaluation.triggered) {
+          evaluation.triggered.message = renderAlertMessage(
+            evaluation.rule,
+            result,
+            { periodLabel: period.label },
+          );
+        }
+      }
+    }
   }
 
   #segmentSources(): SegmentSources {

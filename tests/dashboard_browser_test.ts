@@ -250,10 +250,14 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
     // The API reference renders /openapi.json with the same token.
     await page.goto(`${base}/docs`);
     await page.waitForSelector("#schema-KPIResult");
-    assert.equal(await page.locator("section.op .method").count(), 9);
+    assert.equal(await page.locator("section.op .method").count(), 10);
     assert.match(
       await page.textContent("#getKpiHistory") ?? "",
       /\/kpis\/\{name\}\/history/,
+    );
+    assert.match(
+      await page.textContent("#getKpiSeries") ?? "",
+      /\/kpis\/\{name\}\/series/,
     );
 
     // Mounted under a prefix, the page calls the API under that prefix.

@@ -40,11 +40,17 @@ export function plainDate(
   }
 }
 
+const canonicalZones = new Map<string, string>();
+
 /**
  * Checks an IANA time zone name (or UTC offset) and returns Temporal's
  * canonical spelling of it.
  */
 export function canonicalTimeZone(timezone: unknown): string {
+  if (typeof timezone === "string") {
+    const known = canonicalZones.get(timezone);
+    if (known !== undefined) return known;
+  }
   if (typeof timezone !== "string") {
     throw new TypeError(
       `Invalid time zone ${
@@ -53,8 +59,11 @@ export function canonicalTimeZone(timezone: unknown): string {
     );
   }
   try {
-    return Temporal.PlainDate.from("2000-01-01").toZonedDateTime(timezone)
-      .timeZoneId;
+    const canonical = Temporal.PlainDate.from("2000-01-01").toZonedDateTime(
+      timezone,
+    ).timeZoneId;
+    if (canonicalZones.size < 1000) canonicalZones.set(timezone, canonical);
+    return canonical;
   } catch {
     throw new RangeError(
       `Invalid time zone "${timezone}": expected an IANA time zone name such as "UTC" or "Europe/London"`,

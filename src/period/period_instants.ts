@@ -51,10 +51,22 @@ export function periodInstants(period: Period): PeriodInstants {
     );
   }
   const timeZone = canonicalTimeZone(period.timezone);
-  const start = periodDay(period.start, "start");
-  const end = periodDay(period.end, "end");
   return {
-    startMs: start.toZonedDateTime({ timeZone }).startOfDay().epochMilliseconds,
-    endMs: end.toZonedDateTime({ timeZone }).startOfDay().epochMilliseconds,
+    startMs: startOfDayMs(period.start, "start", timeZone),
+    endMs: startOfDayMs(period.end, "end", timeZone),
   };
+}
+
+/** Midnights already computed, by zone and day (a series asks for many). */
+const midnights = new Map<string, number>();
+
+function startOfDayMs(day: unknown, field: string, timeZone: string): number {
+  const key = `${timeZone} ${String(day)}`;
+  const known = midnights.get(key);
+  if (known !== undefined) return known;
+  const ms = periodDay(day, field).toZonedDateTime({ timeZone }).startOfDay()
+    .epochMilliseconds;
+  if (midnights.size >= 100_000) midnights.clear();
+  midnights.set(key, ms);
+  return ms;
 }

@@ -26,7 +26,7 @@ const DAYS = /^([1-9]\d{0,3})d$/;
  * import assert from "node:assert/strict";
  *
  * const day = { label: "2024-03-05", start: "2024-03-05", end: "2024-03-06", timezone: "UTC" };
- * assert.equal(windowPeriod(day, "28d").start, "2024-02-08");
+ * assert.equal(windowPeriod(day, "28d").start, "2024-02-07");
  * assert.equal(windowPeriod(day, "qtd").start, "2024-01-01");
  * assert.equal(windowPeriod(day, "mtd").end, "2024-03-06");
  * ```

@@ -240,6 +240,7 @@ export type {
   HistoryAndAlertStore,
   HistoryRecord,
   HistoryStore,
+  RuleDeliveries,
   RuleEvaluation,
   SqlClient,
   SqlDialect,

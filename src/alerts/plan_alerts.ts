@@ -34,7 +34,7 @@ export interface PlannedAlert {
   unknownChannels: string[];
   /** The state to keep after sending; null to keep what there is. */
   state: AlertState | null;
-  /** The triggered alert on the result, where deliveries go; null if the rule did not hold. */
+  /** The triggered alert on the result; null if the rule did not hold. */
   triggered: TriggeredAlert | null;
   /** Why the rule was skipped, e.g. a bad `repeatInterval`; otherwise absent. */
   problem?: string;

@@ -14,6 +14,7 @@ import type {
   AlertStateStore,
   ChannelConfig,
   DeliveryRecord,
+  RuleDeliveries,
 } from "../../types.ts";
 import type { AlertChannel } from "../../ports.ts";
 import { planAlerts, type PlannedAlert } from "../../alerts/plan_alerts.ts";
@@ -79,10 +80,10 @@ export interface Notifier extends AlertNotifier {
   readonly channels: Readonly<Record<string, AlertChannel>>;
   /**
    * Sends a run's alerts (or, in a dry run, logs what would be sent) and
-   * sets `deliveries` on each triggered alert: one entry per routed channel
-   * when the alert was sent this run, `[]` when it had already been.
+   * returns the deliveries of each rule that holds: one entry per routed
+   * channel when the alert was sent this run, `[]` when it had already been.
    */
-  notify(batch: AlertBatch): Promise<void>;
+  notify(batch: AlertBatch): Promise<RuleDeliveries[]>;
   /** What a run's batch calls for, without sending or changing state. */
   plan(batch: AlertBatch): Promise<PlannedAlert[]>;
   /** A plain-text account of what {@linkcode Notifier.notify} would send. */
@@ -163,7 +164,7 @@ function buildChannel(
  * an HTTP date is honoured up to `maxRetryAfterMs`), never on other
  * answers. A failing channel never stops the others or the run: `notify`
  * does not reject for a delivery or store failure. Every attempt is
- * appended to the store, and each triggered alert gets its `deliveries`.
+ * appended to the store, and `notify` returns each holding rule's deliveries.
  * Secrets (webhook URLs, keys, passwords) are kept out of errors and logs.
  *
  * @param options Channels, store, clock and delivery settings.
@@ -286,15 +287,14 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     });
   }
 
-  async function notify(batch: AlertBatch): Promise<void> {
+  async function notify(batch: AlertBatch): Promise<RuleDeliveries[]> {
     const plans = await plan(batch);
     if (dryRun) {
       say(describeAlerts(plans, { channelTypes }));
-      return;
+      return [];
     }
     for (const p of plans) {
       if (p.problem) say(`${p.kpi} ${JSON.stringify(p.ruleId)}: ${p.problem}`);
-      if (p.triggered) p.triggered.deliveries = [];
     }
     const active = plans.filter((p) => p.action !== "none");
     type Job = { plan: PlannedAlert; name: string; index: number };
@@ -339,10 +339,11 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
         );
       }
     });
+    const sent = new Map<PlannedAlert, AlertDelivery[]>();
     const writes: Promise<void>[] = [];
     for (const p of active) {
       const deliveries = (outcomes.get(p) ?? []).filter((d) => d !== undefined);
-      if (p.triggered) p.triggered.deliveries = deliveries;
+      sent.set(p, deliveries);
       if (store === null || p.state === null) continue;
       const state: AlertState = { ...p.state, channels: [...p.state.channels] };
       if (p.action !== "resolve") {
@@ -371,6 +372,11 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
       );
     }
     await Promise.all(writes);
+    return plans.flatMap((p) =>
+      p.triggered
+        ? [{ kpi: p.kpi, ruleId: p.ruleId, deliveries: sent.get(p) ?? [] }]
+        : []
+    );
   }
 
   return {

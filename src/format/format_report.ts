@@ -1,4 +1,4 @@
-import { toCsv } from "./_csv.ts";
+import { stringify } from "csv-stringify/sync";
 import { formatChange, formatValue } from "./format_value.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import type { ComparisonCode, KPIResult } from "../types.ts";
@@ -123,7 +123,7 @@ function formatCsv(results: readonly KPIResult[]): string {
     r.queryDurationMs,
     r.error ?? "",
   ]);
-  return toCsv([header, ...rows]);
+  return stringify([header, ...rows]);
 }
 
 function cells(

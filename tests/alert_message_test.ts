@@ -232,7 +232,7 @@ Deno.test("buildPagerDutyPayload() triggers with mapped severity and resolves wi
   assert.equal(resolve.payload, undefined);
 });
 
-Deno.test("buildWebhookPayload() carries the fields CONTRACT.md names", () => {
+Deno.test("buildWebhookPayload() carries status, kpi, value, period, severity, condition, message and comparisons", () => {
   const body = buildWebhookPayload(message());
   for (
     const key of [

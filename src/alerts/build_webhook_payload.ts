@@ -5,28 +5,40 @@
  */
 
 import type { AlertMessage } from "../ports.ts";
+import type { ComparisonCode } from "../types.ts";
+import type { Driver } from "../segments/types.ts";
 
 /**
  * The JSON the webhook channel POSTs: these fields of the alert notice, with
  * the meaning they have there. Named one by one so that the wire format
  * stays as it is when the notice grows.
  */
-export type WebhookPayload = Pick<
-  AlertMessage,
-  | "status"
-  | "repeat"
-  | "kpi"
-  | "value"
-  | "period"
-  | "severity"
-  | "condition"
-  | "rule"
-  | "message"
-  | "comparisons"
-  | "dedupKey"
-  | "runId"
-  | "runAt"
->;
+export type WebhookPayload =
+  & Pick<
+    AlertMessage,
+    | "status"
+    | "repeat"
+    | "kpi"
+    | "value"
+    | "period"
+    | "severity"
+    | "condition"
+    | "rule"
+    | "message"
+    | "comparisons"
+    | "dedupKey"
+    | "runId"
+    | "runAt"
+  >
+  & {
+    /**
+     * The segments that explain the change (when the KPI has dimensions):
+     * `{ segment, contribution, contributionPct, rateEffect?, mixEffect? }`.
+     */
+    drivers?: Driver[];
+    /** The comparison the drivers explain, e.g. `MoM`. */
+    driversCompare?: ComparisonCode;
+  };
 
 /**
  * Builds the webhook body for one alert notice: `status`,
@@ -54,7 +66,7 @@ export type WebhookPayload = Pick<
  * ```
  */
 export function buildWebhookPayload(message: AlertMessage): WebhookPayload {
-  return {
+  const body: WebhookPayload = {
     status: message.status,
     repeat: message.repeat,
     kpi: { ...message.kpi },
@@ -69,4 +81,9 @@ export function buildWebhookPayload(message: AlertMessage): WebhookPayload {
     runId: message.runId,
     runAt: message.runAt,
   };
+  if (message.drivers) {
+    body.drivers = message.drivers.drivers;
+    body.driversCompare = message.drivers.compare;
+  }
+  return body;
 }

@@ -1,4 +1,5 @@
 import { compare } from "../compare/compare.ts";
+import { computeInsights, type KpiInsight } from "./_insights.ts";
 import { parseCondition } from "../expression/condition.ts";
 import { evaluateCondition } from "../expression/condition.ts";
 import type { Condition } from "../expression/condition.ts";
@@ -203,11 +204,17 @@ export class KPIEngine {
     const needed = this.#neededPeriods(selected, [resolved]);
     const values = await this.#fetch(needed);
     this.#evaluateDerived(needed, values);
+    const insights = await this.#insights(selected, resolved, values);
     const runAt = this.#now().toString();
     const runId = crypto.randomUUID();
     const evaluations = new Map<string, RuleEvaluation[]>();
     const results = selected.map((definition) => {
-      const { result, rules } = this.#buildResult(definition, resolved, values);
+      const { result, rules } = this.#buildResult(
+        definition,
+        resolved,
+        values,
+        insights.get(definition.name),
+      );
       evaluations.set(definition.name, rules);
       return result;
     });
@@ -539,10 +546,31 @@ export class KPIEngine {
     }
   }
 
+  async #insights(
+    selected: readonly KPIDefinition[],
+    period: Period,
+    values: Map<string, FetchedValue>,
+  ): Promise<Map<string, KpiInsight>> {
+    const asking = selected.filter((d) =>
+      d.anomaly !== undefined || d.target !== undefined
+    );
+    if (asking.length === 0) return new Map();
+    const current = new Map(asking.map((d) => {
+      const fetched = values.get(valueKey(d.name, period));
+      return [d.name, fetched?.error ? null : fetched?.value ?? null];
+    }));
+    return await computeInsights(asking, period, current, {
+      series: (names, options) => this.series(names, options),
+      resolvePeriod: (text) => this.resolvePeriod(text),
+      weekStart: this.config.weekStart,
+    });
+  }
+
   #buildResult(
     definition: KPIDefinition,
     period: Period,
     values: Map<string, FetchedValue>,
+    insight?: KpiInsight,
   ): { result: KPIResult; rules: RuleEvaluation[] } {
     const current = values.get(valueKey(definition.name, period)) ??
       { value: null, error: "No value was computed", durationMs: 0 };
@@ -573,7 +601,14 @@ export class KPIEngine {
     if (current.note !== undefined && !current.error) {
       result.note = current.note;
     }
-    const rules = this.#evaluateRules(definition, result, period);
+    if (insight?.anomaly) result.anomaly = insight.anomaly;
+    if (insight?.target) {
+      result.target = insight.target.target;
+      result.attainment = insight.target.attainment;
+      result.projected = insight.target.projected;
+      result.pace = insight.target.pace;
+    }
+    const rules = this.#evaluateRules(definition, result, period, insight);
     result.alertsTriggered = rules.flatMap((r) =>
       r.triggered ? [r.triggered] : []
     );
@@ -587,6 +622,7 @@ export class KPIEngine {
     definition: KPIDefinition,
     result: KPIResult,
     period: Period,
+    insight?: KpiInsight,
   ): RuleEvaluation[] {
     const conditions = this.#compiled.conditions.get(definition.name) ?? [];
     return (definition.alerts ?? []).map((rule, i) => {
@@ -594,6 +630,8 @@ export class KPIEngine {
         evaluateCondition(conditions[i] ?? rule.condition, {
           value: result.value,
           comparisons: result.comparisons,
+          anomaly: insight?.anomaly ?? null,
+          target: insight?.target ?? null,
         });
       const triggered: TriggeredAlert | null = holds
         ? {

@@ -19,7 +19,10 @@
  *
  * @module
  */
-import { type ExpressionNode, parseTree } from "./_jsep.ts";
+import { type ConditionTerm, type ExpressionNode, parseTree } from "./_jsep.ts";
+export type { ConditionTerm } from "./_jsep.ts";
+import type { AnomalyBaseline } from "../anomaly/compute_baseline.ts";
+import type { TargetStatus } from "../targets/compute_pace.ts";
 import { evaluateNode } from "./_evaluate_node.ts";
 import type { ComparisonCode } from "../types.ts";
 
@@ -29,6 +32,8 @@ export interface Condition {
   readonly source: string;
   /** Comparison codes referenced, deduplicated, in order of first use. */
   readonly comparisons: readonly ComparisonCode[];
+  /** Anomaly and target terms referenced (`anomaly`, `target`, ...), in order of first use. */
+  readonly terms: readonly ConditionTerm[];
   /**
    * The whitelisted syntax tree. A leading operator (`< 1000`) reads as
    * `value < 1000`; a bare code (`MoM`) is its percent change.
@@ -48,6 +53,10 @@ export interface ConditionInput {
       changePct: number | null;
     }>
   >;
+  /** The anomaly baseline, when the KPI has one (`anomaly`, `expected`, ...). */
+  anomaly?: AnomalyBaseline | null;
+  /** The target status, when the KPI has a target (`target`, `attainment`, `projected`). */
+  target?: TargetStatus | null;
 }
 
 const LEADING_OPERATOR = /^\s*(?:<=|>=|==|!=|<|>)/;
@@ -89,8 +98,11 @@ export function parseCondition(text: string): Condition {
     );
   }
   const prefix = LEADING_OPERATOR.test(text) ? VALUE_PREFIX : "";
-  const { ast, comparisons } = parseTree(text, { mode: "condition", prefix });
-  return { source: text, comparisons, ast };
+  const { ast, comparisons, terms } = parseTree(text, {
+    mode: "condition",
+    prefix,
+  });
+  return { source: text, comparisons, terms, ast };
 }
 
 /**

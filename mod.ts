@@ -51,6 +51,7 @@
  */
 
 export {
+  type BacktestOptions,
   KPIEngine,
   type KPIEngineOptions,
   type RunOptions,
@@ -104,5 +105,6 @@ export { formatChange, formatValue } from "./src/format/format_value.ts";
 export * from "./src/series/mod.ts";
 export * from "./src/anomaly/mod.ts";
 export * from "./src/targets/mod.ts";
+export * from "./src/backtest/mod.ts";
 export * from "./src/ports.ts";
 export * from "./src/types.ts";

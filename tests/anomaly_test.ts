@@ -34,10 +34,8 @@ function engineOn(
   yaml: string,
   now: string,
 ): KPIEngine {
-  const config = parseKpis(yaml);
   return new KPIEngine({
-    ...config,
-    kpis: config.kpis,
+    config: parseKpis(yaml),
     dataframes: { shop: { day: frame.day, orders: frame.orders } },
     now: () => Temporal.Instant.from(`${now}T12:00:00Z`),
   });

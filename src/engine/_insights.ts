@@ -191,6 +191,36 @@ export async function computeInsights(
   return insights;
 }
 
+/**
+ * The insight of a closed period from values already at hand (a backtest):
+ * the baseline from the earlier points of the same series, and the target
+ * status of the whole period.
+ */
+export function insightFromSeries(
+  definition: KPIDefinition,
+  period: Period,
+  grain: Grain,
+  earlier: readonly { periodStart: string; value: number | null }[],
+  value: number | null,
+  resolve: (text: string) => Period,
+): KpiInsight | undefined {
+  const insight: KpiInsight = {};
+  if (definition.anomaly !== undefined) {
+    insight.anomaly = computeBaseline(
+      value,
+      period.start,
+      earlier,
+      grain,
+      definition.anomaly,
+    );
+  }
+  const target = targetFor(definition, period, resolve);
+  if (target !== null) {
+    insight.target = computePace(value, target, period, period.end);
+  }
+  return insight.anomaly || insight.target ? insight : undefined;
+}
+
 function noBaseline(note: string): AnomalyBaseline {
   return {
     expected: null,

@@ -1,5 +1,23 @@
 import { compare } from "../compare/compare.ts";
-import { computeInsights, type KpiInsight } from "./_insights.ts";
+import {
+  computeInsights,
+  insightFromSeries,
+  type KpiInsight,
+} from "./_insights.ts";
+import { type BacktestReport, replayAlerts } from "../backtest/run_backtest.ts";
+
+/** Options of {@linkcode KPIEngine.backtest}. */
+export interface BacktestOptions {
+  /** The first period of the span (a period string, e.g. `2024-01`). */
+  from: string;
+  /** The last period of the span, included. @default "today" */
+  to?: string;
+  /** The length of each replayed period. */
+  grain: Grain;
+  /** Only these KPIs. @default every KPI with alert rules */
+  kpis?: readonly string[];
+}
+import { DEFAULT_ANOMALY_WINDOW } from "../anomaly/compute_baseline.ts";
 import { parseCondition } from "../expression/condition.ts";
 import { evaluateCondition } from "../expression/condition.ts";
 import type { Condition } from "../expression/condition.ts";
@@ -19,7 +37,11 @@ import { shiftPeriod } from "../period/shift_period.ts";
 import { renderAlertMessage } from "../alerts/render_alert_message.ts";
 import { type FetchedValue, valueKey } from "../_value_key.ts";
 import { cleanNumber } from "../_numbers.ts";
-import { seriesBuckets } from "../series/series_buckets.ts";
+import {
+  checkGrain,
+  type Grain,
+  seriesBuckets,
+} from "../series/series_buckets.ts";
 import {
   buildSeriesPoints,
   type SeriesOptions,
@@ -544,6 +566,107 @@ export class KPIEngine {
         values.set(valueKey(name, period), fetched);
       }
     }
+  }
+
+  /**
+   * Replays the alert rules over past periods, as scheduled runs at the end
+   * of each period would have met them: the same evaluation, planning and
+   * state machine as live runs, on a simulated clock, with nothing sent and
+   * no state or history written. Anomaly baselines learn from the periods
+   * before each one, so no stored history is needed.
+   *
+   * @param options The span (`from`, `to`: period strings), the grain and the KPIs.
+   * @returns When each rule would have fired and resolved, notices per
+   *   channel, and each period's value for a chart.
+   * @throws {RangeError} For a bad grain, period or KPI name.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { KPIEngine, parseKpis } from "@kpi-engine/kpi-engine";
+   *
+   * const config = parseKpis({
+   *   kpis: [{
+   *     name: "orders", source: "dataframe", query: "shop.n", aggregation: "sum",
+   *     timeColumn: "day", alerts: [{ condition: "< 5", severity: "warning" }],
+   *   }],
+   *   channels: { ops: { type: "webhook", url: "https://example.com/hook" } },
+   * });
+   * const engine = new KPIEngine({
+   *   config,
+   *   dataframes: { shop: { day: ["2024-01-01", "2024-01-02", "2024-01-03"], n: [9, 3, 8] } },
+   * });
+   * const report = await engine.backtest({ from: "2024-01-01", to: "2024-01-03", grain: "day" });
+   * const rule = report.kpis[0]!.rules[0]!;
+   * assert.deepEqual(rule.events.map((e) => [e.status, e.period.start]), [
+   *   ["firing", "2024-01-02"],
+   *   ["resolved", "2024-01-03"],
+   * ]);
+   * assert.deepEqual(report.notices, { ops: 2 });
+   * ```
+   */
+  async backtest(options: BacktestOptions): Promise<BacktestReport> {
+    const grain = checkGrain(options.grain);
+    const spanOptions = {
+      now: this.#now(),
+      timezone: this.config.timezone,
+      weekStart: this.config.weekStart,
+    };
+    const periods = seriesBuckets(grain, {
+      ...spanOptions,
+      from: options.from,
+      ...(options.to === undefined ? {} : { to: options.to }),
+    });
+    const selected = this.#select(options.kpis).filter((d) =>
+      (d.alerts ?? []).length > 0
+    );
+    const window = Math.max(
+      0,
+      ...selected.map((d) =>
+        d.anomaly ? d.anomaly.window ?? DEFAULT_ANOMALY_WINDOW[grain] : 0
+      ),
+    );
+    const first = periods[0];
+    const training = window > 0 && first
+      ? seriesBuckets(grain, {
+        ...spanOptions,
+        to: Temporal.PlainDate.from(first.start).subtract({ days: 1 })
+          .toString(),
+        last: window,
+      })
+      : [];
+    const all = [...training, ...periods];
+    const needed = this.#neededPeriods(selected, all);
+    const values = await this.#fetch(needed);
+    this.#evaluateDerived(needed, values);
+    const valueOf = (name: string, period: Period): number | null => {
+      const fetched = values.get(valueKey(name, period));
+      return fetched === undefined || fetched.error ? null : fetched.value;
+    };
+    return replayAlerts({
+      definitions: selected,
+      periods,
+      grain,
+      channels: Object.keys(this.config.channels ?? {}),
+      evaluate: (definition, period) => {
+        const index = all.indexOf(period as (typeof all)[number]);
+        const insight = insightFromSeries(
+          definition,
+          period,
+          grain,
+          all.slice(0, index).map((p) => ({
+            periodStart: p.start,
+            value: valueOf(definition.name, p),
+          })),
+          valueOf(definition.name, period),
+          (text) => this.resolvePeriod(text),
+        );
+        return this.#buildResult(definition, period, values, insight);
+      },
+      runAt: (period) =>
+        Temporal.PlainDate.from(period.end).toZonedDateTime({
+          timeZone: this.config.timezone,
+        }).toInstant(),
+    });
   }
 
   async #insights(

@@ -754,7 +754,10 @@ export class KPIEngine {
           value: result.value,
           comparisons: result.comparisons,
           anomaly: insight?.anomaly ?? null,
-          target: insight?.target ?? null,
+          target: insight?.target?.target ?? null,
+          attainment: insight?.target?.attainment ?? null,
+          projected: insight?.target?.projected ?? null,
+          pace: insight?.target?.pace ?? null,
         });
       const triggered: TriggeredAlert | null = holds
         ? {

@@ -116,8 +116,9 @@ function term(
   node: Extract<ExpressionNode, { type: "term" }>,
   context: EvaluationContext,
 ): number | null {
-  const anomaly = context.input?.anomaly ?? null;
-  const target = context.input?.target ?? null;
+  const input = context.input;
+  const anomaly = input?.anomaly ?? null;
+  const estimate = input?.pace?.estimate === true;
   let value: number | boolean | null | undefined;
   switch (node.term) {
     case "anomaly":
@@ -130,20 +131,20 @@ function term(
       value = anomaly?.[node.term];
       break;
     case "target":
-      value = target?.target;
+      value = input?.target;
       break;
     case "attainment":
       // A percent in conditions, like a change: `attainment < 90%`.
-      value = target?.attainment == null ? null : target.attainment * 100;
+      value = input?.attainment == null ? null : input.attainment * 100;
       break;
     case "projected":
       // An early projection is an estimate: not alerted on.
-      value = target?.pace.estimate ? null : target?.projected;
+      value = estimate ? null : input?.projected;
       break;
   }
   if (typeof value === "boolean") return value ? 1 : 0;
   if (typeof value === "number" && Number.isFinite(value)) return value;
-  const why = node.term === "projected" && target?.pace.estimate
+  const why = node.term === "projected" && estimate
     ? `"projected" is an estimate this early in the period`
     : (node.term === "target" || node.term === "attainment" ||
         node.term === "projected")

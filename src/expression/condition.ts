@@ -22,7 +22,6 @@
 import { type ConditionTerm, type ExpressionNode, parseTree } from "./_jsep.ts";
 export type { ConditionTerm } from "./_jsep.ts";
 import type { AnomalyBaseline } from "../anomaly/compute_baseline.ts";
-import type { TargetStatus } from "../targets/compute_pace.ts";
 import { evaluateNode } from "./_evaluate_node.ts";
 import type { ComparisonCode } from "../types.ts";
 
@@ -55,8 +54,14 @@ export interface ConditionInput {
   >;
   /** The anomaly baseline, when the KPI has one (`anomaly`, `expected`, ...). */
   anomaly?: AnomalyBaseline | null;
-  /** The target status, when the KPI has a target (`target`, `attainment`, `projected`). */
-  target?: TargetStatus | null;
+  /** The period's target, when the KPI has one (`target`). */
+  target?: number | null;
+  /** The value over the target due by now (`attainment`, a percent in conditions). */
+  attainment?: number | null;
+  /** The value projected to the period's end (`projected`). */
+  projected?: number | null;
+  /** Whether `projected` is still an estimate, too early to alert on. */
+  pace?: { readonly estimate: boolean } | null;
 }
 
 const LEADING_OPERATOR = /^\s*(?:<=|>=|==|!=|<|>)/;

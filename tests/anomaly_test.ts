@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   computeBaseline,
   computePace,
+  formatReport,
   KPIEngine,
   learnWeekdayWeights,
   parseKpis,
@@ -52,6 +53,7 @@ kpis:
     alerts:
       - condition: anomaly
         severity: warning
+        message: "{{ label }} {{ value }}, expected {{ expected }} ({{ lower }} to {{ upper }}, score {{ score }})"
 `;
 
 Deno.test("computeBaseline() matches the median and MAD computed by hand", () => {
@@ -115,6 +117,18 @@ Deno.test("an anomaly rule learns weekdays: a weekend dip does not fire, a Tuesd
   assert.ok((tuesday.anomaly?.score ?? 0) < -3);
   assert.ok((tuesday.anomaly?.lower ?? 0) > 60);
   assert.equal(tuesday.alertStatus, "warning");
+  const a = tuesday.anomaly!;
+  assert.equal(
+    tuesday.alertsTriggered[0]?.message,
+    `orders 60, expected ${a.expected} (${a.lower!.toFixed(2)} to ${
+      a.upper!.toFixed(2)
+    }, score ${a.score})`,
+  );
+  const table = formatReport({
+    period: { label: "2024-03-19", start: "2024-03-19", end: "2024-03-20" },
+    results: [tuesday],
+  }, "table");
+  assert.match(table, /unusual: expected 99 \(94.55 to 103.45\)/);
 });
 
 Deno.test("anomaly terms combine with comparisons in one condition", async () => {

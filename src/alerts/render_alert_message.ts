@@ -39,7 +39,9 @@ export interface RenderAlertMessageOptions {
  * percent change, `+12.5%`), `{{ C.pct }}` (the same), `{{ C.change }}`
  * (signed absolute change, `+1,000`), `{{ C.previous }}` (the earlier value)
  * and `{{ C.arrow }}` (`▲`, `▼` or `▬`); `n/a` when the KPI has no such
- * comparison or no earlier value.
+ * comparison or no earlier value. `{{ expected }}`, `{{ lower }}`,
+ * `{{ upper }}` and `{{ score }}` show an anomaly baseline; `{{ target }}`,
+ * `{{ attainment }}` (`93.3%`) and `{{ projected }}` a target's status.
  */
 export const ALERT_TEMPLATE_VARIABLES: readonly string[] = [
   "name",
@@ -53,6 +55,13 @@ export const ALERT_TEMPLATE_VARIABLES: readonly string[] = [
   "period_range",
   "severity",
   "condition",
+  "expected",
+  "lower",
+  "upper",
+  "score",
+  "target",
+  "attainment",
+  "projected",
 ];
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_]+)?)\s*\}\}/g;
@@ -197,6 +206,22 @@ function lookup(
       return rule.severity;
     case "condition":
       return rule.condition;
+    case "expected":
+    case "lower":
+    case "upper":
+      return formatNumber(result.anomaly?.[head] ?? null);
+    case "score":
+      return result.anomaly?.score == null
+        ? "n/a"
+        : formatSigned(result.anomaly.score);
+    case "target":
+      return formatNumber(result.target ?? null);
+    case "projected":
+      return formatNumber(result.projected ?? null);
+    case "attainment":
+      return result.attainment == null
+        ? "n/a"
+        : `${formatNumber(Math.round(result.attainment * 1000) / 10)}%`;
     default:
       return undefined;
   }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { stringify } from "csv-stringify/sync";
+import { toCsv } from "./_csv.ts";
 import { formatChange, formatValue } from "./format_value.ts";
 import type { ReportFormat } from "./format_report.ts";
 import type { KPIBreakdown, KPIDrivers, Segment } from "../segments/types.ts";
@@ -137,7 +137,7 @@ export function formatBreakdowns(
         }
       }
     }
-    return stringify(rows.map((row) => row.map((cell) => cell ?? "")));
+    return toCsv(rows.map((row) => row.map((cell) => cell ?? "")));
   }
   const blocks: string[] = [];
   for (const b of breakdowns) {
@@ -270,7 +270,7 @@ export function formatDrivers(
         null,
       ]);
     }
-    return stringify(rows.map((row) => row.map((cell) => cell ?? "")));
+    return toCsv(rows.map((row) => row.map((cell) => cell ?? "")));
   }
   const pct = (x: number | null) => x === null ? "—" : `${x.toFixed(1)}%`;
   const blocks = drivers.map((d) => {

@@ -51,7 +51,7 @@ function engineOn(
     notifier: {
       notify: (batch) => {
         sent.push(batch);
-        return Promise.resolve();
+        return Promise.resolve([]);
       },
     },
     now: () => NOW,

@@ -5,6 +5,7 @@
  * @module
  */
 
+export * from "./format_number.ts";
 export * from "./format_value.ts";
 export * from "./format_report.ts";
 export * from "./format_series.ts";

@@ -22,3 +22,4 @@ export * from "./plan_series_sql.ts";
 export * from "./fetch_series_sql.ts";
 export * from "./grain_of.ts";
 export * from "./definition_hash.ts";
+export * from "./period_grain.ts";

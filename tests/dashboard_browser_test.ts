@@ -172,15 +172,24 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
       await page.textContent(".card[data-kpi=refunds] .badge"),
       "Critical",
     );
-    // Ten past months plus the one the page computed.
-    assert.equal(byName.revenue?.points, "11");
+    // The trend of a month: the twelve months ending with it.
+    assert.equal(byName.revenue?.points, "12");
     assert.equal(
       await page.$$eval(
         ".card[data-kpi=revenue] .spark polyline",
         (lines) => (lines[0]?.getAttribute("points") ?? "").split(" ").length,
       ),
-      11,
+      12,
     );
+    const sparkTitle = () =>
+      page.$eval(
+        ".card[data-kpi=revenue] .spark svg title",
+        (t) => t.textContent ?? "",
+      );
+    const monthLines = (await sparkTitle()).split("\n");
+    assert.equal(monthLines.length, 12);
+    assert.match(monthLines[0] ?? "", /^Dec 1 – Dec 31, 2023: /);
+    assert.match(monthLines[11] ?? "", /^Nov 1 – Nov 30, 2024: /);
     assert.match(
       await page.textContent("#range") ?? "",
       /last_month · Nov 1 – Nov 30, 2024/,
@@ -207,6 +216,17 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
     assert.match(page.url(), /\?period=last_quarter$/);
     let now = await readCards(page);
     assert.equal(now.find((c) => c.name === "revenue")?.text, "$20,200");
+    assert.equal(
+      await page.$eval(
+        ".card[data-kpi=revenue] .spark",
+        (e) => (e as HTMLElement).dataset.grain,
+      ),
+      "quarter",
+    );
+    assert.match(
+      (await sparkTitle()).split("\n").at(-1) ?? "",
+      /^Jul 1 – Sep 30, 2024: /,
+    );
 
     // A period typed by hand.
     await page.selectOption("#period-select", "custom");
@@ -217,6 +237,16 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
     now = await readCards(page);
     const january = now.find((c) => c.name === "revenue");
     assert.equal(january?.text, "$4,300");
+    // After viewing a quarter, the monthly trend still shows only months.
+    const afterQuarter = (await sparkTitle()).split("\n");
+    assert.equal(afterQuarter.length, 12);
+    for (const line of afterQuarter) {
+      // A whole month: from its 1st to its last day, one month name.
+      const m = /^([A-Z][a-z]{2}) 1 – ([A-Z][a-z]{2}) (28|29|30|31), \d{4}: /
+        .exec(line);
+      assert.ok(m && m[1] === m[2], `not a month: ${line}`);
+    }
+    assert.match(afterQuarter[11] ?? "", /^Jan 1 – Jan 31, 2024: /);
     assert.equal(january?.status, "warning");
     assert.match(
       await page.textContent(".card[data-kpi=revenue] .alerts") ?? "",

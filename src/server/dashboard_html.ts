@@ -317,6 +317,23 @@ const SCRIPT = String.raw`
     return node;
   }
 
+  /** The grain of a period (a whole or to-date day, week, month, quarter, year), or null. */
+  function grainOf(period) {
+    var s = new Date(period.start + "T00:00:00Z"), e = new Date(period.end + "T00:00:00Z");
+    var days = Math.round((e - s) / 86400000);
+    if (days === 1) return "day";
+    if (days === 7) return "week";
+    if (s.getUTCDate() !== 1) return null;
+    var whole = function (months) {
+      var next = new Date(Date.UTC(s.getUTCFullYear(), s.getUTCMonth() + months, 1));
+      return e <= next;
+    };
+    if (whole(1)) return "month";
+    if (s.getUTCMonth() % 3 === 0 && whole(3)) return "quarter";
+    if (s.getUTCMonth() === 0 && whole(12)) return "year";
+    return null;
+  }
+
   function sparkline(container, history, unit) {
     container.textContent = "";
     var seen = {};
@@ -424,8 +441,16 @@ const SCRIPT = String.raw`
         grid.appendChild(node);
         var spark = node.querySelector(".spark");
         if (!spark) return Promise.resolve();
-        return api(BASE + "kpis/" + encodeURIComponent(result.name) + "/history?n=60").then(function (h) {
-          sparkline(spark, h.results, result.unit);
+        // The trend has the grain of the viewed period and ends with it;
+        // a period of no single grain falls back to the recorded history.
+        var grain = grainOf(report.period);
+        var url = grain
+          ? BASE + "kpis/" + encodeURIComponent(result.name) + "/series?grain=" + grain +
+            "&to=" + encodeURIComponent(report.period.start) + "&last=12"
+          : BASE + "kpis/" + encodeURIComponent(result.name) + "/history?n=60";
+        return api(url).then(function (h) {
+          spark.dataset.grain = grain || "";
+          sparkline(spark, grain ? h.points : h.results, result.unit);
         }, function () {
           spark.textContent = "";
           spark.appendChild(el("div", "none", "History unavailable"));

@@ -10,7 +10,6 @@ import {
 } from "../../../format/format_report.ts";
 import type { KPIEngine } from "../../../engine/kpi_engine.ts";
 import type { OpenEngineOptions } from "../../open_engine.ts";
-import { scheduleRuns } from "../cron/schedule_runs.ts";
 import type {
   AlertNotifier,
   KPIConfig,
@@ -377,6 +376,7 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
       signal: stopSignal(io),
       log: io.stderr,
     });
+    const { scheduleRuns } = await import("../cron/schedule_runs.ts");
     const schedules = engine.config.schedules.map((schedule, i) => {
       const runs = scheduleRuns(engine, {
         cron: schedule.cron,

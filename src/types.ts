@@ -78,6 +78,13 @@ export interface KPIDefinition {
   column?: string;
   /** Structured SQL: a boolean SQL expression that filters rows. */
   filter?: string;
+  /**
+   * Columns the KPI can be broken down by (`region`, `channel`): of the
+   * table for structured SQL and in-memory KPIs; for a template, the
+   * columns it returns before the value. Derived KPIs inherit the
+   * dimensions their inputs share. @default []
+   */
+  dimensions?: string[];
   /** Display unit, e.g. `USD` or `%`. */
   unit?: string;
   /** Comparisons to compute. @default [] */

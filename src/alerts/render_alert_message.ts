@@ -5,6 +5,7 @@
  * @module
  */
 
+import { describeDrivers } from "../segments/describe_drivers.ts";
 import type { AlertRule, ComparisonCode, KPIResult } from "../types.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import {
@@ -39,7 +40,9 @@ export interface RenderAlertMessageOptions {
  * percent change, `+12.5%`), `{{ C.pct }}` (the same), `{{ C.change }}`
  * (signed absolute change, `+1,000`), `{{ C.previous }}` (the earlier value)
  * and `{{ C.arrow }}` (`▲`, `▼` or `▬`); `n/a` when the KPI has no such
- * comparison or no earlier value.
+ * comparison or no earlier value. `{{ expected }}`, `{{ lower }}`,
+ * `{{ upper }}` and `{{ score }}` show an anomaly baseline; `{{ target }}`,
+ * `{{ attainment }}` (`93.3%`) and `{{ projected }}` a target's status.
  */
 export const ALERT_TEMPLATE_VARIABLES: readonly string[] = [
   "name",
@@ -53,6 +56,14 @@ export const ALERT_TEMPLATE_VARIABLES: readonly string[] = [
   "period_range",
   "severity",
   "condition",
+  "expected",
+  "lower",
+  "upper",
+  "score",
+  "target",
+  "attainment",
+  "projected",
+  "drivers",
 ];
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_]+)?)\s*\}\}/g;
@@ -136,7 +147,13 @@ function defaultMessage(
       `${code} ${formatPercentChange(result.comparisons[code]?.changePct)}`
     );
   const tail = changes.length > 0 ? ` (${changes.join(", ")})` : "";
-  return `${head}${result.label} ${value}: ${condition} ${verdict}${tail}`;
+  const drivers = !resolved && result.drivers &&
+      result.drivers.drivers.length > 0
+    ? `; ${result.drivers.compare} ${formatSigned(result.drivers.change)}${
+      result.unit ? ` ${result.unit}` : ""
+    }: ${describeDrivers(result.drivers.drivers)}`
+    : "";
+  return `${head}${result.label} ${value}: ${condition} ${verdict}${tail}${drivers}`;
 }
 
 function fillTemplate(
@@ -197,6 +214,26 @@ function lookup(
       return rule.severity;
     case "condition":
       return rule.condition;
+    case "expected":
+    case "lower":
+    case "upper":
+      return formatNumber(result.anomaly?.[head] ?? null);
+    case "score":
+      return result.anomaly?.score == null
+        ? "n/a"
+        : formatSigned(result.anomaly.score);
+    case "target":
+      return formatNumber(result.target ?? null);
+    case "projected":
+      return formatNumber(result.projected ?? null);
+    case "attainment":
+      return result.attainment == null
+        ? "n/a"
+        : `${formatNumber(Math.round(result.attainment * 1000) / 10)}%`;
+    case "drivers":
+      return result.drivers && result.drivers.drivers.length > 0
+        ? describeDrivers(result.drivers.drivers)
+        : "n/a";
     default:
       return undefined;
   }

@@ -163,6 +163,42 @@ function filterText(
   b.text("(").template(kpi.filter as ParsedTemplate, vars).text(")");
 }
 
+/** The words a `rate` counts as false, besides false and zero. */
+const FALSY_WORDS = "'', 'false', 'f', 'no', 'n', 'off'";
+/** A zero written as text (`0`, `-0.00`, `.0`, `0e3`), without `?` or `$`. */
+const ZERO_TEXT = "^[-+]{0,1}(0+[.]{0,1}0*|[.]0+)(e[-+]{0,1}[0-9]+){0,1}$";
+
+/**
+ * `1e0` for a truthy value, `0e0` for a falsy one and NULL for a missing one,
+ * by the in-memory rule: false, any zero (also as text, "0.00") and the words
+ * "", "false", "f", "no", "n", "off" (any case) are falsy, all else truthy,
+ * whatever the column's type (boolean, integer, decimal, double, text).
+ */
+function truthyCase(column: string, dialect: SqlDialect): string {
+  let falsy: string;
+  switch (dialect) {
+    case "postgres": {
+      const text = `LOWER(TRIM(CAST(${column} AS TEXT)))`;
+      falsy = `${text} IN (${FALSY_WORDS}) OR ${text} ~ '${ZERO_TEXT}'`;
+      break;
+    }
+    case "mysql": {
+      const text = `LOWER(TRIM(CAST(${column} AS CHAR)))`;
+      falsy = `${text} IN (${FALSY_WORDS}) OR ${text} REGEXP '${ZERO_TEXT}'`;
+      break;
+    }
+    default: {
+      // SQLite has no REGEXP: numbers compare with 0; text that holds only
+      // the characters of a number and reads as 0 is a zero.
+      const text = `LOWER(TRIM(${column}))`;
+      falsy =
+        `CASE WHEN typeof(${column}) IN ('integer', 'real') THEN ${column} = 0 ` +
+        `ELSE ${text} IN (${FALSY_WORDS}) OR (${text} GLOB '[-+.0]*' AND ${text} NOT GLOB '*[^-+.0-9e]*' AND CAST(${text} AS REAL) = 0) END`;
+    }
+  }
+  return `CASE WHEN ${column} IS NULL THEN NULL WHEN ${falsy} THEN 0e0 ELSE 1e0 END`;
+}
+
 /** Writes one KPI's aggregate over the rows of the range. */
 function aggregate(
   b: SqlBuilder,
@@ -199,17 +235,11 @@ function aggregate(
       filtered(dialect === "mysql" ? `${column} + 0e0` : column);
       b.text(")");
       return;
-    case "rate": {
-      const truthy = dialect === "postgres"
-        ? `CAST(${column} AS BOOLEAN)`
-        : column;
+    case "rate":
       b.text("AVG(");
-      filtered(
-        `CASE WHEN ${column} IS NULL THEN NULL WHEN ${truthy} THEN 1e0 ELSE 0e0 END`,
-      );
+      filtered(truthyCase(column, dialect));
       b.text(")");
       return;
-    }
     case "last":
       b.text(`(SELECT ${column} FROM ${kpi.table} WHERE `);
       rangeCondition(b, kpi.timeColumn, range);

@@ -144,14 +144,25 @@ function plainText(parsed: ParsedTemplate): string {
 /** The variables a filter sees in one range. */
 export type RangeVars = (range: Period) => Readonly<Record<string, unknown>>;
 
+/**
+ * The values a range's time condition compares with: by default its days as
+ * written (`2024-11-01`), for date and wall-clock columns.
+ */
+export type RangeBounds = (range: Period) => readonly [unknown, unknown];
+
+/** The days of the range as written. */
+export const DAY_BOUNDS: RangeBounds = (range) => [range.start, range.end];
+
 /** Writes `WHERE`-style range condition `t >= ? AND t < ?`. */
 function rangeCondition(
   b: SqlBuilder,
   timeColumn: string,
   range: Period,
+  bounds: RangeBounds,
 ): void {
-  b.text(`${timeColumn} >= `).param(range.start).text(` AND ${timeColumn} < `)
-    .param(range.end);
+  const [start, end] = bounds(range);
+  b.text(`${timeColumn} >= `).param(start).text(` AND ${timeColumn} < `)
+    .param(end);
 }
 
 /** Writes `(filter)`. */
@@ -205,6 +216,7 @@ function aggregate(
   kpi: StructuredKpi,
   range: Period,
   vars: Readonly<Record<string, unknown>>,
+  bounds: RangeBounds,
 ): void {
   const { column, filter, dialect } = { ...kpi, dialect: b.dialect };
   /** The column, or NULL where the filter does not hold. */
@@ -242,7 +254,7 @@ function aggregate(
       return;
     case "last":
       b.text(`(SELECT ${column} FROM ${kpi.table} WHERE `);
-      rangeCondition(b, kpi.timeColumn, range);
+      rangeCondition(b, kpi.timeColumn, range, bounds);
       b.text(` AND ${column} IS NOT NULL`);
       if (filter !== null) {
         b.text(" AND ");
@@ -271,6 +283,7 @@ export function structuredQuery(
   items: readonly StructuredItem[],
   ranges: readonly Period[],
   varsFor: RangeVars,
+  bounds: RangeBounds = DAY_BOUNDS,
 ): { sql: string; params: unknown[] } {
   const b = new SqlBuilder(dialect);
   const first = items[0];
@@ -281,12 +294,12 @@ export function structuredQuery(
     b.text(`SELECT ${tag} AS p`);
     items.forEach((item, index) => {
       b.text(",\n  ");
-      if (item.ranges.has(tag)) aggregate(b, item.kpi, range, vars);
+      if (item.ranges.has(tag)) aggregate(b, item.kpi, range, vars, bounds);
       else b.text("NULL");
       b.text(` AS v${index + 1}`);
     });
     b.text(`,\n  COUNT(*) AS n\nFROM ${first.kpi.table}\nWHERE `);
-    rangeCondition(b, first.kpi.timeColumn, range);
+    rangeCondition(b, first.kpi.timeColumn, range, bounds);
   });
   return { sql: b.sql, params: b.params };
 }

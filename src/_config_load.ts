@@ -29,6 +29,7 @@ import {
   translateZodIssue,
 } from "./_config_schema.ts";
 import { KPIConfigError, type KPIConfigIssue } from "./kpi_config_error.ts";
+import { unclosedQuoteOffset } from "./config/_unclosed_quote.ts";
 import type {
   AlertRule,
   ChannelConfig,
@@ -71,8 +72,18 @@ export function loadConfig(
     if (doc.errors.length > 0) {
       throw new KPIConfigError(
         doc.errors.map((error) => {
-          const { line, col } = counter.linePos(error.pos[0]);
+          let at = error.pos[0];
           let message = error.message;
+          const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
+          if (error.code === "MISSING_CHAR" && quote) {
+            const opened = unclosedQuoteOffset(source, at);
+            if (opened !== null) {
+              at = opened;
+              message =
+                `The string opened here with ${quote} is never closed: add the closing ${quote}`;
+            }
+          }
+          const { line, col } = counter.linePos(at);
           if (error.code === "DUPLICATE_KEY") {
             const rest = source.slice(error.pos[0]);
             const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(rest)?.[1] ??

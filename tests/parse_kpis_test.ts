@@ -194,6 +194,29 @@ Deno.test("parseKpis() reports broken YAML with its line and column", async () =
   assert.equal(issue.column, 11);
 });
 
+Deno.test("parseKpis() reports an unclosed quote where the string opens, not at the end of the file", () => {
+  for (const quote of ['"', "'"]) {
+    const issue = onlyIssue(yaml(
+      "timezone: UTC",
+      "kpis:",
+      `  - name: ${quote}revenue`,
+      "    source: dataframe",
+      "    query: orders.amount",
+      "    aggregation: sum",
+      "  - name: orders",
+      "    source: dataframe",
+      "    query: orders.id",
+      "    aggregation: count",
+    ));
+    assert.equal(
+      issue.message,
+      `Invalid YAML: The string opened here with ${quote} is never closed: add the closing ${quote}`,
+    );
+    assert.equal(issue.line, 3);
+    assert.equal(issue.column, 11);
+  }
+});
+
 Deno.test("parseKpis() reports a duplicate mapping key as broken YAML at the second key", () => {
   const issue = onlyIssue(withRevenue("    unit: USD", "    unit: EUR"));
   assert.equal(

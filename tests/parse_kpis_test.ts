@@ -217,6 +217,28 @@ Deno.test("parseKpis() reports an unclosed quote where the string opens, not at 
   }
 });
 
+Deno.test("parseKpis() refuses unknown alert message placeholders, suggesting and listing the known ones", () => {
+  const issues = issuesOf(withRevenue(
+    "    compare: [MoM]",
+    "    alerts:",
+    '      - condition: "< 100"',
+    '        message: "{{ label }} moved {{ mom_change_pct }} to {{ valeu }} ({{ MoM.change }}, {{ YoY.arrow }})"',
+  ));
+  assert.deepEqual(issues.map((issue) => issue.path), [
+    "kpis[0].alerts[0].message",
+    "kpis[0].alerts[0].message",
+  ]);
+  assert.match(
+    issues[0]!.message,
+    /^Unknown placeholder "\{\{ mom_change_pct \}\}" in the alert message: did you mean "\{\{ MoM \}\}"\? \(known: name, label, value, .*C\.change, C\.previous, C\.arrow\)$/,
+  );
+  assert.match(
+    issues[1]!.message,
+    /"\{\{ valeu \}\}".*did you mean "\{\{ value \}\}"/,
+  );
+  assert.equal(issues[0]!.line, 9);
+});
+
 Deno.test("parseKpis() reports a duplicate mapping key as broken YAML at the second key", () => {
   const issue = onlyIssue(withRevenue("    unit: USD", "    unit: EUR"));
   assert.equal(

@@ -218,8 +218,11 @@ export interface KPIResult {
   queryDurationMs: number;
   /** Why the KPI could not be computed, or null. */
   error: string | null;
-  /** Why the value is null although no error occurred (e.g. division by zero). */
-  note?: string;
+  /**
+   * Why the value is null although no error occurred (e.g. division by
+   * zero, no rows), or null when there is nothing to say.
+   */
+  note: string | null;
 }
 
 /** A SQL dialect the engine can write for. */

@@ -357,6 +357,7 @@ export function openApiDocument(
             "alertsTriggered",
             "queryDurationMs",
             "error",
+            "note",
           ],
           properties: {
             name: { type: "string" },
@@ -381,8 +382,9 @@ export function openApiDocument(
             queryDurationMs: { type: "number" },
             error: nullable("string"),
             note: {
-              type: "string",
-              description: "Why the value is null although no error occurred.",
+              ...nullable("string"),
+              description:
+                "Why the value is null although no error occurred, or null.",
             },
           },
           examples: [{
@@ -408,6 +410,7 @@ export function openApiDocument(
             alertsTriggered: [],
             queryDurationMs: 1.7,
             error: null,
+            note: null,
           }],
         },
         HealthCheck: {

@@ -16,10 +16,10 @@ import type {
 import {
   fetchSqlValues,
   type SqlValueRequest,
-} from "../src/fetch_sql_values.ts";
-import { planSqlQueries } from "../src/plan_sql_queries.ts";
+} from "../src/sql/fetch_sql_values.ts";
+import { planSqlQueries } from "../src/sql/plan_sql_queries.ts";
 import { valueKey } from "../src/_value_key.ts";
-import { fetchDataFrameValues } from "../src/fetch_dataframe_values.ts";
+import { fetchDataFrameValues } from "../src/dataframe/fetch_dataframe_values.ts";
 
 /** A fresh namespace on one backend: an admin handle and the client under test. */
 export interface SqlFixture {

@@ -1,0 +1,213 @@
+/**
+ * Fetches SQL KPI values: plans the queries, runs them on a
+ * {@linkcode SqlClient} with bounded concurrency, checks each result's shape
+ * and, when a fused query fails, re-runs its parts separately.
+ *
+ * @module
+ */
+
+import type { SqlClient } from "../types.ts";
+import type { FetchedValue } from "../_value_key.ts";
+import {
+  instantColumnKey,
+  type PlannedQuery,
+  planSql,
+  type PlanSqlQueriesOptions,
+  type SqlValueRequest,
+} from "./plan_sql_queries.ts";
+import { readRows } from "./_result.ts";
+import { isFinalSqlError } from "./_errors.ts";
+
+export type { SqlValueRequest } from "./plan_sql_queries.ts";
+
+/** Options of {@linkcode fetchSqlValues}. */
+export interface FetchSqlValuesOptions extends PlanSqlQueriesOptions {
+  /** Most queries in flight at once. @default 4 */
+  maxConcurrency?: number;
+  /** A monotonic clock in milliseconds, for durations. @default performance.now */
+  now?: () => number;
+}
+
+/**
+ * Computes SQL KPI values for their periods. One KPI's failure never
+ * rejects the whole: its keys carry `error` and the others still compute.
+ *
+ * @param client The database.
+ * @param requests The KPIs and the periods each is needed for.
+ * @param options Variables, fusion, concurrency and timeouts.
+ * @returns Values by `valueKey(name, period)`.
+ *
+ * @example With a client that answers every query with one value
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const sent: string[] = [];
+ * const client = {
+ *   dialect: "sqlite" as const,
+ *   query: (sql: string) => {
+ *     sent.push(sql);
+ *     return Promise.resolve([[0, 42], [1, 40]]);
+ *   },
+ *   close: () => Promise.resolve(),
+ * };
+ * const period = (start: string, end: string) => ({ label: start, start, end, timezone: "UTC" });
+ * const values = await fetchSqlValues(client, [{
+ *   definition: { name: "revenue", source: "sql", query: "SELECT SUM(amount) FROM orders WHERE day >= {{ period_start }} AND day < {{ period_end }}" },
+ *   periods: [period("2024-11-01", "2024-12-01"), period("2024-10-01", "2024-11-01")],
+ * }]);
+ * assert.equal(sent.length, 1);
+ * assert.equal(values.get("revenue@2024-11-01/2024-12-01")?.value, 42);
+ * assert.equal(values.get("revenue@2024-10-01/2024-11-01")?.value, 40);
+ * ```
+ */
+export async function fetchSqlValues(
+  client: SqlClient,
+  requests: readonly SqlValueRequest[],
+  options: FetchSqlValuesOptions = {},
+): Promise<Map<string, FetchedValue>> {
+  const now = options.now ?? (() => performance.now());
+  const maxConcurrency = options.maxConcurrency ?? 4;
+  if (!(Number.isInteger(maxConcurrency) && maxConcurrency >= 1)) {
+    throw new RangeError(
+      `Invalid maxConcurrency ${maxConcurrency}: expected a whole number of at least 1`,
+    );
+  }
+  const out = new Map<string, FetchedValue>();
+  const instantTimeColumns = options.instantTimeColumns ??
+    (client.dialect === "mysql"
+      ? await mysqlInstantColumns(client, requests)
+      : undefined);
+  const { queries, failures } = planSql(client.dialect, requests, {
+    ...options,
+    ...(instantTimeColumns ? { instantTimeColumns } : {}),
+  });
+  for (const [key, error] of failures) {
+    out.set(key, { value: null, error, durationMs: 0 });
+  }
+  const limit = limiter(maxConcurrency);
+
+  const run = async (query: PlannedQuery): Promise<void> => {
+    let started = 0;
+    let outcome: { rows: unknown[][] } | { error: unknown };
+    try {
+      outcome = await limit(async () => {
+        started = now();
+        return {
+          rows: await client.query(query.sql, query.params, {
+            timeoutMs: query.timeoutMs,
+            timezone: query.timezone,
+            utcOffset: query.utcOffset,
+          }),
+        };
+      });
+    } catch (error) {
+      outcome = { error };
+    }
+    const durationMs = now() - started;
+    if ("error" in outcome) {
+      const { error } = outcome;
+      if (query.fallback.length > 0 && !isFinalSqlError(error)) {
+        await Promise.all(query.fallback.map(run));
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      for (const key of query.keys) {
+        out.set(key, { value: null, error: message, durationMs });
+      }
+      return;
+    }
+    for (const [key, read] of readRows(query, outcome.rows)) {
+      const value: FetchedValue = {
+        value: read.value,
+        error: read.error,
+        durationMs,
+      };
+      if (read.note !== undefined) value.note = read.note;
+      out.set(key, value);
+    }
+  };
+  await Promise.all(queries.map(run));
+  return out;
+}
+
+/** Runs at most `max` tasks at once, in the order they were asked for. */
+function limiter(
+  max: number,
+): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= max) {
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    } else active++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/** Per client, whether a `table`/`time_column` pair is a TIMESTAMP column. */
+const instantColumnCache = new WeakMap<
+  SqlClient,
+  Map<string, Promise<boolean>>
+>();
+
+/**
+ * The time columns of structured KPIs in zones other than UTC that are MySQL
+ * `TIMESTAMP` columns (instants, which the server would cut at its own idea
+ * of the zone), looked up once per client in `information_schema`. A lookup
+ * that fails counts as "not an instant column".
+ */
+async function mysqlInstantColumns(
+  client: SqlClient,
+  requests: readonly SqlValueRequest[],
+): Promise<Set<string>> {
+  let cache = instantColumnCache.get(client);
+  if (!cache) {
+    cache = new Map();
+    instantColumnCache.set(client, cache);
+  }
+  const checks: Promise<[string, boolean]>[] = [];
+  const seen = new Set<string>();
+  for (const { definition, periods } of requests) {
+    const { table, timeColumn } = definition;
+    if (
+      definition.source !== "sql" || table === undefined ||
+      timeColumn === undefined ||
+      (typeof definition.query === "string" && definition.query.trim() !== "")
+    ) continue;
+    if (
+      periods.every((p) => p.timezone === "UTC" || p.timezone === "Etc/UTC")
+    ) {
+      continue;
+    }
+    const key = instantColumnKey(table, timeColumn);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    let known = cache.get(key);
+    if (!known) {
+      const parts = table.trim().split(".");
+      const name = parts[parts.length - 1] ?? "";
+      const schema = parts.length >= 2 ? parts[parts.length - 2] : null;
+      known = client.query(
+        "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE DATA_TYPE = 'timestamp' AND TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+        [schema, name, timeColumn.trim()],
+        { timezone: "UTC" },
+      ).then((rows) => Number(rows[0]?.[0] ?? 0) > 0, () => {
+        cache.delete(key);
+        return false;
+      });
+      cache.set(key, known);
+    }
+    checks.push(known.then((instant) => [key, instant]));
+  }
+  const out = new Set<string>();
+  for (const [key, instant] of await Promise.all(checks)) {
+    if (instant) out.add(key);
+  }
+  return out;
+}

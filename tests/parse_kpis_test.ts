@@ -239,6 +239,22 @@ Deno.test("parseKpis() refuses unknown alert message placeholders, suggesting an
   assert.equal(issues[0]!.line, 9);
 });
 
+Deno.test("parseKpis() tells to quote a condition written with an unquoted > or |", () => {
+  for (const condition of ["> 100", ">= 100", "| 3"]) {
+    const issue = onlyIssue(withRevenue(
+      "    alerts:",
+      `      - condition: ${condition}`,
+      "        severity: warning",
+    ));
+    assert.equal(
+      issue.message,
+      `Invalid YAML: "${condition}" starts a block of text (an unquoted ">" or "|" does in YAML): quote the value, as in condition: "${condition}"`,
+    );
+    assert.equal(issue.line, 7);
+    assert.equal(issue.column, 20);
+  }
+});
+
 Deno.test("parseKpis() reports a duplicate mapping key as broken YAML at the second key", () => {
   const issue = onlyIssue(withRevenue("    unit: USD", "    unit: EUR"));
   assert.equal(

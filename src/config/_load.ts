@@ -60,8 +60,21 @@ export function loadConfig(
       merge: true,
     });
     if (doc.errors.length > 0) {
+      const hinted = new Set<number>();
       throw new KPIConfigError(
-        doc.errors.map((error) => {
+        doc.errors.flatMap((error) => {
+          const block = blockIndicatorHint(source, error.pos[0]);
+          if (block !== null) {
+            if (hinted.has(block.offset)) return [];
+            hinted.add(block.offset);
+            const { line, col } = counter.linePos(block.offset);
+            return [{
+              path: "",
+              line,
+              column: col,
+              message: `Invalid YAML: ${block.message}`,
+            }];
+          }
           let at = error.pos[0];
           let message = error.message;
           const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
@@ -82,12 +95,12 @@ export function loadConfig(
               JSON.stringify(key.replace(/^["']|["']$/g, ""))
             } in a mapping`;
           }
-          return {
+          return [{
             path: "",
             line,
             column: col,
             message: `Invalid YAML: ${message}`,
-          };
+          }];
         }),
         { file },
       );
@@ -158,6 +171,32 @@ export function loadConfig(
   issues.push(...checkConfig(expanded, parsers, spell));
   if (issues.length > 0 || !result.success) fail(issues);
   return build(result.data!);
+}
+
+/**
+ * When the line of a YAML error reads `key: > 100` (an unquoted `>` or `|`
+ * followed by more text, which YAML takes for the start of a block of text),
+ * where the `>` is and a message that says to quote the value.
+ */
+function blockIndicatorHint(
+  source: string,
+  offset: number,
+): { offset: number; message: string } | null {
+  const lineStart = source.lastIndexOf("\n", offset - 1) + 1;
+  const lineEnd = source.indexOf("\n", offset);
+  const line = source.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
+  const m = /^(\s*(?:-\s+)?([A-Za-z_][\w-]*):[ \t]+)([>|].*?)\s*(?:#.*)?$/
+    .exec(line);
+  if (!m || /^[>|][-+1-9]*$/.test(m[3]!)) return null;
+  const [, lead = "", key = "", value = ""] = m;
+  return {
+    offset: lineStart + lead.length,
+    message: `${
+      JSON.stringify(value)
+    } starts a block of text (an unquoted ">" or "|" does in YAML): quote the value, as in ${key}: ${
+      JSON.stringify(value)
+    }`,
+  };
 }
 
 /** Snake_case words, to be spelled as TypeScript input spells them. */

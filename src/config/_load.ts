@@ -34,6 +34,10 @@ export interface LoadOptions {
   file: string;
   /** Variables for `${VAR}`. */
   env: Readonly<Record<string, string | undefined>>;
+  /** Unset variables are warnings; their values are left out. */
+  allowMissingEnv?: boolean;
+  /** Receives the warnings. */
+  onWarning?: (issue: KPIConfigIssue) => void;
 }
 
 /** Loads and validates a configuration from YAML text or TypeScript values. */
@@ -151,12 +155,29 @@ export function loadConfig(
     ),
   );
   const issues: RawIssue[] = [];
-  const expanded = expandAll(own, options.env, issues) as Record<
+  let expanded = expandAll(own, options.env, issues) as Record<
     string,
     unknown
   >;
   // A value whose variable is unset is reported once, for the variable.
   const unset = issues.map((issue) => formatPath(issue.path));
+  const underUnset = (issue: RawIssue): boolean => {
+    const path = formatPath(issue.path);
+    return unset.some((p) => path === p || path.startsWith(`${p}.`));
+  };
+  if (options.allowMissingEnv) {
+    const missing = issues.filter((issue) => NOT_SET.test(issue.message));
+    for (const warning of place(missing, locate, spell, respell)) {
+      options.onWarning?.(warning);
+    }
+    issues.splice(
+      0,
+      issues.length,
+      ...issues.filter((i) => !missing.includes(i)),
+    );
+    // Checked without them: the values that name an unset variable go.
+    expanded = withoutPaths(expanded, missing.map((issue) => issue.path));
+  }
   const result = configSchema.safeParse(expanded, { reportInput: true });
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -168,7 +189,11 @@ export function loadConfig(
       }
     }
   }
-  issues.push(...checkConfig(expanded, parsers, spell));
+  issues.push(
+    ...checkConfig(expanded, parsers, spell).filter((issue) =>
+      !options.allowMissingEnv || !underUnset(issue)
+    ),
+  );
   if (issues.length > 0 || !result.success) fail(issues);
   return build(result.data!);
 }
@@ -197,6 +222,35 @@ function blockIndicatorHint(
       JSON.stringify(value)
     }`,
   };
+}
+
+/** The message of an unset variable, from `expandEnv`. */
+const NOT_SET = /^Environment variable ".*" is not set$/;
+
+/** A copy of `value` without the keys (or list items) at `paths`. */
+function withoutPaths(
+  value: Record<string, unknown>,
+  paths: readonly (readonly (string | number)[])[],
+): Record<string, unknown> {
+  const gone = new Set(paths.map((path) => formatPath(path)));
+  const walk = (node: unknown, path: (string | number)[]): unknown => {
+    if (Array.isArray(node)) {
+      return node.flatMap((item, i) =>
+        gone.has(formatPath([...path, i])) ? [] : [walk(item, [...path, i])]
+      );
+    }
+    if (node !== null && typeof node === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(node)) {
+        if (!gone.has(formatPath([...path, key]))) {
+          out[key] = walk(item, [...path, key]);
+        }
+      }
+      return out;
+    }
+    return node;
+  };
+  return walk(value, []) as Record<string, unknown>;
 }
 
 /** Snake_case words, to be spelled as TypeScript input spells them. */

@@ -13,6 +13,7 @@
  * @module
  */
 import { main } from "./src/adapters/runtime/cli/main.ts";
+import { processEnv } from "./src/adapters/runtime/process_env.ts";
 
 export { main };
 export type { CliIo } from "./src/adapters/runtime/cli/main.ts";
@@ -22,7 +23,7 @@ if (import.meta.main) {
     stdout: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
     stderr: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
     isTerminal: Deno.stdout.isTerminal(),
-    env: Deno.env.toObject(),
+    env: processEnv(),
   });
   Deno.exit(code);
 }

@@ -194,8 +194,14 @@ export function loadConfig(
       !options.allowMissingEnv || !underUnset(issue)
     ),
   );
-  if (issues.length > 0 || !result.success) fail(issues);
-  return build(result.data!);
+  if (issues.length > 0) fail(issues);
+  if (!result.success) {
+    // Only values that name an unset variable are wrong: with
+    // allowMissingEnv, the checked input itself, for checking only.
+    if (!options.allowMissingEnv) fail(issues);
+    return build(expanded as ConfigData);
+  }
+  return build(result.data);
 }
 
 /**

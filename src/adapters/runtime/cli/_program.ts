@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { REPORT_FORMATS } from "../../../format/format_report.ts";
 import { VERSION } from "./version.ts";
 

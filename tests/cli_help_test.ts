@@ -114,7 +114,7 @@ Deno.test("kpi validate --allow-missing-env turns unset variables into warnings 
         "connection: ${DATABASE_URL}",
         "channels:",
         '  hook: { type: webhook, url: "${HOOK_URL}", secret: "${HOOK_SECRET}" }',
-        "  mail: { type: email, smtp_host: smtp.example.com, smtp_port: \"${SMTP_PORT}\", from: a@example.com, to: [b@example.com] }",
+        '  mail: { type: email, smtp_host: smtp.example.com, smtp_port: "${SMTP_PORT}", from: a@example.com, to: [b@example.com] }',
         "kpis:",
         "  - name: revenue",
         "    source: sql",

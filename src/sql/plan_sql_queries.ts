@@ -49,6 +49,15 @@ export interface PlanSqlQueriesOptions {
   /** Timeout of a KPI that sets none, in milliseconds. @default 30000 */
   defaultTimeoutMs?: number;
   /**
+   * Whether a table has an index led by its time column (names as written
+   * in the KPIs). A fused query reads a table without one in a single scan
+   * for all its periods, and one with one period by period through the
+   * index. `fetchSqlValues` asks the database's catalogue.
+   *
+   * @default () => false
+   */
+  timeIndexed?: (table: string, timeColumn: string) => boolean;
+  /**
    * Structured KPIs' time columns that hold instants rather than days or
    * wall-clock times (a MySQL `TIMESTAMP`), as {@linkcode instantColumnKey}
    * of their `table` and `time_column`. Their ranges are sent as UTC
@@ -109,9 +118,17 @@ export interface PlannedQuery {
    */
   columns: (string | null)[];
   /**
-   * Smaller queries computing the same keys, run when this one fails, so
-   * that one broken KPI or a template that cannot be nested does not sink
-   * the others; empty when it cannot be split further.
+   * Whether the result is one row holding every range's value columns,
+   * range after range (the table read once), instead of one row per range
+   * starting with its tag.
+   */
+  wide: boolean;
+  /**
+   * Smaller queries computing the same keys, run when this one fails or
+   * times out, so that one broken or slow KPI, or a template that cannot be
+   * nested, does not sink the others: a structured query's two halves (each
+   * with its own halves, down to single KPIs), a template's single periods;
+   * empty when it cannot be split further.
    */
   fallback: PlannedQuery[];
 }
@@ -218,6 +235,10 @@ export function planSql(
       const instant = options.instantTimeColumns?.has(
         instantColumnKey(definition.table, definition.timeColumn ?? ""),
       ) ?? false;
+      const timeIndexed = options.timeIndexed?.(
+        definition.table.trim(),
+        (definition.timeColumn ?? "").trim(),
+      ) ?? false;
       for (const [zone, inZone] of byTimezone(unique, false)) {
         // An instant column is cut at UTC date-times computed here.
         const timezone = instant ? "UTC" : zone;
@@ -229,6 +250,7 @@ export function planSql(
                 instant,
                 varsFor,
                 fallback: false,
+                timeIndexed,
               }),
             );
           }
@@ -238,7 +260,12 @@ export function planSql(
           `${kpi.table}\u0000${kpi.timeColumn}\u0000${zone}\u0000${instant}`;
         let group = groups.get(id);
         if (!group) {
-          group = { timezone, instant, members: [] };
+          group = {
+            timezone,
+            instant,
+            members: [],
+            timeIndexed,
+          };
           groups.set(id, group);
         }
         group.members.push({ kpi, periods: inZone, timeoutMs });
@@ -254,6 +281,7 @@ export function planSql(
         instant: group.instant,
         varsFor,
         fallback: true,
+        timeIndexed: group.timeIndexed,
       }),
     );
   }
@@ -320,6 +348,7 @@ interface StructuredGroup {
   timezone: string;
   instant: boolean;
   members: StructuredMember[];
+  timeIndexed: boolean;
 }
 
 function uniquePeriods(periods: readonly Period[]): Period[] {
@@ -394,6 +423,7 @@ function templateQueries(
       tagged: false,
       ranges: [period],
       columns: [name],
+      wide: false,
       fallback: [],
     };
   };
@@ -420,6 +450,7 @@ function templateQueries(
     tagged: true,
     ranges: [...periods],
     columns: [name],
+    wide: false,
     fallback: periods.map(single),
   }];
 }
@@ -432,6 +463,7 @@ function structuredPlan(
     instant: boolean;
     varsFor: (range: Period) => Record<string, unknown>;
     fallback: boolean;
+    timeIndexed: boolean;
   },
 ): PlannedQuery {
   const ranges: Period[] = [];
@@ -450,12 +482,15 @@ function structuredPlan(
     }
     return { kpi, ranges: needed };
   });
-  const { sql, params } = structuredQuery(
+  const { sql, params, wide } = structuredQuery(
     dialect,
     items,
     ranges,
     context.varsFor,
-    context.instant ? UTC_BOUNDS : DAY_BOUNDS,
+    {
+      timeIndexed: context.timeIndexed,
+      bounds: context.instant ? UTC_BOUNDS : DAY_BOUNDS,
+    },
   );
   const first = members[0] as StructuredMember;
   return {
@@ -473,10 +508,12 @@ function structuredPlan(
     tagged: true,
     ranges,
     columns: [...members.map((member) => member.kpi.name), null],
+    wide,
     fallback: context.fallback && members.length > 1
-      ? members.map((member) =>
-        structuredPlan(dialect, [member], { ...context, fallback: false })
-      )
+      ? [
+        members.slice(0, Math.ceil(members.length / 2)),
+        members.slice(Math.ceil(members.length / 2)),
+      ].map((part) => structuredPlan(dialect, part, context))
       : [],
   };
 }
@@ -541,9 +578,9 @@ export function formatExplain(
     );
     if (query.fallback.length > 0) {
       lines.push(
-        `-- If it fails: ${query.fallback.length} separate queries, one per ${
-          query.kind === "structured" ? "KPI" : "period"
-        }`,
+        query.kind === "structured"
+          ? `-- If it fails or times out: re-run in halves, down to one query per KPI`
+          : `-- If it fails or times out: ${query.fallback.length} separate queries, one per period`,
       );
     }
     lines.push("");

@@ -3,9 +3,13 @@
  * `schedule` and `demo`.
  *
  * ```sh
- * deno run -A cli.ts run --config kpis.yaml --period last_month
- * deno run -A cli.ts validate --config kpis.yaml
+ * deno install -g -A --name kpi jsr:@kpi-engine/kpi-engine/cli
+ * kpi run --config kpis.yaml --period last_month
+ * kpi validate --config kpis.yaml
+ * kpi run --help
  * ```
+ *
+ * Without installing: `deno run -A jsr:@kpi-engine/kpi-engine/cli run ...`.
  *
  * Exit codes: 0 done; 1 the `--fail-on` severity was reached; 2 bad usage or
  * an invalid file; 3 at least one KPI could not be computed.

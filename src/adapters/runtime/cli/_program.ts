@@ -27,6 +27,9 @@ export interface Flags {
   port?: string;
   hostname?: string;
   cron?: string;
+  by?: string[];
+  top?: string;
+  compare?: string;
 }
 
 /** Where the output goes. */
@@ -151,6 +154,12 @@ ${
       "describe the alerts that would be sent, send none, record nothing",
     )
     .option("--no-history", "record nothing; the audit_log is never opened")
+    .option(
+      "--by <dimension>",
+      "also break each KPI down by this dimension (repeat, or a,b)",
+      collect,
+    )
+    .option("--top <n>", "with --by, only the n largest segments")
     .addHelpText(
       "after",
       `${PERIOD_HELP}
@@ -164,6 +173,44 @@ ${
       }`,
     )
     .action(action("run"));
+
+  withConfig(
+    program.command("explain").description(
+      "explain a KPI's change by segment: which ones drove it",
+    ),
+  )
+    .option(
+      "-k, --kpi <name>",
+      "the KPI whose change to explain (repeat for more)",
+      collect,
+    )
+    .option("--db <url>", "database URL, instead of the file's connection")
+    .option("-p, --period <period>", "the period to explain", "last_month")
+    .option(
+      "--as-of <YYYY-MM-DD>",
+      "the day relative periods count from (default: today)",
+    )
+    .option(
+      "--compare <code>",
+      "the comparison to explain: DoD, WoW, MoM, QoQ or YoY (default: the KPI's first)",
+    )
+    .option(
+      "--by <dimension>",
+      "the dimensions to split by (repeat, or a,b; default: the KPI's)",
+      collect,
+    )
+    .option("--top <n>", "only the n largest drivers")
+    .option("-f, --format <format>", `output: ${FORMATS}`, "table")
+    .addHelpText(
+      "after",
+      `${PERIOD_HELP}
+${
+        examples(
+          `${COMMAND_NAME} explain --config kpis.yaml --kpi revenue --compare MoM --by region`,
+        )
+      }`,
+    )
+    .action(action("explain"));
 
   withConfig(
     program.command("validate").description(
@@ -250,6 +297,25 @@ ${
       }`,
     )
     .action(action("schedule"));
+
+  withConfig(
+    program.command("mcp").description(
+      "serve the file's KPIs to AI assistants over MCP (stdin/stdout)",
+    ),
+  )
+    .option("--db <url>", "database URL, instead of the file's connection")
+    .addHelpText(
+      "after",
+      examples(`${COMMAND_NAME} mcp --config kpis.yaml`),
+    )
+    .action(action("mcp"));
+
+  program.command("schema").description(
+    "print the JSON Schema of kpis.yaml (for editors)",
+  ).addHelpText(
+    "after",
+    examples(`${COMMAND_NAME} schema > kpis.schema.json`),
+  ).action(action("schema"));
 
   runFlags(
     program.command("demo").description(

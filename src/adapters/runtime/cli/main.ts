@@ -1,6 +1,7 @@
 import { CommanderError } from "commander";
 import { dirname, resolve } from "node:path";
 import { parseKpis } from "../../../config/parse_kpis.ts";
+import { kpiConfigJsonSchema } from "../../../config/kpi_config_json_schema.ts";
 import { KPIConfigError } from "../../../config/kpi_config_error.ts";
 import { formatConfigIssues } from "../../../config/format_config_issues.ts";
 import {
@@ -12,8 +13,14 @@ import type { KPIEngine } from "../../../engine/kpi_engine.ts";
 import type { OpenEngineOptions } from "../../open_engine.ts";
 import { scheduleRuns } from "../cron/schedule_runs.ts";
 import { buildProgram, type Flags } from "./_program.ts";
+import {
+  formatBreakdowns,
+  formatDrivers,
+} from "../../../format/format_segments.ts";
+import { COMPARISON_CODES } from "../../../types.ts";
 import type {
   AlertNotifier,
+  ComparisonCode,
   KPIConfig,
   KPIResult,
   Severity,
@@ -82,6 +89,8 @@ async function dispatch(
     switch (command) {
       case "run":
         return await runCommand(flags, io);
+      case "explain":
+        return await explainCommand(flags, io);
       case "validate":
         return await validateCommand(flags, io);
       case "history":
@@ -90,6 +99,10 @@ async function dispatch(
         return await serveCommand(flags, io);
       case "schedule":
         return await scheduleCommand(flags, io);
+      case "mcp":
+        return await mcpCommand(flags, io);
+      case "schema":
+        return schemaCommand(io);
       default:
         return await demoCommand(flags, io);
     }
@@ -252,6 +265,15 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
     const kpis = flags.kpi ?? [];
     if (flags.explain) {
       io.stdout(engine.explain(period, { kpis }));
+      const by = readBy(flags);
+      if (by.length > 0) {
+        io.stdout(
+          "\n" + engine.explainBreakdown(period, {
+            by,
+            ...(kpis.length > 0 ? { kpis } : {}),
+          }),
+        );
+      }
       return EXIT.ok;
     }
     const report = await engine.report(period, {
@@ -259,8 +281,85 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
       ...(flags["no-history"] || dryRun ? { record: false } : {}),
       ...(notifier ? { notifier } : {}),
     });
-    io.stdout(formatReport(report, format, { color: useColor(io) }));
-    return exitCodeFor(report.results, failOn);
+    const by = readBy(flags);
+    if (by.length === 0) {
+      io.stdout(formatReport(report, format, { color: useColor(io) }));
+      return exitCodeFor(report.results, failOn);
+    }
+    const breakdowns = await engine.breakdowns(period, {
+      by,
+      ...(kpis.length > 0 ? { kpis } : {}),
+      ...readTop(flags),
+    });
+    if (format === "json") {
+      io.stdout(JSON.stringify({ ...report, breakdowns }, null, 2) + "\n");
+    } else {
+      io.stdout(formatReport(report, format, { color: useColor(io) }));
+      io.stdout(
+        "\n" + formatBreakdowns(breakdowns, format, { bars: io.isTerminal }),
+      );
+    }
+    const code = exitCodeFor(report.results, failOn);
+    return code === EXIT.ok && breakdowns.some((b) => b.error)
+      ? EXIT.kpiFailed
+      : code;
+  } finally {
+    await engine.close();
+  }
+}
+
+function readBy(flags: Flags): string[] {
+  return (flags.by ?? []).flatMap((text) =>
+    text.split(",").map((d) => d.trim()).filter((d) => d !== "")
+  );
+}
+
+function readTop(flags: Flags): { top?: number } {
+  if (flags.top === undefined) return {};
+  const top = Number(flags.top);
+  if (!Number.isInteger(top) || top < 1) {
+    throw new UsageError(
+      `Invalid --top "${flags.top}": expected a whole number of at least 1`,
+    );
+  }
+  return { top };
+}
+
+async function explainCommand(flags: Flags, io: CliIo): Promise<number> {
+  const format = readFormat(flags);
+  const names = flags.kpi ?? [];
+  if (names.length === 0) {
+    throw new UsageError(
+      "explain needs --kpi NAME (the KPI whose change to explain)",
+    );
+  }
+  let compare: ComparisonCode | undefined;
+  if (flags.compare !== undefined) {
+    if (!(COMPARISON_CODES as readonly string[]).includes(flags.compare)) {
+      throw new UsageError(
+        `Invalid --compare "${flags.compare}": expected one of ${
+          COMPARISON_CODES.join(", ")
+        }`,
+      );
+    }
+    compare = flags.compare as ComparisonCode;
+  }
+  const engine = await openEngine(flags, io);
+  try {
+    const period = engine.resolvePeriod(flags.period ?? "last_month");
+    const by = readBy(flags);
+    const all = [];
+    for (const name of names) {
+      all.push(
+        await engine.drivers(name, period, {
+          ...(compare ? { compare } : {}),
+          ...(by.length > 0 ? { by } : {}),
+          ...readTop(flags),
+        }),
+      );
+    }
+    io.stdout(formatDrivers(all, format, { bars: io.isTerminal }));
+    return all.some((d) => d.error) ? EXIT.kpiFailed : EXIT.ok;
   } finally {
     await engine.close();
   }
@@ -392,6 +491,26 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
     });
     await server.finished;
     await Promise.all(schedules.map((runs) => runs.stop()));
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}
+
+function schemaCommand(io: CliIo): number {
+  io.stdout(`${JSON.stringify(kpiConfigJsonSchema(), null, 2)}\n`);
+  return EXIT.ok;
+}
+
+async function mcpCommand(flags: Flags, io: CliIo): Promise<number> {
+  const engine = await openEngine(flags, io);
+  try {
+    const { serveMcpStdio } = await import("../mcp/serve_mcp_stdio.ts");
+    await serveMcpStdio({
+      engine,
+      validate: (text, file) => parseKpis(text, { file, env: io.env }),
+      signal: stopSignal(io),
+    });
     return EXIT.ok;
   } finally {
     await engine.close();

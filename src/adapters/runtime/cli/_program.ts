@@ -27,6 +27,11 @@ export interface Flags {
   port?: string;
   hostname?: string;
   cron?: string;
+  from?: string;
+  to?: string;
+  grain?: string;
+  set?: string[];
+  against?: string;
   by?: string[];
   top?: string;
   compare?: string;
@@ -297,6 +302,42 @@ ${
       }`,
     )
     .action(action("schedule"));
+
+  withConfig(
+    program.command("backtest").description(
+      "replay the alert rules over past periods: what would have fired, and when",
+    ),
+  )
+    .option("--from <period>", "the first period")
+    .option("--to <period>", "the last period")
+    .option("--grain <grain>", "day, week, month, quarter or year")
+    .option("--db <url>", "database URL, instead of the file's connection")
+    .option(
+      "--as-of <YYYY-MM-DD>",
+      "the day relative periods count from (default: today)",
+    )
+    .option(
+      "-k, --kpi <name>",
+      "only this KPI (repeat for more)",
+      collect,
+    )
+    .option(
+      "--set <KPI.PATH=VALUE>",
+      'try a changed setting, e.g. revenue.alerts[0].condition="< 900" (repeat)',
+      collect,
+    )
+    .option("--against <file>", "compare with the rules of another file")
+    .option("-f, --format <format>", `output: ${FORMATS}`, "table")
+    .addHelpText(
+      "after",
+      `${PERIOD_HELP}
+${
+        examples(
+          `${COMMAND_NAME} backtest --config kpis.yaml --from 2024-01 --to 2024-12 --grain month`,
+        )
+      }`,
+    )
+    .action(action("backtest"));
 
   withConfig(
     program.command("mcp").description(

@@ -99,6 +99,8 @@ async function dispatch(
         return await serveCommand(flags, io);
       case "schedule":
         return await scheduleCommand(flags, io);
+      case "backtest":
+        return await runBacktest(flags, io);
       case "mcp":
         return await mcpCommand(flags, io);
       case "schema":
@@ -499,6 +501,33 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
 
 function schemaCommand(io: CliIo): number {
   io.stdout(`${JSON.stringify(kpiConfigJsonSchema(), null, 2)}\n`);
+  return EXIT.ok;
+}
+
+async function runBacktest(flags: Flags, io: CliIo): Promise<number> {
+  if (!flags.from) throw new UsageError("Missing --from P (the first period)");
+  if (!flags.grain) {
+    throw new UsageError("Missing --grain day|week|month|quarter|year");
+  }
+  const path = requireConfig(flags);
+  const { backtestCommand } = await import("./backtest_command.ts");
+  const timezone = (await loadConfig(path, io)).timezone;
+  const now = clockFor(flags["as-of"], timezone);
+  io.stdout(
+    await backtestCommand({
+      config: path,
+      from: flags.from,
+      to: flags.to,
+      grain: flags.grain,
+      kpis: flags.kpi,
+      set: flags.set,
+      against: flags.against,
+      db: flags.db,
+      format: readFormat(flags),
+      now,
+      env: io.env,
+    }),
+  );
   return EXIT.ok;
 }
 

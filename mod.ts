@@ -51,6 +51,7 @@
  */
 
 export {
+  type BacktestOptions,
   type BreakdownOptions,
   type BreakdownsOptions,
   type DriversOptions,
@@ -103,8 +104,15 @@ export {
   type ReportFormat,
   type ReportLike,
 } from "./src/format/format_report.ts";
-export { formatChange, formatValue } from "./src/format/format_value.ts";
+export {
+  formatChange,
+  formatValue,
+  type FormatValueOptions,
+} from "./src/format/format_value.ts";
 export * from "./src/series/mod.ts";
+export * from "./src/anomaly/mod.ts";
+export * from "./src/targets/mod.ts";
+export * from "./src/backtest/mod.ts";
 export * from "./src/ports.ts";
 export * from "./src/types.ts";
 export type {

@@ -54,7 +54,9 @@ const bases: Period[] = [
 ];
 
 /** Counts the statements a client sends. */
-function counting(client: SqlClient): { client: SqlClient; sent: () => number } {
+function counting(
+  client: SqlClient,
+): { client: SqlClient; sent: () => number } {
   let sent = 0;
   return {
     sent: () => sent,
@@ -126,10 +128,12 @@ try {
   const perSegment = async (): Promise<Map<string, number>> => {
     const out = new Map<string, number>();
     for (const range of bases) {
-      for (const [dimension, values] of [["region", regions], [
-        "channel",
-        channels,
-      ]] as const) {
+      for (
+        const [dimension, values] of [["region", regions], [
+          "channel",
+          channels,
+        ]] as const
+      ) {
         for (const value of values) {
           const [row] = await counter.client.query(
             `SELECT COALESCE(SUM(amount), 0) FROM ${table} WHERE created_at >= $1 AND created_at < $2 AND ${dimension} = $3`,

@@ -59,6 +59,16 @@ export function hidePassword(
   return out;
 }
 
+/** Driver codes of a connection that was open and went away. */
+const LOST_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "PROTOCOL_CONNECTION_LOST",
+  "ECONNRESET",
+  "EPIPE",
+  "57P01",
+  "57P02",
+]);
+
 /** What a driver error is to be read against. */
 export interface DriverErrorContext {
   /** The server, as {@linkcode describeServer} names it. */
@@ -97,7 +107,9 @@ export function translateDriverError(
   }
   if (e && context.isConnection(e)) {
     return new SqlConnectionError(
-      `Cannot connect to ${context.server}: ${message}`,
+      LOST_CODES.has(String(e.code))
+        ? `Lost the connection to ${context.server}: ${message}`
+        : `Cannot connect to ${context.server}: ${message}`,
       { cause: error },
     );
   }

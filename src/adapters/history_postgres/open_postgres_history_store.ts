@@ -29,6 +29,7 @@ import {
   toDeliveryRow,
   toHistoryRow,
 } from "../_history_row.ts";
+import { beginTransaction } from "../postgres/_begin_transaction.ts";
 
 /** Options of {@linkcode openPostgresHistoryStore}. */
 export interface PostgresHistoryStoreOptions {
@@ -192,7 +193,7 @@ async function prepareSchema(
   t: Tables,
   target: Target,
 ): Promise<void> {
-  await sql.begin(async (tx) => {
+  await beginTransaction(sql, "", async (tx) => {
     await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [
       `kpi-engine history ${schema}.${prefix}`,
     ]);
@@ -304,7 +305,7 @@ class PostgresHistoryStore implements AuditLog {
     assertOpen(this.#closed, this.location);
     const rows = records.map(toHistoryRow);
     if (rows.length === 0) return;
-    await this.#sql.begin(async (tx) => {
+    await beginTransaction(this.#sql, "", async (tx) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
         const batch = rows.slice(i, i + ROWS_PER_INSERT);
         const [text, params] = insertStatement(
@@ -368,7 +369,7 @@ class PostgresHistoryStore implements AuditLog {
     assertOpen(this.#closed, this.location);
     const rows = records.map(toDeliveryRow);
     if (rows.length === 0) return;
-    await this.#sql.begin(async (tx) => {
+    await beginTransaction(this.#sql, "", async (tx) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
         const [text, params] = insertStatement(
           this.#t.delivery,

@@ -15,14 +15,15 @@ import {
   type PathSegment,
   type RawIssue,
 } from "./_config_path.ts";
-import { NAME_PATTERN } from "./_config_schema.ts";
+import { MAX_NAME_LENGTH, NAME_PATTERN } from "./_config_schema.ts";
 import { didYouMean } from "./_config_suggest.ts";
 import {
   TEMPLATE_PERIOD_VARIABLES,
   templateVariables,
 } from "./compile_template.ts";
 import { resolvePeriod } from "./resolve_period.ts";
-import { COMPARISON_CODES } from "./types.ts";
+import { COMPARISON_CODES, type SqlDialect } from "./types.ts";
+import { filterProblem, nameProblem } from "./_sql_structured.ts";
 
 /** The two parsers the checks need, from `expression.ts` and `condition.ts`. */
 export interface ConfigParsers {
@@ -77,8 +78,23 @@ export function checkConfig(
   });
   const names = [...firstIndex.keys()];
 
+  // Variable and channel names: bounded, so messages and stores stay small.
+  for (const [section, map] of [["vars", vars], ["channels", channels]]) {
+    for (const key of Object.keys(map as Record<string, unknown>)) {
+      if (key.length > MAX_NAME_LENGTH) {
+        issues.push({
+          path: [section as string, key],
+          atKey: true,
+          message:
+            `Name of ${key.length} characters is too long: expected at most ${MAX_NAME_LENGTH}`,
+        });
+      }
+    }
+  }
+
   // Variables.
   for (const key of Object.keys(vars)) {
+    if (key.length > MAX_NAME_LENGTH) continue;
     if (!NAME_PATTERN.test(key)) {
       issues.push({
         path: ["vars", key],
@@ -173,6 +189,7 @@ export function checkConfig(
           }
         }
         templates("filter");
+        structuredNames(kpi, at, dialectOf(raw.connection), spell, issues);
       } else {
         issues.push({
           path: at("query"),
@@ -380,6 +397,56 @@ function isTableColumn(query: string): boolean {
 function errorText(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.length > 0 ? text[0]!.toLowerCase() + text.slice(1) : text;
+}
+
+/** The dialect a connection URL names; PostgreSQL's rules where unknown. */
+function dialectOf(connection: unknown): SqlDialect {
+  const url = asString(connection) ?? "";
+  if (/^(mysql|mariadb)[:+]/i.test(url)) return "mysql";
+  if (/^sqlite:/i.test(url)) return "sqlite";
+  return "postgres";
+}
+
+/**
+ * Checks a structured KPI's table, column and time column (plain,
+ * optionally schema-qualified identifiers) and its filter (one expression,
+ * no statement separator), as the SQL writer will at run time.
+ */
+function structuredNames(
+  kpi: Record<string, unknown>,
+  at: (...rest: PathSegment[]) => PathSegment[],
+  dialect: SqlDialect,
+  spell: (key: string) => string,
+  issues: RawIssue[],
+): void {
+  const fields: [string, boolean][] = [
+    ["table", true],
+    ["column", false],
+    ["time_column", false],
+  ];
+  for (const [key, qualified] of fields) {
+    const value = asString(kpi[key]);
+    if (value === undefined || (key === "column" && value.trim() === "*")) {
+      continue;
+    }
+    const problem = nameProblem(value, spell(key), qualified);
+    if (problem !== null) issues.push({ path: at(key), message: problem });
+  }
+  const filter = asString(kpi.filter);
+  if (filter !== undefined && filter.trim() !== "") {
+    let problem: string | null = null;
+    try {
+      problem = filterProblem(filter, dialect);
+    } catch {
+      // Reported by the template check.
+    }
+    if (problem !== null) {
+      issues.push({
+        path: at("filter"),
+        message: `Invalid filter ${JSON.stringify(filter)}: ${problem}`,
+      });
+    }
+  }
 }
 
 /**

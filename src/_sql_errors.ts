@@ -69,6 +69,9 @@ const LOST_CODES = new Set([
   "57P02",
 ]);
 
+/** Driver codes of a connection that did not open in time. */
+const CONNECT_TIMEOUT_CODES = new Set(["CONNECT_TIMEOUT", "ETIMEDOUT"]);
+
 /** What a driver error is to be read against. */
 export interface DriverErrorContext {
   /** The server, as {@linkcode describeServer} names it. */
@@ -109,6 +112,8 @@ export function translateDriverError(
     return new SqlConnectionError(
       LOST_CODES.has(String(e.code))
         ? `Lost the connection to ${context.server}: ${message}`
+        : CONNECT_TIMEOUT_CODES.has(String(e.code))
+        ? `Cannot connect to ${context.server} within connect_timeout_ms: ${message}`
         : `Cannot connect to ${context.server}: ${message}`,
       { cause: error },
     );

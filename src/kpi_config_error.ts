@@ -24,6 +24,51 @@ export interface KPIConfigErrorOptions {
   file?: string;
 }
 
+/** Most issues one error holds; the rest are counted in a last issue. */
+export const MAX_CONFIG_ISSUES = 50;
+
+/** Most characters of one issue's message or path. */
+const MAX_TEXT = 500;
+
+/** Control characters, and marks that reorder text on a terminal. */
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Makes text from a file safe to print: control characters are shown as
+ * `\uXXXX` escapes (never sent to the terminal) and long text is cut.
+ */
+function cleanText(text: string): string {
+  const safe = text.replace(
+    UNSAFE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return safe.length <= MAX_TEXT
+    ? safe
+    : `${safe.slice(0, MAX_TEXT)}… (${safe.length - MAX_TEXT} more characters)`;
+}
+
+/** The first issues, cleaned, and a count of those left out. */
+function boundIssues(issues: readonly KPIConfigIssue[]): KPIConfigIssue[] {
+  const shown = issues.slice(0, MAX_CONFIG_ISSUES).map((issue) => ({
+    ...issue,
+    path: cleanText(issue.path),
+    message: cleanText(issue.message),
+  }));
+  const more = issues.length - shown.length;
+  if (more > 0) {
+    shown.push({
+      path: "",
+      line: null,
+      column: null,
+      message: `${more} more issue${
+        more === 1 ? "" : "s"
+      } not shown (fix these first)`,
+    });
+  }
+  return shown;
+}
+
 /**
  * Every problem found in one configuration, reported at once. Its `message`
  * is the issues as {@linkcode formatConfigIssues} renders them; `issues`
@@ -57,10 +102,11 @@ export class KPIConfigError extends SyntaxError {
     issues: readonly KPIConfigIssue[],
     options: KPIConfigErrorOptions = {},
   ) {
-    const file = options.file ?? "<inline>";
-    super(formatConfigIssues(issues, file));
+    const file = cleanText(options.file ?? "<inline>");
+    const shown = boundIssues(issues);
+    super(formatConfigIssues(shown, file));
     this.name = "KPIConfigError";
-    this.issues = issues;
+    this.issues = shown;
     this.file = file;
   }
 }

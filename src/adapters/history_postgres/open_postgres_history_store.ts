@@ -30,6 +30,7 @@ import {
   toHistoryRow,
 } from "../_history_row.ts";
 import { beginTransaction } from "../postgres/_begin_transaction.ts";
+import { describeServer, hidePassword } from "../../_sql_errors.ts";
 
 /** Options of {@linkcode openPostgresHistoryStore}. */
 export interface PostgresHistoryStoreOptions {
@@ -47,6 +48,11 @@ export interface PostgresHistoryStoreOptions {
   tablePrefix?: string;
   /** Most connections the store's pool opens. @default 4 */
   maxConnections?: number;
+  /**
+   * How long opening a connection (TCP, TLS and the login) may take, in
+   * milliseconds. @default 5000
+   */
+  connectTimeoutMs?: number;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -107,14 +113,23 @@ export async function openPostgresHistoryStore(
   const sql = postgres(target.url, {
     max: options.maxConnections ?? 4,
     onnotice: () => {},
-    connect_timeout: 10,
+    connect_timeout: (options.connectTimeoutMs ?? 5000) / 1000,
   });
   const tables = tableNames(target.schema, target.prefix);
   try {
     await prepareSchema(sql, target.schema, target.prefix, tables, target);
   } catch (error) {
-    await sql.end({ timeout: 1 });
-    throw error;
+    await sql.end({ timeout: 0 });
+    if (error instanceof RangeError) throw error;
+    throw new Error(
+      `Cannot open the history store (audit_log: ${target.server}, tables ${target.schema}.${target.prefix}*): ${
+        hidePassword(
+          String((error as Error)?.message ?? error),
+          target.password,
+        )
+      }`,
+      { cause: error },
+    );
   }
   return new PostgresHistoryStore(sql, target.location, tables);
 }
@@ -124,6 +139,10 @@ interface Target {
   location: string;
   schema: string;
   prefix: string;
+  /** Kind, host, port and database, for messages. */
+  server: string;
+  /** The password, to scrub from messages. */
+  password: string | undefined;
 }
 
 interface Tables {
@@ -173,7 +192,21 @@ function parseTarget(
   }
   const shown = new URL(parsed.href);
   if (shown.password !== "") shown.password = "***";
-  return { url: parsed.href, location: shown.href, schema, prefix };
+  const server = describeServer("PostgreSQL", {
+    host: parsed.hostname || "localhost",
+    port: parsed.port || "5432",
+    database: decodeURIComponent(parsed.pathname.slice(1)) ||
+      decodeURIComponent(parsed.username),
+  });
+  const password = decodeURIComponent(parsed.password) || undefined;
+  return {
+    url: parsed.href,
+    location: shown.href,
+    schema,
+    prefix,
+    server,
+    password,
+  };
 }
 
 function tableNames(schema: string, prefix: string): Tables {

@@ -45,9 +45,17 @@ export interface PostgresClientOptions {
 export interface OpenPostgresClientOptions {
   /** Most connections the pool opens. @default 10 */
   maxConnections?: number;
+  /**
+   * How long opening a connection (TCP, TLS and the login) may take, in
+   * milliseconds. @default 5000
+   */
+  connectTimeoutMs?: number;
   /** Keep the server's JIT setting (see {@linkcode PostgresClientOptions}). @default false */
   jit?: boolean;
 }
+
+/** How long opening a connection may take, by default. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /** Extra time past `timeoutMs` before the client cancels a query itself. */
 const GRACE_MS = 1000;
@@ -254,7 +262,8 @@ export function openPostgresClient(
   }
   const sql = postgres(url, {
     max: options.maxConnections ?? 10,
-    connect_timeout: 10,
+    connect_timeout: (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) /
+      1000,
     idle_timeout: 30,
     onnotice: () => {},
   }) as unknown as PostgresSql;

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { KPIEngine } from "../mod.ts";
+import { openEngine } from "../src/adapters/mod.ts";
 import { freePort } from "./_private_postgres.ts";
 
 /** A TCP server on 127.0.0.1 that accepts connections and never answers. */
@@ -53,7 +53,7 @@ kpis:
     timeout_ms: 60000
 `,
       );
-      const engine = await KPIEngine.fromYaml(file);
+      const engine = await openEngine(file);
       try {
         const started = performance.now();
         const [result] = await engine.run("2024-11");

@@ -30,19 +30,22 @@ export const MAX_CONFIG_ISSUES = 50;
 /** Most characters of one issue's message or path. */
 const MAX_TEXT = 500;
 
-/** Control characters, and marks that reorder text on a terminal. */
-const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/** Whether a character is a control character or reorders text on a terminal. */
+function isUnsafe(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) ||
+    code === 0x200e || code === 0x200f ||
+    (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+}
 
 /**
  * Makes text from a file safe to print: control characters are shown as
  * `\uXXXX` escapes (never sent to the terminal) and long text is cut.
  */
 function cleanText(text: string): string {
-  const safe = text.replace(
-    UNSAFE,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  const safe = text.replace(/[^ -~]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return isUnsafe(code) ? `\\u${code.toString(16).padStart(4, "0")}` : c;
+  });
   return safe.length <= MAX_TEXT
     ? safe
     : `${safe.slice(0, MAX_TEXT)}… (${safe.length - MAX_TEXT} more characters)`;

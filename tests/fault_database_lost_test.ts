@@ -10,13 +10,52 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startPrivatePostgres } from "./_private_postgres.ts";
 import { startPrivateMariaDb } from "./_private_mariadb.ts";
+import postgres from "postgres";
+import mysql from "mysql2/promise";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 const SLOW = {
-  postgres: "SELECT 1 + 0*length(pg_sleep(3)::text)",
-  mysql: "SELECT 1 + 0*SLEEP(3)",
+  postgres: "SELECT 1 + 0*length(pg_sleep(4)::text)",
+  mysql: "SELECT 1 + 0*SLEEP(4)",
 };
+
+/**
+ * Resolves once the slow query is running on the server (seen from another
+ * connection), so the server is stopped mid-query however loaded the
+ * machine is.
+ */
+async function whenRunning(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  if (url.startsWith("postgres")) {
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      while (Date.now() < deadline) {
+        const rows = await sql.unsafe(
+          "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg' || '_sleep(4)%' AND pid <> pg_backend_pid()",
+        );
+        if (rows.length > 0) return;
+        await sleep(50);
+      }
+    } finally {
+      await sql.end({ timeout: 0 });
+    }
+  } else {
+    const conn = await mysql.createConnection({ uri: url });
+    try {
+      while (Date.now() < deadline) {
+        const [rows] = await conn.query(
+          "SELECT 1 FROM information_schema.processlist WHERE info LIKE CONCAT('%SLEEP', '(4)%') AND id <> CONNECTION_ID()",
+        );
+        if ((rows as unknown[]).length > 0) return;
+        await sleep(50);
+      }
+    } finally {
+      await conn.end();
+    }
+  }
+  throw new Error("The slow query never started");
+}
 
 async function writeConfig(
   dir: string,
@@ -43,6 +82,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function runCliWhileStopping(
   config: string,
+  url: string,
   stop: () => Promise<void>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -50,7 +90,7 @@ async function runCliWhileStopping(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  await sleep(1500);
+  await whenRunning(url);
   await stop();
   const out = await child.output();
   return {
@@ -81,7 +121,11 @@ Deno.test("cli.ts run exits 3 with a per-KPI error when PostgreSQL stops mid-que
   try {
     const config = await writeConfig(dir, pg.url, "postgres");
     for (const mode of ["fast", "immediate"] as const) {
-      const out = await runCliWhileStopping(config, () => pg.stop(mode));
+      const out = await runCliWhileStopping(
+        config,
+        pg.url,
+        () => pg.stop(mode),
+      );
       assertPerKpiError(
         out,
         new RegExp(`PostgreSQL at 127\\.0\\.0\\.1:${pg.port}`),
@@ -99,7 +143,11 @@ Deno.test("cli.ts run exits 3 with a per-KPI error when MariaDB is killed mid-qu
   const dir = await Deno.makeTempDir();
   try {
     const config = await writeConfig(dir, db.url, "mysql");
-    const out = await runCliWhileStopping(config, () => db.stop("SIGKILL"));
+    const out = await runCliWhileStopping(
+      config,
+      db.url,
+      () => db.stop("SIGKILL"),
+    );
     assertPerKpiError(out, new RegExp(`MySQL at 127\\.0\\.0\\.1:${db.port}`));
   } finally {
     await db.destroy();
@@ -165,13 +213,14 @@ async function getJson(
 
 async function serveSurvives(
   config: string,
+  url: string,
   stop: () => Promise<void>,
   restart: () => Promise<void>,
 ): Promise<void> {
   const server = await startServe(config);
   try {
     const slow = fetch(`${server.base}/kpis/slow?period=2024-11`);
-    await sleep(1500);
+    await whenRunning(url);
     await stop();
     const answer = await slow;
     assert.equal(answer.status, 200);
@@ -200,7 +249,12 @@ Deno.test("cli.ts serve keeps serving when PostgreSQL stops mid-query and answer
   const dir = await Deno.makeTempDir();
   try {
     const config = await writeConfig(dir, pg.url, "postgres");
-    await serveSurvives(config, () => pg.stop("fast"), () => pg.start());
+    await serveSurvives(
+      config,
+      pg.url,
+      () => pg.stop("fast"),
+      () => pg.start(),
+    );
   } finally {
     await pg.destroy();
     await Deno.remove(dir, { recursive: true });
@@ -212,7 +266,12 @@ Deno.test("cli.ts serve keeps serving when MariaDB is killed mid-query and answe
   const dir = await Deno.makeTempDir();
   try {
     const config = await writeConfig(dir, db.url, "mysql");
-    await serveSurvives(config, () => db.stop("SIGKILL"), () => db.start());
+    await serveSurvives(
+      config,
+      db.url,
+      () => db.stop("SIGKILL"),
+      () => db.start(),
+    );
   } finally {
     await db.destroy();
     await Deno.remove(dir, { recursive: true });

@@ -30,6 +30,7 @@ import {
   toHistoryRow,
 } from "../_row.ts";
 import { fromLegacyRow, isLegacyHistoryColumns } from "../_legacy.ts";
+import { StatementCache } from "../../sql/sqlite/_statement_cache.ts";
 
 /** Options of {@linkcode openSqliteHistoryStore}. */
 export interface SqliteHistoryStoreOptions {
@@ -184,10 +185,12 @@ class SqliteHistoryStore implements AuditLog {
   readonly kind = "sqlite" as const;
   readonly location: string;
   #db: DatabaseSync;
+  #statements: StatementCache;
   #closed = false;
 
   constructor(db: DatabaseSync, location: string) {
     this.#db = db;
+    this.#statements = new StatementCache(db);
     this.location = location;
   }
 
@@ -197,7 +200,7 @@ class SqliteHistoryStore implements AuditLog {
       const rows = records.map(toHistoryRow);
       if (rows.length === 0) return;
       transaction(this.#db, () => {
-        const insert = this.#db.prepare(INSERT_HISTORY);
+        const insert = this.#statements.get(INSERT_HISTORY);
         for (const row of rows) {
           insert.run(...HISTORY_COLUMNS.map((c) => row[c]));
         }
@@ -209,7 +212,7 @@ class SqliteHistoryStore implements AuditLog {
     return run(() => {
       assertOpen(this.#closed, this.location);
       checkHistoryQuery(name, n);
-      const rows = this.#db.prepare(
+      const rows = this.#statements.get(
         `SELECT * FROM kpi_history WHERE kpi_name = ?
          ORDER BY run_at DESC, id DESC LIMIT ?`,
       ).all(name, n) as LooseRow[];
@@ -220,7 +223,7 @@ class SqliteHistoryStore implements AuditLog {
   getAlertState(kpi: string, rule: string): Promise<AlertState | null> {
     return run(() => {
       assertOpen(this.#closed, this.location);
-      const row = this.#db.prepare(
+      const row = this.#statements.get(
         "SELECT * FROM kpi_alert_state WHERE kpi = ? AND rule = ?",
       ).get(kpi, rule) as LooseRow | undefined;
       return row === undefined ? null : fromAlertStateRow(row);
@@ -231,7 +234,7 @@ class SqliteHistoryStore implements AuditLog {
     return run(() => {
       assertOpen(this.#closed, this.location);
       const row = toAlertStateRow(state);
-      this.#db.prepare(UPSERT_ALERT_STATE).run(
+      this.#statements.get(UPSERT_ALERT_STATE).run(
         ...ALERT_STATE_COLUMNS.map((c) => row[c]),
       );
     });
@@ -243,7 +246,7 @@ class SqliteHistoryStore implements AuditLog {
       const rows = records.map(toDeliveryRow);
       if (rows.length === 0) return;
       transaction(this.#db, () => {
-        const insert = this.#db.prepare(INSERT_DELIVERY);
+        const insert = this.#statements.get(INSERT_DELIVERY);
         for (const row of rows) {
           insert.run(
             ...DELIVERY_COLUMNS.map((c) =>
@@ -259,7 +262,7 @@ class SqliteHistoryStore implements AuditLog {
     return run(() => {
       assertOpen(this.#closed, this.location);
       checkHistoryQuery(kpi, n);
-      const rows = this.#db.prepare(
+      const rows = this.#statements.get(
         `SELECT * FROM kpi_alert_delivery WHERE kpi = ?
          ORDER BY at DESC, id DESC LIMIT ?`,
       ).all(kpi, n) as LooseRow[];
@@ -270,13 +273,14 @@ class SqliteHistoryStore implements AuditLog {
   ping(): Promise<void> {
     return run(() => {
       assertOpen(this.#closed, this.location);
-      this.#db.prepare("SELECT 1").get();
+      this.#statements.get("SELECT 1").get();
     });
   }
 
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      this.#statements.clear();
       this.#db.close();
     }
     return Promise.resolve();

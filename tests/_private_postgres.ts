@@ -7,7 +7,14 @@
 
 import { join } from "node:path";
 
-const BIN = "/usr/lib/postgresql/15/bin";
+/** The newest installed PostgreSQL's programs (Debian's layout). */
+const BIN = (() => {
+  const versions = [...Deno.readDirSync("/usr/lib/postgresql")]
+    .map((entry) => entry.name)
+    .filter((name) => /^\d+$/.test(name))
+    .sort((a, b) => Number(b) - Number(a));
+  return `/usr/lib/postgresql/${versions[0] ?? "15"}/bin`;
+})();
 
 /** A running private PostgreSQL server. */
 export interface PrivatePostgres {
@@ -33,7 +40,7 @@ export function freePort(): number {
   return port;
 }
 
-/** Whether this machine can run a private server (binaries and user exist). */
+/** Runs a program as the `postgres` user (directly when not root). */
 async function asPostgres(args: string[]): Promise<Deno.CommandOutput> {
   const asRoot = Deno.uid() === 0;
   const command = asRoot

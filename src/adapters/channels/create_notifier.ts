@@ -259,35 +259,60 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
   };
 
   async function plan(batch: AlertBatch): Promise<PlannedAlert[]> {
+    return (await planWithStates(batch)).plans;
+  }
+
+  /** Plans a batch; also returns the states read, and the rules whose state could not be read. */
+  async function planWithStates(batch: AlertBatch): Promise<{
+    plans: PlannedAlert[];
+    states: Map<string, AlertState | null>;
+    unreadable: Set<string>;
+  }> {
     const at = now();
+    const states = new Map<string, AlertState | null>();
+    const unreadable = new Set<string>();
     if (store === null) {
-      return planAlerts(batch, { channels: names, now: at });
+      return {
+        plans: planAlerts(batch, { channels: names, now: at }),
+        states,
+        unreadable,
+      };
     }
     const keys: [string, string][] = batch.items.flatMap((item) =>
       item.rules.map((r) => [item.result.name, r.ruleId] as [string, string])
     );
-    const states = new Map<string, AlertState | null>();
     await pool(keys, concurrency, async ([kpi, rule]) => {
       try {
         states.set(key(kpi, rule), await store.getAlertState(kpi, rule));
       } catch (error) {
+        // Without its state a rule cannot tell a new alert from one already
+        // sent: it sends nothing this run rather than notifying again.
         say(
-          `Could not read the alert state of ${kpi} ${JSON.stringify(rule)}: ${
-            errorText(error)
-          }`,
+          `Could not read the alert state of ${kpi} ${
+            JSON.stringify(rule)
+          }, so no notice is sent for it: ${errorText(error)}`,
         );
         states.set(key(kpi, rule), null);
+        unreadable.add(key(kpi, rule));
       }
     });
-    return planAlerts(batch, {
+    const plans = planAlerts(batch, {
       channels: names,
       now: at,
       getState: (kpi, rule) => states.get(key(kpi, rule)) ?? null,
     });
+    for (const p of plans) {
+      if (unreadable.has(key(p.kpi, p.ruleId)) && p.action !== "none") {
+        p.action = "none";
+        p.state = null;
+        p.problem = "its alert state could not be read";
+      }
+    }
+    return { plans, states, unreadable };
   }
 
   async function notify(batch: AlertBatch): Promise<void> {
-    const plans = await plan(batch);
+    const { plans, states } = await planWithStates(batch);
     if (dryRun) {
       say(describeAlerts(plans, { channelTypes }));
       return;
@@ -296,7 +321,19 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
       if (p.problem) say(`${p.kpi} ${JSON.stringify(p.ruleId)}: ${p.problem}`);
       if (p.triggered) p.triggered.deliveries = [];
     }
-    const active = plans.filter((p) => p.action !== "none");
+    const active: PlannedAlert[] = [];
+    await pool(
+      plans.filter((p) => p.action !== "none"),
+      concurrency,
+      async (p) => {
+        if (
+          await claim(p, states.get(key(p.kpi, p.ruleId)) ?? null, batch.runId)
+        ) {
+          active.push(p);
+        }
+      },
+    );
+    active.sort((a, b) => plans.indexOf(a) - plans.indexOf(b));
     type Job = { plan: PlannedAlert; name: string; index: number };
     const jobs: Job[] = [];
     const outcomes = new Map<PlannedAlert, AlertDelivery[]>();
@@ -371,6 +408,42 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
       );
     }
     await Promise.all(writes);
+  }
+
+  /**
+   * Claims a planned notice in the store, so that of several instances
+   * planning the same notice from the same state exactly one sends it.
+   * True when there is nothing to coordinate through, or the store could
+   * not be asked (a notice is then rather sent twice than not at all).
+   */
+  async function claim(
+    p: PlannedAlert,
+    previous: AlertState | null,
+    runId: string,
+  ): Promise<boolean> {
+    if (store === null || typeof store.claimNotice !== "function") return true;
+    const noticeKey = [
+      p.message.dedupKey,
+      p.message.status,
+      p.action,
+      previous?.lastSentAt ?? "-",
+    ].join("|");
+    try {
+      if (await store.claimNotice(noticeKey, now().toString())) return true;
+    } catch (error) {
+      say(
+        `Could not claim the ${p.message.status} notice of ${p.kpi} ${
+          JSON.stringify(p.ruleId)
+        }; sending it anyway: ${errorText(error)}`,
+      );
+      return true;
+    }
+    say(
+      `Alert ${p.message.status} for ${p.kpi} ${
+        JSON.stringify(p.ruleId)
+      } was already sent by another run (run ${runId} does not send it again)`,
+    );
+    return false;
   }
 
   return {

@@ -46,14 +46,17 @@ export interface CsvHistoryFiles {
   alerts: string;
   /** Delivery outcomes, e.g. `audit.deliveries.csv`. */
   deliveries: string;
+  /** Notices claimed for sending, one JSON line each, e.g. `audit.claims.jsonl`. */
+  claims: string;
 }
 
 /**
  * Names the files a CSV history store at `path` uses: the file itself, and
- * beside it `<name>.alerts.json` and `<name>.deliveries.csv`.
+ * beside it `<name>.alerts.json`, `<name>.deliveries.csv` and
+ * `<name>.claims.jsonl`.
  *
  * @param path The history file, e.g. `logs/audit.csv`.
- * @returns The three paths.
+ * @returns The four paths.
  *
  * @example
  * ```ts
@@ -63,6 +66,7 @@ export interface CsvHistoryFiles {
  *   history: "logs/audit.csv",
  *   alerts: "logs/audit.alerts.json",
  *   deliveries: "logs/audit.deliveries.csv",
+ *   claims: "logs/audit.claims.jsonl",
  * });
  * ```
  */
@@ -72,6 +76,7 @@ export function csvHistoryFiles(path: string): CsvHistoryFiles {
     history: path,
     alerts: `${base}.alerts.json`,
     deliveries: `${base}.deliveries.csv`,
+    claims: `${base}.claims.jsonl`,
   };
 }
 
@@ -262,6 +267,31 @@ class CsvHistoryStore implements AuditLog {
       entries.push({ at: String(row.at), order: i, row });
     }
     return newestFirst(entries).slice(0, n).map((e) => fromDeliveryRow(e.row));
+  }
+
+  async claimNotice(key: string, at: string): Promise<boolean> {
+    assertOpen(this.#closed, this.location);
+    let claimed = false;
+    // Under the claims file's exclusive lock, the first to find the key
+    // absent appends it; every later claim finds it.
+    await withExclusiveLock(this.#files.claims, async (file, size) => {
+      const text = size === 0 ? "" : await readFrom(file);
+      for (const line of text.split("\n")) {
+        if (line === "") continue;
+        try {
+          if ((JSON.parse(line) as { key?: unknown }).key === key) return;
+        } catch {
+          // A line cut short by a crash claims nothing.
+        }
+      }
+      const entry = JSON.stringify({ key, at }) + "\n";
+      await writeAll(
+        file,
+        size > 0 && !text.endsWith("\n") ? "\n" + entry : entry,
+      );
+      claimed = true;
+    });
+    return claimed;
   }
 
   async ping(): Promise<void> {

@@ -146,6 +146,7 @@ interface Target {
 }
 
 interface Tables {
+  claim: string;
   meta: string;
   history: string;
   alertState: string;
@@ -212,6 +213,7 @@ function parseTarget(
 function tableNames(schema: string, prefix: string): Tables {
   const q = (name: string) => `"${schema}"."${prefix}${name}"`;
   return {
+    claim: q("alert_claim"),
     meta: q("meta"),
     history: q("history"),
     alertState: q("alert_state"),
@@ -244,7 +246,11 @@ async function prepareSchema(
           `Cannot read history "${target.location}" (${schema}.${prefix}*) of schema version ${version}: this kpi-engine reads versions up to ${HISTORY_SCHEMA_VERSION}; upgrade kpi-engine`,
         );
       }
-      if (version === HISTORY_SCHEMA_VERSION) return;
+      if (version === HISTORY_SCHEMA_VERSION) {
+        // Added beside schema version 1: older tables get it on open.
+        await tx.unsafe(createClaims(t));
+        return;
+      }
     }
     const [space] = await tx.unsafe(
       "SELECT 1 AS present FROM pg_namespace WHERE nspname = $1",
@@ -313,12 +319,21 @@ async function prepareSchema(
       `CREATE INDEX IF NOT EXISTS "${prefix}alert_delivery_by_kpi"
        ON ${t.delivery} (kpi, at DESC, id DESC)`,
     );
+    await tx.unsafe(createClaims(t));
     await tx.unsafe(
       `INSERT INTO ${t.meta} (key, value) VALUES ('schema_version', $1)
        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
       [String(HISTORY_SCHEMA_VERSION)],
     );
   });
+}
+
+/** Notices claimed for sending, one row per notice (see `claimNotice`). */
+function createClaims(t: Tables): string {
+  return `CREATE TABLE IF NOT EXISTS ${t.claim} (
+    key text PRIMARY KEY,
+    claimed_at timestamptz NOT NULL
+  )`;
 }
 
 class PostgresHistoryStore implements AuditLog {
@@ -426,6 +441,17 @@ class PostgresHistoryStore implements AuditLog {
       [kpi, n],
     );
     return rows.map((row) => fromDeliveryRow(row as LooseRow));
+  }
+
+  async claimNotice(key: string, at: string): Promise<boolean> {
+    assertOpen(this.#closed, this.location);
+    // The primary key makes the first INSERT win; later ones insert nothing.
+    const rows = await this.#sql.unsafe(
+      `INSERT INTO ${this.#t.claim} (key, claimed_at)
+       VALUES ($1, $2::timestamptz) ON CONFLICT (key) DO NOTHING RETURNING 1`,
+      [key.replaceAll("\u0000", "\uFFFD"), at],
+    );
+    return rows.length === 1;
   }
 
   async ping(): Promise<void> {

@@ -173,6 +173,8 @@ export function openSqliteHistoryStore(
         db.exec("PRAGMA synchronous = NORMAL");
       }
       prepareSchema(db, path);
+      // Added beside schema version 1: older files get it on open.
+      db.exec(CREATE_CLAIMS);
     } catch (error) {
       db.close();
       throw error;
@@ -270,6 +272,16 @@ class SqliteHistoryStore implements AuditLog {
     });
   }
 
+  claimNotice(key: string, at: string): Promise<boolean> {
+    return run(() => {
+      assertOpen(this.#closed, this.location);
+      const { changes } = this.#statements.get(
+        "INSERT OR IGNORE INTO kpi_alert_claim (key, claimed_at) VALUES (?, ?)",
+      ).run(key, at);
+      return Number(changes) === 1;
+    });
+  }
+
   ping(): Promise<void> {
     return run(() => {
       assertOpen(this.#closed, this.location);
@@ -286,6 +298,12 @@ class SqliteHistoryStore implements AuditLog {
     return Promise.resolve();
   }
 }
+
+/** Notices claimed for sending, one row per notice (see `claimNotice`). */
+const CREATE_CLAIMS = `CREATE TABLE IF NOT EXISTS kpi_alert_claim (
+  key TEXT PRIMARY KEY,
+  claimed_at TEXT NOT NULL
+)`;
 
 /** Runs synchronous work, turning a throw into a rejection. */
 function run<T>(work: () => T): Promise<T> {

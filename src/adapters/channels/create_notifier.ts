@@ -68,7 +68,8 @@ export interface CreateNotifierOptions {
   /**
    * Where the dry-run account and problems (failed deliveries, store
    * errors) go, one text at a time, secrets removed.
-   * @default console.log for a dry run, else nothing
+   * @default console.log for a dry run, else console.error (problems
+   * such as an unreadable alert state must not pass unnoticed)
    */
   log?: (text: string) => void;
 }
@@ -241,9 +242,13 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
   const store = options.store ?? null;
   const dryRun = options.dryRun ?? false;
   const log = options.log ??
-    // A dry run's account goes to standard output unless told otherwise.
-    // deno-lint-ignore no-console
-    (dryRun ? (text: string) => console.log(text) : undefined);
+    // A dry run's account goes to standard output unless told otherwise;
+    // problems of a real run go to standard error.
+    (dryRun
+      // deno-lint-ignore no-console
+      ? (text: string) => console.log(text)
+      // deno-lint-ignore no-console
+      : (text: string) => console.error(text));
   const say = (text: string) => log?.(redact(text));
   const settings: DeliverySettings = {
     timeoutMs,

@@ -139,7 +139,12 @@ class CsvHistoryStore implements AuditLog {
       if (size === 0) {
         text = encodeRows([HISTORY_HEADER]) + body;
       } else {
-        const header = headerOf(await readHead(file, size));
+        const head = await readHead(file, size);
+        const header = headerOf(head);
+        if (header.includes(VERSION_COLUMN)) {
+          // As `history` does: rows of a newer version are not mixed with ours.
+          checkHeadVersion(head, header, this.location);
+        }
         if (!header.includes(VERSION_COLUMN)) {
           if (!isLegacyHistoryColumns(header)) {
             throw new Error(
@@ -358,6 +363,29 @@ function checkRowVersion(row: LooseRow, path: string): void {
   }
 }
 
+/**
+ * Refuses a file whose first rows (those wholly in `head`) were written by
+ * a newer schema version.
+ *
+ * @throws {RangeError} When a row's version is newer than this one's.
+ */
+function checkHeadVersion(
+  head: string,
+  header: readonly string[],
+  path: string,
+): void {
+  const whole = head.slice(0, head.lastIndexOf("\n") + 1);
+  let records: (string | null)[][];
+  try {
+    records = decode(whole);
+  } catch {
+    return; // A quoted field cut by the head's end: nothing whole to check.
+  }
+  for (const record of records.slice(1)) {
+    checkRowVersion(toObject(header, record), path);
+  }
+}
+
 function legacyRecords(text: string): HistoryRecord[] {
   const records = decode(text);
   const header = (records[0] ?? []).map((h) => String(h ?? "").trim());
@@ -377,10 +405,21 @@ async function readAlertStates(path: string): Promise<AlertState[]> {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
-  const data = JSON.parse(text) as {
-    schema_version?: number;
-    states?: unknown[];
-  };
+  let data: { schema_version?: number; states?: unknown[] };
+  try {
+    data = JSON.parse(text);
+    if (data === null || typeof data !== "object" || Array.isArray(data)) {
+      throw new SyntaxError("expected a JSON object");
+    }
+  } catch (error) {
+    // Never read as "no alerts": every alert would be sent again.
+    throw new Error(
+      `Cannot read alert state "${path}": it is not valid JSON (${
+        (error as Error).message
+      }); fix or remove the file (removing it sends every firing alert again)`,
+      { cause: error },
+    );
+  }
   const version = data.schema_version ?? HISTORY_SCHEMA_VERSION;
   if (!(version <= HISTORY_SCHEMA_VERSION)) {
     throw new RangeError(

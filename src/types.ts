@@ -304,6 +304,7 @@ export type {
   HistoryAndAlertStore,
   HistoryRecord,
   HistoryStore,
+  RuleDeliveries,
   RuleEvaluation,
   SqlClient,
   SqlDialect,

@@ -62,6 +62,12 @@ export interface SqlQueryOptions {
    * zoned timestamps cut days in it (ignored where the dialect has none).
    */
   timezone?: string;
+  /**
+   * The zone's UTC offset (`-04:00`) where the query's periods start, for a
+   * server that has no data for `timezone` (MySQL without its time zone
+   * tables) to use instead.
+   */
+  utcOffset?: string;
 }
 
 /** A connection (or pool) to a SQL database, as the engine needs it. */

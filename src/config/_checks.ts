@@ -24,6 +24,10 @@ import {
 import { resolvePeriod } from "../period/resolve_period.ts";
 import { COMPARISON_CODES, type SqlDialect } from "../types.ts";
 import { filterProblem, nameProblem } from "../sql/_structured.ts";
+import {
+  KNOWN_PLACEHOLDERS_TEXT,
+  unknownPlaceholders,
+} from "../alerts/_message_placeholders.ts";
 
 /** The two parsers the checks need, from `expression.ts` and `condition.ts`. */
 export interface ConfigParsers {
@@ -542,6 +546,19 @@ function checkComparisonsAndAlerts(ctx: CheckContext, scope: KpiScope): void {
           message: `Invalid condition ${JSON.stringify(condition)}: ${
             errorText(error)
           }`,
+        });
+      }
+    }
+    const message = asString(alert.message);
+    if (message !== undefined) {
+      for (const { name, suggestion } of unknownPlaceholders(message)) {
+        issues.push({
+          path: at("alerts", j, "message"),
+          message: `Unknown placeholder "{{ ${name} }}" in the alert message${
+            suggestion === undefined
+              ? ""
+              : `: did you mean "{{ ${suggestion} }}"?`
+          } (known: ${KNOWN_PLACEHOLDERS_TEXT})`,
         });
       }
     }

@@ -156,6 +156,9 @@ export async function openEngineOptions(
   if (connection !== undefined && connection !== null && connection !== "") {
     sql = await openSqlClient(connection, {
       baseDir: options.connection !== undefined ? Deno.cwd() : baseDir,
+      ...(config.connectTimeoutMs !== undefined
+        ? { connectTimeoutMs: config.connectTimeoutMs }
+        : {}),
     });
   }
   let history: HistoryStore | undefined;
@@ -164,6 +167,9 @@ export async function openEngineOptions(
     if (typeof auditLog === "string") {
       history = await openHistoryStore(auditLog, {
         baseDir: options.auditLog !== undefined ? Deno.cwd() : baseDir,
+        ...(config.connectTimeoutMs !== undefined
+          ? { connectTimeoutMs: config.connectTimeoutMs }
+          : {}),
       });
     } else if (auditLog !== undefined) {
       history = auditLog;

@@ -30,6 +30,11 @@ export interface OpenHistoryStoreOptions {
   schema?: string;
   /** PostgreSQL: the table name prefix (else `?table_prefix=`). @default "kpi_" */
   tablePrefix?: string;
+  /**
+   * PostgreSQL: how long opening a connection may take, in milliseconds.
+   * @default 5000
+   */
+  connectTimeoutMs?: number;
 }
 
 /** What a target string resolves to. */
@@ -148,7 +153,14 @@ export async function openHistoryStore(
       const { openPostgresHistoryStore } = await import(
         "./postgres/open_postgres_history_store.ts"
       );
-      const opts: { schema?: string; tablePrefix?: string } = {};
+      const opts: {
+        schema?: string;
+        tablePrefix?: string;
+        connectTimeoutMs?: number;
+      } = {};
+      if (options.connectTimeoutMs !== undefined) {
+        opts.connectTimeoutMs = options.connectTimeoutMs;
+      }
       if (options.schema !== undefined) opts.schema = options.schema;
       if (options.tablePrefix !== undefined) {
         opts.tablePrefix = options.tablePrefix;

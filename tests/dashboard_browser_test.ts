@@ -219,7 +219,8 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
     assert.equal(
       await page.$eval(
         ".card[data-kpi=revenue] .spark",
-        (e) => (e as HTMLElement).dataset.grain,
+        (e) =>
+          (e as unknown as { dataset: Record<string, string> }).dataset.grain,
       ),
       "quarter",
     );

@@ -231,6 +231,7 @@ Deno.test("history(name, { grain }) reads rows written before grains were kept b
       alertsTriggered: [],
       queryDurationMs: 1,
       error: null,
+      note: null,
     });
     await store.append([
       {

@@ -546,6 +546,7 @@ export function openApiDocument(
             "alertsTriggered",
             "queryDurationMs",
             "error",
+            "note",
           ],
           properties: {
             name: { type: "string" },
@@ -570,8 +571,9 @@ export function openApiDocument(
             queryDurationMs: { type: "number" },
             error: nullable("string"),
             note: {
-              type: "string",
-              description: "Why the value is null although no error occurred.",
+              ...nullable("string"),
+              description:
+                "Why the value is null although no error occurred, or null.",
             },
           },
           examples: [{
@@ -597,6 +599,7 @@ export function openApiDocument(
             alertsTriggered: [],
             queryDurationMs: 1.7,
             error: null,
+            note: null,
           }],
         },
         HealthCheck: {

@@ -258,7 +258,7 @@ function formatTable(
  *   name: "revenue", label: "Revenue", unit: "USD", value: 1200,
  *   periodStart: "2024-11-01", periodEnd: "2024-12-01", comparisons: {},
  *   momChangePct: null, yoyChangePct: null, alertStatus: "ok",
- *   alertsTriggered: [], queryDurationMs: 1, error: null,
+ *   alertsTriggered: [], queryDurationMs: 1, error: null, note: null,
  *   grain: "month", recordedAt: "2024-12-01T06:00:00.000Z",
  * }], "table");
  * assert.match(text, /^Period +Grain +Value +Status +Recorded at\n2024-11 +month +1,200 USD +ok +2024-12-01T06:00:00.000Z\n$/);

@@ -156,7 +156,10 @@ async function checkEngine(
     if (sent) {
       // One grouped query for the table, one batch for `last`, one for the
       // template: no fallback to separate queries.
-      const mine = sent.slice(before);
+      // (Metadata lookups, such as MariaDB's column types, aside.)
+      const mine = sent.slice(before).filter((q) =>
+        !/information_schema/i.test(q)
+      );
       assert.equal(mine.length, 3, mine.join("\n---\n"));
       assert.equal(mine.filter((q) => /GROUP BY 1/.test(q)).length, 1);
     }

@@ -47,6 +47,7 @@ Usage:
   deno run -A cli.ts validate --config FILE
   deno run -A cli.ts history --config FILE NAME [-n 10] [--format ...]
   deno run -A cli.ts serve --config FILE [--port 8000] [--hostname 127.0.0.1]
+                         (PORT, HOST and KPI_API_TOKEN from the environment)
   deno run -A cli.ts schedule --config FILE --cron EXPR [--period P] [--kpi NAME]...
   deno run -A cli.ts demo [--period P] [--format ...]
 
@@ -297,6 +298,10 @@ async function validateCommand(flags: Flags, io: CliIo): Promise<number> {
       Object.keys(config.channels).length
     } channel(s), time zone ${config.timezone}\n`,
   );
+  const { deployWarnings } = await import(
+    "../runtime/serve/deploy_warnings.ts"
+  );
+  for (const line of deployWarnings(config, io.env)) io.stderr(`${line}\n`);
   return EXIT.ok;
 }
 
@@ -338,86 +343,53 @@ async function historyCommand(
   }
 }
 
-function stopSignal(io: CliIo): AbortSignal {
-  if (io.signal) return io.signal;
-  const controller = new AbortController();
-  const stop = (): void => controller.abort();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  controller.signal.addEventListener("abort", () => {
-    Deno.removeSignalListener("SIGINT", stop);
-    Deno.removeSignalListener("SIGTERM", stop);
-  });
-  return controller.signal;
-}
-
 async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
-  const port = flags.port === undefined ? 8000 : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`Invalid --port "${flags.port}": expected 0 to 65535`);
-  }
-  const engine = await openEngine(flags, io);
+  // The same set-up as server.ts: settings, schedules on Deno.cron, engine.
+  const [{ serverSettings }, { prepareServer, listenUntilSignal }, cron] =
+    await Promise.all([
+      import("../runtime/serve/server_settings.ts"),
+      import("../runtime/serve/prepare_server.ts"),
+      import("../runtime/cron/register_schedules.ts"),
+    ]);
+  let settings;
   try {
-    const { serve } = await import("../deno_serve/serve.ts");
-    const token = io.env["KPI_API_TOKEN"];
-    const server = serve({
-      engine,
-      port,
-      hostname: flags.hostname ?? "0.0.0.0",
-      ...(token ? { token } : {}),
-      signal: stopSignal(io),
-      log: io.stderr,
-    });
-    const schedules = engine.config.schedules.map((schedule, i) => {
-      const runs = engine.schedule({
-        cron: schedule.cron,
-        period: schedule.period ?? "last_month",
-        ...(schedule.kpis ? { kpis: schedule.kpis } : {}),
-        ...(schedule.timezone ? { timezone: schedule.timezone } : {}),
-        onResult: (report) =>
-          io.stderr(
-            `Schedule ${
-              i + 1
-            } (${schedule.cron}) computed ${report.period.label}: ${report.results.length} KPI(s)\n`,
-          ),
-        onSkip: (skip) =>
-          io.stderr(
-            `Schedule ${
-              i + 1
-            } (${schedule.cron}) skipped the run due at ${skip.scheduledAt}: the previous run is still going\n`,
-          ),
-        onError: (error) =>
-          io.stderr(
-            `Schedule ${i + 1} (${schedule.cron}) failed: ${
-              messageOf(error)
-            }\n`,
-          ),
-      });
-      io.stderr(
-        `Schedule ${i + 1}: "${schedule.cron}" (${runs.timezone}) computes ${
-          schedule.period ?? "last_month"
-        }; next run at ${runs.nextRun() ?? "never"}\n`,
-      );
-      return runs;
-    });
-    await server.finished;
-    await Promise.all(schedules.map((runs) => runs.stop()));
-    return EXIT.ok;
-  } finally {
-    await engine.close();
+    settings = serverSettings({
+      config: requireConfig(flags),
+      port: flags.port,
+      hostname: flags.hostname,
+      db: flags.db,
+    }, io.env);
+  } catch (error) {
+    throw new UsageError(messageOf(error));
   }
+  const log = (line: string): void => io.stderr(`${line}\n`);
+  const now = flags["as-of"] === undefined ? undefined : clockFor(
+    flags["as-of"],
+    (await loadConfig(settings.config, io)).timezone,
+  );
+  const server = prepareServer(settings, {
+    denoCron: cron.availableDenoCron(),
+    log,
+    ...(now === undefined ? {} : { now }),
+  });
+  await listenUntilSignal(server, { signal: io.signal, log });
+  return EXIT.ok;
 }
 
 async function scheduleCommand(flags: Flags, io: CliIo): Promise<number> {
   if (!flags.cron) throw new UsageError("Missing --cron EXPR");
   const engine = await openEngine(flags, io);
   try {
-    const { runScheduleUntilSignal } = await import(
-      "../deno_cron/run_schedule_until_signal.ts"
-    );
+    const [{ runScheduleUntilSignal }, { availableDenoCron }] = await Promise
+      .all([
+        import("../deno_cron/run_schedule_until_signal.ts"),
+        import("../runtime/cron/register_schedules.ts"),
+      ]);
+    const denoCron = availableDenoCron();
     await runScheduleUntilSignal(engine, {
       cron: flags.cron,
       period: flags.period ?? "last_month",
+      ...(denoCron === undefined ? {} : { denoCron }),
       ...(flags.kpi ? { kpis: flags.kpi } : {}),
       ...(io.signal ? { signal: io.signal, signals: [] } : {}),
       log: io.stderr,

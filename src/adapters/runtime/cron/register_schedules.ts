@@ -12,14 +12,14 @@
  * @module
  */
 
-import { scheduleRuns } from "../../../schedule_runs.ts";
+import { scheduleRuns } from "./schedule_runs.ts";
 import type {
   CronRegistrar,
   ScheduledReport,
   ScheduledRuns,
   ScheduleEngine,
   ScheduleOptions,
-} from "../../../schedule_runs.ts";
+} from "./schedule_runs.ts";
 import type { ScheduleConfig } from "../../../types.ts";
 
 /** Options of {@linkcode startLoggedSchedule}. */

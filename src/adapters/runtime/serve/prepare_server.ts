@@ -12,15 +12,15 @@
  */
 
 import { dirname, resolve } from "node:path";
-import { parseKpis } from "../../../parse_kpis.ts";
-import { KPIEngine } from "../../../kpi_engine.ts";
+import { parseKpis } from "../../../config/parse_kpis.ts";
+import { KPIEngine } from "../../../engine/kpi_engine.ts";
 import type { KPIConfig } from "../../../types.ts";
 import type {
   CronRegistrar,
   ScheduledRuns,
   ScheduleEngine,
-} from "../../../schedule_runs.ts";
-import { openEngineOptions } from "../../load_engine_options.ts";
+} from "../cron/schedule_runs.ts";
+import { openEngineOptions } from "../../open_engine.ts";
 import { createApp, type KPIApp } from "../../../server/create_app.ts";
 import { registerSchedules } from "../cron/register_schedules.ts";
 import type { ServerSettings } from "./server_settings.ts";

@@ -352,3 +352,65 @@ Deno.test("deno serve server.ts serves the file, registers its schedules and sto
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the Deno Deploy recipe of docs/server.md serves, schedules on Deno.cron and keeps history in PostgreSQL", async () => {
+  const page = await Deno.readTextFile(join(ROOT, "docs/server.md"));
+  const block = /```yaml\n( *)(# kpis\.yaml, for Deno Deploy[\s\S]*?)```/
+    .exec(page);
+  const yaml = block?.[2]?.replaceAll(`\n${block[1]}`, "\n");
+  assert.ok(yaml, "docs/server.md has the Deploy recipe's kpis.yaml");
+  const dir = await shopDir();
+  await Deno.writeTextFile(join(dir, "deploy.yaml"), yaml);
+  const schema = `kpi_deploy_${crypto.randomUUID().slice(0, 8)}`;
+  const { default: postgres } = await import("postgres");
+  const admin = postgres("postgres://postgres@127.0.0.1:5432/test", {
+    onnotice: () => {},
+  });
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "server.ts"],
+      cwd: ROOT,
+      env: {
+        DENO_DEPLOYMENT_ID: "recipe-test",
+        KPI_CONFIG: join(dir, "deploy.yaml"),
+        KPI_API_TOKEN: "deploy-token",
+        DATABASE_URL: `sqlite:${join(dir, "shop.db")}`,
+        HISTORY_URL: `postgres://postgres@127.0.0.1:5432/test?schema=${schema}`,
+        // Deploy listens on 0.0.0.0; tests stay on loopback.
+        HOST: "127.0.0.1",
+        PORT: "0",
+      },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream())
+      .getReader();
+    const seen = { text: "" };
+    try {
+      const [, port] = await readUntil(
+        reader,
+        /Listening on http:\/\/localhost:(\d+)\//,
+        seen,
+      );
+      assert.match(
+        seen.text,
+        /Schedule 1: "0 6 \* \* \*" \(UTC, Deno\.cron\) computes yesterday/,
+      );
+      assert.doesNotMatch(seen.text, /WARNING/);
+      const auth = { headers: { Authorization: "Bearer deploy-token" } };
+      const base = `http://127.0.0.1:${port}`;
+      const result = await fetch(`${base}/kpis/revenue?period=2024-11`, auth);
+      assert.equal((await result.json()).value, 350.5);
+      const history = await fetch(`${base}/kpis/revenue/history?n=5`, auth);
+      const { results } = await history.json();
+      assert.equal(results[0]?.value, 350.5);
+    } finally {
+      child.kill("SIGTERM");
+      assert.equal((await drain(child, reader, seen)).code, 0, seen.text);
+    }
+  } finally {
+    await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -300,7 +300,7 @@ async function validateCommand(flags: Flags, io: CliIo): Promise<number> {
     } channel(s), time zone ${config.timezone}\n`,
   );
   const { deployWarnings } = await import(
-    "../runtime/serve/deploy_warnings.ts"
+    "../serve/deploy_warnings.ts"
   );
   for (const line of deployWarnings(config, io.env)) io.stderr(`${line}\n`);
   return EXIT.ok;

@@ -7,3 +7,4 @@
 
 export * from "./format_value.ts";
 export * from "./format_report.ts";
+export * from "./period_text.ts";

@@ -1,0 +1,155 @@
+/**
+ * The REST routes as data: for each, its path, the zod schema that
+ * validates its query string and the zod schemas of its answers. The
+ * OpenAPI document (`/openapi.json`) is generated from this list, so a
+ * route and its description cannot drift apart.
+ *
+ * To add a route: write its query schema in `_params.ts` (validate the
+ * request with `parseQuery(schema, c.req.query())` in `create_app.ts`),
+ * its answer schemas in `_api_schemas.ts` (wrapped in `component("Name",
+ * ...)` to get a `$ref`), and one entry here.
+ *
+ * @module
+ */
+
+import type { z } from "zod";
+import { historyQuery, kpisQuery } from "./_params.ts";
+import {
+  ErrorBody,
+  HealthBody,
+  HistoryBody,
+  KPIResultBody,
+  RunReportBody,
+} from "./_api_schemas.ts";
+import { DashboardBody, dashboardQuery } from "./_dashboard_data.ts";
+
+/** One answer of a route. */
+export interface ApiResponse {
+  /** What the answer means. */
+  description: string;
+  /** The JSON body's schema. @default none */
+  body?: z.ZodType;
+  /** The media type when the body is not JSON (`text/html`). @default undefined */
+  mediaType?: string;
+}
+
+/** One route as the OpenAPI document describes it. */
+export interface ApiRoute {
+  /** The HTTP method. */
+  method: "get";
+  /** The OpenAPI path template, e.g. `/kpis/{name}/history`. */
+  path: string;
+  /** A unique id, e.g. `getKpiHistory`. */
+  operationId: string;
+  /** One line. */
+  summary: string;
+  /** More, when needed. @default undefined */
+  description?: string;
+  /** Whether the route needs no bearer token. @default false */
+  public?: boolean;
+  /** The schema validating the query string (a `z.object`). @default none */
+  query?: z.ZodObject;
+  /** Answers by status code; 401 is added to routes behind the token. */
+  responses: Record<string, ApiResponse>;
+}
+
+const failure = (description: string): ApiResponse => ({
+  description,
+  body: ErrorBody,
+});
+const html: ApiResponse = { description: "HTML page.", mediaType: "text/html" };
+
+/** Every route of the server, in the order the document lists them. */
+export const API_ROUTES: readonly ApiRoute[] = [
+  {
+    method: "get",
+    path: "/kpis",
+    operationId: "listKpis",
+    summary: "Compute every KPI for a period",
+    query: kpisQuery,
+    responses: {
+      "200": { description: "Every KPI's result.", body: RunReportBody },
+      "400": failure("Bad `period` or `refresh`."),
+      "500": failure("Unexpected failure."),
+    },
+  },
+  {
+    method: "get",
+    path: "/kpis/{name}",
+    operationId: "getKpi",
+    summary: "Compute one KPI for a period",
+    query: kpisQuery,
+    responses: {
+      "200": { description: "The KPI's result.", body: KPIResultBody },
+      "400": failure("Bad `period` or `refresh`."),
+      "404": failure("No KPI of that name."),
+      "500": failure("Unexpected failure."),
+    },
+  },
+  {
+    method: "get",
+    path: "/kpis/{name}/history",
+    operationId: "getKpiHistory",
+    summary: "Past results of one KPI, newest first",
+    query: historyQuery,
+    responses: {
+      "200": { description: "Past results.", body: HistoryBody },
+      "400": failure("Bad `n`."),
+      "404": failure("No KPI of that name."),
+      "500": failure("Unexpected failure."),
+    },
+  },
+  {
+    method: "get",
+    path: "/dashboard.json",
+    operationId: "dashboard",
+    summary: "What the dashboard shows, in one request",
+    description: "The period's results with their numbers as text and " +
+      "their comparisons labelled by what they compare, and each KPI's " +
+      "history for the sparklines.",
+    query: dashboardQuery,
+    responses: {
+      "200": { description: "The dashboard's data.", body: DashboardBody },
+      "400": failure("Bad `period` or `refresh`."),
+      "500": failure("Unexpected failure."),
+    },
+  },
+  {
+    method: "get",
+    path: "/health",
+    operationId: "health",
+    summary: "Reachability of the database and history store",
+    description: "Needs no token. Error details only with the token.",
+    public: true,
+    responses: {
+      "200": { description: "Everything reachable.", body: HealthBody },
+      "503": { description: "Something unreachable.", body: HealthBody },
+    },
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    operationId: "openapi",
+    summary: "This document",
+    responses: { "200": { description: "OpenAPI 3.1 document." } },
+  },
+  {
+    method: "get",
+    path: "/docs",
+    operationId: "docs",
+    summary: "This document rendered as a page",
+    description: "A self-contained page; it asks for the token when needed.",
+    public: true,
+    responses: { "200": html },
+  },
+  {
+    method: "get",
+    path: "/",
+    operationId: "dashboardPage",
+    summary: "Dashboard page",
+    description: "A self-contained page; it asks for the token when needed " +
+      "and keeps it in sessionStorage.",
+    public: true,
+    responses: { "200": html },
+  },
+];

@@ -8,7 +8,7 @@ import {
 } from "../server.ts";
 import { listenMessage } from "../src/adapters/runtime/serve/listen_message.ts";
 import { main } from "../src/adapters/runtime/cli/main.ts";
-import type { CronRegistrar } from "../src/adapters/mod.ts";
+import type { CronRegistrar } from "../mod.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

@@ -123,6 +123,28 @@ main { padding: 22px 28px 40px; max-width: 1400px; margin: 0 auto; }
 .skeleton.big { height: 34px; width: 60%; margin: 8px 0; }
 footer { color: var(--muted); font-size: 12px; margin-top: 24px; display: flex; gap: 16px; flex-wrap: wrap; }
 footer a { color: var(--accent); }
+.period-error {
+  flex-basis: 100%; color: var(--bad); font-size: 12px; font-weight: 500;
+}
+input[aria-invalid="true"] { border-color: var(--bad); }
+.spark .none code { font: 11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+@media (max-width: 640px) {
+  /* A phone: a small header, and the KPIs in alert first. */
+  header { padding: 8px 12px; gap: 6px; }
+  h1 { font-size: 16px; }
+  .range { font-size: 12px; margin-top: 0; }
+  form.picker { gap: 6px; width: 100%; }
+  form.picker label { display: none; }
+  select, input, button { padding: 5px 8px; }
+  form.picker select, form.picker input { flex: 1 1 40%; min-width: 0; width: auto; }
+  main { padding: 12px 12px 28px; }
+  .summary { margin-bottom: 10px; }
+  .grid { gap: 10px; grid-template-columns: 1fr; }
+  .card { min-height: 0; }
+  .card.critical, .card.error { order: -2; }
+  .card.warning { order: -1; }
+  .kpi-value { font-size: 26px; }
+}
 dialog { border: 0; border-radius: 14px; padding: 22px; width: min(420px, 92vw); box-shadow: var(--shadow); background: var(--panel); color: var(--text); }
 dialog::backdrop { background: rgba(15, 23, 42, .45); }
 dialog h2 { margin: 0 0 6px; font-size: 17px; }
@@ -165,52 +187,8 @@ const SCRIPT = String.raw`
     return node;
   }
 
-  // ---- formatting ---------------------------------------------------------
-  var currencyOk = {};
-  function isCurrency(unit) {
-    if (!unit || !/^[A-Z]{3}$/.test(unit)) return false;
-    if (!(unit in currencyOk)) {
-      try { new Intl.NumberFormat(undefined, { style: "currency", currency: unit }); currencyOk[unit] = true; }
-      catch (e) { currencyOk[unit] = false; }
-    }
-    return currencyOk[unit];
-  }
-  function formatValue(value, unit) {
-    if (value === null || value === undefined) return "—";
-    var abs = Math.abs(value);
-    var digits = abs >= 1000 ? 0 : abs >= 1 ? 2 : 4;
-    if (isCurrency(unit)) {
-      return new Intl.NumberFormat(undefined, {
-        style: "currency", currency: unit,
-        minimumFractionDigits: 0, maximumFractionDigits: abs >= 100 ? 0 : 2
-      }).format(value);
-    }
-    var text = new Intl.NumberFormat(undefined, { maximumFractionDigits: digits }).format(value);
-    if (!unit) return text;
-    if (unit === "%") return text + "%";
-    return text + " " + unit;
-  }
-  function formatPct(pct) {
-    return new Intl.NumberFormat(undefined, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(Math.abs(pct)) + "%";
-  }
-  function dayLabel(iso, withYear) {
-    var parts = iso.split("-").map(Number);
-    var date = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
-    var opts = { month: "short", day: "numeric", timeZone: "UTC" };
-    if (withYear) opts.year = "numeric";
-    return date.toLocaleDateString(undefined, opts);
-  }
-  function lastDay(isoEnd) {
-    var parts = isoEnd.split("-").map(Number);
-    var date = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2] - 1));
-    return date.toISOString().slice(0, 10);
-  }
-  function rangeLabel(period) {
-    var last = lastDay(period.end);
-    if (last === period.start) return dayLabel(period.start, true);
-    var sameYear = period.start.slice(0, 4) === last.slice(0, 4);
-    return dayLabel(period.start, !sameYear) + " – " + dayLabel(last, true);
-  }
+  // Numbers arrive as text from /dashboard.json, formatted on the server by
+  // the same formatter as the CLI and the alert messages.
 
   // ---- API ----------------------------------------------------------------
   function api(path) {
@@ -225,6 +203,7 @@ const SCRIPT = String.raw`
         if (!res.ok) {
           var err = new Error(body && body.error ? body.error : "HTTP " + res.status);
           err.status = res.status;
+          err.issues = body && body.issues ? body.issues : [];
           throw err;
         }
         return body;
@@ -257,27 +236,21 @@ const SCRIPT = String.raw`
   }
 
   // ---- rendering ----------------------------------------------------------
-  function changeNode(code, comparison, unit) {
+  function changeNode(code, comparison, text) {
     var node = el("span", "change");
     node.dataset.comparison = code;
-    var delta = el("span", "delta");
     var change = comparison.change;
-    var pct = comparison.changePct;
-    var arrow = change === null ? "" : change > 0 ? "▲ " : change < 0 ? "▼ " : "■ ";
-    if (pct !== null) delta.textContent = arrow + formatPct(pct);
-    else if (change !== null) delta.textContent = arrow + formatValue(Math.abs(change), unit);
-    else delta.textContent = "n/a";
     var tone = comparison.favorable === true ? "good" : comparison.favorable === false ? "bad" : "flat";
     if (change === 0) tone = "flat";
     node.classList.add(tone);
-    node.appendChild(delta);
-    node.appendChild(el("span", "code", code));
-    node.title = code + ": previous " + formatValue(comparison.previousValue, unit) +
-      " (" + rangeLabel({ start: comparison.periodStart, end: comparison.periodEnd }) + ")";
+    node.appendChild(el("span", "delta", text ? text.change : "n/a"));
+    // Say what is compared: "vs Jan–Mar 2024", not a bare "QoQ".
+    node.appendChild(el("span", "code", text ? text.label : code));
+    node.title = code + ": previous " + (text ? text.previous : "—");
     return node;
   }
 
-  function card(result) {
+  function card(result, display) {
     var status = result.error ? "error" : result.alertStatus || "ok";
     var node = el("article", "card " + status);
     node.dataset.kpi = result.name;
@@ -296,12 +269,14 @@ const SCRIPT = String.raw`
       return node;
     }
     node.appendChild(el("div", "kpi-value" + (result.value === null ? " empty" : ""),
-      formatValue(result.value, result.unit)));
+      display ? display.value : "—"));
     if (result.note) node.appendChild(el("div", "note", result.note));
     var changes = el("div", "changes");
     COMPARISONS.forEach(function (code) {
       var comparison = result.comparisons && result.comparisons[code];
-      if (comparison) changes.appendChild(changeNode(code, comparison, result.unit));
+      if (comparison) {
+        changes.appendChild(changeNode(code, comparison, display && display.comparisons[code]));
+      }
     });
     if (changes.childNodes.length) node.appendChild(changes);
     if (result.alertsTriggered && result.alertsTriggered.length) {
@@ -311,30 +286,35 @@ const SCRIPT = String.raw`
       });
       node.appendChild(list);
     }
-    var spark = el("div", "spark");
-    spark.appendChild(el("div", "skeleton"));
-    node.appendChild(spark);
+    node.appendChild(el("div", "spark"));
     return node;
   }
 
-  function sparkline(container, history, unit) {
+  function emptyHistory(container, kept, count) {
+    var box = el("div", "none");
+    if (count === 1) {
+      box.textContent = "One run in history so far: the line starts with the next period.";
+    } else if (!kept) {
+      box.appendChild(document.createTextNode("No history yet: add "));
+      box.appendChild(el("code", null, "audit_log:"));
+      box.appendChild(document.createTextNode(" to the KPI file, or run "));
+      box.appendChild(el("code", null, "deno task dashboard"));
+      box.appendChild(document.createTextNode(" for a demo with history."));
+    } else {
+      box.appendChild(document.createTextNode("No history yet: each run adds a point (a "));
+      box.appendChild(el("code", null, "schedules:"));
+      box.appendChild(document.createTextNode(" entry, or "));
+      box.appendChild(el("code", null, "cli.ts run"));
+      box.appendChild(document.createTextNode(")."));
+    }
+    container.appendChild(box);
+  }
+
+  function sparkline(container, points, kept) {
     container.textContent = "";
-    var seen = {};
-    var points = [];
-    history.forEach(function (r) {
-      var key = r.periodStart + ".." + r.periodEnd;
-      if (seen[key] || r.value === null || r.error) return;
-      seen[key] = true;
-      points.push(r);
-    });
-    points.sort(function (a, b) {
-      return a.periodStart < b.periodStart ? -1 : a.periodStart > b.periodStart ? 1
-        : a.periodEnd < b.periodEnd ? -1 : a.periodEnd > b.periodEnd ? 1 : 0;
-    });
-    points = points.slice(-16);
     container.dataset.points = String(points.length);
     if (points.length < 2) {
-      container.appendChild(el("div", "none", points.length ? "One run in history so far" : "No history yet"));
+      emptyHistory(container, kept, points.length);
       return;
     }
     var W = 240, H = 48, P = 5;
@@ -356,9 +336,7 @@ const SCRIPT = String.raw`
     var line = xy.map(function (q) { return q.join(","); }).join(" ");
     var svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none", role: "img" });
     var title = svgEl("title", {});
-    title.textContent = points.map(function (p) {
-      return rangeLabel({ start: p.periodStart, end: p.periodEnd }) + ": " + formatValue(p.value, unit);
-    }).join("\n");
+    title.textContent = points.map(function (p) { return p.text; }).join("\n");
     svg.appendChild(title);
     var area = "M" + xy[0][0] + "," + (H - P) + " L" + line.split(" ").join(" L") + " L" + xy[xy.length - 1][0] + "," + (H - P) + " Z";
     svg.appendChild(svgEl("path", { d: area, "class": "area" }));
@@ -404,6 +382,15 @@ const SCRIPT = String.raw`
     if (!known) custom.value = period;
   }
 
+  var lastGood = null;
+
+  function showPeriodError(message) {
+    var box = $("period-error");
+    box.textContent = message;
+    box.hidden = !message;
+    custom.setAttribute("aria-invalid", message ? "true" : "false");
+  }
+
   function load(refresh) {
     var seq = ++loadSeq;
     var period = currentPeriod();
@@ -412,34 +399,47 @@ const SCRIPT = String.raw`
     document.body.dataset.state = "loading";
     if (!grid.querySelector(".card[data-kpi]")) skeletons();
     var query = "?period=" + encodeURIComponent(period) + (refresh ? "&refresh=true" : "");
-    return api(BASE + "kpis" + query).then(function (report) {
+    // One request for the whole page: results, their numbers as text and history.
+    return api(BASE + "dashboard.json" + query).then(function (data) {
       if (seq !== loadSeq) return;
-      $("range").textContent = report.period.label + " · " + rangeLabel(report.period);
-      $("range").dataset.start = report.period.start;
-      $("range").dataset.end = report.period.end;
+      lastGood = period;
+      showPeriodError("");
+      $("range").textContent = data.period.label + " · " + data.period.text;
+      $("range").dataset.start = data.period.start;
+      $("range").dataset.end = data.period.end;
       grid.textContent = "";
-      renderSummary(report.results);
-      var pending = report.results.map(function (result) {
-        var node = card(result);
+      renderSummary(data.results);
+      data.results.forEach(function (result) {
+        var node = card(result, data.display[result.name]);
         grid.appendChild(node);
         var spark = node.querySelector(".spark");
-        if (!spark) return Promise.resolve();
-        return api(BASE + "kpis/" + encodeURIComponent(result.name) + "/history?n=60").then(function (h) {
-          sparkline(spark, h.results, result.unit);
-        }, function () {
-          spark.textContent = "";
-          spark.appendChild(el("div", "none", "History unavailable"));
-        });
+        if (spark) sparkline(spark, data.history.points[result.name] || [], data.history.kept);
       });
       $("updated").textContent = "Updated " + new Date().toLocaleTimeString();
       $("json-link").href = BASE + "kpis" + query.replace("&refresh=true", "");
-      return Promise.all(pending).then(function () {
-        if (seq === loadSeq) document.body.dataset.state = "ready";
-      });
+      document.body.dataset.state = "ready";
     }).catch(function (error) {
       if (seq !== loadSeq) return;
-      banner.textContent = error.message;
-      banner.hidden = false;
+      var badPeriod = error.status === 400 && (error.issues || []).some(function (issue) {
+        return issue.path && issue.path[0] === "period";
+      });
+      if (badPeriod && lastGood !== null) {
+        // Keep the last good view; say what is wrong beside the picker.
+        showPeriodError(error.message);
+        var url = new URL(location.href);
+        url.searchParams.set("period", lastGood);
+        history.replaceState(null, "", url);
+        select.value = "custom";
+        custom.hidden = false;
+        custom.value = period;
+        document.body.dataset.state = "invalid";
+        return;
+      }
+      if (badPeriod) showPeriodError(error.message);
+      else {
+        banner.textContent = error.message;
+        banner.hidden = false;
+      }
       if (!grid.querySelector(".card[data-kpi]")) grid.textContent = "";
       document.body.dataset.state = "error";
     });
@@ -525,6 +525,7 @@ export function dashboardHtml(options: DashboardHtmlOptions): string {
     <input id="period-custom" name="custom" hidden placeholder="2024-11, 2024-Q3, 2024-11-01..2024-11-15" autocomplete="off">
     <button type="submit" class="primary" id="apply">Apply</button>
     <button type="button" id="refresh" title="Recompute, bypassing the cache">Refresh</button>
+    <div class="period-error" id="period-error" role="alert" hidden></div>
   </form>
 </header>
 <main>

@@ -38,6 +38,8 @@ export interface PrepareServerOptions {
   log?: (line: string) => void;
   /** The engine's clock (`--as-of`). @default Temporal.Now.instant */
   now?: () => Temporal.Instant;
+  /** A history store target overriding the file's `audit_log`. @default the file's */
+  auditLog?: string;
   /** Reads the YAML file synchronously. @default Deno.readTextFileSync */
   readTextFileSync?: (path: string) => string;
 }
@@ -237,6 +239,7 @@ async function openEngine(
         ? {}
         : { connection: settings.connection }),
       ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.auditLog === undefined ? {} : { auditLog: options.auditLog }),
     }),
   );
 }

@@ -65,6 +65,10 @@ export {
 export { formatConfigIssues } from "./src/config/format_config_issues.ts";
 export { expandEnv } from "./src/config/expand_env.ts";
 export {
+  type JsonSchema,
+  kpiConfigJsonSchema,
+} from "./src/config/kpi_config_json_schema.ts";
+export {
   PERIOD_FORMS,
   resolvePeriod,
   type ResolvePeriodOptions,

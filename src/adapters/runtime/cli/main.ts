@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { dirname, resolve } from "node:path";
 import { parseKpis } from "../../../config/parse_kpis.ts";
+import { kpiConfigJsonSchema } from "../../../config/kpi_config_json_schema.ts";
 import { KPIConfigError } from "../../../config/kpi_config_error.ts";
 import {
   formatReport,
@@ -51,6 +52,8 @@ Usage:
                          (PORT, HOST and KPI_API_TOKEN from the environment)
   deno run -A cli.ts schedule --config FILE --cron EXPR [--period P] [--kpi NAME]...
   deno run -A cli.ts demo [--period P] [--format ...]
+  deno run -A cli.ts mcp --config FILE   (an MCP server on stdin/stdout)
+  deno run -A cli.ts schema              (the JSON Schema of kpis.yaml)
 
 Exit codes: 0 done; 1 --fail-on severity reached; 2 bad usage or invalid file;
 3 at least one KPI could not be computed (the others are still printed).
@@ -124,9 +127,13 @@ export async function main(args: string[], io: CliIo): Promise<number> {
         return await scheduleCommand(flags, io);
       case "demo":
         return await demoCommand(flags, io);
+      case "mcp":
+        return await mcpCommand(flags, io);
+      case "schema":
+        return schemaCommand(io);
       default:
         throw new UsageError(
-          `Unknown command "${command}": expected one of run, validate, history, serve, schedule, demo`,
+          `Unknown command "${command}": expected one of run, validate, history, serve, schedule, demo, mcp, schema`,
         );
     }
   } catch (error) {
@@ -375,6 +382,26 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
   });
   await listenUntilSignal(server, { signal: io.signal, log });
   return EXIT.ok;
+}
+
+function schemaCommand(io: CliIo): number {
+  io.stdout(`${JSON.stringify(kpiConfigJsonSchema(), null, 2)}\n`);
+  return EXIT.ok;
+}
+
+async function mcpCommand(flags: Flags, io: CliIo): Promise<number> {
+  const engine = await openEngine(flags, io);
+  try {
+    const { serveMcpStdio } = await import("../mcp/serve_mcp_stdio.ts");
+    await serveMcpStdio({
+      engine,
+      validate: (text, file) => parseKpis(text, { file, env: io.env }),
+      signal: stopSignal(io),
+    });
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
 }
 
 async function scheduleCommand(flags: Flags, io: CliIo): Promise<number> {

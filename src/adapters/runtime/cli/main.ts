@@ -351,6 +351,19 @@ async function historyCommand(
   }
 }
 
+function stopSignal(io: CliIo): AbortSignal {
+  if (io.signal) return io.signal;
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  controller.signal.addEventListener("abort", () => {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  });
+  return controller.signal;
+}
+
 async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
   // The same set-up as server.ts: settings, schedules on Deno.cron, engine.
   const [{ serverSettings }, { prepareServer, listenUntilSignal }, cron] =

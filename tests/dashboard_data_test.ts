@@ -21,8 +21,8 @@ Deno.test("GET /dashboard.json answers the whole page at once, numbers as text b
   const engine = makeEngine({ history });
   const app = createApp({ engine, now: () => NOW });
   try {
-    for (const month of ["2024-08", "2024-09", "2024-10"]) {
-      await engine.report(month);
+    for (const period of ["2023-Q4", "2024-Q1", "2024-08", "2024-Q2"]) {
+      await engine.report(period);
     }
     const response = await app.request("/dashboard.json?period=2024-Q3");
     assert.equal(response.status, 200);
@@ -46,10 +46,10 @@ Deno.test("GET /dashboard.json answers the whole page at once, numbers as text b
       data.history.points.revenue.map((p: { periodStart: string }) =>
         p.periodStart
       ),
-      ["2024-07-01", "2024-08-01", "2024-09-01", "2024-10-01"],
-      "one point per period, oldest first, the quarter itself included",
+      ["2023-10-01", "2024-01-01", "2024-04-01", "2024-07-01"],
+      "one point per quarter, oldest first: the month run is left out",
     );
-    assert.match(data.history.points.revenue[1].text, /^Aug 2024: .* USD$/);
+    assert.match(data.history.points.revenue[1].text, /^Jan–Mar 2024: .* USD$/);
 
     const bad = await app.request("/dashboard.json?period=last_fortnight");
     assert.equal(bad.status, 400);

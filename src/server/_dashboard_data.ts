@@ -134,6 +134,7 @@ export function dashboardData(parts: DashboardParts): DashboardData {
     points[result.name] = sparkPoints(
       parts.histories[result.name] ?? [],
       parts.points,
+      grainOf(parts.period.start, parts.period.end),
     ).map((r) => ({
       periodStart: r.periodStart,
       periodEnd: r.periodEnd,
@@ -154,16 +155,24 @@ export function dashboardData(parts: DashboardParts): DashboardData {
   };
 }
 
-/** The latest result of each period with a value, oldest period first. */
+/**
+ * The latest result of each period of the shown period's grain with a
+ * value, oldest period first: a monthly view draws months only, not the
+ * quarters and days that were also computed.
+ */
 function sparkPoints(
   history: readonly KPIResult[],
   max: number,
+  grain: string,
 ): KPIResult[] {
   const seen = new Set<string>();
   const points: KPIResult[] = [];
   for (const result of history) {
     const key = `${result.periodStart}..${result.periodEnd}`;
-    if (seen.has(key) || result.value === null || result.error !== null) {
+    if (
+      seen.has(key) || result.value === null || result.error !== null ||
+      grainOf(result.periodStart, result.periodEnd) !== grain
+    ) {
       continue;
     }
     seen.add(key);
@@ -174,4 +183,18 @@ function sparkPoints(
     a.periodEnd.localeCompare(b.periodEnd)
   );
   return points.slice(-max);
+}
+
+/** `day`, `week`, `month`, `quarter`, `year`, or `N days` for other ranges. */
+function grainOf(start: string, end: string): string {
+  const first = Temporal.PlainDate.from(start);
+  const next = Temporal.PlainDate.from(end);
+  if (first.day === 1 && next.day === 1) {
+    const months = (next.year - first.year) * 12 + next.month - first.month;
+    if (months === 1) return "month";
+    if (months === 3 && (first.month - 1) % 3 === 0) return "quarter";
+    if (months === 12 && first.month === 1) return "year";
+  }
+  const days = first.until(next, { largestUnit: "days" }).days;
+  return days === 1 ? "day" : days === 7 ? "week" : `${days} days`;
 }

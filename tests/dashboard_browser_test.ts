@@ -56,7 +56,7 @@ async function readCards(page: Page): Promise<CardView[]> {
 const rangeStarts = (day: string): string => `#range[data-start="${day}"]`;
 
 async function waitReady(page: Page): Promise<void> {
-  await page.waitForSelector("body[data-state=ready]", { timeout: 15_000 });
+  await page.waitForSelector("body[data-state=ready]", { timeout: 30_000 });
 }
 
 Deno.test("the dashboard shows the API's numbers in one request, switches periods and is screenshotted at desktop and phone sizes", async () => {
@@ -107,6 +107,8 @@ Deno.test("the dashboard shows the API's numbers in one request, switches period
       timezoneId: "UTC",
       colorScheme: "light",
     });
+    // The machine may be busy with other test runs: allow slow steps.
+    context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     const external: string[] = [];
     const consoleErrors: string[] = [];
@@ -325,6 +327,7 @@ Deno.test("the dashboard shows the API's numbers in one request, switches period
       timezoneId: "UTC",
       colorScheme: "light",
     });
+    phone.setDefaultTimeout(30_000);
     const small = await phone.newPage();
     small.on("pageerror", (error) => consoleErrors.push(error.message));
     await small.goto(`${base}/?period=2024-11`);

@@ -19,6 +19,8 @@ import {
 } from "../src/sql/fetch_sql_values.ts";
 import { planSqlQueries } from "../src/sql/plan_sql_queries.ts";
 import { valueKey } from "../src/_value_key.ts";
+import { KPIEngine } from "../src/engine/kpi_engine.ts";
+import { decimalSum } from "../src/segments/_exact.ts";
 import { TIME_INDEX_MARK } from "../src/sql/_time_index.ts";
 
 /** A fresh namespace on one backend: an admin handle and the client under test. */
@@ -62,6 +64,7 @@ interface Order {
   amount: number | null;
   day: string;
   region: string;
+  channel: string | null;
   refunded: boolean | null;
 }
 
@@ -73,6 +76,7 @@ export const ORDERS: readonly Order[] = Array.from({ length: 240 }, (_, i) => ({
   amount: i % 17 === 0 ? null : ((i * 13) % 100) + 0.25 * (i % 4),
   day: FIRST_DAY.add({ days: (i * 37) % 488 }).toString(),
   region: ["EU", "US", "APAC"][i % 3] as string,
+  channel: i % 7 === 0 ? null : ["web", "ads", "store", "web"][i % 4] as string,
   refunded: i % 11 === 0 ? null : i % 5 === 0,
 }));
 
@@ -169,20 +173,29 @@ async function createOrders(
 ): Promise<void> {
   const { real, date, text, bool } = backend.types;
   await fx.exec(
-    `CREATE TABLE ${fx.schema}.orders (id INTEGER, amount ${real}, order_date ${date}, region ${text}, refunded ${bool})`,
+    `CREATE TABLE ${fx.schema}.orders (id INTEGER, amount ${real}, order_date ${date}, region ${text}, channel ${text}, refunded ${bool})`,
   );
   const placeholders: string[] = [];
   const params: unknown[] = [];
   for (const o of ORDERS) {
     const row: string[] = [];
-    for (const value of [o.id, o.amount, o.day, o.region, o.refunded]) {
+    for (
+      const value of [
+        o.id,
+        o.amount,
+        o.day,
+        o.region,
+        o.channel,
+        o.refunded,
+      ]
+    ) {
       params.push(value);
       row.push(backend.dialect === "postgres" ? `$${params.length}` : "?");
     }
     placeholders.push(`(${row.join(", ")})`);
   }
   await fx.exec(
-    `INSERT INTO ${fx.schema}.orders (id, amount, order_date, region, refunded) VALUES ${
+    `INSERT INTO ${fx.schema}.orders (id, amount, order_date, region, channel, refunded) VALUES ${
       placeholders.join(", ")
     }`,
     params,
@@ -755,6 +768,110 @@ WHERE order_date >= {{ period_start }} AND order_date < {{ period_end }}`,
         expected.count(p, (o) => o.region === "EU"),
       );
     }
+  });
+
+  test("breakdowns and drivers by region and channel are one query per table and match the in-memory engine", async (fx) => {
+    const counter = counting(fx.client);
+    const shapes = [
+      { name: "revenue", column: "amount", aggregation: "sum" as const },
+      { name: "orders", column: "*", aggregation: "count" as const },
+      { name: "basket", column: "amount", aggregation: "avg" as const },
+      { name: "refund_rate", column: "refunded", aggregation: "rate" as const },
+    ];
+    const common = {
+      timeColumn: "order_date",
+      dimensions: ["region", "channel"],
+      compare: ["MoM" as const, "YoY" as const],
+    };
+    const inSql = new KPIEngine({
+      kpis: [
+        ...shapes.map((k) =>
+          sqlKpi({ ...k, ...common, table: `${fx.schema}.orders` })
+        ),
+        { name: "aov", source: "derived", expression: "revenue / orders" },
+      ],
+      sql: counter.client,
+    });
+    const inMemory = new KPIEngine({
+      kpis: [
+        ...shapes.map((k) => ({
+          name: k.name,
+          source: "dataframe" as const,
+          query: `orders.${k.column === "*" ? "id" : k.column}`,
+          aggregation: k.aggregation,
+          ...common,
+        })),
+        { name: "aov", source: "derived", expression: "revenue / orders" },
+      ],
+      dataframes: { orders: ORDERS.map((o) => ({ ...o, order_date: o.day })) },
+    });
+    const options = { by: ["region", "channel"], top: 3 };
+    const fromSql = await inSql.breakdowns(NOV_2024, options);
+    assert.equal(
+      counter.sent.length,
+      1,
+      "one query for every KPI, dimension and period",
+    );
+    const fromMemory = await inMemory.breakdowns(NOV_2024, options);
+    assert.equal(fromSql.length, 5);
+    for (const [i, breakdown] of fromSql.entries()) {
+      assert.equal(breakdown.error, null, breakdown.name);
+      const other = fromMemory[i]!;
+      close(breakdown.value, other.value, `${breakdown.name} total`);
+      for (const [j, dim] of breakdown.dimensions.entries()) {
+        const twin = other.dimensions[j]!;
+        assert.deepEqual(
+          dim.rows.map((r) => [r.segment, r.other ?? 0]),
+          twin.rows.map((r) => [r.segment, r.other ?? 0]),
+          `${breakdown.name} by ${dim.dimension}`,
+        );
+        dim.rows.forEach((row, k) => {
+          close(
+            row.value,
+            twin.rows[k]!.value,
+            `${breakdown.name} ${JSON.stringify(row.segment)}`,
+          );
+          close(
+            row.comparisons.YoY?.previousValue ?? null,
+            twin.rows[k]!.comparisons.YoY?.previousValue ?? null,
+            "YoY base",
+          );
+        });
+      }
+    }
+    // NULL channels form their own segment; additive rows add up to the total.
+    const revenue = fromSql[0]!;
+    const byChannel = revenue.dimensions[1]!;
+    assert.equal(byChannel.segments, 4);
+    assert.equal(
+      decimalSum(byChannel.rows.map((r) => r.value ?? 0)),
+      expected.sum(NOV_2024),
+    );
+    const nulls = expected.sum(NOV_2024, (o) => o.channel === null);
+    const folded = byChannel.rows.find((r) => r.segment.channel === null);
+    if (folded) close(folded.value, nulls, "NULL channel");
+
+    const why = await inSql.drivers("revenue", NOV_2024, {
+      compare: "MoM",
+      by: "region",
+    });
+    const whyMemory = await inMemory.drivers("revenue", NOV_2024, {
+      compare: "MoM",
+      by: "region",
+    });
+    assert.equal(why.change, expected.sum(NOV_2024) - expected.sum(OCT_2024));
+    assert.equal(
+      decimalSum(why.drivers.map((d) => d.contribution)),
+      why.change,
+    );
+    assert.deepEqual(why.drivers, whyMemory.drivers);
+    const ratio = await inSql.drivers("aov", NOV_2024, { compare: "YoY" });
+    const ratioMemory = await inMemory.drivers("aov", NOV_2024, {
+      compare: "YoY",
+    });
+    assert.equal(ratio.method, "ratio");
+    assert.deepEqual(ratio.drivers, ratioMemory.drivers);
+    assert.equal(ratio.change, ratioMemory.change);
   });
 
   test("values lose binary noise but keep every digit of the data, from floats and decimals alike", async (fx) => {

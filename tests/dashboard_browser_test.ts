@@ -281,7 +281,7 @@ Deno.test("the dashboard shows the API's numbers in one request, switches period
     // The API reference renders /openapi.json with the same token.
     await page.goto(`${base}/docs`);
     await page.waitForSelector("#schema-KPIResult");
-    assert.equal(await page.locator("section.op .method").count(), 8);
+    assert.equal(await page.locator("section.op .method").count(), 10);
     assert.match(
       await page.textContent("#getKpiHistory") ?? "",
       /\/kpis\/\{name\}\/history/,

@@ -92,6 +92,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Structured SQL: the column to aggregate; "*" with count counts rows.',
   "kpis[].filter":
     "Structured SQL: a SQL boolean expression that rows must meet, e.g. status = 'paid'.",
+  "kpis[].dimensions":
+    "Columns the KPI can be broken down by (sql and dataframe KPIs): breakdowns with `run --by`, drivers with `explain`. A SQL template with dimensions returns one row per segment, the dimension columns first and the value last. Derived KPIs inherit the dimensions their inputs share.",
   "kpis[].unit": "Display unit, e.g. USD or %.",
   "kpis[].compare":
     "Comparisons with earlier periods: DoD, WoW, MoM, QoQ, YoY (each shifts the whole period back).",

@@ -178,3 +178,21 @@ export const HealthBody = component(
     }),
   }),
 );
+
+/** `GET /kpis/{name}/breakdown`. */
+export const BreakdownBody = component(
+  "KPIBreakdown",
+  z.looseObject({}).meta({
+    description: "Per dimension, rows of `{segment, value, share, " +
+      "comparisons}`, largest first.",
+  }),
+);
+
+/** `GET /kpis/{name}/drivers`. */
+export const DriversBody = component(
+  "KPIDrivers",
+  z.looseObject({}).meta({
+    description: "`{change, drivers: [{segment, contribution, " +
+      "contributionPct, rateEffect?, mixEffect?}], unexplained, note}`.",
+  }),
+);

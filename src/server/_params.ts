@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { COMPARISON_CODES } from "../types.ts";
 
 /** One problem with one query parameter. */
 export interface ParamIssue {
@@ -73,6 +74,87 @@ export const kpisQuery = z.object({
 /** The query of `/kpis/{name}/history`. */
 export const historyQuery = z.object({
   n: n.optional(),
+});
+
+/** A comma-separated list, as an array of its non-empty items. */
+const commaList = (description: string) =>
+  z.string()
+    .transform((text) =>
+      text.split(",").map((s) => s.trim()).filter((s) => s !== "")
+    )
+    .pipe(z.array(z.string()))
+    .meta({ description });
+
+const comparisons = commaList(
+  "Comparisons, comma-separated: DoD, WoW, MoM, QoQ, YoY.",
+).check((ctx) => {
+  for (const code of ctx.value) {
+    if (!(COMPARISON_CODES as readonly string[]).includes(code)) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        message: `Invalid comparison "${code}": expected one of ${
+          COMPARISON_CODES.join(", ")
+        }`,
+      });
+    }
+  }
+});
+
+const topError = (issue: { input?: unknown }): string =>
+  `Invalid top ${quote(issue.input)}: expected a whole number from 1 to 1000`;
+
+const top = (fallback: number) =>
+  z.string()
+    .regex(/^\s*\d{1,7}\s*$/, { error: topError })
+    .transform(Number)
+    .pipe(
+      z.number().int()
+        .min(1, { error: topError })
+        .max(1000, { error: topError }),
+    )
+    .meta({
+      description: fallback === 10
+        ? "Segments kept per dimension; the rest fold into one `other` row."
+        : "Most drivers listed.",
+      default: fallback,
+    });
+
+/** The query of `/kpis/{name}/breakdown`. */
+export const breakdownQuery = z.object({
+  by: commaList(
+    "Dimensions, comma-separated; each is broken down on its own.",
+  ).check((ctx) => {
+    if (ctx.value.length === 0) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        message: "Missing `by`: name one or more dimensions, e.g. by=region",
+      });
+    }
+  }),
+  period: period.optional(),
+  compare: comparisons.optional(),
+  top: top(10).optional(),
+});
+
+/** The query of `/kpis/{name}/drivers`. */
+export const driversQuery = z.object({
+  period: period.optional(),
+  compare: comparisons.check((ctx) => {
+    if (ctx.value.length > 1) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        message:
+          "Drivers explain one comparison: give one code, e.g. compare=MoM",
+      });
+    }
+  }).optional(),
+  by: commaList(
+    "Dimensions whose slices are ranked, comma-separated (default: all).",
+  ).optional(),
+  top: top(5).optional(),
 });
 
 /** A parse outcome: the value, or the issues to answer 400 with. */

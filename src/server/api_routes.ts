@@ -13,8 +13,15 @@
  */
 
 import type { z } from "zod";
-import { historyQuery, kpisQuery } from "./_params.ts";
 import {
+  breakdownQuery,
+  driversQuery,
+  historyQuery,
+  kpisQuery,
+} from "./_params.ts";
+import {
+  BreakdownBody,
+  DriversBody,
   ErrorBody,
   HealthBody,
   HistoryBody,
@@ -95,6 +102,32 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: {
       "200": { description: "Past results.", body: HistoryBody },
       "400": failure("Bad `n`."),
+      "404": failure("No KPI of that name."),
+      "500": failure("Unexpected failure."),
+    },
+  },
+  {
+    method: "get",
+    path: "/kpis/{name}/breakdown",
+    operationId: "getKpiBreakdown",
+    summary: "One KPI per segment of one or more dimensions",
+    query: breakdownQuery,
+    responses: {
+      "200": { description: "The breakdown.", body: BreakdownBody },
+      "400": failure("Bad `by`, `period`, `compare` or `top`."),
+      "404": failure("No KPI of that name."),
+      "500": failure("Unexpected failure."),
+    },
+  },
+  {
+    method: "get",
+    path: "/kpis/{name}/drivers",
+    operationId: "getKpiDrivers",
+    summary: "The segments that explain a KPI's change",
+    query: driversQuery,
+    responses: {
+      "200": { description: "The drivers.", body: DriversBody },
+      "400": failure("Bad `by`, `period`, `compare` or `top`."),
       "404": failure("No KPI of that name."),
       "500": failure("Unexpected failure."),
     },

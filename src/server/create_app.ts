@@ -9,13 +9,16 @@
 
 import { Hono } from "hono";
 import type {
+  ComparisonCode,
   HistoryStore,
   KPIDefinition,
   KPIResult,
   Period,
   SqlClient,
 } from "../types.ts";
+import type { KPIBreakdown, KPIDrivers } from "../segments/types.ts";
 import { makeCache } from "./_cache.ts";
+import { addSegmentRoutes } from "./_segment_routes.ts";
 import { requireToken, securityHeaders } from "./_guard.ts";
 import { addKpiRoutes } from "./_kpi_routes.ts";
 import { addHealthRoute, defaultChecks } from "./_health.ts";
@@ -79,6 +82,24 @@ export interface ServerEngine {
   report(period?: string, options?: ServerRunOptions): Promise<ServerRunReport>;
   /** The last `n` results of one KPI, newest first. */
   history(name: string, n?: number): Promise<KPIResult[]>;
+  /** The dimensions of a KPI (for `/breakdown` and `/drivers`). */
+  dimensions?(name: string): string[];
+  /** Breaks a KPI down by dimensions (for `/kpis/{name}/breakdown`). */
+  breakdown?(
+    name: string,
+    period: string,
+    options: {
+      by: readonly string[];
+      top?: number;
+      compare?: readonly ComparisonCode[];
+    },
+  ): Promise<KPIBreakdown>;
+  /** Explains a KPI's change (for `/kpis/{name}/drivers`). */
+  drivers?(
+    name: string,
+    period: string,
+    options: { by?: readonly string[]; top?: number; compare?: ComparisonCode },
+  ): Promise<KPIDrivers>;
   /** The database, if any; `/health` runs `SELECT 1` on it. */
   readonly sqlClient?: SqlClient | undefined;
   /** The history store, if any; `/health` reads from it. */
@@ -154,7 +175,10 @@ export interface CreateAppOptions {
  *
  * Routes: `GET /kpis?period=&refresh=` → `{period, results}`;
  * `GET /kpis/{name}?period=&refresh=` → one KPIResult;
- * `GET /kpis/{name}/history?n=10` → `{name, results}`; `GET /health`;
+ * `GET /kpis/{name}/history?n=10` → `{name, results}`;
+ * `GET /kpis/{name}/breakdown?by=region&period=&compare=MoM&top=10` → a
+ * KPIBreakdown; `GET /kpis/{name}/drivers?period=&compare=MoM&by=&top=5`
+ * → KPIDrivers; `GET /dashboard.json?period=`; `GET /health`;
  * `GET /openapi.json`; `GET /docs`; `GET /` (dashboard). A bad `period`,
  * `n` or `refresh` answers 400 and an unknown KPI 404, each with
  * `{"error": "..."}`; an unexpected failure answers 500 `{"error": "Internal
@@ -223,6 +247,7 @@ export function createApp(options: CreateAppOptions): KPIApp {
       ? null
       : makeCache(options.cache ?? {}, () => now().epochMilliseconds),
   });
+  addSegmentRoutes(app, { engine: options.engine, defaultPeriod });
   addHealthRoute(app, {
     checks: options.checks ?? defaultChecks(options.engine),
     timeoutMs: options.healthTimeoutMs ?? 2000,

@@ -189,6 +189,8 @@ function queryParameters(query: z.ZodObject, defaults: Json): Json[] {
     return {
       name,
       in: "query",
+      // Lists are sent comma-separated: `by=region,channel`.
+      ...(rest.type === "array" ? { style: "form", explode: false } : {}),
       ...(json.required?.includes(name) ? { required: true } : {}),
       ...(description === undefined ? {} : { description }),
       schema: rest,

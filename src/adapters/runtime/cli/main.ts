@@ -10,8 +10,14 @@ import {
 } from "../../../format/format_report.ts";
 import type { KPIEngine } from "../../../engine/kpi_engine.ts";
 import type { OpenEngineOptions } from "../../open_engine.ts";
+import {
+  formatBreakdowns,
+  formatDrivers,
+} from "../../../format/format_segments.ts";
+import { COMPARISON_CODES } from "../../../types.ts";
 import type {
   AlertNotifier,
+  ComparisonCode,
   KPIConfig,
   KPIResult,
   Severity,
@@ -46,6 +52,9 @@ Usage:
                          [--kpi NAME]... [--format table|json|csv|markdown]
                          [--fail-on warning|critical] [--explain] [--dry-run-alerts]
                          [--no-history]
+                         [--by DIM]... [--top N]
+  deno run -A cli.ts explain --config FILE --kpi NAME [--period P] [--compare MoM]
+                             [--by DIM]... [--top N] [--format ...]
   deno run -A cli.ts validate --config FILE
   deno run -A cli.ts history --config FILE NAME [-n 10] [--format ...]
   deno run -A cli.ts serve --config FILE [--port 8000] [--hostname 127.0.0.1]
@@ -78,6 +87,9 @@ const OPTIONS = {
   port: { type: "string" },
   hostname: { type: "string" },
   cron: { type: "string" },
+  by: { type: "string", multiple: true },
+  top: { type: "string" },
+  compare: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -117,6 +129,8 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     switch (command) {
       case "run":
         return await runCommand(flags, io);
+      case "explain":
+        return await explainCommand(flags, io);
       case "validate":
         return await validateCommand(flags, io);
       case "history":
@@ -275,6 +289,15 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
     const kpis = flags.kpi ?? [];
     if (flags.explain) {
       io.stdout(engine.explain(period, { kpis }));
+      const by = readBy(flags);
+      if (by.length > 0) {
+        io.stdout(
+          "\n" + engine.explainBreakdown(period, {
+            by,
+            ...(kpis.length > 0 ? { kpis } : {}),
+          }),
+        );
+      }
       return EXIT.ok;
     }
     const report = await engine.report(period, {
@@ -282,8 +305,85 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
       ...(flags["no-history"] || dryRun ? { record: false } : {}),
       ...(notifier ? { notifier } : {}),
     });
-    io.stdout(formatReport(report, format, { color: useColor(io) }));
-    return exitCodeFor(report.results, failOn);
+    const by = readBy(flags);
+    if (by.length === 0) {
+      io.stdout(formatReport(report, format, { color: useColor(io) }));
+      return exitCodeFor(report.results, failOn);
+    }
+    const breakdowns = await engine.breakdowns(period, {
+      by,
+      ...(kpis.length > 0 ? { kpis } : {}),
+      ...readTop(flags),
+    });
+    if (format === "json") {
+      io.stdout(JSON.stringify({ ...report, breakdowns }, null, 2) + "\n");
+    } else {
+      io.stdout(formatReport(report, format, { color: useColor(io) }));
+      io.stdout(
+        "\n" + formatBreakdowns(breakdowns, format, { bars: io.isTerminal }),
+      );
+    }
+    const code = exitCodeFor(report.results, failOn);
+    return code === EXIT.ok && breakdowns.some((b) => b.error)
+      ? EXIT.kpiFailed
+      : code;
+  } finally {
+    await engine.close();
+  }
+}
+
+function readBy(flags: Flags): string[] {
+  return (flags.by ?? []).flatMap((text) =>
+    text.split(",").map((d) => d.trim()).filter((d) => d !== "")
+  );
+}
+
+function readTop(flags: Flags): { top?: number } {
+  if (flags.top === undefined) return {};
+  const top = Number(flags.top);
+  if (!Number.isInteger(top) || top < 1) {
+    throw new UsageError(
+      `Invalid --top "${flags.top}": expected a whole number of at least 1`,
+    );
+  }
+  return { top };
+}
+
+async function explainCommand(flags: Flags, io: CliIo): Promise<number> {
+  const format = readFormat(flags);
+  const names = flags.kpi ?? [];
+  if (names.length === 0) {
+    throw new UsageError(
+      "explain needs --kpi NAME (the KPI whose change to explain)",
+    );
+  }
+  let compare: ComparisonCode | undefined;
+  if (flags.compare !== undefined) {
+    if (!(COMPARISON_CODES as readonly string[]).includes(flags.compare)) {
+      throw new UsageError(
+        `Invalid --compare "${flags.compare}": expected one of ${
+          COMPARISON_CODES.join(", ")
+        }`,
+      );
+    }
+    compare = flags.compare as ComparisonCode;
+  }
+  const engine = await openEngine(flags, io);
+  try {
+    const period = engine.resolvePeriod(flags.period ?? "last_month");
+    const by = readBy(flags);
+    const all = [];
+    for (const name of names) {
+      all.push(
+        await engine.drivers(name, period, {
+          ...(compare ? { compare } : {}),
+          ...(by.length > 0 ? { by } : {}),
+          ...readTop(flags),
+        }),
+      );
+    }
+    io.stdout(formatDrivers(all, format, { bars: io.isTerminal }));
+    return all.some((d) => d.error) ? EXIT.kpiFailed : EXIT.ok;
   } finally {
     await engine.close();
   }

@@ -297,6 +297,7 @@ export type {
   HistoryAndAlertStore,
   HistoryRecord,
   HistoryStore,
+  RuleDeliveries,
   RuleEvaluation,
   SqlClient,
   SqlDialect,

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { KPIConfigError, KPIEngine } from "../mod.ts";
-import type { KPIDefinition } from "../mod.ts";
+import type {
+  AlertBatch,
+  AlertNotifier,
+  HistoryStore,
+  KPIDefinition,
+  KPIResult,
+} from "../mod.ts";
 
 const ORDERS = {
   revenue: [1000, 2000, 3000, 500, 400, 2500],
@@ -253,4 +259,66 @@ Deno.test("KPIEngine runs 1,000 derived KPIs over a few base KPIs", async () => 
   const results = await engine.run("2024-11");
   assert.equal(results.length, 1002);
   assert.equal(results.find((r) => r.name === "d9")?.value, 100 * 10 + 9);
+});
+
+Deno.test("run() puts the notifier's deliveries on new results before history is written, and leaves the batch as it was", async () => {
+  const recorded: KPIResult[] = [];
+  const history: HistoryStore = {
+    append: (records) => {
+      recorded.push(...records.map((r) => r.result));
+      return Promise.resolve();
+    },
+    history: () => Promise.resolve([]),
+    close: () => Promise.resolve(),
+  };
+  const batches: AlertBatch[] = [];
+  const delivery = {
+    channel: "ops",
+    ok: true,
+    status: 200,
+    attempts: 1,
+    error: null,
+  };
+  const notifier: AlertNotifier = {
+    notify: (batch) => {
+      batches.push(batch);
+      return Promise.resolve([{
+        kpi: "revenue",
+        ruleId: "warning:< 1000",
+        deliveries: [delivery],
+      }]);
+    },
+  };
+  const engine = new KPIEngine({
+    kpis: [{
+      name: "revenue",
+      source: "dataframe",
+      query: "orders.amount",
+      aggregation: "sum",
+      alerts: [
+        { condition: "< 1000", severity: "warning" },
+        { condition: "< 5000", severity: "info" },
+        { condition: "> 1000000", severity: "critical" },
+      ],
+    }, {
+      name: "orders",
+      source: "dataframe",
+      query: "orders.*",
+      aggregation: "count",
+    }],
+    dataframes: { orders: [{ amount: 500, at: "2024-11-02" }] },
+    history,
+    notifier,
+  });
+  const [revenue, orders] = await engine.run("2024-11");
+  assert.deepEqual(
+    revenue?.alertsTriggered.map((a) => [a.severity, a.deliveries]),
+    [["warning", [delivery]], ["info", undefined]],
+  );
+  assert.equal(revenue?.alertStatus, "warning");
+  assert.deepEqual(recorded[0]?.alertsTriggered, revenue?.alertsTriggered);
+  assert.equal(orders?.value, 1);
+  const handed = batches[0]?.items[0]?.result;
+  assert.notEqual(handed, revenue, "the engine built a new result");
+  assert.equal(handed?.alertsTriggered[0]?.deliveries, undefined);
 });

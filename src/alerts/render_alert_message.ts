@@ -10,11 +10,11 @@ import type { AlertRule, ComparisonCode, KPIResult } from "../types.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import {
   changeArrow,
+  formatAlertValue,
   formatNumber,
   formatPercentChange,
   formatRange,
   formatSigned,
-  formatValue,
 } from "./_format.ts";
 
 /** Options of {@linkcode renderAlertMessage}. */
@@ -139,7 +139,7 @@ function defaultMessage(
   const head = resolved ? "Resolved: " : "";
   const value = result.value === null && result.error
     ? `could not be computed for ${period} (${result.error})`
-    : `is ${formatValue(result.value, result.unit)} for ${period}`;
+    : `is ${formatAlertValue(result.value, result.unit)} for ${period}`;
   const verdict = resolved ? "no longer holds" : "holds";
   const changes = COMPARISON_CODES
     .filter((code) => result.comparisons[code] !== undefined)

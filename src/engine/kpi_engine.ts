@@ -72,6 +72,7 @@ import type {
   KPIDefinition,
   KPIResult,
   Period,
+  RuleDeliveries,
   RuleEvaluation,
   SqlClient,
   TriggeredAlert,
@@ -270,7 +271,7 @@ export class KPIEngine {
     const runAt = this.#now().toString();
     const runId = crypto.randomUUID();
     const evaluations = new Map<string, RuleEvaluation[]>();
-    const results = selected.map((definition) => {
+    let results = selected.map((definition) => {
       const { result, rules } = this.#buildResult(
         definition,
         resolved,
@@ -295,7 +296,13 @@ export class KPIEngine {
           }]
         ),
       };
-      if (batch.items.length > 0) await notifier.notify(batch);
+      if (batch.items.length > 0) {
+        results = withDeliveries(
+          results,
+          evaluations,
+          await notifier.notify(batch),
+        );
+      }
     }
     if (this.#history && options.record !== false) {
       await this.#history.append(
@@ -1114,6 +1121,38 @@ export class KPIEngine {
       };
     });
   }
+}
+
+/**
+ * New results whose triggered alerts carry what the notifier delivered for
+ * their rule; results without deliveries are returned as they were.
+ */
+function withDeliveries(
+  results: readonly KPIResult[],
+  evaluations: ReadonlyMap<string, readonly RuleEvaluation[]>,
+  sent: readonly RuleDeliveries[],
+): KPIResult[] {
+  const byRule = new Map(
+    sent.map((s) => [`${s.kpi}\u0000${s.ruleId}`, s.deliveries]),
+  );
+  return results.map((result) => {
+    const rules = evaluations.get(result.name) ?? [];
+    if (!rules.some((r) => byRule.has(`${result.name}\u0000${r.ruleId}`))) {
+      return result;
+    }
+    return {
+      ...result,
+      alertsTriggered: rules.flatMap((r) => {
+        if (r.triggered === null) return [];
+        const deliveries = byRule.get(`${result.name}\u0000${r.ruleId}`);
+        return [
+          deliveries === undefined
+            ? r.triggered
+            : { ...r.triggered, deliveries: [...deliveries] },
+        ];
+      }),
+    };
+  });
 }
 
 function isSegmentedTemplate(definition: KPIDefinition): boolean {

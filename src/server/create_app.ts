@@ -228,7 +228,7 @@ function pageHeaders(nonce: string): Record<string, string> {
 }
 
 /**
- * Builds the REST app: the routes of CONTRACT.md "REST", validated
+ * Builds the REST app: the routes of the REST API, validated
  * parameters, bearer authentication, a cache for closed periods, JSON errors.
  *
  * Routes: `GET /kpis?period=&refresh=` → `{period, results}`;

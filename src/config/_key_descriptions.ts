@@ -124,6 +124,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     "The smallest departure from the expected value that counts, as a share of it (0.1 = 10%, the default), so tiny moves never fire.",
   "kpis[].anomaly.min_points":
     "The fewest earlier points a baseline needs; with fewer it says so and does not fire. Default 4.",
+  "kpis[].anomaly.trend":
+    "Follow the trend of the training points (a robust Theil–Sen line) rather than their level alone, for weekly and longer periods. Default true.",
   "kpis[].target":
     'The target: one number for every period, or numbers by fixed period ("2024-11": 300000, "2024-Q4": 900000). Conditions may then use target, attainment and projected.',
   "kpis[].target.*": "The target for this period.",

@@ -211,6 +211,7 @@ export class KPIEngine {
    *
    * @param options Definitions (or a whole config), data sources and ports.
    * @throws {KPIConfigError} when the definitions are invalid.
+   * @throws {TypeError} when `now` is not a function.
    */
   constructor(options: KPIEngineOptions) {
     const base = options.config ??
@@ -229,7 +230,7 @@ export class KPIEngine {
     this.#sql = options.sql;
     this.#history = options.history;
     this.#notifier = options.notifier;
-    this.#now = options.now ?? (() => Temporal.Now.instant());
+    this.#now = checkedClock(options.now);
     this.#fuse = options.fuseQueries ?? true;
   }
 
@@ -1075,10 +1076,8 @@ export class KPIEngine {
       alertsTriggered: [],
       queryDurationMs: Math.round(current.durationMs * 1000) / 1000,
       error: current.error,
+      note: current.note !== undefined && !current.error ? current.note : null,
     };
-    if (current.note !== undefined && !current.error) {
-      result.note = current.note;
-    }
     if (insight?.anomaly) result.anomaly = insight.anomaly;
     if (insight?.target) {
       result.target = insight.target.target;
@@ -1201,4 +1200,35 @@ function compile(definitions: readonly KPIDefinition[]): Compiled {
   };
   for (const name of expressions.keys()) visit(name);
   return { expressions, conditions, derivedOrder };
+}
+
+/**
+ * The engine's clock: `now` itself, checked to be a function that returns a
+ * `Temporal.Instant` (a fixed value such as a string is refused at once,
+ * with the way to write it).
+ */
+function checkedClock(
+  now: (() => Temporal.Instant) | undefined,
+): () => Temporal.Instant {
+  if (now === undefined) return () => Temporal.Now.instant();
+  const example =
+    '() => Temporal.Instant.from("2024-12-01T00:00:00Z") for a fixed time';
+  if (typeof now !== "function") {
+    throw new TypeError(
+      `Invalid now ${
+        typeof now === "string" ? JSON.stringify(now) : `(${typeof now})`
+      }: expected a function returning a Temporal.Instant, e.g. ${example}`,
+    );
+  }
+  return () => {
+    const instant: unknown = now();
+    if (!(instant instanceof Temporal.Instant)) {
+      throw new TypeError(
+        `Invalid now(): it returned ${
+          typeof instant === "string" ? JSON.stringify(instant) : typeof instant
+        }, expected a Temporal.Instant, e.g. ${example}`,
+      );
+    }
+    return instant;
+  };
 }

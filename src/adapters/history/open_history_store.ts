@@ -34,6 +34,11 @@ export interface OpenHistoryStoreOptions {
   schema?: string;
   /** PostgreSQL: the table name prefix (else `?table_prefix=`). @default "kpi_" */
   tablePrefix?: string;
+  /**
+   * PostgreSQL: how long opening a connection may take, in milliseconds.
+   * @default 5000
+   */
+  connectTimeoutMs?: number;
 }
 
 /** What a target string resolves to. */
@@ -138,7 +143,14 @@ export async function openHistoryStore(
       });
     }
     case "postgres": {
-      const opts: { schema?: string; tablePrefix?: string } = {};
+      const opts: {
+        schema?: string;
+        tablePrefix?: string;
+        connectTimeoutMs?: number;
+      } = {};
+      if (options.connectTimeoutMs !== undefined) {
+        opts.connectTimeoutMs = options.connectTimeoutMs;
+      }
       if (options.schema !== undefined) opts.schema = options.schema;
       if (options.tablePrefix !== undefined) {
         opts.tablePrefix = options.tablePrefix;

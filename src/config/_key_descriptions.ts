@@ -70,6 +70,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "schedules[].timezone":
     "The time zone the cron expression is read in. Default the file's timezone.",
   max_concurrency: "Most queries in flight at once. Default 4.",
+  connect_timeout_ms:
+    "How long opening a database connection may take, in milliseconds, before the run fails with a connection error. Default 5000.",
   kpis: "The KPI definitions, in the order reports list them.",
   "kpis[].name":
     "Unique name of letters, digits and underscores, not starting with a digit; derived expressions and the API use it.",

@@ -62,6 +62,12 @@ export interface SqlQueryOptions {
    * zoned timestamps cut days in it (ignored where the dialect has none).
    */
   timezone?: string;
+  /**
+   * The zone's UTC offset (`-04:00`) where the query's periods start, for a
+   * server that has no data for `timezone` (MySQL without its time zone
+   * tables) to use instead.
+   */
+  utcOffset?: string;
 }
 
 /** A connection (or pool) to a SQL database, as the engine needs it. */
@@ -172,6 +178,19 @@ export interface AlertStateStore {
   putAlertState(state: AlertState): Promise<void>;
   /** Appends delivery outcomes. */
   appendDeliveries(records: readonly DeliveryRecord[]): Promise<void>;
+  /**
+   * Claims the sending of one notice, atomically across every process that
+   * shares the store: resolves true for the first claim of `key` and false
+   * for every later one, so that of several engines (or overlapping cron
+   * runs) exactly one sends it. Every built-in store has it; a store
+   * without it cannot keep instances from sending the same notice.
+   *
+   * @param key Names the notice: its dedup key, status and the state it
+   * moves on from.
+   * @param at When it is claimed, ISO instant.
+   * @returns Whether this caller claimed it.
+   */
+  claimNotice?(key: string, at: string): Promise<boolean>;
 }
 
 // Alerts

@@ -261,6 +261,59 @@ Deno.test("KPIEngine runs 1,000 derived KPIs over a few base KPIs", async () => 
   assert.equal(results.find((r) => r.name === "d9")?.value, 100 * 10 + 9);
 });
 
+Deno.test("KPIEngine results always carry note: null when there is nothing to say, in TypeScript and JSON", async () => {
+  const engine = new KPIEngine({
+    kpis: [
+      {
+        name: "revenue",
+        source: "dataframe",
+        query: "orders.revenue",
+        aggregation: "sum",
+      },
+      {
+        name: "basket",
+        source: "dataframe",
+        query: "orders.revenue",
+        aggregation: "avg",
+      },
+      { name: "broken", source: "derived", expression: "revenue / 0" },
+    ],
+    dataframes: {
+      orders: [{ date: "2024-11-05", revenue: 10, users: 1 }],
+    },
+  });
+  const [revenue, basket, broken] = await engine.run("2024-11");
+  assert.ok(revenue && basket && broken);
+  assert.ok(Object.hasOwn(revenue, "note"));
+  assert.equal(revenue.note, null);
+  assert.equal(basket.note, null);
+  assert.match(broken.note ?? "", /division by zero/);
+  assert.equal(JSON.parse(JSON.stringify(revenue)).note, null);
+});
+
+Deno.test("new KPIEngine() refuses a now that is not a clock with a TypeError that shows how to write one", () => {
+  const kpis = [{
+    name: "revenue",
+    source: "dataframe" as const,
+    query: "orders.revenue",
+    aggregation: "sum" as const,
+  }];
+  for (const now of ["2024-12-01", new Date(), 5]) {
+    assert.throws(
+      () => new KPIEngine({ kpis, now: now as never }),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        /^Invalid now .*expected a function returning a Temporal\.Instant, e\.g\. \(\) => Temporal\.Instant\.from\(/
+          .test(error.message),
+    );
+  }
+  const fixed = new KPIEngine({
+    kpis,
+    now: () => Temporal.Instant.from("2024-12-15T12:00:00Z"),
+  });
+  assert.equal(fixed.resolvePeriod("last_month").start, "2024-11-01");
+});
+
 Deno.test("run() puts the notifier's deliveries on new results before history is written, and leaves the batch as it was", async () => {
   const recorded: KPIResult[] = [];
   const history: HistoryStore = {

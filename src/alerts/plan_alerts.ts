@@ -83,7 +83,7 @@ export interface PlanAlertsOptions {
  *       name: "revenue", label: "Revenue", unit: "USD", value: 86250,
  *       periodStart: "2024-11-01", periodEnd: "2024-12-01", comparisons: {},
  *       momChangePct: null, yoyChangePct: null, alertStatus: "critical",
- *       alertsTriggered: [], queryDurationMs: 1, error: null,
+ *       alertsTriggered: [], queryDurationMs: 1, error: null, note: null,
  *     },
  *     rules: [{ rule, ruleId: "critical:< 100000", holds: true, triggered: null }],
  *   }],

@@ -92,7 +92,7 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_]+)?)\s*\}\}/g;
  *     changePct: -13.7495, periodStart: "2024-10-01",
  *     periodEnd: "2024-11-01", favorable: false } },
  *   momChangePct: -13.7495, yoyChangePct: null, alertStatus: "critical" as const,
- *   alertsTriggered: [], queryDurationMs: 2, error: null,
+ *   alertsTriggered: [], queryDurationMs: 2, error: null, note: null,
  * };
  * const rule = { condition: "MoM < -10%", severity: "critical" as const,
  *   message: "{{ label }} fell {{ MoM }} to {{ value }} {{ unit }} in {{ period }}" };

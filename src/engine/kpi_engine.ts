@@ -5,18 +5,6 @@ import {
   type KpiInsight,
 } from "./_insights.ts";
 import { type BacktestReport, replayAlerts } from "../backtest/run_backtest.ts";
-
-/** Options of {@linkcode KPIEngine.backtest}. */
-export interface BacktestOptions {
-  /** The first period of the span (a period string, e.g. `2024-01`). */
-  from: string;
-  /** The last period of the span, included. @default "today" */
-  to?: string;
-  /** The length of each replayed period. */
-  grain: Grain;
-  /** Only these KPIs. @default every KPI with alert rules */
-  kpis?: readonly string[];
-}
 import { DEFAULT_ANOMALY_WINDOW } from "../anomaly/compute_baseline.ts";
 import { parseCondition } from "../expression/condition.ts";
 import { evaluateCondition } from "../expression/condition.ts";
@@ -138,6 +126,18 @@ export interface BreakdownOptions {
   compare?: readonly ComparisonCode[];
 }
 
+/** Options of {@linkcode KPIEngine.backtest}. */
+export interface BacktestOptions {
+  /** The first period of the span (a period string, e.g. `2024-01`). */
+  from: string;
+  /** The last period of the span, included. @default "today" */
+  to?: string;
+  /** The length of each replayed period. */
+  grain: Grain;
+  /** Only these KPIs. @default every KPI with alert rules */
+  kpis?: readonly string[];
+}
+
 /** Options of {@linkcode KPIEngine.breakdowns}. */
 export interface BreakdownsOptions extends BreakdownOptions {
   /** Only these KPIs. @default every KPI that has all the dimensions */
@@ -211,6 +211,7 @@ export class KPIEngine {
    *
    * @param options Definitions (or a whole config), data sources and ports.
    * @throws {KPIConfigError} when the definitions are invalid.
+   * @throws {TypeError} when `now` is not a function.
    */
   constructor(options: KPIEngineOptions) {
     const base = options.config ??
@@ -229,7 +230,7 @@ export class KPIEngine {
     this.#sql = options.sql;
     this.#history = options.history;
     this.#notifier = options.notifier;
-    this.#now = options.now ?? (() => Temporal.Now.instant());
+    this.#now = checkedClock(options.now);
     this.#fuse = options.fuseQueries ?? true;
   }
 
@@ -987,21 +988,31 @@ export class KPIEngine {
       const fetched = values.get(valueKey(name, period));
       return fetched === undefined || fetched.error ? null : fetched.value;
     };
+    const positions = new Map<Period, number>(all.map((p, i) => [p, i]));
+    const series = new Map<
+      string,
+      { periodStart: string; value: number | null }[]
+    >();
     return replayAlerts({
       definitions: selected,
       periods,
       grain,
       channels: Object.keys(this.config.channels ?? {}),
       evaluate: (definition, period) => {
-        const index = all.indexOf(period as (typeof all)[number]);
+        const index = positions.get(period) ?? 0;
+        let samples = series.get(definition.name);
+        if (samples === undefined) {
+          samples = all.map((p) => ({
+            periodStart: p.start,
+            value: valueOf(definition.name, p),
+          }));
+          series.set(definition.name, samples);
+        }
         const insight = insightFromSeries(
           definition,
           period,
           grain,
-          all.slice(0, index).map((p) => ({
-            periodStart: p.start,
-            value: valueOf(definition.name, p),
-          })),
+          samples.slice(Math.max(0, index - window), index),
           valueOf(definition.name, period),
           (text) => this.resolvePeriod(text),
         );
@@ -1065,10 +1076,8 @@ export class KPIEngine {
       alertsTriggered: [],
       queryDurationMs: Math.round(current.durationMs * 1000) / 1000,
       error: current.error,
+      note: current.note !== undefined && !current.error ? current.note : null,
     };
-    if (current.note !== undefined && !current.error) {
-      result.note = current.note;
-    }
     if (insight?.anomaly) result.anomaly = insight.anomaly;
     if (insight?.target) {
       result.target = insight.target.target;
@@ -1191,4 +1200,35 @@ function compile(definitions: readonly KPIDefinition[]): Compiled {
   };
   for (const name of expressions.keys()) visit(name);
   return { expressions, conditions, derivedOrder };
+}
+
+/**
+ * The engine's clock: `now` itself, checked to be a function that returns a
+ * `Temporal.Instant` (a fixed value such as a string is refused at once,
+ * with the way to write it).
+ */
+function checkedClock(
+  now: (() => Temporal.Instant) | undefined,
+): () => Temporal.Instant {
+  if (now === undefined) return () => Temporal.Now.instant();
+  const example =
+    '() => Temporal.Instant.from("2024-12-01T00:00:00Z") for a fixed time';
+  if (typeof now !== "function") {
+    throw new TypeError(
+      `Invalid now ${
+        typeof now === "string" ? JSON.stringify(now) : `(${typeof now})`
+      }: expected a function returning a Temporal.Instant, e.g. ${example}`,
+    );
+  }
+  return () => {
+    const instant: unknown = now();
+    if (!(instant instanceof Temporal.Instant)) {
+      throw new TypeError(
+        `Invalid now(): it returned ${
+          typeof instant === "string" ? JSON.stringify(instant) : typeof instant
+        }, expected a Temporal.Instant, e.g. ${example}`,
+      );
+    }
+    return instant;
+  };
 }

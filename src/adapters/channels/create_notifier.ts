@@ -66,7 +66,8 @@ export interface CreateNotifierOptions {
   /**
    * Where the dry-run account and problems (failed deliveries, store
    * errors) go, one text at a time, secrets removed.
-   * @default console.log for a dry run, else nothing
+   * @default console.log for a dry run, else console.error (problems
+   * such as an unreadable alert state must not pass unnoticed)
    */
   log?: (text: string) => void;
 }
@@ -166,7 +167,7 @@ function buildChannel(
  *       name: "revenue", label: "Revenue", unit: "USD", value: 86250,
  *       periodStart: "2024-11-01", periodEnd: "2024-12-01", comparisons: {},
  *       momChangePct: null, yoyChangePct: null, alertStatus: "critical",
- *       alertsTriggered: [], queryDurationMs: 1, error: null,
+ *       alertsTriggered: [], queryDurationMs: 1, error: null, note: null,
  *     },
  *     rules: [{ rule, ruleId: "critical:< 100000", holds: true, triggered: null }],
  *   }],
@@ -186,9 +187,13 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
   const store = options.store ?? null;
   const dryRun = options.dryRun ?? false;
   const log = options.log ??
-    // A dry run's account goes to standard output unless told otherwise.
-    // deno-lint-ignore no-console
-    (dryRun ? (text: string) => console.log(text) : undefined);
+    // A dry run's account goes to standard output unless told otherwise;
+    // problems of a real run go to standard error.
+    (dryRun
+      // deno-lint-ignore no-console
+      ? (text: string) => console.log(text)
+      // deno-lint-ignore no-console
+      : (text: string) => console.error(text));
   const say = (text: string) => log?.(redact(text));
   const context: SendContext = {
     channels,
@@ -200,20 +205,46 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
   };
 
   async function plan(batch: AlertBatch): Promise<PlannedAlert[]> {
+    return (await planWithStates(batch)).plans;
+  }
+
+  /** Plans a batch; also returns the alert states it read. */
+  async function planWithStates(batch: AlertBatch): Promise<{
+    plans: PlannedAlert[];
+    states: Map<string, AlertState | null>;
+  }> {
     const at = now();
     if (store === null) {
-      return planAlerts(batch, { channels: names, now: at });
+      return {
+        plans: planAlerts(batch, { channels: names, now: at }),
+        states: new Map(),
+      };
     }
-    const states = await readStates(store, batch, limits.concurrency, say);
-    return planAlerts(batch, {
+    const { states, unreadable } = await readStates(
+      store,
+      batch,
+      limits.concurrency,
+      say,
+    );
+    const plans = planAlerts(batch, {
       channels: names,
       now: at,
       getState: (kpi, rule) => states.get(key(kpi, rule)) ?? null,
     });
+    // Without its state a rule cannot tell a new alert from one already
+    // sent: it sends nothing this run rather than notifying again.
+    for (const p of plans) {
+      if (unreadable.has(key(p.kpi, p.ruleId)) && p.action !== "none") {
+        p.action = "none";
+        p.state = null;
+        p.problem = "its alert state could not be read";
+      }
+    }
+    return { plans, states };
   }
 
   async function notify(batch: AlertBatch): Promise<RuleDeliveries[]> {
-    const plans = await plan(batch);
+    const { plans, states } = await planWithStates(batch);
     if (dryRun) {
       say(describeAlerts(plans, { channelTypes }));
       return [];
@@ -221,7 +252,13 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     for (const p of plans) {
       if (p.problem) say(`${p.kpi} ${JSON.stringify(p.ruleId)}: ${p.problem}`);
     }
-    const active = plans.filter((p) => p.action !== "none");
+    const active = await claimPlans(
+      store,
+      plans.filter((p) => p.action !== "none"),
+      states,
+      context,
+      batch.runId,
+    );
     const { sent, records } = await sendPlans(batch, active, context);
     if (store !== null) await saveOutcomes(store, active, sent, records, say);
     return plans.flatMap((p) =>
@@ -335,24 +372,79 @@ async function readStates(
   batch: AlertBatch,
   concurrency: number,
   say: (text: string) => void,
-): Promise<Map<string, AlertState | null>> {
+): Promise<{
+  states: Map<string, AlertState | null>;
+  unreadable: Set<string>;
+}> {
   const keys: [string, string][] = batch.items.flatMap((item) =>
     item.rules.map((r) => [item.result.name, r.ruleId] as [string, string])
   );
   const states = new Map<string, AlertState | null>();
+  const unreadable = new Set<string>();
   await pool(keys, concurrency, async ([kpi, rule]) => {
     try {
       states.set(key(kpi, rule), await store.getAlertState(kpi, rule));
     } catch (error) {
       say(
-        `Could not read the alert state of ${kpi} ${JSON.stringify(rule)}: ${
-          errorText(error)
-        }`,
+        `Could not read the alert state of ${kpi} ${
+          JSON.stringify(rule)
+        }, so no notice is sent for it: ${errorText(error)}`,
       );
       states.set(key(kpi, rule), null);
+      unreadable.add(key(kpi, rule));
     }
   });
-  return states;
+  return { states, unreadable };
+}
+
+/**
+ * Step 4b: claims each due notice in the store, so that of several
+ * instances planning the same notice from the same state exactly one sends
+ * it; returns the plans this instance sends, in order. A plan is kept when
+ * there is nothing to coordinate through, or the store could not be asked
+ * (a notice is rather sent twice than not at all).
+ */
+async function claimPlans(
+  store: AlertStateStore | null,
+  plans: readonly PlannedAlert[],
+  states: ReadonlyMap<string, AlertState | null>,
+  context: SendContext,
+  runId: string,
+): Promise<PlannedAlert[]> {
+  if (store === null || typeof store.claimNotice !== "function") {
+    return [...plans];
+  }
+  const claim = store.claimNotice.bind(store);
+  const kept = new Set<PlannedAlert>();
+  await pool([...plans], context.concurrency, async (p) => {
+    const previous = states.get(key(p.kpi, p.ruleId)) ?? null;
+    const noticeKey = [
+      p.message.dedupKey,
+      p.message.status,
+      p.action,
+      previous?.lastSentAt ?? "-",
+    ].join("|");
+    try {
+      if (await claim(noticeKey, context.now().toString())) {
+        kept.add(p);
+        return;
+      }
+    } catch (error) {
+      context.say(
+        `Could not claim the ${p.message.status} notice of ${p.kpi} ${
+          JSON.stringify(p.ruleId)
+        }; sending it anyway: ${errorText(error)}`,
+      );
+      kept.add(p);
+      return;
+    }
+    context.say(
+      `Alert ${p.message.status} for ${p.kpi} ${
+        JSON.stringify(p.ruleId)
+      } was already sent by another run (run ${runId} does not send it again)`,
+    );
+  });
+  return plans.filter((p) => kept.has(p));
 }
 
 /** What sending needs: the channels, the limits and where to report. */

@@ -33,6 +33,7 @@ import {
 } from "./src/adapters/runtime/serve/prepare_server.ts";
 import { readServerSettings } from "./src/adapters/runtime/serve/server_settings.ts";
 import { availableDenoCron } from "./src/adapters/runtime/cron/register_schedules.ts";
+import { processEnv } from "./src/adapters/runtime/process_env.ts";
 
 export {
   createApp,
@@ -77,7 +78,7 @@ if (import.meta.main) {
     // registered with Deno.cron here, at the top level before the first
     // await, as Deno Deploy requires.
     running = prepareServer(
-      readServerSettings(Deno.args, Deno.env.toObject()),
+      readServerSettings(Deno.args, processEnv()),
       { denoCron: availableDenoCron(), log },
     );
     await running.ready;

@@ -174,6 +174,13 @@ export interface KPIConfig {
   schedules: ScheduleConfig[];
   /** Most queries in flight at once. @default 4 */
   maxConcurrency: number;
+  /**
+   * How long opening a database connection (the connection itself, TLS and
+   * the login) may take, in milliseconds, for the SQL database and a
+   * PostgreSQL history store. `timeout_ms` bounds each query once
+   * connected. @default 5000
+   */
+  connectTimeoutMs?: number;
   /** The KPI definitions, in file order. */
   kpis: KPIDefinition[];
 }
@@ -260,8 +267,11 @@ export interface KPIResult {
   queryDurationMs: number;
   /** Why the KPI could not be computed, or null. */
   error: string | null;
-  /** Why the value is null although no error occurred (e.g. division by zero). */
-  note?: string;
+  /**
+   * Why the value is null although no error occurred (e.g. division by
+   * zero, no rows), or null when there is nothing to say.
+   */
+  note: string | null;
   /** The anomaly baseline, for a KPI with `anomaly:` settings. */
   anomaly?: AnomalyBaseline;
   /** The target for the whole period, for a KPI with a target for it. */
@@ -297,6 +307,7 @@ export type {
   HistoryAndAlertStore,
   HistoryRecord,
   HistoryStore,
+  RuleDeliveries,
   RuleEvaluation,
   SqlClient,
   SqlDialect,

@@ -1,10 +1,9 @@
 /**
  * The dashboard in headless Chromium (Debian's `chromium` package, driven by
  * playwright-core): loads the page from a running server, checks the cards'
- * numbers against the API, switches periods, checks the phone layout and
- * saves screenshots at desktop and phone sizes to `tests/screenshots/` (and
- * to `docs/dashboard.png` with `UPDATE_SCREENSHOT=1`). Fails when Chromium
- * is missing.
+ * numbers against the API, switches periods and saves a screenshot to
+ * `tests/screenshots/` (and to `docs/dashboard.png` with
+ * `UPDATE_SCREENSHOT=1`). Fails when Chromium is missing.
  *
  * @module
  */
@@ -29,7 +28,7 @@ interface CardView {
   value: string | null;
   text: string;
   status: string;
-  changes: { code: string; text: string; label: string; tone: string }[];
+  changes: { code: string; text: string; tone: string }[];
   points: string | null;
 }
 
@@ -43,7 +42,6 @@ const READ_CARDS =
   changes: [...el.querySelectorAll(".change")].map((c) => ({
     code: c.dataset.comparison || "",
     text: c.querySelector(".delta")?.textContent || "",
-    label: c.querySelector(".code")?.textContent || "",
     tone: ["good", "bad", "flat"].find((t) => c.classList.contains(t)) || "",
   })),
   points: el.querySelector(".spark")?.dataset.points ?? null,
@@ -56,10 +54,10 @@ async function readCards(page: Page): Promise<CardView[]> {
 const rangeStarts = (day: string): string => `#range[data-start="${day}"]`;
 
 async function waitReady(page: Page): Promise<void> {
-  await page.waitForSelector("body[data-state=ready]", { timeout: 30_000 });
+  await page.waitForSelector("body[data-state=ready]", { timeout: 15_000 });
 }
 
-Deno.test("the dashboard shows the API's numbers in one request, switches periods and is screenshotted at desktop and phone sizes", async () => {
+Deno.test("the dashboard shows the API's numbers, switches periods and is screenshotted", async () => {
   const chromiumInstalled = await Deno.stat(CHROMIUM).then(
     () => true,
     () => false,
@@ -107,18 +105,11 @@ Deno.test("the dashboard shows the API's numbers in one request, switches period
       timezoneId: "UTC",
       colorScheme: "light",
     });
-    // The machine may be busy with other test runs: allow slow steps.
-    context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     const external: string[] = [];
     const consoleErrors: string[] = [];
-    const apiCalls: string[] = [];
     page.on("request", (request) => {
       const url = request.url();
-      const path = new URL(url).pathname;
-      if (path.endsWith(".json") || path.includes("/kpis")) {
-        apiCalls.push(path);
-      }
       if (!url.startsWith("http://127.0.0.1:") && !url.startsWith("data:")) {
         external.push(url);
       }
@@ -156,32 +147,24 @@ Deno.test("the dashboard shows the API's numbers in one request, switches period
     }
     assert.deepEqual(
       Object.fromEntries(cards.map((c) => [c.name, c.text])),
-      // The project's one number formatter (formatValue), as the CLI prints.
       {
-        revenue: "7,480 USD",
+        revenue: "$7,480",
         orders: "64",
-        refunds: "150 USD",
-        aov: "116.88 USD",
+        refunds: "$150",
+        aov: "$117",
         active_users: "1,275",
         refund_rate: "2.01%",
       },
     );
-    // One request for the whole page (after the token prompt's retry).
-    assert.deepEqual(
-      [...new Set(apiCalls)],
-      ["/dashboard.json"],
-      "the page asks one route, not one per KPI",
-    );
     const byName = Object.fromEntries(cards.map((c) => [c.name, c]));
     // 6,650 → 7,480 is +12.5%, good news; refunds 133 → 150 is bad news.
     assert.deepEqual(byName.revenue?.changes, [
-      { code: "MoM", text: "▲ +12.5%", label: "vs Oct 2024", tone: "good" },
-      { code: "YoY", text: "▲ +55.8%", label: "vs Nov 2023", tone: "good" },
+      { code: "MoM", text: "▲ 12.5%", tone: "good" },
+      { code: "YoY", text: "▲ 55.8%", tone: "good" },
     ]);
     assert.deepEqual(byName.refunds?.changes[0], {
       code: "MoM",
-      text: "▲ +12.8%",
-      label: "vs Oct 2024",
+      text: "▲ 12.8%",
       tone: "bad",
     });
     assert.equal(byName.refunds?.status, "critical");
@@ -200,7 +183,7 @@ Deno.test("the dashboard shows the API's numbers in one request, switches period
     );
     assert.match(
       await page.textContent("#range") ?? "",
-      /last_month · Nov 2024/,
+      /last_month · Nov 1 – Nov 30, 2024/,
     );
     assert.match(await page.textContent("#summary") ?? "", /6 KPIs/);
     assert.equal(await page.inputValue("#period-select"), "last_month");
@@ -223,10 +206,7 @@ Deno.test("the dashboard shows the API's numbers in one request, switches period
     await waitReady(page);
     assert.match(page.url(), /\?period=last_quarter$/);
     let now = await readCards(page);
-    const quarter = now.find((c) => c.name === "revenue");
-    assert.equal(quarter?.text, "20,200 USD");
-    // On a quarter, "MoM" compares with the quarter shifted back a month.
-    assert.equal(quarter?.changes[0]?.label, "vs Jun–Aug 2024");
+    assert.equal(now.find((c) => c.name === "revenue")?.text, "$20,200");
 
     // A period typed by hand.
     await page.selectOption("#period-select", "custom");
@@ -236,32 +216,21 @@ Deno.test("the dashboard shows the API's numbers in one request, switches period
     await waitReady(page);
     now = await readCards(page);
     const january = now.find((c) => c.name === "revenue");
-    assert.equal(january?.text, "4,300 USD");
+    assert.equal(january?.text, "$4,300");
     assert.equal(january?.status, "warning");
     assert.match(
       await page.textContent(".card[data-kpi=revenue] .alerts") ?? "",
       /Revenue below \$5K/,
     );
 
-    // A bad period: the server's message beside the picker, and the last
-    // good view stays (cards, range and URL).
+    // A bad period shows the server's message.
     await page.fill("#period-custom", "last_fortnight");
     await page.click("#apply");
-    await page.waitForSelector("#period-error:not([hidden])");
+    await page.waitForSelector("#banner:not([hidden])");
     assert.match(
-      await page.textContent("#period-error") ?? "",
+      await page.textContent("#banner") ?? "",
       /Invalid query parameter "period".*last_fortnight/,
     );
-    assert.equal(await page.isHidden("#banner"), true);
-    assert.equal(
-      (await readCards(page)).find((c) => c.name === "revenue")?.text,
-      "4,300 USD",
-    );
-    assert.match(page.url(), /\?period=2024-01$/);
-    assert.match(await page.textContent("#range") ?? "", /Jan 2024/);
-    await page.screenshot({
-      path: new URL("dashboard-bad-period.png", SHOTS).pathname,
-    });
 
     // A KPI that fails is an error card; the others still show.
     await sql.close();
@@ -275,23 +244,24 @@ Deno.test("the dashboard shows the API's numbers in one request, switches period
     );
     assert.equal(
       (await readCards(page)).find((c) => c.name === "revenue")?.text,
-      "7,480 USD",
+      "$7,480",
     );
 
     // The API reference renders /openapi.json with the same token.
     await page.goto(`${base}/docs`);
     await page.waitForSelector("#schema-KPIResult");
-    assert.equal(await page.locator("section.op .method").count(), 10);
+    assert.equal(await page.locator("section.op .method").count(), 9);
     assert.match(
       await page.textContent("#getKpiHistory") ?? "",
       /\/kpis\/\{name\}\/history/,
     );
 
     // Mounted under a prefix, the page calls the API under that prefix.
-    // This engine keeps no history: the sparklines say what to do.
-    const bare = makeEngine();
     const parent = new Hono();
-    parent.mount("/kpi", createApp({ engine: bare, now: () => NOW }).fetch);
+    parent.mount(
+      "/kpi",
+      createApp({ engine, now: () => NOW }).fetch,
+    );
     const mounted = Deno.serve(
       { port: 0, hostname: "127.0.0.1", onListen: () => {} },
       parent.fetch,
@@ -303,59 +273,11 @@ Deno.test("the dashboard shows the API's numbers in one request, switches period
       await waitReady(page);
       assert.equal(
         (await readCards(page)).find((c) => c.name === "revenue")?.text,
-        "7,480 USD",
+        "$7,480",
       );
-      assert.match(
-        await page.textContent(".card[data-kpi=revenue] .spark") ?? "",
-        /No history yet: add audit_log: to the KPI file, or run deno task dashboard/,
-      );
-      await page.screenshot({
-        path: new URL("dashboard-no-history.png", SHOTS).pathname,
-      });
     } finally {
       await mounted.shutdown();
-      await bare.close();
     }
-
-    // A phone: a small header, the KPIs in alert first.
-    const phone = await browser.newContext({
-      viewport: { width: 390, height: 844 },
-      deviceScaleFactor: 2,
-      isMobile: true,
-      hasTouch: true,
-      locale: "en-US",
-      timezoneId: "UTC",
-      colorScheme: "light",
-    });
-    phone.setDefaultTimeout(30_000);
-    const small = await phone.newPage();
-    small.on("pageerror", (error) => consoleErrors.push(error.message));
-    await small.goto(`${base}/?period=2024-11`);
-    await small.waitForSelector("#token-dialog[open]");
-    await small.fill("#token-input", TOKEN);
-    await small.click("#token-form button[type=submit]");
-    await waitReady(small);
-    const header = await small.locator("header").boundingBox();
-    assert.ok(header && header.height <= 140, `header ${header?.height}px`);
-    const tops = await small.evaluate(
-      `[...document.querySelectorAll(".card[data-kpi]")].map((card) => ({
-        status: card.dataset.status || "",
-        top: card.getBoundingClientRect().top,
-      }))`,
-    ) as { status: string; top: number }[];
-    const firstShown = [...tops].sort((a, b) => a.top - b.top)[0];
-    assert.equal(firstShown?.status, "critical", JSON.stringify(tops));
-    const firstOk = Math.min(
-      ...tops.filter((t) => t.status === "ok").map((t) => t.top),
-    );
-    for (const alerting of tops.filter((t) => t.status !== "ok")) {
-      assert.ok(alerting.top < firstOk, JSON.stringify(tops));
-    }
-    await small.screenshot({
-      path: new URL("dashboard-phone.png", SHOTS).pathname,
-      fullPage: true,
-    });
-    await phone.close();
 
     assert.deepEqual(external, [], "nothing is fetched from the internet");
     assert.deepEqual(

@@ -218,6 +218,7 @@ Deno.test("SQLite history reads the reference package's audit_log (version 0)", 
         alertsTriggered: [],
         queryDurationMs: 0,
         error: null,
+        note: null,
       });
       assert.deepStrictEqual(revenue.map((r) => r.value), [
         104500,
@@ -371,6 +372,7 @@ Deno.test("CSV history reads the reference package's audit CSV (version 0)", asy
       alertsTriggered: [],
       queryDurationMs: 0,
       error: null,
+      note: null,
     });
     assert.deepStrictEqual(revenue.map((r) => r.value), [
       104500,
@@ -553,6 +555,7 @@ Deno.test("PostgreSQL history is shared by engines on the same schema and prefix
         SELECT table_name FROM information_schema.tables
         WHERE table_schema = ${schema} ORDER BY table_name`;
       assert.deepStrictEqual(tables.map((t) => t.table_name), [
+        "metrics_alert_claim",
         "metrics_alert_delivery",
         "metrics_alert_state",
         "metrics_history",

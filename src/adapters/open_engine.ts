@@ -7,6 +7,7 @@
  * @module
  */
 
+import { processEnv } from "./runtime/process_env.ts";
 import { dirname, resolve } from "node:path";
 import { parseKpis } from "../config/parse_kpis.ts";
 import { KPIEngine, type KPIEngineOptions } from "../engine/kpi_engine.ts";
@@ -20,13 +21,12 @@ import type {
 } from "../types.ts";
 import { openSqlClient } from "./sql/open_sql_client.ts";
 import { openHistoryStore } from "./history/open_history_store.ts";
-import { createNotifier } from "./channels/create_notifier.ts";
 
 /** Options of {@linkcode openEngine}. */
 export interface OpenEngineOptions {
   /** A database URL or client; overrides the file's `connection`. @default the file's `connection` */
   connection?: string | SqlClient | unknown;
-  /** Variables for `${VAR}` in the file. @default Deno.env.toObject() */
+  /** Variables for `${VAR}` in the file. @default the process's, each read only when the file names it */
   env?: Readonly<Record<string, string | undefined>>;
   /** Where history goes; overrides the file's `audit_log`. @default the file's `audit_log` */
   auditLog?: string | HistoryStore;
@@ -131,7 +131,7 @@ export async function loadEngineOptions(
   const text = await Deno.readTextFile(path);
   const config = parseKpis(text, {
     file: path,
-    env: options.env ?? Deno.env.toObject(),
+    env: options.env ?? processEnv(),
   });
   return await openEngineOptions(config, {
     ...options,
@@ -156,6 +156,9 @@ export async function openEngineOptions(
   if (connection !== undefined && connection !== null && connection !== "") {
     sql = await openSqlClient(connection, {
       baseDir: options.connection !== undefined ? Deno.cwd() : baseDir,
+      ...(config.connectTimeoutMs !== undefined
+        ? { connectTimeoutMs: config.connectTimeoutMs }
+        : {}),
     });
   }
   let history: HistoryStore | undefined;
@@ -164,6 +167,9 @@ export async function openEngineOptions(
     if (typeof auditLog === "string") {
       history = await openHistoryStore(auditLog, {
         baseDir: options.auditLog !== undefined ? Deno.cwd() : baseDir,
+        ...(config.connectTimeoutMs !== undefined
+          ? { connectTimeoutMs: config.connectTimeoutMs }
+          : {}),
       });
     } else if (auditLog !== undefined) {
       history = auditLog;
@@ -172,9 +178,10 @@ export async function openEngineOptions(
     await sql?.close();
     throw error;
   }
+  // Channels are loaded only for a file that names some.
   const notifier = options.notifier ??
     (Object.keys(config.channels).length > 0
-      ? createNotifier({
+      ? (await import("./channels/create_notifier.ts")).createNotifier({
         channels: config.channels,
         ...(history && isAlertStateStore(history) ? { store: history } : {}),
       })

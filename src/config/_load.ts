@@ -6,7 +6,14 @@
  * @module
  */
 
-import { LineCounter, parseDocument } from "yaml";
+import {
+  isCollection,
+  isPair,
+  Lexer,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from "yaml";
 import { checkConfig, type ConfigParsers } from "./_checks.ts";
 import { ALL_KEYS, expandAll, fromTypeScript, toCamel } from "./_input.ts";
 import { type Locator, yamlLocator } from "./_locate.ts";
@@ -19,6 +26,7 @@ import {
   translateZodIssue,
 } from "./_schema.ts";
 import { KPIConfigError, type KPIConfigIssue } from "./kpi_config_error.ts";
+import { unclosedQuoteOffset } from "./_unclosed_quote.ts";
 import type {
   AlertRule,
   ChannelConfig,
@@ -35,6 +43,10 @@ export interface LoadOptions {
   file: string;
   /** Variables for `${VAR}`. */
   env: Readonly<Record<string, string | undefined>>;
+  /** Unset variables are warnings; their values are left out. */
+  allowMissingEnv?: boolean;
+  /** Receives the warnings. */
+  onWarning?: (issue: KPIConfigIssue) => void;
 }
 
 /** Loads and validates a configuration from YAML text or TypeScript values. */
@@ -54,17 +66,67 @@ export function loadConfig(
 
   if (typeof source === "string") {
     const counter = new LineCounter();
-    const doc = parseDocument(source, {
-      lineCounter: counter,
-      prettyErrors: false,
-      uniqueKeys: true,
-      merge: true,
-    });
+    const tooDeep = (offset: number | null): never => {
+      const before = offset === null ? null : source.slice(0, offset);
+      throw new KPIConfigError([{
+        path: "",
+        line: before === null ? null : before.split("\n").length,
+        column: before === null
+          ? null
+          : before.length - before.lastIndexOf("\n"),
+        message: `Invalid YAML: nested more than ${MAX_YAML_DEPTH} levels deep`,
+      }], { file });
+    };
+    // The YAML composer recurses once per level: refuse deep nesting first.
+    const flowDepthAt = deepFlowOffset(source);
+    if (flowDepthAt !== null) tooDeep(flowDepthAt);
+    let doc: ReturnType<typeof parseDocument>;
+    try {
+      doc = parseDocument(source, {
+        lineCounter: counter,
+        prettyErrors: false,
+        uniqueKeys: true,
+        merge: true,
+      });
+    } catch (error) {
+      if (error instanceof RangeError) tooDeep(null);
+      throw error;
+    }
+    const deepAt = deepNodeOffset(doc.contents);
+    if (
+      deepAt !== null ||
+      doc.errors.some((error) => error.message.includes("call stack"))
+    ) {
+      tooDeep(deepAt);
+    }
     if (doc.errors.length > 0) {
+      const hinted = new Set<number>();
       throw new KPIConfigError(
-        doc.errors.map((error) => {
-          const { line, col } = counter.linePos(error.pos[0]);
+        doc.errors.flatMap((error) => {
+          const block = blockIndicatorHint(source, error.pos[0]);
+          if (block !== null) {
+            if (hinted.has(block.offset)) return [];
+            hinted.add(block.offset);
+            const { line, col } = counter.linePos(block.offset);
+            return [{
+              path: "",
+              line,
+              column: col,
+              message: `Invalid YAML: ${block.message}`,
+            }];
+          }
+          let at = error.pos[0];
           let message = error.message;
+          const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
+          if (error.code === "MISSING_CHAR" && quote) {
+            const opened = unclosedQuoteOffset(source, at);
+            if (opened !== null) {
+              at = opened;
+              message =
+                `The string opened here with ${quote} is never closed: add the closing ${quote}`;
+            }
+          }
+          const { line, col } = counter.linePos(at);
           if (error.code === "DUPLICATE_KEY") {
             const rest = source.slice(error.pos[0]);
             const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(rest)?.[1] ??
@@ -73,12 +135,12 @@ export function loadConfig(
               JSON.stringify(key.replace(/^["']|["']$/g, ""))
             } in a mapping`;
           }
-          return {
+          return [{
             path: "",
             line,
             column: col,
             message: `Invalid YAML: ${message}`,
-          };
+          }];
         }),
         { file },
       );
@@ -129,12 +191,29 @@ export function loadConfig(
     ),
   );
   const issues: RawIssue[] = [];
-  const expanded = expandAll(own, options.env, issues) as Record<
+  let expanded = expandAll(own, options.env, issues) as Record<
     string,
     unknown
   >;
   // A value whose variable is unset is reported once, for the variable.
   const unset = issues.map((issue) => formatPath(issue.path));
+  const underUnset = (issue: RawIssue): boolean => {
+    const path = formatPath(issue.path);
+    return unset.some((p) => path === p || path.startsWith(`${p}.`));
+  };
+  if (options.allowMissingEnv) {
+    const missing = issues.filter((issue) => NOT_SET.test(issue.message));
+    for (const warning of place(missing, locate, spell, respell)) {
+      options.onWarning?.(warning);
+    }
+    issues.splice(
+      0,
+      issues.length,
+      ...issues.filter((i) => !missing.includes(i)),
+    );
+    // Checked without them: the values that name an unset variable go.
+    expanded = withoutPaths(expanded, missing.map((issue) => issue.path));
+  }
   const result = configSchema.safeParse(expanded, { reportInput: true });
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -146,9 +225,121 @@ export function loadConfig(
       }
     }
   }
-  issues.push(...checkConfig(expanded, parsers, spell));
-  if (issues.length > 0 || !result.success) fail(issues);
-  return build(result.data!);
+  issues.push(
+    ...checkConfig(expanded, parsers, spell).filter((issue) =>
+      !options.allowMissingEnv || !underUnset(issue)
+    ),
+  );
+  if (issues.length > 0) fail(issues);
+  if (!result.success) {
+    // Only values that name an unset variable are wrong: with
+    // allowMissingEnv, the checked input itself, for checking only.
+    if (!options.allowMissingEnv) fail(issues);
+    return build(expanded as ConfigData);
+  }
+  return build(result.data);
+}
+
+/**
+ * When the line of a YAML error reads `key: > 100` (an unquoted `>` or `|`
+ * followed by more text, which YAML takes for the start of a block of text),
+ * where the `>` is and a message that says to quote the value.
+ */
+function blockIndicatorHint(
+  source: string,
+  offset: number,
+): { offset: number; message: string } | null {
+  const lineStart = source.lastIndexOf("\n", offset - 1) + 1;
+  const lineEnd = source.indexOf("\n", offset);
+  const line = source.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
+  const m = /^(\s*(?:-\s+)?([A-Za-z_][\w-]*):[ \t]+)([>|].*?)\s*(?:#.*)?$/
+    .exec(line);
+  if (!m || /^[>|][-+1-9]*$/.test(m[3]!)) return null;
+  const [, lead = "", key = "", value = ""] = m;
+  return {
+    offset: lineStart + lead.length,
+    message: `${
+      JSON.stringify(value)
+    } starts a block of text (an unquoted ">" or "|" does in YAML): quote the value, as in ${key}: ${
+      JSON.stringify(value)
+    }`,
+  };
+}
+
+/** The message of an unset variable, from `expandEnv`. */
+const NOT_SET = /^Environment variable ".*" is not set$/;
+
+/** A copy of `value` without the keys (or list items) at `paths`. */
+function withoutPaths(
+  value: Record<string, unknown>,
+  paths: readonly (readonly (string | number)[])[],
+): Record<string, unknown> {
+  const gone = new Set(paths.map((path) => formatPath(path)));
+  const walk = (node: unknown, path: (string | number)[]): unknown => {
+    if (Array.isArray(node)) {
+      return node.flatMap((item, i) =>
+        gone.has(formatPath([...path, i])) ? [] : [walk(item, [...path, i])]
+      );
+    }
+    if (node !== null && typeof node === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(node)) {
+        if (!gone.has(formatPath([...path, key]))) {
+          out[key] = walk(item, [...path, key]);
+        }
+      }
+      return out;
+    }
+    return node;
+  };
+  return walk(value, []) as Record<string, unknown>;
+}
+
+/** Most levels of nested mappings and lists a file may have. */
+const MAX_YAML_DEPTH = 64;
+
+/** Tokens the YAML lexer emits that are not text of the source. */
+const LEXER_MARKS = new Set(["\u0002", "\u0018", "\u001f"]);
+
+/**
+ * Where flow collections (`{`, `[`) first nest deeper than
+ * {@linkcode MAX_YAML_DEPTH}, or null. Reads the YAML lexer's tokens (which
+ * keeps no stack), so brackets inside strings and comments do not count.
+ */
+function deepFlowOffset(source: string): number | null {
+  let depth = 0;
+  let offset = 0;
+  for (const token of new Lexer().lex(source)) {
+    if (LEXER_MARKS.has(token)) continue;
+    if (token === "{" || token === "[") {
+      if (++depth > MAX_YAML_DEPTH) return offset;
+    } else if (token === "}" || token === "]") {
+      depth = Math.max(0, depth - 1);
+    }
+    offset += token.length;
+  }
+  return null;
+}
+
+/**
+ * Where parsed mappings and lists first nest deeper than
+ * {@linkcode MAX_YAML_DEPTH} (block nesting), or null. Walks without
+ * recursion.
+ */
+function deepNodeOffset(root: unknown): number | null {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (isPair(node)) {
+      stack.push([node.key, depth], [node.value, depth]);
+    } else if (isCollection(node)) {
+      if (depth + 1 > MAX_YAML_DEPTH) {
+        return (node as Node).range?.[0] ?? null;
+      }
+      for (const item of node.items) stack.push([item, depth + 1]);
+    }
+  }
+  return null;
 }
 
 /** Snake_case words, to be spelled as TypeScript input spells them. */
@@ -212,6 +403,9 @@ function build(data: ConfigData): KPIConfig {
   };
   if (data.connection !== undefined) config.connection = data.connection;
   if (data.audit_log !== undefined) config.auditLog = data.audit_log;
+  if (data.connect_timeout_ms !== undefined) {
+    config.connectTimeoutMs = data.connect_timeout_ms;
+  }
   return config;
 }
 
@@ -258,6 +452,7 @@ function buildKpi(k: KpiData): KPIDefinition {
     if (a.direction !== undefined) settings.direction = a.direction;
     if (a.min_change !== undefined) settings.minChange = a.min_change;
     if (a.min_points !== undefined) settings.minPoints = a.min_points;
+    if (a.trend !== undefined) settings.trend = a.trend;
     kpi.anomaly = settings;
   }
   if (k.target !== undefined) kpi.target = k.target;

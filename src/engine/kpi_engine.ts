@@ -5,18 +5,6 @@ import {
   type KpiInsight,
 } from "./_insights.ts";
 import { type BacktestReport, replayAlerts } from "../backtest/run_backtest.ts";
-
-/** Options of {@linkcode KPIEngine.backtest}. */
-export interface BacktestOptions {
-  /** The first period of the span (a period string, e.g. `2024-01`). */
-  from: string;
-  /** The last period of the span, included. @default "today" */
-  to?: string;
-  /** The length of each replayed period. */
-  grain: Grain;
-  /** Only these KPIs. @default every KPI with alert rules */
-  kpis?: readonly string[];
-}
 import { DEFAULT_ANOMALY_WINDOW } from "../anomaly/compute_baseline.ts";
 import { parseCondition } from "../expression/condition.ts";
 import { evaluateCondition } from "../expression/condition.ts";
@@ -72,6 +60,7 @@ import type {
   KPIDefinition,
   KPIResult,
   Period,
+  RuleDeliveries,
   RuleEvaluation,
   SqlClient,
   TriggeredAlert,
@@ -135,6 +124,18 @@ export interface BreakdownOptions {
   cap?: number;
   /** Comparisons per segment. @default the KPI's own `compare` */
   compare?: readonly ComparisonCode[];
+}
+
+/** Options of {@linkcode KPIEngine.backtest}. */
+export interface BacktestOptions {
+  /** The first period of the span (a period string, e.g. `2024-01`). */
+  from: string;
+  /** The last period of the span, included. @default "today" */
+  to?: string;
+  /** The length of each replayed period. */
+  grain: Grain;
+  /** Only these KPIs. @default every KPI with alert rules */
+  kpis?: readonly string[];
 }
 
 /** Options of {@linkcode KPIEngine.breakdowns}. */
@@ -210,6 +211,7 @@ export class KPIEngine {
    *
    * @param options Definitions (or a whole config), data sources and ports.
    * @throws {KPIConfigError} when the definitions are invalid.
+   * @throws {TypeError} when `now` is not a function.
    */
   constructor(options: KPIEngineOptions) {
     const base = options.config ??
@@ -228,7 +230,7 @@ export class KPIEngine {
     this.#sql = options.sql;
     this.#history = options.history;
     this.#notifier = options.notifier;
-    this.#now = options.now ?? (() => Temporal.Now.instant());
+    this.#now = checkedClock(options.now);
     this.#fuse = options.fuseQueries ?? true;
   }
 
@@ -270,7 +272,7 @@ export class KPIEngine {
     const runAt = this.#now().toString();
     const runId = crypto.randomUUID();
     const evaluations = new Map<string, RuleEvaluation[]>();
-    const results = selected.map((definition) => {
+    let results = selected.map((definition) => {
       const { result, rules } = this.#buildResult(
         definition,
         resolved,
@@ -295,7 +297,13 @@ export class KPIEngine {
           }]
         ),
       };
-      if (batch.items.length > 0) await notifier.notify(batch);
+      if (batch.items.length > 0) {
+        results = withDeliveries(
+          results,
+          evaluations,
+          await notifier.notify(batch),
+        );
+      }
     }
     if (this.#history && options.record !== false) {
       await this.#history.append(
@@ -980,21 +988,31 @@ export class KPIEngine {
       const fetched = values.get(valueKey(name, period));
       return fetched === undefined || fetched.error ? null : fetched.value;
     };
+    const positions = new Map<Period, number>(all.map((p, i) => [p, i]));
+    const series = new Map<
+      string,
+      { periodStart: string; value: number | null }[]
+    >();
     return replayAlerts({
       definitions: selected,
       periods,
       grain,
       channels: Object.keys(this.config.channels ?? {}),
       evaluate: (definition, period) => {
-        const index = all.indexOf(period as (typeof all)[number]);
+        const index = positions.get(period) ?? 0;
+        let samples = series.get(definition.name);
+        if (samples === undefined) {
+          samples = all.map((p) => ({
+            periodStart: p.start,
+            value: valueOf(definition.name, p),
+          }));
+          series.set(definition.name, samples);
+        }
         const insight = insightFromSeries(
           definition,
           period,
           grain,
-          all.slice(0, index).map((p) => ({
-            periodStart: p.start,
-            value: valueOf(definition.name, p),
-          })),
+          samples.slice(Math.max(0, index - window), index),
           valueOf(definition.name, period),
           (text) => this.resolvePeriod(text),
         );
@@ -1058,10 +1076,8 @@ export class KPIEngine {
       alertsTriggered: [],
       queryDurationMs: Math.round(current.durationMs * 1000) / 1000,
       error: current.error,
+      note: current.note !== undefined && !current.error ? current.note : null,
     };
-    if (current.note !== undefined && !current.error) {
-      result.note = current.note;
-    }
     if (insight?.anomaly) result.anomaly = insight.anomaly;
     if (insight?.target) {
       result.target = insight.target.target;
@@ -1116,6 +1132,38 @@ export class KPIEngine {
   }
 }
 
+/**
+ * New results whose triggered alerts carry what the notifier delivered for
+ * their rule; results without deliveries are returned as they were.
+ */
+function withDeliveries(
+  results: readonly KPIResult[],
+  evaluations: ReadonlyMap<string, readonly RuleEvaluation[]>,
+  sent: readonly RuleDeliveries[],
+): KPIResult[] {
+  const byRule = new Map(
+    sent.map((s) => [`${s.kpi}\u0000${s.ruleId}`, s.deliveries]),
+  );
+  return results.map((result) => {
+    const rules = evaluations.get(result.name) ?? [];
+    if (!rules.some((r) => byRule.has(`${result.name}\u0000${r.ruleId}`))) {
+      return result;
+    }
+    return {
+      ...result,
+      alertsTriggered: rules.flatMap((r) => {
+        if (r.triggered === null) return [];
+        const deliveries = byRule.get(`${result.name}\u0000${r.ruleId}`);
+        return [
+          deliveries === undefined
+            ? r.triggered
+            : { ...r.triggered, deliveries: [...deliveries] },
+        ];
+      }),
+    };
+  });
+}
+
 function isSegmentedTemplate(definition: KPIDefinition): boolean {
   return definition.source === "sql" &&
     typeof definition.query === "string" &&
@@ -1152,4 +1200,35 @@ function compile(definitions: readonly KPIDefinition[]): Compiled {
   };
   for (const name of expressions.keys()) visit(name);
   return { expressions, conditions, derivedOrder };
+}
+
+/**
+ * The engine's clock: `now` itself, checked to be a function that returns a
+ * `Temporal.Instant` (a fixed value such as a string is refused at once,
+ * with the way to write it).
+ */
+function checkedClock(
+  now: (() => Temporal.Instant) | undefined,
+): () => Temporal.Instant {
+  if (now === undefined) return () => Temporal.Now.instant();
+  const example =
+    '() => Temporal.Instant.from("2024-12-01T00:00:00Z") for a fixed time';
+  if (typeof now !== "function") {
+    throw new TypeError(
+      `Invalid now ${
+        typeof now === "string" ? JSON.stringify(now) : `(${typeof now})`
+      }: expected a function returning a Temporal.Instant, e.g. ${example}`,
+    );
+  }
+  return () => {
+    const instant: unknown = now();
+    if (!(instant instanceof Temporal.Instant)) {
+      throw new TypeError(
+        `Invalid now(): it returned ${
+          typeof instant === "string" ? JSON.stringify(instant) : typeof instant
+        }, expected a Temporal.Instant, e.g. ${example}`,
+      );
+    }
+    return instant;
+  };
 }

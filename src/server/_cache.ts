@@ -7,13 +7,15 @@
  */
 
 import type { KPIResult } from "../types.ts";
-import type { ServerCacheOptions } from "./create_app.ts";
 
 /** One cached computation. */
 export interface CacheEntry {
   /** The results, once computed. */
   readonly results: Promise<KPIResult[]>;
-  /** Serialized single results by KPI name, filled lazily. */
+  /**
+   * Serialized responses, filled lazily: single results by KPI name, and
+   * the whole list by `*` and the period label.
+   */
   readonly bodies: Map<string, string>;
   /** When the entry was stored, epoch milliseconds. */
   readonly storedAt: number;
@@ -109,33 +111,4 @@ export class ResultCache {
   clear(): void {
     this.#entries.clear();
   }
-}
-
-/**
- * A cache from the app's settings, or a RangeError naming the bad one.
- *
- * @param settings `maxEntries` (default 1000) and `ttlMs` (default none).
- * @param clock Epoch milliseconds.
- */
-export function makeCache(
-  settings: ServerCacheOptions,
-  clock: () => number,
-): ResultCache {
-  const maxEntries = settings.maxEntries ?? 1000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw new RangeError(
-      `Invalid cache.maxEntries ${
-        JSON.stringify(maxEntries)
-      }: expected a positive integer`,
-    );
-  }
-  const ttlMs = settings.ttlMs ?? null;
-  if (ttlMs !== null && !(ttlMs > 0)) {
-    throw new RangeError(
-      `Invalid cache.ttlMs ${
-        JSON.stringify(ttlMs)
-      }: expected a positive number of milliseconds`,
-    );
-  }
-  return new ResultCache({ maxEntries, ttlMs, now: clock });
 }

@@ -123,34 +123,23 @@ main { padding: 22px 28px 40px; max-width: 1400px; margin: 0 auto; }
 .skeleton.big { height: 34px; width: 60%; margin: 8px 0; }
 footer { color: var(--muted); font-size: 12px; margin-top: 24px; display: flex; gap: 16px; flex-wrap: wrap; }
 footer a { color: var(--accent); }
-.period-error {
-  flex-basis: 100%; color: var(--bad); font-size: 12px; font-weight: 500;
-}
-input[aria-invalid="true"] { border-color: var(--bad); }
-.spark .none code { font: 11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-@media (max-width: 640px) {
-  /* A phone: a small header, and the KPIs in alert first. */
-  header { padding: 8px 12px; gap: 6px; }
-  h1 { font-size: 16px; }
-  .range { font-size: 12px; margin-top: 0; }
-  form.picker { gap: 6px; width: 100%; }
-  form.picker label { display: none; }
-  select, input, button { padding: 5px 8px; }
-  form.picker select, form.picker input { flex: 1 1 40%; min-width: 0; width: auto; }
-  main { padding: 12px 12px 28px; }
-  .summary { margin-bottom: 10px; }
-  .grid { gap: 10px; grid-template-columns: 1fr; }
-  .card { min-height: 0; }
-  .card.critical, .card.error { order: -2; }
-  .card.warning { order: -1; }
-  .kpi-value { font-size: 26px; }
-}
 dialog { border: 0; border-radius: 14px; padding: 22px; width: min(420px, 92vw); box-shadow: var(--shadow); background: var(--panel); color: var(--text); }
 dialog::backdrop { background: rgba(15, 23, 42, .45); }
 dialog h2 { margin: 0 0 6px; font-size: 17px; }
 dialog p { margin: 0 0 14px; color: var(--muted); }
 dialog input { width: 100%; margin-bottom: 14px; }
 dialog .row { display: flex; justify-content: flex-end; gap: 8px; }
+.card[data-kpi] { cursor: pointer; }
+.card[data-kpi]:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
+#segments-dialog { width: min(760px, 94vw); max-height: 86vh; overflow: auto; }
+#segments-dialog .seg-head { justify-content: space-between; align-items: center; }
+#segments-dialog h3 { margin: 16px 0 6px; font-size: 14px; }
+.seg-table { width: 100%; border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
+.seg-table th, .seg-table td { padding: 4px 6px; text-align: right; border-bottom: 1px solid var(--neutral-soft); }
+.seg-table th:first-child, .seg-table td:first-child { text-align: left; }
+.seg-table td.bar { width: 30%; }
+.seg-bar { height: 8px; border-radius: 4px; background: var(--accent); opacity: .75; }
+.seg-bar.neg { background: var(--bad); }
 `;
 
 const SCRIPT = String.raw`
@@ -187,8 +176,52 @@ const SCRIPT = String.raw`
     return node;
   }
 
-  // Numbers arrive as text from /dashboard.json, formatted on the server by
-  // the same formatter as the CLI and the alert messages.
+  // ---- formatting ---------------------------------------------------------
+  var currencyOk = {};
+  function isCurrency(unit) {
+    if (!unit || !/^[A-Z]{3}$/.test(unit)) return false;
+    if (!(unit in currencyOk)) {
+      try { new Intl.NumberFormat(undefined, { style: "currency", currency: unit }); currencyOk[unit] = true; }
+      catch (e) { currencyOk[unit] = false; }
+    }
+    return currencyOk[unit];
+  }
+  function formatValue(value, unit) {
+    if (value === null || value === undefined) return "—";
+    var abs = Math.abs(value);
+    var digits = abs >= 1000 ? 0 : abs >= 1 ? 2 : 4;
+    if (isCurrency(unit)) {
+      return new Intl.NumberFormat(undefined, {
+        style: "currency", currency: unit,
+        minimumFractionDigits: 0, maximumFractionDigits: abs >= 100 ? 0 : 2
+      }).format(value);
+    }
+    var text = new Intl.NumberFormat(undefined, { maximumFractionDigits: digits }).format(value);
+    if (!unit) return text;
+    if (unit === "%") return text + "%";
+    return text + " " + unit;
+  }
+  function formatPct(pct) {
+    return new Intl.NumberFormat(undefined, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(Math.abs(pct)) + "%";
+  }
+  function dayLabel(iso, withYear) {
+    var parts = iso.split("-").map(Number);
+    var date = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
+    var opts = { month: "short", day: "numeric", timeZone: "UTC" };
+    if (withYear) opts.year = "numeric";
+    return date.toLocaleDateString(undefined, opts);
+  }
+  function lastDay(isoEnd) {
+    var parts = isoEnd.split("-").map(Number);
+    var date = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2] - 1));
+    return date.toISOString().slice(0, 10);
+  }
+  function rangeLabel(period) {
+    var last = lastDay(period.end);
+    if (last === period.start) return dayLabel(period.start, true);
+    var sameYear = period.start.slice(0, 4) === last.slice(0, 4);
+    return dayLabel(period.start, !sameYear) + " – " + dayLabel(last, true);
+  }
 
   // ---- API ----------------------------------------------------------------
   function api(path) {
@@ -203,7 +236,6 @@ const SCRIPT = String.raw`
         if (!res.ok) {
           var err = new Error(body && body.error ? body.error : "HTTP " + res.status);
           err.status = res.status;
-          err.issues = body && body.issues ? body.issues : [];
           throw err;
         }
         return body;
@@ -236,25 +268,41 @@ const SCRIPT = String.raw`
   }
 
   // ---- rendering ----------------------------------------------------------
-  function changeNode(code, comparison, text) {
+  function changeNode(code, comparison, unit) {
     var node = el("span", "change");
     node.dataset.comparison = code;
+    var delta = el("span", "delta");
     var change = comparison.change;
+    var pct = comparison.changePct;
+    var arrow = change === null ? "" : change > 0 ? "▲ " : change < 0 ? "▼ " : "■ ";
+    if (pct !== null) delta.textContent = arrow + formatPct(pct);
+    else if (change !== null) delta.textContent = arrow + formatValue(Math.abs(change), unit);
+    else delta.textContent = "n/a";
     var tone = comparison.favorable === true ? "good" : comparison.favorable === false ? "bad" : "flat";
     if (change === 0) tone = "flat";
     node.classList.add(tone);
-    node.appendChild(el("span", "delta", text ? text.change : "n/a"));
-    // Say what is compared: "vs Jan–Mar 2024", not a bare "QoQ".
-    node.appendChild(el("span", "code", text ? text.label : code));
-    node.title = code + ": previous " + (text ? text.previous : "—");
+    node.appendChild(delta);
+    node.appendChild(el("span", "code", code));
+    node.title = code + ": previous " + formatValue(comparison.previousValue, unit) +
+      " (" + rangeLabel({ start: comparison.periodStart, end: comparison.periodEnd }) + ")";
     return node;
   }
 
-  function card(result, display) {
+  function card(result) {
     var status = result.error ? "error" : result.alertStatus || "ok";
     var node = el("article", "card " + status);
     node.dataset.kpi = result.name;
     node.dataset.status = status;
+    node.tabIndex = 0;
+    node.setAttribute("role", "button");
+    node.setAttribute("aria-label", (result.label || result.name) + ": breakdown and drivers");
+    node.addEventListener("click", function () { openSegments(result); });
+    node.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        openSegments(result);
+      }
+    });
     if (result.value !== null) node.dataset.value = String(result.value);
     var head = el("div", "card-head");
     var titles = el("div");
@@ -269,14 +317,12 @@ const SCRIPT = String.raw`
       return node;
     }
     node.appendChild(el("div", "kpi-value" + (result.value === null ? " empty" : ""),
-      display ? display.value : "—"));
+      formatValue(result.value, result.unit)));
     if (result.note) node.appendChild(el("div", "note", result.note));
     var changes = el("div", "changes");
     COMPARISONS.forEach(function (code) {
       var comparison = result.comparisons && result.comparisons[code];
-      if (comparison) {
-        changes.appendChild(changeNode(code, comparison, display && display.comparisons[code]));
-      }
+      if (comparison) changes.appendChild(changeNode(code, comparison, result.unit));
     });
     if (changes.childNodes.length) node.appendChild(changes);
     if (result.alertsTriggered && result.alertsTriggered.length) {
@@ -286,35 +332,133 @@ const SCRIPT = String.raw`
       });
       node.appendChild(list);
     }
-    node.appendChild(el("div", "spark"));
+    var spark = el("div", "spark");
+    spark.appendChild(el("div", "skeleton"));
+    node.appendChild(spark);
     return node;
   }
 
-  function emptyHistory(container, kept, count) {
-    var box = el("div", "none");
-    if (count === 1) {
-      box.textContent = "One run in history so far: the line starts with the next period.";
-    } else if (!kept) {
-      box.appendChild(document.createTextNode("No history yet: add "));
-      box.appendChild(el("code", null, "audit_log:"));
-      box.appendChild(document.createTextNode(" to the KPI file, or run "));
-      box.appendChild(el("code", null, "deno task dashboard"));
-      box.appendChild(document.createTextNode(" for a demo with history."));
-    } else {
-      box.appendChild(document.createTextNode("No history yet: each run adds a point (a "));
-      box.appendChild(el("code", null, "schedules:"));
-      box.appendChild(document.createTextNode(" entry, or "));
-      box.appendChild(el("code", null, "cli.ts run"));
-      box.appendChild(document.createTextNode(")."));
-    }
-    container.appendChild(box);
+  function signedPct(pct) {
+    if (pct === null || pct === undefined) return "—";
+    return (pct > 0 ? "+" : pct < 0 ? "−" : "") + Math.abs(pct).toFixed(1) + "%";
   }
 
-  function sparkline(container, points, kept) {
+  function segmentText(segment, other) {
+    return Object.keys(segment).map(function (k) {
+      if (other !== undefined) return k + " = other (" + other + " segments)";
+      return k + " = " + (segment[k] === null ? "(NULL)" : segment[k]);
+    }).join(", ");
+  }
+
+  function table(head, rows) {
+    var t = el("table", "seg-table");
+    var tr = el("tr");
+    head.forEach(function (h) { tr.appendChild(el("th", null, h)); });
+    t.appendChild(tr);
+    rows.forEach(function (cells) {
+      var row = el("tr");
+      cells.forEach(function (cell) {
+        if (cell && cell.nodeType) {
+          var td = el("td", "bar");
+          td.appendChild(cell);
+          row.appendChild(td);
+        } else row.appendChild(el("td", null, cell));
+      });
+      t.appendChild(row);
+    });
+    return t;
+  }
+
+  function barNode(fraction) {
+    var bar = el("div", "seg-bar" + (fraction < 0 ? " neg" : ""));
+    bar.style.width = Math.round(Math.min(1, Math.abs(fraction)) * 100) + "%";
+    return bar;
+  }
+
+  function openSegments(result) {
+    var dialog = $("segments-dialog");
+    var body = $("segments-body");
+    body.textContent = "";
+    dialog.dataset.state = "loading";
+    $("segments-title").textContent = result.label || result.name;
+    body.appendChild(el("div", "note", "Loading breakdown and drivers…"));
+    if (!dialog.open) dialog.showModal();
+    var period = encodeURIComponent(currentPeriod());
+    var path = BASE + "kpis/" + encodeURIComponent(result.name);
+    api(path + "/drivers?period=" + period).then(function (why) {
+      body.textContent = "";
+      var unit = result.unit;
+      var drivers = el("section");
+      drivers.id = "segments-drivers";
+      drivers.appendChild(el("h3", null, "Why it changed (" + why.compare + ")"));
+      if (why.error || why.note) {
+        drivers.appendChild(el("div", "note", why.error || why.note));
+      } else {
+        drivers.appendChild(el("div", "note",
+          formatValue(why.previousValue, unit) + " → " + formatValue(why.value, unit) +
+          " (" + signedPct(why.changePct) + ")"));
+        var ratio = why.method === "ratio";
+        var head = ["Segment", "Contribution", "Share"];
+        if (ratio) head.push("Rate", "Mix");
+        head.push("");
+        drivers.appendChild(table(head, why.drivers.map(function (d) {
+          var cells = [segmentText(d.segment), formatValue(d.contribution, unit),
+            d.contributionPct === null ? "—" : d.contributionPct.toFixed(1) + "%"];
+          if (ratio) cells.push(formatValue(d.rateEffect, unit), formatValue(d.mixEffect, unit));
+          cells.push(barNode((d.contribution < 0 ? -1 : 1) * Math.abs(d.contributionPct || 0) / 100));
+          return cells;
+        })));
+        drivers.appendChild(el("div", "note", "Unexplained: " + formatValue(why.unexplained, unit)));
+      }
+      body.appendChild(drivers);
+      if (!why.dimensions || why.dimensions.length === 0) {
+        dialog.dataset.state = "ready";
+        return;
+      }
+      return api(path + "/breakdown?period=" + period + "&by=" +
+        encodeURIComponent(why.dimensions.join(","))).then(function (b) {
+        var section = el("section");
+        section.id = "segments-breakdown";
+        (b.dimensions || []).forEach(function (d) {
+          section.appendChild(el("h3", null, "By " + d.dimension));
+          var codes = COMPARISONS.filter(function (code) {
+            return d.rows.some(function (r) { return r.comparisons && r.comparisons[code]; });
+          });
+          section.appendChild(table(["Segment", "Value", "Share"].concat(codes, [""]), d.rows.map(function (r) {
+            return [segmentText(r.segment, r.other), formatValue(r.value, unit),
+              r.share === null ? "—" : (r.share * 100).toFixed(1) + "%"].concat(
+              codes.map(function (code) { return signedPct(r.comparisons[code] && r.comparisons[code].changePct); }),
+              [barNode(r.share || 0)]);
+          })));
+        });
+        body.appendChild(section);
+        dialog.dataset.state = "ready";
+      });
+    }).catch(function (error) {
+      body.textContent = "";
+      body.appendChild(el("div", "error-text", error.message));
+      dialog.dataset.state = "error";
+    });
+  }
+
+  function sparkline(container, history, unit) {
     container.textContent = "";
+    var seen = {};
+    var points = [];
+    history.forEach(function (r) {
+      var key = r.periodStart + ".." + r.periodEnd;
+      if (seen[key] || r.value === null || r.error) return;
+      seen[key] = true;
+      points.push(r);
+    });
+    points.sort(function (a, b) {
+      return a.periodStart < b.periodStart ? -1 : a.periodStart > b.periodStart ? 1
+        : a.periodEnd < b.periodEnd ? -1 : a.periodEnd > b.periodEnd ? 1 : 0;
+    });
+    points = points.slice(-16);
     container.dataset.points = String(points.length);
     if (points.length < 2) {
-      emptyHistory(container, kept, points.length);
+      container.appendChild(el("div", "none", points.length ? "One run in history so far" : "No history yet"));
       return;
     }
     var W = 240, H = 48, P = 5;
@@ -336,7 +480,9 @@ const SCRIPT = String.raw`
     var line = xy.map(function (q) { return q.join(","); }).join(" ");
     var svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none", role: "img" });
     var title = svgEl("title", {});
-    title.textContent = points.map(function (p) { return p.text; }).join("\n");
+    title.textContent = points.map(function (p) {
+      return rangeLabel({ start: p.periodStart, end: p.periodEnd }) + ": " + formatValue(p.value, unit);
+    }).join("\n");
     svg.appendChild(title);
     var area = "M" + xy[0][0] + "," + (H - P) + " L" + line.split(" ").join(" L") + " L" + xy[xy.length - 1][0] + "," + (H - P) + " Z";
     svg.appendChild(svgEl("path", { d: area, "class": "area" }));
@@ -382,15 +528,6 @@ const SCRIPT = String.raw`
     if (!known) custom.value = period;
   }
 
-  var lastGood = null;
-
-  function showPeriodError(message) {
-    var box = $("period-error");
-    box.textContent = message;
-    box.hidden = !message;
-    custom.setAttribute("aria-invalid", message ? "true" : "false");
-  }
-
   function load(refresh) {
     var seq = ++loadSeq;
     var period = currentPeriod();
@@ -399,47 +536,34 @@ const SCRIPT = String.raw`
     document.body.dataset.state = "loading";
     if (!grid.querySelector(".card[data-kpi]")) skeletons();
     var query = "?period=" + encodeURIComponent(period) + (refresh ? "&refresh=true" : "");
-    // One request for the whole page: results, their numbers as text and history.
-    return api(BASE + "dashboard.json" + query).then(function (data) {
+    return api(BASE + "kpis" + query).then(function (report) {
       if (seq !== loadSeq) return;
-      lastGood = period;
-      showPeriodError("");
-      $("range").textContent = data.period.label + " · " + data.period.text;
-      $("range").dataset.start = data.period.start;
-      $("range").dataset.end = data.period.end;
+      $("range").textContent = report.period.label + " · " + rangeLabel(report.period);
+      $("range").dataset.start = report.period.start;
+      $("range").dataset.end = report.period.end;
       grid.textContent = "";
-      renderSummary(data.results);
-      data.results.forEach(function (result) {
-        var node = card(result, data.display[result.name]);
+      renderSummary(report.results);
+      var pending = report.results.map(function (result) {
+        var node = card(result);
         grid.appendChild(node);
         var spark = node.querySelector(".spark");
-        if (spark) sparkline(spark, data.history.points[result.name] || [], data.history.kept);
+        if (!spark) return Promise.resolve();
+        return api(BASE + "kpis/" + encodeURIComponent(result.name) + "/history?n=60").then(function (h) {
+          sparkline(spark, h.results, result.unit);
+        }, function () {
+          spark.textContent = "";
+          spark.appendChild(el("div", "none", "History unavailable"));
+        });
       });
       $("updated").textContent = "Updated " + new Date().toLocaleTimeString();
       $("json-link").href = BASE + "kpis" + query.replace("&refresh=true", "");
-      document.body.dataset.state = "ready";
+      return Promise.all(pending).then(function () {
+        if (seq === loadSeq) document.body.dataset.state = "ready";
+      });
     }).catch(function (error) {
       if (seq !== loadSeq) return;
-      var badPeriod = error.status === 400 && (error.issues || []).some(function (issue) {
-        return issue.path && issue.path[0] === "period";
-      });
-      if (badPeriod && lastGood !== null) {
-        // Keep the last good view; say what is wrong beside the picker.
-        showPeriodError(error.message);
-        var url = new URL(location.href);
-        url.searchParams.set("period", lastGood);
-        history.replaceState(null, "", url);
-        select.value = "custom";
-        custom.hidden = false;
-        custom.value = period;
-        document.body.dataset.state = "invalid";
-        return;
-      }
-      if (badPeriod) showPeriodError(error.message);
-      else {
-        banner.textContent = error.message;
-        banner.hidden = false;
-      }
+      banner.textContent = error.message;
+      banner.hidden = false;
       if (!grid.querySelector(".card[data-kpi]")) grid.textContent = "";
       document.body.dataset.state = "error";
     });
@@ -485,7 +609,8 @@ const SCRIPT = String.raw`
 /**
  * Renders the dashboard page: a card per KPI with its value and unit, its
  * comparisons with arrows colored by polarity, its alert status and a
- * sparkline of its history, plus a period picker. The page asks for the API
+ * sparkline of its history, plus a period picker. Clicking a card (or Enter
+ * on it) opens its drivers and, for a KPI with dimensions, its breakdown. The page asks for the API
  * token when the server answers 401 and keeps it in `sessionStorage`.
  *
  * @param options The CSP nonce, the title and the default period.
@@ -525,7 +650,6 @@ export function dashboardHtml(options: DashboardHtmlOptions): string {
     <input id="period-custom" name="custom" hidden placeholder="2024-11, 2024-Q3, 2024-11-01..2024-11-15" autocomplete="off">
     <button type="submit" class="primary" id="apply">Apply</button>
     <button type="button" id="refresh" title="Recompute, bypassing the cache">Refresh</button>
-    <div class="period-error" id="period-error" role="alert" hidden></div>
   </form>
 </header>
 <main>
@@ -544,6 +668,12 @@ export function dashboardHtml(options: DashboardHtmlOptions): string {
     <p id="token-hint"></p>
     <input id="token-input" type="password" autocomplete="off" placeholder="Token" aria-label="API token">
     <div class="row"><button type="submit" class="primary">Continue</button></div>
+  </form>
+</dialog>
+<dialog id="segments-dialog" aria-labelledby="segments-title">
+  <form method="dialog">
+    <div class="row seg-head"><h2 id="segments-title"></h2><button type="submit" id="segments-close">Close</button></div>
+    <div id="segments-body"></div>
   </form>
 </dialog>
 <script nonce="${nonce}">${SCRIPT}</script>

@@ -24,6 +24,13 @@ export interface OpenSqlClientOptions {
    * @default 10
    */
   maxConnections?: number;
+  /**
+   * PostgreSQL and MySQL: how long opening a connection (including TLS and
+   * the login) may take, in milliseconds.
+   *
+   * @default 5000
+   */
+  connectTimeoutMs?: number;
 }
 
 const DIALECTS: readonly SqlDialect[] = ["sqlite", "postgres", "mysql"];
@@ -174,9 +181,14 @@ async function openUrl(
     return await openSqliteClient(path);
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-  const poolOptions = options.maxConnections === undefined
-    ? {}
-    : { maxConnections: options.maxConnections };
+  const poolOptions = {
+    ...(options.maxConnections === undefined
+      ? {}
+      : { maxConnections: options.maxConnections }),
+    ...(options.connectTimeoutMs === undefined
+      ? {}
+      : { connectTimeoutMs: options.connectTimeoutMs }),
+  };
   if (scheme === "postgres" || scheme === "postgresql") {
     const { openPostgresClient } = await import(
       "./postgres/postgres_client.ts"

@@ -28,7 +28,15 @@ export function deployWarnings(
   config: Pick<KPIConfig, "auditLog">,
   env: Readonly<Record<string, string | undefined>>,
 ): string[] {
-  if ((env["DENO_DEPLOYMENT_ID"] ?? "") === "") return [];
+  let deployment: string | undefined;
+  try {
+    deployment = env["DENO_DEPLOYMENT_ID"];
+  } catch {
+    // Not allowed to read it (a narrow --allow-env): not on Deno Deploy,
+    // where every variable can be read.
+    return [];
+  }
+  if ((deployment ?? "") === "") return [];
   const target = config.auditLog;
   if (typeof target !== "string") return [];
   // Told apart as openHistoryStore does, without loading the drivers.

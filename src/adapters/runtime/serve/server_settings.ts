@@ -72,7 +72,12 @@ export function serverSettings(
       `Invalid port "${portText}": expected an integer from 0 to 65535`,
     );
   }
-  const deploy = (env["DENO_DEPLOYMENT_ID"] ?? "") !== "";
+  let deploy = false;
+  try {
+    deploy = (env["DENO_DEPLOYMENT_ID"] ?? "") !== "";
+  } catch {
+    // A narrow --allow-env without it: not on Deno Deploy.
+  }
   const token = env["KPI_API_TOKEN"];
   return {
     config: flags.config ?? env["KPI_CONFIG"] ?? "kpis.yaml",

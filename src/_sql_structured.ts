@@ -19,12 +19,16 @@ import {
   parseTemplate,
   SqlBuilder,
 } from "./_sql_template.ts";
+import { dialectTraits } from "./_sql_dialects.ts";
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PROJECT_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 /** Quotes one plain identifier for the dialect. */
 export function quoteName(name: string, dialect: SqlDialect): string {
-  return dialect === "mysql" ? `\`${name}\`` : `"${name}"`;
+  const traits = dialectTraits(dialect);
+  const q = traits.identifierQuote;
+  return `${q}${traits.upperCaseNames ? name.toUpperCase() : name}${q}`;
 }
 
 /**
@@ -39,8 +43,12 @@ export function quoteQualified(
   allowQualified: boolean,
 ): string {
   const parts = name.split(".");
-  const ok = parts.every((part) => PLAIN_NAME.test(part)) &&
-    parts.length <= (allowQualified ? 3 : 1);
+  const project = dialectTraits(dialect).hyphenatedProject &&
+    parts.length === 3;
+  const ok =
+    parts.every((part, i) =>
+      PLAIN_NAME.test(part) || (project && i === 0 && PROJECT_NAME.test(part))
+    ) && parts.length <= (allowQualified ? 3 : 1);
   if (!ok) {
     throw new RangeError(
       `Invalid ${field} "${name}": expected a plain name of letters, digits and underscores${
@@ -51,6 +59,49 @@ export function quoteQualified(
     );
   }
   return parts.map((part) => quoteName(part, dialect)).join(".");
+}
+
+/** DuckDB table functions that read files in place. */
+const FILE_READERS = [
+  "read_parquet",
+  "read_csv",
+  "read_csv_auto",
+  "read_json",
+  "read_json_auto",
+];
+
+const FILE_SOURCE = new RegExp(
+  `^(?:(${
+    FILE_READERS.join("|")
+  })\\s*\\(\\s*)?'([^'\\\\\u0000]+)'(?:\\s*\\))?$`,
+  "i",
+);
+
+/**
+ * The table a structured KPI reads: a (qualified) name, or on DuckDB a file
+ * read in place, `read_parquet('events/*.parquet')` or `'orders.csv'`.
+ *
+ * @throws {RangeError} When it is neither.
+ */
+function tableSource(table: string, dialect: SqlDialect): string {
+  if (dialect === "duckdb" && table.includes("'")) {
+    const m = FILE_SOURCE.exec(table);
+    const reader = m?.[1];
+    const path = m?.[2];
+    const bare = m !== null && reader === undefined;
+    if (
+      m && path !== undefined &&
+      (bare ? !/[()]/.test(table) : /\)\s*$/.test(table))
+    ) {
+      return reader === undefined
+        ? `'${path}'`
+        : `${reader.toLowerCase()}('${path}')`;
+    }
+    throw new RangeError(
+      `Invalid table "${table}": expected a table name such as analytics.orders, or a file read in place such as read_parquet('events/*.parquet'), read_csv('orders.csv') or 'orders.parquet' (one quoted path without quotes or backslashes in it)`,
+    );
+  }
+  return quoteQualified(table, dialect, "table", true);
 }
 
 /** A structured KPI, checked and ready to write SQL for. */
@@ -120,7 +171,7 @@ export function structuredKpi(
   }
   return {
     name,
-    table: quoteQualified(definition.table.trim(), dialect, "table", true),
+    table: tableSource(definition.table.trim(), dialect),
     timeColumn: quoteQualified(
       definition.timeColumn.trim(),
       dialect,
@@ -196,13 +247,11 @@ function aggregate(
       return;
     case "avg":
       b.text("AVG(");
-      filtered(dialect === "mysql" ? `${column} + 0e0` : column);
+      filtered(dialectTraits(dialect).avgArgument(column));
       b.text(")");
       return;
     case "rate": {
-      const truthy = dialect === "postgres"
-        ? `CAST(${column} AS BOOLEAN)`
-        : column;
+      const truthy = dialectTraits(dialect).truthy(column);
       b.text("AVG(");
       filtered(
         `CASE WHEN ${column} IS NULL THEN NULL WHEN ${truthy} THEN 1e0 ELSE 0e0 END`,

@@ -223,7 +223,14 @@ export interface KPIResult {
 }
 
 /** A SQL dialect the engine can write for. */
-export type SqlDialect = "sqlite" | "postgres" | "mysql";
+export type SqlDialect =
+  | "sqlite"
+  | "postgres"
+  | "mysql"
+  | "duckdb"
+  | "clickhouse"
+  | "bigquery"
+  | "snowflake";
 
 /** Options for one SQL query. */
 export interface SqlQueryOptions {

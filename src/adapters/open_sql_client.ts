@@ -7,7 +7,8 @@
  */
 
 import { isAbsolute, resolve } from "node:path";
-import type { SqlClient, SqlDialect } from "../types.ts";
+import type { SqlClient } from "../types.ts";
+import { SQL_DIALECTS } from "../_sql_dialects.ts";
 
 /** Options of {@linkcode openSqlClient}. */
 export interface OpenSqlClientOptions {
@@ -26,8 +27,6 @@ export interface OpenSqlClientOptions {
   maxConnections?: number;
 }
 
-const DIALECTS: readonly SqlDialect[] = ["sqlite", "postgres", "mysql"];
-
 /**
  * Opens a SQL client.
  *
@@ -38,6 +37,10 @@ const DIALECTS: readonly SqlDialect[] = ["sqlite", "postgres", "mysql"];
  * - `postgres://user:pass@host:5432/db` or `postgresql://...`, through the
  *   `postgres` package.
  * - `mysql://user:pass@host:3306/db` or `mariadb://...`, through `mysql2`.
+ * - `duckdb:./shop.duckdb` (relative to `baseDir`, opened read-only),
+ *   `duckdb:///abs/shop.duckdb` or `duckdb::memory:` (to read Parquet, CSV
+ *   or JSON files in place), through `@duckdb/node-api` (not on Deno
+ *   Deploy).
  * - A handle the caller holds: a `postgres` sql instance, a `mysql2` pool
  *   or connection (promise or callback flavor), a `node:sqlite`
  *   `DatabaseSync`: closing the returned client leaves such a handle open,
@@ -100,14 +103,14 @@ export async function openSqlClient(
   throw new TypeError(
     `Cannot use ${
       describeTarget(target)
-    } as a database: expected a URL (sqlite:, postgres://, postgresql://, mysql://, mariadb://), a postgres sql instance, a mysql2 pool or a node:sqlite DatabaseSync`,
+    } as a database: expected a URL (${URL_FORMS}), a postgres sql instance, a mysql2 pool or a node:sqlite DatabaseSync`,
   );
 }
 
 function isSqlClient(target: unknown): target is SqlClient {
   if (target === null || typeof target !== "object") return false;
   const client = target as Partial<SqlClient>;
-  return DIALECTS.includes(client.dialect as SqlDialect) &&
+  return SQL_DIALECTS.includes(client.dialect as SqlClient["dialect"]) &&
     typeof client.query === "function" && typeof client.close === "function";
 }
 
@@ -174,6 +177,15 @@ async function openUrl(
     return await openSqliteClient(path);
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === "duckdb") {
+    const { duckdbPath, openDuckDBClient } = await import(
+      "./sql/duckdb/duckdb_client.ts"
+    );
+    return await openDuckDBClient(
+      duckdbPath(url, options.baseDir) as string,
+      options.baseDir === undefined ? {} : { baseDir: options.baseDir },
+    );
+  }
   const poolOptions = options.maxConnections === undefined
     ? {}
     : { maxConnections: options.maxConnections };
@@ -190,9 +202,18 @@ async function openUrl(
   throw new TypeError(
     `Unsupported database URL ${
       JSON.stringify(redact(url))
-    }: expected one starting with sqlite:, postgres://, postgresql://, mysql:// or mariadb://`,
+    }: expected one starting with ${URL_FORMS}`,
   );
 }
+
+const URL_FORMS = [
+  "sqlite:",
+  "postgres://",
+  "postgresql://",
+  "mysql://",
+  "mariadb://",
+  "duckdb:",
+].join(", ");
 
 /** Hides the password of a URL. */
 function redact(url: string): string {

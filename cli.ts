@@ -12,10 +12,10 @@
  *
  * @module
  */
-import { main } from "./src/adapters/cli/main.ts";
+import { main } from "./src/adapters/runtime/cli/main.ts";
 
 export { main };
-export type { CliIo } from "./src/adapters/cli/main.ts";
+export type { CliIo } from "./src/adapters/runtime/cli/main.ts";
 
 if (import.meta.main) {
   const code = await main(Deno.args, {

@@ -5,8 +5,11 @@
  * YoY); raise alerts; keep a history.
  *
  * The engine opens nothing by itself: the SQL client, tables, history store,
- * alert notifier and clock are passed in. `KPIEngine.fromYaml` is the one
- * door that reads a file and opens what it names.
+ * alert notifier and clock are passed in. This module and everything it
+ * imports touch no file, network, driver or clock. Reading a YAML file and
+ * opening what it names is the job of `openEngine` in the `./adapters`
+ * entry point, which also holds the SQL clients, history stores, alert
+ * channels, the HTTP server and the scheduler.
  *
  * @example
  * ```ts
@@ -40,28 +43,30 @@
  */
 
 export {
-  type FromYamlOptions,
   KPIEngine,
   type KPIEngineOptions,
   type RunOptions,
   type RunReport,
-} from "./src/kpi_engine.ts";
-export { parseKpis, type ParseKpisOptions } from "./src/parse_kpis.ts";
+} from "./src/engine/kpi_engine.ts";
+export { parseKpis, type ParseKpisOptions } from "./src/config/parse_kpis.ts";
 export {
   KPIConfigError,
   type KPIConfigErrorOptions,
   type KPIConfigIssue,
-} from "./src/kpi_config_error.ts";
-export { formatConfigIssues } from "./src/format_config_issues.ts";
-export { expandEnv } from "./src/expand_env.ts";
+} from "./src/config/kpi_config_error.ts";
+export { formatConfigIssues } from "./src/config/format_config_issues.ts";
+export { expandEnv } from "./src/config/expand_env.ts";
 export {
   PERIOD_FORMS,
   resolvePeriod,
   type ResolvePeriodOptions,
-} from "./src/resolve_period.ts";
-export { COMPARISON_SHIFTS, shiftPeriod } from "./src/shift_period.ts";
-export { type PeriodInstants, periodInstants } from "./src/period_instants.ts";
-export { compare, type CompareOptions } from "./src/compare.ts";
+} from "./src/period/resolve_period.ts";
+export { COMPARISON_SHIFTS, shiftPeriod } from "./src/period/shift_period.ts";
+export {
+  type PeriodInstants,
+  periodInstants,
+} from "./src/period/period_instants.ts";
+export { compare, type CompareOptions } from "./src/compare/compare.ts";
 export {
   evaluateExpression,
   type Expression,
@@ -71,17 +76,17 @@ export {
   type ExpressionNode,
   type ExpressionValue,
   parseExpression,
-} from "./src/expression.ts";
+} from "./src/expression/expression.ts";
 export {
   type Condition,
   type ConditionInput,
   evaluateCondition,
   parseCondition,
-} from "./src/condition.ts";
+} from "./src/expression/condition.ts";
 export {
   type DataFrameValueRequest,
   fetchDataFrameValues,
-} from "./src/fetch_dataframe_values.ts";
+} from "./src/dataframe/fetch_dataframe_values.ts";
 export { type FetchedValue, valueKey } from "./src/_value_key.ts";
 export {
   type CompiledTemplate,
@@ -89,7 +94,7 @@ export {
   TEMPLATE_PERIOD_VARIABLES,
   templateVariables,
   type TemplateVariablesOptions,
-} from "./src/compile_template.ts";
+} from "./src/sql/compile_template.ts";
 export {
   explainSqlQueries,
   type ExplainSqlQueriesOptions,
@@ -98,11 +103,11 @@ export {
   planSqlQueries,
   type PlanSqlQueriesOptions,
   type SqlValueRequest,
-} from "./src/plan_sql_queries.ts";
+} from "./src/sql/plan_sql_queries.ts";
 export {
   fetchSqlValues,
   type FetchSqlValuesOptions,
-} from "./src/fetch_sql_values.ts";
+} from "./src/sql/fetch_sql_values.ts";
 export {
   formatReport,
   type FormatReportOptions,
@@ -155,16 +160,4 @@ export {
   buildEmailContent,
   type EmailContent,
 } from "./src/alerts/build_email_content.ts";
-export {
-  type CronRegistrar,
-  type FireInfo,
-  type ScheduledReport,
-  type ScheduledRuns,
-  type ScheduleEngine,
-  type ScheduleOptions,
-  type SchedulerClock,
-  scheduleRuns,
-  type ScheduleStats,
-  type SkipInfo,
-} from "./src/schedule_runs.ts";
 export * from "./src/types.ts";

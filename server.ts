@@ -32,8 +32,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { KPIEngine, scheduleRuns } from "./mod.ts";
-import type { CronRegistrar, ScheduledRuns } from "./mod.ts";
+import type { KPIEngine } from "./mod.ts";
+import { openEngine, scheduleRuns } from "./src/adapters/mod.ts";
+import type { CronRegistrar, ScheduledRuns } from "./src/adapters/mod.ts";
 import { createApp } from "./src/server/create_app.ts";
 import type { KPIApp } from "./src/server/create_app.ts";
 
@@ -171,7 +172,7 @@ export async function buildServer(
   const log = options.log ??
     ((line: string) =>
       Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`)));
-  const engine = await KPIEngine.fromYaml(settings.config, {
+  const engine = await openEngine(settings.config, {
     env: settings.env,
     ...(settings.connection === undefined
       ? {}

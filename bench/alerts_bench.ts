@@ -8,9 +8,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { createNotifier } from "../src/adapters/create_notifier.ts";
-import { openHistoryStore } from "../src/adapters/open_history_store.ts";
-import { evaluateCondition, parseCondition } from "../src/condition.ts";
+import { createNotifier } from "../src/adapters/channels/create_notifier.ts";
+import { openHistoryStore } from "../src/adapters/history/open_history_store.ts";
+import {
+  evaluateCondition,
+  parseCondition,
+} from "../src/expression/condition.ts";
 import { renderAlertMessage } from "../src/alerts/render_alert_message.ts";
 import type {
   AlertBatch,

@@ -10,9 +10,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { fetchDataFrameValues } from "../src/fetch_dataframe_values.ts";
+import { fetchDataFrameValues } from "../src/dataframe/fetch_dataframe_values.ts";
 import type { DataFrameInput, KPIDefinition, Period } from "../src/types.ts";
-import { shiftPeriod } from "../src/shift_period.ts";
+import { shiftPeriod } from "../src/period/shift_period.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,

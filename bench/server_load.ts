@@ -16,9 +16,9 @@
 
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
-import { KPIEngine } from "../src/kpi_engine.ts";
-import { serve } from "../src/adapters/deno_serve/serve.ts";
-import { ensureDemoDatabase } from "../src/adapters/demo/build_demo_database.ts";
+import { openEngine } from "../src/adapters/open_engine.ts";
+import { serve } from "../src/adapters/runtime/serve/serve.ts";
+import { ensureDemoDatabase } from "../src/adapters/runtime/demo/build_demo_database.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -76,7 +76,7 @@ await ensureDemoDatabase(join(root, ".demo/shop.db"), {
   log: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
 });
 const tmp = await Deno.makeTempDir({ prefix: "kpi_bench_" });
-const engine = await KPIEngine.fromYaml(join(root, "kpis.example.yaml"), {
+const engine = await openEngine(join(root, "kpis.example.yaml"), {
   auditLog: join(tmp, "history.db"),
 });
 const stop = new AbortController();

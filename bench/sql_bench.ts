@@ -24,9 +24,9 @@
  */
 
 import postgres from "postgres";
-import { openSqlClient } from "../src/adapters/open_sql_client.ts";
-import { fetchSqlValues } from "../src/fetch_sql_values.ts";
-import type { SqlValueRequest } from "../src/plan_sql_queries.ts";
+import { openSqlClient } from "../src/adapters/sql/open_sql_client.ts";
+import { fetchSqlValues } from "../src/sql/fetch_sql_values.ts";
+import type { SqlValueRequest } from "../src/sql/plan_sql_queries.ts";
 import type { KPIDefinition, Period, SqlClient } from "../src/types.ts";
 
 function flag(name: string, fallback: string): string {

@@ -13,7 +13,7 @@ import type {
   RuleEvaluation,
 } from "../src/types.ts";
 import { renderAlertMessage } from "../src/alerts/render_alert_message.ts";
-import { evaluateCondition } from "../src/condition.ts";
+import { evaluateCondition } from "../src/expression/condition.ts";
 
 /** One request the receiver got. */
 export interface Received {

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AuditLog } from "../src/adapters/open_history_store.ts";
+import type { AuditLog } from "../src/adapters/history/open_history_store.ts";
 import type {
   AlertState,
   DeliveryRecord,

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { openHistoryStore } from "../src/adapters/open_history_store.ts";
+import { openHistoryStore } from "../src/adapters/history/open_history_store.ts";
 import type { HistoryRecord } from "../src/types.ts";
 
 const [target, writerText, countText, batchText, syncDir] = Deno.args;

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { KPIEngine } from "../src/kpi_engine.ts";
-import { openKvHistoryStore } from "../src/adapters/history_kv/open_kv_history_store.ts";
+import { KPIEngine } from "../src/engine/kpi_engine.ts";
+import { openKvHistoryStore } from "../src/adapters/history/kv/open_kv_history_store.ts";
 import type {
   AlertNotifier,
   HistoryAndAlertStore,

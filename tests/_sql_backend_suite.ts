@@ -16,8 +16,8 @@ import type {
 import {
   fetchSqlValues,
   type SqlValueRequest,
-} from "../src/fetch_sql_values.ts";
-import { planSqlQueries } from "../src/plan_sql_queries.ts";
+} from "../src/sql/fetch_sql_values.ts";
+import { planSqlQueries } from "../src/sql/plan_sql_queries.ts";
 import { valueKey } from "../src/_value_key.ts";
 
 /** A fresh namespace on one backend: an admin handle and the client under test. */

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { createNotifier } from "../src/adapters/create_notifier.ts";
-import { createEmailChannel } from "../src/adapters/email/create_email_channel.ts";
-import { createSlackChannel } from "../src/adapters/slack/create_slack_channel.ts";
-import { createPagerDutyChannel } from "../src/adapters/pagerduty/create_pagerduty_channel.ts";
-import { createWebhookChannel } from "../src/adapters/webhook/create_webhook_channel.ts";
+import { createNotifier } from "../src/adapters/channels/create_notifier.ts";
+import { createEmailChannel } from "../src/adapters/channels/email/create_email_channel.ts";
+import { createSlackChannel } from "../src/adapters/channels/slack/create_slack_channel.ts";
+import { createPagerDutyChannel } from "../src/adapters/channels/pagerduty/create_pagerduty_channel.ts";
+import { createWebhookChannel } from "../src/adapters/channels/webhook/create_webhook_channel.ts";
 import type { AlertRule } from "../src/types.ts";
 import type { PagerDutyEvent } from "../src/alerts/build_pagerduty_payload.ts";
 import type { WebhookPayload } from "../src/alerts/build_webhook_payload.ts";

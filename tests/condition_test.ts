@@ -3,8 +3,8 @@ import {
   type ConditionInput,
   evaluateCondition,
   parseCondition,
-} from "../src/condition.ts";
-import { ExpressionError } from "../src/expression.ts";
+} from "../src/expression/condition.ts";
+import { ExpressionError } from "../src/expression/expression.ts";
 
 /** A result with value 45,000 that fell 25% month over month and grew 5% year over year. */
 const INPUT: ConditionInput = {

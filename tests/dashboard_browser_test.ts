@@ -12,9 +12,9 @@ import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import type { Page } from "playwright-core";
 import { Hono } from "hono";
-import { serve } from "../src/adapters/deno_serve/serve.ts";
+import { serve } from "../src/adapters/runtime/serve/serve.ts";
 import { createApp } from "../src/server/create_app.ts";
-import { openSqliteClient } from "../src/adapters/sqlite/sqlite_client.ts";
+import { openSqliteClient } from "../src/adapters/sql/sqlite/sqlite_client.ts";
 import type { KPIResult } from "../src/types.ts";
 import { makeEngine, NOW, openCountingStore } from "./_server_fixture.ts";
 

@@ -3,8 +3,8 @@ import {
   evaluateExpression,
   ExpressionError,
   parseExpression,
-} from "../src/expression.ts";
-import { parseCondition } from "../src/condition.ts";
+} from "../src/expression/expression.ts";
+import { parseCondition } from "../src/expression/condition.ts";
 
 type Scope = Record<string, number | null>;
 

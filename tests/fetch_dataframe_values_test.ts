@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fetchDataFrameValues } from "../src/fetch_dataframe_values.ts";
+import { fetchDataFrameValues } from "../src/dataframe/fetch_dataframe_values.ts";
 import { valueKey } from "../src/_value_key.ts";
 import type {
   Aggregation,

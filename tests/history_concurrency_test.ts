@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { parse } from "csv-parse/sync";
-import { openHistoryStore } from "../src/adapters/open_history_store.ts";
+import { openHistoryStore } from "../src/adapters/history/open_history_store.ts";
 
 const WRITER = new URL("./_history_writer.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;

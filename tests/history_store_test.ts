@@ -5,8 +5,8 @@ import {
   type AuditLog,
   historyStoreKind,
   openHistoryStore,
-} from "../src/adapters/open_history_store.ts";
-import { openKvHistoryStore } from "../src/adapters/history_kv/open_kv_history_store.ts";
+} from "../src/adapters/history/open_history_store.ts";
+import { openKvHistoryStore } from "../src/adapters/history/kv/open_kv_history_store.ts";
 import type { HistoryRecord, KPIResult } from "../src/types.ts";
 import {
   historyStoreSuite,

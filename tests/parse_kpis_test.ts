@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { expandEnv } from "../src/expand_env.ts";
-import { formatConfigIssues } from "../src/format_config_issues.ts";
+import { expandEnv } from "../src/config/expand_env.ts";
+import { formatConfigIssues } from "../src/config/format_config_issues.ts";
 import {
   KPIConfigError,
   type KPIConfigIssue,
-} from "../src/kpi_config_error.ts";
-import { parseKpis, type ParseKpisOptions } from "../src/parse_kpis.ts";
+} from "../src/config/kpi_config_error.ts";
+import { parseKpis, type ParseKpisOptions } from "../src/config/parse_kpis.ts";
 import type { KPIDefinition } from "../src/types.ts";
 
 const fixture = (name: string): Promise<string> =>

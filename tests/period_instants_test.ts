@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { periodInstants } from "../src/period_instants.ts";
-import { resolvePeriod } from "../src/resolve_period.ts";
+import { periodInstants } from "../src/period/period_instants.ts";
+import { resolvePeriod } from "../src/period/resolve_period.ts";
 import type { Period } from "../src/types.ts";
 
 const HOUR = 3_600_000;

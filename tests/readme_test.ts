@@ -74,7 +74,7 @@ Deno.test("README's YAML quick start runs as written on PostgreSQL from TypeScri
     }
     const yaml = block("yaml", "# kpis.yaml");
     await Deno.writeTextFile(join(dir, "kpis.yaml"), yaml);
-    const script = block("ts", 'KPIEngine.fromYaml("kpis.yaml"').replace(
+    const script = block("ts", 'openEngine("kpis.yaml"').replace(
       "postgresql://user:pass@host/db",
       `postgresql://postgres@127.0.0.1:5432/${database}`,
     );

@@ -3,7 +3,7 @@ import {
   PERIOD_FORMS,
   resolvePeriod,
   type ResolvePeriodOptions,
-} from "../src/resolve_period.ts";
+} from "../src/period/resolve_period.ts";
 
 /** Resolves and returns just `[start, end]`. */
 function days(

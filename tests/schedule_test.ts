@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { scheduleRuns } from "../src/schedule_runs.ts";
+import { scheduleRuns } from "../src/adapters/runtime/cron/schedule_runs.ts";
 import type {
   CronRegistrar,
   ScheduledReport,
@@ -8,7 +8,7 @@ import type {
   ScheduleEngine,
   SchedulerClock,
   SkipInfo,
-} from "../src/schedule_runs.ts";
+} from "../src/adapters/runtime/cron/schedule_runs.ts";
 import type { AlertBatch, AlertNotifier } from "../src/types.ts";
 import { makeEngine, openCountingStore } from "./_server_fixture.ts";
 
@@ -462,7 +462,7 @@ Deno.test("runScheduleUntilSignal() stops on SIGTERM after the run in flight fin
   const dir = await Deno.makeTempDir({ prefix: "kpi_schedule_" });
   try {
     const moduleUrl = new URL(
-      "../src/adapters/deno_cron/run_schedule_until_signal.ts",
+      "../src/adapters/runtime/cron/run_schedule_until_signal.ts",
       import.meta.url,
     ).href;
     const script = join(dir, "schedule_child.ts");

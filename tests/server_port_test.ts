@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { serve } from "../src/adapters/deno_serve/serve.ts";
+import { serve } from "../src/adapters/runtime/serve/serve.ts";
 import { readServerSettings } from "../server.ts";
 import { makeEngine, NOW, openCountingStore } from "./_server_fixture.ts";
 

@@ -5,7 +5,7 @@ import type {
   CreateAppOptions,
   ServerEngine,
 } from "../src/server/create_app.ts";
-import { openSqliteClient } from "../src/adapters/sqlite/sqlite_client.ts";
+import { openSqliteClient } from "../src/adapters/sql/sqlite/sqlite_client.ts";
 import type { KPIResult } from "../src/types.ts";
 import {
   KPIS,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { COMPARISON_SHIFTS, shiftPeriod } from "../src/shift_period.ts";
-import { resolvePeriod } from "../src/resolve_period.ts";
+import { COMPARISON_SHIFTS, shiftPeriod } from "../src/period/shift_period.ts";
+import { resolvePeriod } from "../src/period/resolve_period.ts";
 import {
   COMPARISON_CODES,
   type ComparisonCode,

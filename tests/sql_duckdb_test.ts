@@ -10,8 +10,8 @@ import {
   PERIODS,
   type SqlFixture,
 } from "./_sql_backend_suite.ts";
-import { openSqlClient } from "../src/adapters/open_sql_client.ts";
-import { fetchSqlValues } from "../src/fetch_sql_values.ts";
+import { openSqlClient } from "../src/adapters/sql/open_sql_client.ts";
+import { fetchSqlValues } from "../src/sql/fetch_sql_values.ts";
 import { valueKey } from "../src/_value_key.ts";
 import type { KPIDefinition, SqlClient } from "../src/types.ts";
 
@@ -340,42 +340,4 @@ Deno.test("[duckdb] on Deno Deploy the error says DuckDB is not available there"
     if (before === undefined) Deno.env.delete("DENO_DEPLOYMENT_ID");
     else Deno.env.set("DENO_DEPLOYMENT_ID", before);
   }
-});
-
-Deno.test("mod.ts does not load any warehouse driver: they are imported only when a URL names them", async () => {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", new URL("../mod.ts", import.meta.url).pathname],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert.ok(output.success);
-  const graph = JSON.parse(new TextDecoder().decode(output.stdout)) as {
-    roots: string[];
-    modules: {
-      specifier: string;
-      dependencies?: {
-        code?: { specifier: string };
-        isDynamic?: boolean;
-      }[];
-    }[];
-  };
-  const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
-  // What loads when mod.ts is imported: the static imports, transitively.
-  const loaded = new Set<string>();
-  const queue = [...graph.roots];
-  while (queue.length > 0) {
-    const specifier = queue.pop() as string;
-    if (loaded.has(specifier)) continue;
-    loaded.add(specifier);
-    for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
-      if (!dep.isDynamic && dep.code) queue.push(dep.code.specifier);
-    }
-  }
-  const names = [...loaded].join("\n");
-  assert.match(names, /kpi_engine\.ts/);
-  assert.doesNotMatch(names, /duckdb|clickhouse|bigquery|snowflake/i);
-  // The drivers are reachable, lazily, through the adapter that opens URLs.
-  assert.ok(
-    graph.modules.some((m) => m.specifier.endsWith("/duckdb_client.ts")),
-  );
 });

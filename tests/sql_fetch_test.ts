@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { fetchSqlValues } from "../src/fetch_sql_values.ts";
+import { fetchSqlValues } from "../src/sql/fetch_sql_values.ts";
 import { valueKey } from "../src/_value_key.ts";
-import { sqliteClient } from "../src/adapters/sqlite/sqlite_client.ts";
-import { openPostgresClient } from "../src/adapters/postgres/postgres_client.ts";
+import { sqliteClient } from "../src/adapters/sql/sqlite/sqlite_client.ts";
+import { openPostgresClient } from "../src/adapters/sql/postgres/postgres_client.ts";
 import { counting, period } from "./_sql_backend_suite.ts";
 import type { KPIDefinition } from "../src/types.ts";
 

@@ -6,7 +6,7 @@ import {
   planSql,
   planSqlQueries,
   type SqlValueRequest,
-} from "../src/plan_sql_queries.ts";
+} from "../src/sql/plan_sql_queries.ts";
 import { valueKey } from "../src/_value_key.ts";
 
 const period = (start: string, end: string): Period => ({

@@ -10,8 +10,8 @@ import {
   PERIODS,
   type SqlFixture,
 } from "./_sql_backend_suite.ts";
-import { openSqlClient } from "../src/adapters/open_sql_client.ts";
-import { fetchSqlValues } from "../src/fetch_sql_values.ts";
+import { openSqlClient } from "../src/adapters/sql/open_sql_client.ts";
+import { fetchSqlValues } from "../src/sql/fetch_sql_values.ts";
 import { valueKey } from "../src/_value_key.ts";
 import type { KPIDefinition } from "../src/types.ts";
 

@@ -5,7 +5,10 @@ import {
   defineSqlBackendSuite,
   type SqlFixture,
 } from "./_sql_backend_suite.ts";
-import { openSqlClient, sqlitePath } from "../src/adapters/open_sql_client.ts";
+import {
+  openSqlClient,
+  sqlitePath,
+} from "../src/adapters/sql/open_sql_client.ts";
 
 defineSqlBackendSuite({
   name: "sqlite",

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { compileTemplate, templateVariables } from "../src/compile_template.ts";
+import {
+  compileTemplate,
+  templateVariables,
+} from "../src/sql/compile_template.ts";
 
 const P = { period_start: "2024-11-01", period_end: "2024-12-01" };
 

@@ -3,8 +3,8 @@
  * `mod.ts`. SQL clients for SQLite, PostgreSQL and MySQL/MariaDB, history
  * stores (SQLite, CSV, Deno KV, PostgreSQL), alert channels (Slack, email,
  * PagerDuty, webhook) with the notifier that routes, retries and remembers
- * alert state, the HTTP server over `Deno.serve` and the foreground
- * scheduler.
+ * alert state, the HTTP server over `Deno.serve`, the scheduler, and
+ * `openEngine`, which reads a YAML file and opens what it names.
  *
  * @example
  * ```ts
@@ -26,55 +26,58 @@
  * @module
  */
 
-export { openSqlClient, type OpenSqlClientOptions } from "./open_sql_client.ts";
+export {
+  openSqlClient,
+  type OpenSqlClientOptions,
+} from "./sql/open_sql_client.ts";
 export {
   openSqliteClient,
   type OpenSqliteClientOptions,
   sqliteClient,
   type SqliteClientOptions,
-} from "./sqlite/sqlite_client.ts";
+} from "./sql/sqlite/sqlite_client.ts";
 export {
   openPostgresClient,
   type OpenPostgresClientOptions,
-} from "./postgres/postgres_client.ts";
+} from "./sql/postgres/postgres_client.ts";
 export {
   mysqlClient,
   type MysqlClientOptions,
   type MysqlHandle,
   openMysqlClient,
   type OpenMysqlClientOptions,
-} from "./mysql/mysql_client.ts";
+} from "./sql/mysql/mysql_client.ts";
 export {
   type AuditLog,
   type HistoryStoreKind,
   historyStoreKind,
   openHistoryStore,
   type OpenHistoryStoreOptions,
-} from "./open_history_store.ts";
+} from "./history/open_history_store.ts";
 export {
   ALERT_CHANNEL_TYPES,
   createNotifier,
   type CreateNotifierOptions,
   type Notifier,
-} from "./create_notifier.ts";
+} from "./channels/create_notifier.ts";
 export {
   type ChannelOptions,
   createSlackChannel,
-} from "./slack/create_slack_channel.ts";
+} from "./channels/slack/create_slack_channel.ts";
 export {
   createEmailChannel,
   type EmailChannelOptions,
-} from "./email/create_email_channel.ts";
+} from "./channels/email/create_email_channel.ts";
 export {
   createPagerDutyChannel,
   PAGERDUTY_EVENTS_URL,
-} from "./pagerduty/create_pagerduty_channel.ts";
+} from "./channels/pagerduty/create_pagerduty_channel.ts";
 export {
   createWebhookChannel,
   SIGNATURE_HEADER,
   signWebhookBody,
-} from "./webhook/create_webhook_channel.ts";
-export { serve, type ServeOptions } from "./deno_serve/serve.ts";
+} from "./channels/webhook/create_webhook_channel.ts";
+export { serve, type ServeOptions } from "./runtime/serve/serve.ts";
 export type {
   CreateAppOptions,
   HealthCheck,
@@ -87,5 +90,24 @@ export type {
 export {
   runScheduleUntilSignal,
   type RunScheduleUntilSignalOptions,
-} from "./deno_cron/run_schedule_until_signal.ts";
-export { loadEngineOptions, openEngineOptions } from "./load_engine_options.ts";
+} from "./runtime/cron/run_schedule_until_signal.ts";
+export {
+  fromYaml,
+  type FromYamlOptions,
+  loadEngineOptions,
+  openEngine,
+  type OpenEngineOptions,
+  openEngineOptions,
+} from "./open_engine.ts";
+export {
+  type CronRegistrar,
+  type FireInfo,
+  type ScheduledReport,
+  type ScheduledRuns,
+  type ScheduleEngine,
+  type ScheduleOptions,
+  type SchedulerClock,
+  scheduleRuns,
+  type ScheduleStats,
+  type SkipInfo,
+} from "./runtime/cron/schedule_runs.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseDurationMs } from "../_config_duration.ts";
+import { parseDurationMs } from "../config/_duration.ts";
 
 /**
  * Milliseconds in a duration written as one or more numbers with a unit:

@@ -1,4 +1,4 @@
-import { stringify } from "csv-stringify/sync";
+import { toCsv } from "./_csv.ts";
 import { formatChange, formatValue } from "./format_value.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import type { ComparisonCode, KPIResult } from "../types.ts";
@@ -123,7 +123,7 @@ function formatCsv(results: readonly KPIResult[]): string {
     r.queryDurationMs,
     r.error ?? "",
   ]);
-  return stringify([header, ...rows]);
+  return toCsv([header, ...rows]);
 }
 
 function cells(

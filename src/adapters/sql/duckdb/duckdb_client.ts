@@ -9,7 +9,7 @@
 
 import { isAbsolute, resolve } from "node:path";
 import type { SqlClient, SqlQueryOptions } from "../../../types.ts";
-import { SqlConnectionError, SqlTimeoutError } from "../../../_sql_errors.ts";
+import { SqlConnectionError, SqlTimeoutError } from "../../../sql/_errors.ts";
 
 /** Options of {@linkcode openDuckDBClient}. */
 export interface OpenDuckDBClientOptions {

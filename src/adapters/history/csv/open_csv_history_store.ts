@@ -1,0 +1,480 @@
+/**
+ * The CSV history store: one append-only CSV file, header written once,
+ * every append a whole number of rows written under an exclusive file lock.
+ * Alert state lives beside it in `<name>.alerts.json` (replaced atomically),
+ * delivery outcomes in `<name>.deliveries.csv` (append-only like the log).
+ *
+ * @module
+ */
+
+import { stringify } from "csv-stringify/sync";
+import { parse } from "csv-parse/sync";
+import { dirname } from "node:path";
+import type {
+  AlertState,
+  DeliveryRecord,
+  HistoryRecord,
+  KPIResult,
+} from "../../../types.ts";
+import type { AuditLog } from "../_types.ts";
+import {
+  assertOpen,
+  checkHistoryQuery,
+  DELIVERY_COLUMNS,
+  fromAlertStateRow,
+  fromDeliveryRow,
+  fromHistoryRow,
+  HISTORY_COLUMNS,
+  HISTORY_SCHEMA_VERSION,
+  type LooseRow,
+  newestFirst,
+  toAlertStateRow,
+  toDeliveryRow,
+  toHistoryRow,
+} from "../_row.ts";
+import { fromLegacyRow, isLegacyHistoryColumns } from "../_legacy.ts";
+
+const VERSION_COLUMN = "schema_version";
+const HISTORY_HEADER = [VERSION_COLUMN, ...HISTORY_COLUMNS];
+const DELIVERY_HEADER = [VERSION_COLUMN, ...DELIVERY_COLUMNS];
+
+/** The files a CSV history store keeps. */
+export interface CsvHistoryFiles {
+  /** The history itself, e.g. `audit.csv`. */
+  history: string;
+  /** Alert state, e.g. `audit.alerts.json`. */
+  alerts: string;
+  /** Delivery outcomes, e.g. `audit.deliveries.csv`. */
+  deliveries: string;
+}
+
+/**
+ * Names the files a CSV history store at `path` uses: the file itself, and
+ * beside it `<name>.alerts.json` and `<name>.deliveries.csv`.
+ *
+ * @param path The history file, e.g. `logs/audit.csv`.
+ * @returns The three paths.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(csvHistoryFiles("logs/audit.csv"), {
+ *   history: "logs/audit.csv",
+ *   alerts: "logs/audit.alerts.json",
+ *   deliveries: "logs/audit.deliveries.csv",
+ * });
+ * ```
+ */
+export function csvHistoryFiles(path: string): CsvHistoryFiles {
+  const base = /\.csv$/i.test(path) ? path.slice(0, -4) : path;
+  return {
+    history: path,
+    alerts: `${base}.alerts.json`,
+    deliveries: `${base}.deliveries.csv`,
+  };
+}
+
+/**
+ * Opens a CSV history store. Nothing is created until the first write. A
+ * file in an older layout (version 0: the reference package's columns such
+ * as `timestamp,kpi_name,value,period_start,period_end,alert_status`) reads
+ * as it is; the first append rewrites it in the current layout, keeping a
+ * copy of the original as `<file>.v0.bak`.
+ *
+ * @param path The CSV file.
+ * @returns The open store.
+ * @throws {TypeError} When `path` is empty.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const store = await openCsvHistoryStore(`${dir}/audit.csv`);
+ * assert.deepEqual(await store.history("revenue", 5), []);
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function openCsvHistoryStore(path: string): Promise<AuditLog> {
+  if (typeof path !== "string" || path === "") {
+    return Promise.reject(
+      new TypeError(
+        `Expected a CSV file path, got ${JSON.stringify(path)}`,
+      ),
+    );
+  }
+  return Promise.resolve(new CsvHistoryStore(path));
+}
+
+class CsvHistoryStore implements AuditLog {
+  readonly kind = "csv" as const;
+  readonly location: string;
+  readonly #files: CsvHistoryFiles;
+  #closed = false;
+
+  constructor(path: string) {
+    this.location = path;
+    this.#files = csvHistoryFiles(path);
+  }
+
+  async append(records: readonly HistoryRecord[]): Promise<void> {
+    assertOpen(this.#closed, this.location);
+    const rows = records.map(toHistoryRow);
+    if (rows.length === 0) return;
+    const body = encodeRows(
+      rows.map((row) => [
+        HISTORY_SCHEMA_VERSION,
+        ...HISTORY_COLUMNS.map((c) => row[c]),
+      ]),
+    );
+    await withExclusiveLock(this.#files.history, async (file, size) => {
+      let text = body;
+      if (size === 0) {
+        text = encodeRows([HISTORY_HEADER]) + body;
+      } else {
+        const header = headerOf(await readHead(file, size));
+        if (!header.includes(VERSION_COLUMN)) {
+          if (!isLegacyHistoryColumns(header)) {
+            throw new Error(
+              `Cannot append to "${this.location}": its header (${
+                header.join(",")
+              }) is not a kpi-engine history`,
+            );
+          }
+          const existing = await readFrom(file);
+          await backUp(this.location, existing);
+          await file.truncate(0);
+          text = encodeRows([HISTORY_HEADER]) +
+            encodeRows(
+              legacyRecords(existing).map((record) => {
+                const row = toHistoryRow(record);
+                return [
+                  HISTORY_SCHEMA_VERSION,
+                  ...HISTORY_COLUMNS.map((c) => row[c]),
+                ];
+              }),
+            ) + body;
+        } else if (!(await endsWithNewline(file, size))) {
+          // A row cut short (e.g. by a crash) stays on its own line.
+          text = "\n" + body;
+        }
+      }
+      await writeAll(file, text);
+    });
+  }
+
+  async history(name: string, n: number): Promise<KPIResult[]> {
+    assertOpen(this.#closed, this.location);
+    checkHistoryQuery(name, n);
+    const text = await readShared(this.#files.history);
+    if (text === null || text === "") return [];
+    const records = decode(text);
+    const header = (records[0] ?? []).map((h) => String(h ?? ""));
+    if (!header.includes(VERSION_COLUMN)) {
+      if (!isLegacyHistoryColumns(header)) {
+        throw new Error(
+          `Cannot read "${this.location}": its header (${
+            header.join(",")
+          }) is not a kpi-engine history`,
+        );
+      }
+      const legacy = legacyRecords(text)
+        .map((record, order) => ({ at: record.runAt, order, record }))
+        .filter((e) => e.record.result.name === name);
+      return newestFirst(legacy).slice(0, n).map((e) => e.record.result);
+    }
+    const nameAt = header.indexOf("kpi_name");
+    const entries: { at: string; order: number; row: LooseRow }[] = [];
+    for (let i = 1; i < records.length; i++) {
+      const record = records[i]!;
+      if (record[nameAt] !== name) continue;
+      const row = toObject(header, record);
+      checkRowVersion(row, this.location);
+      entries.push({ at: String(row.run_at), order: i, row });
+    }
+    return newestFirst(entries).slice(0, n).map((e) => fromHistoryRow(e.row));
+  }
+
+  async getAlertState(kpi: string, rule: string): Promise<AlertState | null> {
+    assertOpen(this.#closed, this.location);
+    const states = await readAlertStates(this.#files.alerts);
+    return states.find((s) => s.kpi === kpi && s.rule === rule) ?? null;
+  }
+
+  async putAlertState(state: AlertState): Promise<void> {
+    assertOpen(this.#closed, this.location);
+    const row = toAlertStateRow(state);
+    const fresh = fromAlertStateRow(row);
+    // The history file's lock guards the read-modify-write of the sidecar,
+    // which is replaced by rename and so cannot hold a lock itself.
+    await withExclusiveLock(this.#files.history, async () => {
+      const states = await readAlertStates(this.#files.alerts);
+      const at = states.findIndex((s) =>
+        s.kpi === fresh.kpi && s.rule === fresh.rule
+      );
+      if (at === -1) states.push(fresh);
+      else states[at] = fresh;
+      await writeAtomically(
+        this.#files.alerts,
+        JSON.stringify(
+          { schema_version: HISTORY_SCHEMA_VERSION, states },
+          null,
+          2,
+        ) + "\n",
+      );
+    });
+  }
+
+  async appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
+    assertOpen(this.#closed, this.location);
+    const rows = records.map(toDeliveryRow);
+    if (rows.length === 0) return;
+    const body = encodeRows(
+      rows.map((row) => [
+        HISTORY_SCHEMA_VERSION,
+        ...DELIVERY_COLUMNS.map((c) => row[c]),
+      ]),
+    );
+    await withExclusiveLock(this.#files.deliveries, async (file, size) => {
+      let text = body;
+      if (size === 0) text = encodeRows([DELIVERY_HEADER]) + body;
+      else if (!(await endsWithNewline(file, size))) text = "\n" + body;
+      await writeAll(file, text);
+    });
+  }
+
+  async deliveries(kpi: string, n: number): Promise<DeliveryRecord[]> {
+    assertOpen(this.#closed, this.location);
+    checkHistoryQuery(kpi, n);
+    const text = await readShared(this.#files.deliveries);
+    if (text === null || text === "") return [];
+    const records = decode(text);
+    const header = (records[0] ?? []).map((h) => String(h ?? ""));
+    const kpiAt = header.indexOf("kpi");
+    const entries: { at: string; order: number; row: LooseRow }[] = [];
+    for (let i = 1; i < records.length; i++) {
+      const record = records[i]!;
+      if (record[kpiAt] !== kpi) continue;
+      const row = toObject(header, record);
+      checkRowVersion(row, this.#files.deliveries);
+      entries.push({ at: String(row.at), order: i, row });
+    }
+    return newestFirst(entries).slice(0, n).map((e) => fromDeliveryRow(e.row));
+  }
+
+  async ping(): Promise<void> {
+    assertOpen(this.#closed, this.location);
+    const info = await Deno.stat(dirname(this.location));
+    if (!info.isDirectory) {
+      throw new Error(
+        `Cannot keep history in "${this.location}": its folder is not a directory`,
+      );
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return Promise.resolve();
+  }
+}
+
+/** CSV text of rows: null as an empty field, `""` for an empty string. */
+function encodeRows(rows: readonly unknown[][]): string {
+  return stringify(rows as unknown[][], {
+    record_delimiter: "\n",
+    cast: {
+      string: (value) =>
+        value === "" ? { value: "", quoted_empty: true } : value,
+      number: (value) => Object.is(value, -0) ? "-0" : String(value),
+      boolean: (value) => value ? "true" : "false",
+    },
+  });
+}
+
+/** Parses CSV text into records: unquoted empty fields become null. */
+function decode(text: string): (string | null)[][] {
+  return parse(text, {
+    bom: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    cast: (value, context) =>
+      context.quoting ? value : value === "" ? null : value,
+  }) as (string | null)[][];
+}
+
+function headerOf(text: string): string[] {
+  const firstLine = text.slice(0, text.search(/\r?\n|$/));
+  return (decode(firstLine)[0] ?? []).map((h) => String(h ?? "").trim());
+}
+
+function toObject(header: readonly string[], record: readonly unknown[]) {
+  const row: LooseRow = {};
+  header.forEach((column, i) => {
+    row[column] = record[i] ?? null;
+  });
+  return row;
+}
+
+function checkRowVersion(row: LooseRow, path: string): void {
+  const version = Number(row[VERSION_COLUMN] ?? HISTORY_SCHEMA_VERSION);
+  if (!(version <= HISTORY_SCHEMA_VERSION)) {
+    throw new RangeError(
+      `Cannot read history "${path}" of schema version ${
+        row[VERSION_COLUMN]
+      }: this kpi-engine reads versions 0 to ${HISTORY_SCHEMA_VERSION}; upgrade kpi-engine`,
+    );
+  }
+}
+
+function legacyRecords(text: string): HistoryRecord[] {
+  const records = decode(text);
+  const header = (records[0] ?? []).map((h) => String(h ?? "").trim());
+  const out: HistoryRecord[] = [];
+  for (let i = 1; i < records.length; i++) {
+    const record = fromLegacyRow(toObject(header, records[i]!));
+    if (record !== null) out.push(record);
+  }
+  return out;
+}
+
+async function readAlertStates(path: string): Promise<AlertState[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  const data = JSON.parse(text) as {
+    schema_version?: number;
+    states?: unknown[];
+  };
+  const version = data.schema_version ?? HISTORY_SCHEMA_VERSION;
+  if (!(version <= HISTORY_SCHEMA_VERSION)) {
+    throw new RangeError(
+      `Cannot read alert state "${path}" of schema version ${version}: this kpi-engine reads versions up to ${HISTORY_SCHEMA_VERSION}; upgrade kpi-engine`,
+    );
+  }
+  return (data.states ?? []).map((s) =>
+    fromAlertStateRow(toAlertStateRow(s as AlertState))
+  );
+}
+
+async function withExclusiveLock(
+  path: string,
+  work: (file: Deno.FsFile, size: number) => Promise<void>,
+): Promise<void> {
+  const file = await Deno.open(path, {
+    read: true,
+    append: true,
+    create: true,
+  });
+  try {
+    await file.lock(true);
+    try {
+      const { size } = await file.stat();
+      await work(file, size);
+    } finally {
+      await file.unlock();
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/** Reads a whole file under a shared lock; null when it does not exist. */
+async function readShared(path: string): Promise<string | null> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  try {
+    await file.lock(false);
+    try {
+      return await readFrom(file);
+    } finally {
+      await file.unlock();
+    }
+  } finally {
+    file.close();
+  }
+}
+
+async function readFrom(file: Deno.FsFile): Promise<string> {
+  await file.seek(0, Deno.SeekMode.Start);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const buffer = new Uint8Array(64 * 1024);
+  for (;;) {
+    const read = await file.read(buffer);
+    if (read === null) break;
+    chunks.push(buffer.slice(0, read));
+    total += read;
+  }
+  const all = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** The first bytes of a file, enough for its header line. */
+async function readHead(file: Deno.FsFile, size: number): Promise<string> {
+  await file.seek(0, Deno.SeekMode.Start);
+  const buffer = new Uint8Array(Math.min(size, 64 * 1024));
+  let filled = 0;
+  while (filled < buffer.length) {
+    const read = await file.read(buffer.subarray(filled));
+    if (read === null) break;
+    filled += read;
+  }
+  return new TextDecoder().decode(buffer.subarray(0, filled));
+}
+
+async function endsWithNewline(
+  file: Deno.FsFile,
+  size: number,
+): Promise<boolean> {
+  await file.seek(size - 1, Deno.SeekMode.Start);
+  const last = new Uint8Array(1);
+  await file.read(last);
+  return last[0] === 0x0a;
+}
+
+async function writeAll(file: Deno.FsFile, text: string): Promise<void> {
+  const bytes = new TextEncoder().encode(text);
+  let offset = 0;
+  while (offset < bytes.length) {
+    offset += await file.write(bytes.subarray(offset));
+  }
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(temp, text);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+async function backUp(path: string, text: string): Promise<void> {
+  for (let i = 0;; i++) {
+    const name = i === 0 ? `${path}.v0.bak` : `${path}.v0.${i}.bak`;
+    try {
+      await Deno.writeTextFile(name, text, { createNew: true });
+      return;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  }
+}

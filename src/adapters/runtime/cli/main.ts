@@ -1,0 +1,443 @@
+import { parseArgs } from "node:util";
+import { dirname, resolve } from "node:path";
+import { parseKpis } from "../../../config/parse_kpis.ts";
+import { KPIConfigError } from "../../../config/kpi_config_error.ts";
+import {
+  formatReport,
+  REPORT_FORMATS,
+  type ReportFormat,
+} from "../../../format/format_report.ts";
+import type { KPIEngine } from "../../../engine/kpi_engine.ts";
+import type { OpenEngineOptions } from "../../open_engine.ts";
+import { scheduleRuns } from "../cron/schedule_runs.ts";
+import type {
+  AlertNotifier,
+  KPIConfig,
+  KPIResult,
+  Severity,
+} from "../../../types.ts";
+
+/** Where the command line writes, and what it knows of its surroundings. */
+export interface CliIo {
+  /** Writes to standard output. */
+  stdout: (text: string) => void;
+  /** Writes to standard error. */
+  stderr: (text: string) => void;
+  /** Whether standard output is a terminal (tables get colors). */
+  isTerminal: boolean;
+  /** The environment, for `${VAR}` in files and `NO_COLOR`. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** A signal that stops `serve` and `schedule`. @default SIGINT/SIGTERM */
+  signal?: AbortSignal;
+}
+
+/** Exit codes of the command line. */
+export const EXIT = {
+  ok: 0,
+  failOn: 1,
+  usage: 2,
+  kpiFailed: 3,
+} as const;
+
+const USAGE = `kpi-engine: declarative KPIs for Deno
+
+Usage:
+  deno run -A cli.ts run --config FILE [--db URL] [--period P] [--as-of YYYY-MM-DD]
+                         [--kpi NAME]... [--format table|json|csv|markdown]
+                         [--fail-on warning|critical] [--explain] [--dry-run-alerts]
+                         [--no-history]
+  deno run -A cli.ts validate --config FILE
+  deno run -A cli.ts history --config FILE NAME [-n 10] [--format ...]
+  deno run -A cli.ts serve --config FILE [--port 8000] [--hostname 127.0.0.1]
+  deno run -A cli.ts schedule --config FILE --cron EXPR [--period P] [--kpi NAME]...
+  deno run -A cli.ts demo [--period P] [--format ...]
+
+Exit codes: 0 done; 1 --fail-on severity reached; 2 bad usage or invalid file;
+3 at least one KPI could not be computed (the others are still printed).
+`;
+
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const OPTIONS = {
+  config: { type: "string", short: "c" },
+  db: { type: "string" },
+  period: { type: "string", short: "p" },
+  "as-of": { type: "string" },
+  kpi: { type: "string", multiple: true, short: "k" },
+  format: { type: "string", short: "f" },
+  "fail-on": { type: "string" },
+  explain: { type: "boolean" },
+  "dry-run-alerts": { type: "boolean" },
+  "no-history": { type: "boolean" },
+  n: { type: "string", short: "n" },
+  port: { type: "string" },
+  hostname: { type: "string" },
+  cron: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Flags = ReturnType<typeof parseFlags>["values"];
+
+function parseFlags(args: string[]) {
+  return parseArgs({
+    args,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
+}
+
+/**
+ * Runs the command line with the given arguments.
+ *
+ * @param args The arguments after `cli.ts`.
+ * @param io Output streams and environment.
+ * @returns The exit code.
+ */
+export async function main(args: string[], io: CliIo): Promise<number> {
+  let flags: Flags;
+  let positionals: string[];
+  try {
+    ({ values: flags, positionals } = parseFlags(args));
+  } catch (error) {
+    io.stderr(`${messageOf(error)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const [command, ...rest] = positionals;
+  if (flags.help || command === "help" || command === undefined) {
+    (command === undefined && !flags.help ? io.stderr : io.stdout)(USAGE);
+    return command === undefined && !flags.help ? EXIT.usage : EXIT.ok;
+  }
+  try {
+    switch (command) {
+      case "run":
+        return await runCommand(flags, io);
+      case "validate":
+        return await validateCommand(flags, io);
+      case "history":
+        return await historyCommand(flags, rest, io);
+      case "serve":
+        return await serveCommand(flags, io);
+      case "schedule":
+        return await scheduleCommand(flags, io);
+      case "demo":
+        return await demoCommand(flags, io);
+      default:
+        throw new UsageError(
+          `Unknown command "${command}": expected one of run, validate, history, serve, schedule, demo`,
+        );
+    }
+  } catch (error) {
+    if (error instanceof KPIConfigError) {
+      io.stderr(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof UsageError || error instanceof RangeError) {
+      io.stderr(`Error: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr(`Error: ${messageOf(error)}\n`);
+    return EXIT.kpiFailed;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function requireConfig(flags: Flags): string {
+  if (!flags.config) throw new UsageError("Missing --config FILE");
+  return flags.config;
+}
+
+function readFormat(flags: Flags): ReportFormat {
+  const format = flags.format ?? "table";
+  if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(
+      `Unknown --format "${format}": expected one of ${
+        REPORT_FORMATS.join(", ")
+      }`,
+    );
+  }
+  return format as ReportFormat;
+}
+
+function readFailOn(flags: Flags): Severity | null {
+  const failOn = flags["fail-on"];
+  if (failOn === undefined) return null;
+  if (failOn !== "warning" && failOn !== "critical") {
+    throw new UsageError(
+      `Unknown --fail-on "${failOn}": expected warning or critical`,
+    );
+  }
+  return failOn;
+}
+
+/** Reads and validates a file without opening anything it names. */
+async function loadConfig(path: string, io: CliIo): Promise<KPIConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new UsageError(`Cannot read --config "${path}": ${messageOf(error)}`);
+  }
+  return parseKpis(text, { file: path, env: io.env });
+}
+
+function clockFor(
+  asOf: string | undefined,
+  timezone: string,
+): (() => Temporal.Instant) | undefined {
+  if (asOf === undefined) return undefined;
+  let day: Temporal.PlainDate;
+  try {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new Error("not a date");
+    day = Temporal.PlainDate.from(asOf, { overflow: "reject" });
+  } catch {
+    throw new UsageError(`Invalid --as-of "${asOf}": expected YYYY-MM-DD`);
+  }
+  const instant = day.toZonedDateTime({ timeZone: timezone }).toInstant();
+  return () => instant;
+}
+
+async function openEngine(
+  flags: Flags,
+  io: CliIo,
+  extra: (config: KPIConfig) => Promise<OpenEngineOptions> = () =>
+    Promise.resolve({}),
+): Promise<KPIEngine> {
+  const path = requireConfig(flags);
+  const config = await loadConfig(path, io);
+  const now = clockFor(flags["as-of"], config.timezone);
+  const options: OpenEngineOptions & { baseDir: string } = {
+    ...await extra(config),
+    baseDir: dirname(resolve(path)),
+  };
+  if (flags.db !== undefined) options.connection = flags.db;
+  if (now) options.now = now;
+  // Loaded on demand, so that `validate` starts without the drivers.
+  const [{ KPIEngine }, { openEngineOptions }] = await Promise.all([
+    import("../../../engine/kpi_engine.ts"),
+    import("../../open_engine.ts"),
+  ]);
+  return new KPIEngine(await openEngineOptions(config, options));
+}
+
+function exitCodeFor(
+  results: readonly KPIResult[],
+  failOn: Severity | null,
+): number {
+  if (results.some((r) => r.error !== null)) return EXIT.kpiFailed;
+  if (failOn !== null) {
+    const reached = results.some((r) =>
+      r.alertStatus === "critical" ||
+      (failOn === "warning" && r.alertStatus === "warning")
+    );
+    if (reached) return EXIT.failOn;
+  }
+  return EXIT.ok;
+}
+
+function useColor(io: CliIo): boolean {
+  return io.isTerminal && !io.env["NO_COLOR"];
+}
+
+async function runCommand(flags: Flags, io: CliIo): Promise<number> {
+  const format = readFormat(flags);
+  const failOn = readFailOn(flags);
+  const dryRun = flags["dry-run-alerts"] === true;
+  const engine = await openEngine(flags, io);
+  try {
+    let notifier: AlertNotifier | undefined;
+    if (dryRun) {
+      const [{ createNotifier }, { isAlertStateStore }] = await Promise.all([
+        import("../../channels/create_notifier.ts"),
+        import("../../open_engine.ts"),
+      ]);
+      const store = engine.historyStore;
+      notifier = createNotifier({
+        channels: engine.config.channels,
+        dryRun: true,
+        ...(store && isAlertStateStore(store) ? { store } : {}),
+        log: (text) => io.stderr(text.endsWith("\n") ? text : `${text}\n`),
+      });
+    }
+    const period = engine.resolvePeriod(flags.period ?? "last_month");
+    const kpis = flags.kpi ?? [];
+    if (flags.explain) {
+      io.stdout(engine.explain(period, { kpis }));
+      return EXIT.ok;
+    }
+    const report = await engine.report(period, {
+      kpis,
+      ...(flags["no-history"] || dryRun ? { record: false } : {}),
+      ...(notifier ? { notifier } : {}),
+    });
+    io.stdout(formatReport(report, format, { color: useColor(io) }));
+    return exitCodeFor(report.results, failOn);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function validateCommand(flags: Flags, io: CliIo): Promise<number> {
+  const path = requireConfig(flags);
+  const config = await loadConfig(path, io);
+  const sources = new Map<string, number>();
+  for (const kpi of config.kpis) {
+    sources.set(kpi.source, (sources.get(kpi.source) ?? 0) + 1);
+  }
+  const summary = [...sources].map(([source, n]) => `${n} ${source}`).join(
+    ", ",
+  );
+  io.stdout(
+    `✔ ${path}: ${config.kpis.length} KPI${
+      config.kpis.length === 1 ? "" : "s"
+    } (${summary || "none"}), ${
+      Object.keys(config.channels).length
+    } channel(s), time zone ${config.timezone}\n`,
+  );
+  return EXIT.ok;
+}
+
+async function historyCommand(
+  flags: Flags,
+  rest: string[],
+  io: CliIo,
+): Promise<number> {
+  const format = readFormat(flags);
+  const [name, ...extra] = rest;
+  if (!name || extra.length > 0) {
+    throw new UsageError(
+      "Expected exactly one KPI name: history --config FILE NAME [-n 10]",
+    );
+  }
+  const n = flags.n === undefined ? 10 : Number(flags.n);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(
+      `Invalid -n "${flags.n}": expected a whole number of at least 1`,
+    );
+  }
+  const engine = await openEngine(flags, io);
+  try {
+    if (!engine.historyStore) {
+      throw new UsageError(
+        `No history is kept: set audit_log in ${flags.config}`,
+      );
+    }
+    const results = await engine.history(name, n);
+    io.stdout(
+      formatReport({ results }, format, {
+        color: useColor(io),
+        extra: { name },
+      }),
+    );
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}
+
+function stopSignal(io: CliIo): AbortSignal {
+  if (io.signal) return io.signal;
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  controller.signal.addEventListener("abort", () => {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  });
+  return controller.signal;
+}
+
+async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
+  const port = flags.port === undefined ? 8000 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`Invalid --port "${flags.port}": expected 0 to 65535`);
+  }
+  const engine = await openEngine(flags, io);
+  try {
+    const { serve } = await import("../serve/serve.ts");
+    const token = io.env["KPI_API_TOKEN"];
+    const server = serve({
+      engine,
+      port,
+      hostname: flags.hostname ?? "0.0.0.0",
+      ...(token ? { token } : {}),
+      signal: stopSignal(io),
+      log: io.stderr,
+    });
+    const schedules = engine.config.schedules.map((schedule, i) => {
+      const runs = scheduleRuns(engine, {
+        cron: schedule.cron,
+        period: schedule.period ?? "last_month",
+        ...(schedule.kpis ? { kpis: schedule.kpis } : {}),
+        ...(schedule.timezone ? { timezone: schedule.timezone } : {}),
+        onResult: (report) =>
+          io.stderr(
+            `Schedule ${
+              i + 1
+            } (${schedule.cron}) computed ${report.period.label}: ${report.results.length} KPI(s)\n`,
+          ),
+        onSkip: (skip) =>
+          io.stderr(
+            `Schedule ${
+              i + 1
+            } (${schedule.cron}) skipped the run due at ${skip.scheduledAt}: the previous run is still going\n`,
+          ),
+        onError: (error) =>
+          io.stderr(
+            `Schedule ${i + 1} (${schedule.cron}) failed: ${
+              messageOf(error)
+            }\n`,
+          ),
+      });
+      io.stderr(
+        `Schedule ${i + 1}: "${schedule.cron}" (${runs.timezone}) computes ${
+          schedule.period ?? "last_month"
+        }; next run at ${runs.nextRun() ?? "never"}\n`,
+      );
+      return runs;
+    });
+    await server.finished;
+    await Promise.all(schedules.map((runs) => runs.stop()));
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}
+
+async function scheduleCommand(flags: Flags, io: CliIo): Promise<number> {
+  if (!flags.cron) throw new UsageError("Missing --cron EXPR");
+  const engine = await openEngine(flags, io);
+  try {
+    const { runScheduleUntilSignal } = await import(
+      "../cron/run_schedule_until_signal.ts"
+    );
+    await runScheduleUntilSignal(engine, {
+      cron: flags.cron,
+      period: flags.period ?? "last_month",
+      ...(flags.kpi ? { kpis: flags.kpi } : {}),
+      ...(io.signal ? { signal: io.signal, signals: [] } : {}),
+      log: io.stderr,
+    });
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}
+
+async function demoCommand(flags: Flags, io: CliIo): Promise<number> {
+  const { ensureDemoDatabase } = await import("../demo/build_demo_database.ts");
+  const root = resolve(dirname(new URL(import.meta.url).pathname), "../../..");
+  await ensureDemoDatabase(resolve(root, ".demo/shop.db"), {
+    log: io.stderr,
+  });
+  return await runCommand({
+    ...flags,
+    config: flags.config ?? resolve(root, "kpis.example.yaml"),
+  }, io);
+}

@@ -1,0 +1,19 @@
+/**
+ * Alerts: which rules fire, the state decision (notify, repeat, resolve,
+ * stay quiet), rendered messages, dedup keys, and the payloads of each
+ * channel kind. Sending is done by the channels in the adapters.
+ *
+ * @module
+ */
+
+export * from "./alert_channel.ts";
+export * from "./alert_dedup_key.ts";
+export * from "./build_email_content.ts";
+export * from "./build_pagerduty_payload.ts";
+export * from "./build_slack_payload.ts";
+export * from "./build_webhook_payload.ts";
+export * from "./decide_alert_action.ts";
+export * from "./describe_alerts.ts";
+export * from "./parse_duration.ts";
+export * from "./plan_alerts.ts";
+export * from "./render_alert_message.ts";

@@ -1,0 +1,452 @@
+/**
+ * The checks a schema cannot make: what each source needs, duplicate names,
+ * template variables, expressions and their dependency cycles, alert
+ * conditions and channels, schedules. They read the raw (expanded) values
+ * defensively, so they run even where the schema found problems, and every
+ * problem of a file is reported at once.
+ *
+ * @module
+ */
+
+import {
+  asList,
+  asRecord,
+  asString,
+  type PathSegment,
+  type RawIssue,
+} from "./_path.ts";
+import { NAME_PATTERN } from "./_schema.ts";
+import { didYouMean } from "./_suggest.ts";
+import {
+  TEMPLATE_PERIOD_VARIABLES,
+  templateVariables,
+} from "../sql/compile_template.ts";
+import { resolvePeriod } from "../period/resolve_period.ts";
+import { COMPARISON_CODES } from "../types.ts";
+
+/** The two parsers the checks need, from `expression.ts` and `condition.ts`. */
+export interface ConfigParsers {
+  /** Parses a derived KPI's expression; throws on a bad one. */
+  parseExpression(text: string): { readonly identifiers: readonly string[] };
+  /** Parses an alert condition; throws on a bad one. */
+  parseCondition(text: string): { readonly comparisons: readonly string[] };
+}
+
+/** Template variables every SQL template has. */
+export const PERIOD_VARS: readonly string[] = TEMPLATE_PERIOD_VARIABLES;
+
+/** What each source-specific key is for, in messages. */
+const KEY_USE: Readonly<Record<string, string>> = {
+  query: "sql and dataframe KPIs",
+  expression: "derived KPIs",
+  aggregation: "sql and dataframe KPIs",
+  time_column: "dataframe and structured SQL KPIs",
+  table: "structured SQL KPIs",
+  column: "structured SQL KPIs",
+  filter: "structured SQL KPIs",
+};
+
+/** Runs every check on one configuration, in the file's spelling. */
+export function checkConfig(
+  raw: Record<string, unknown>,
+  parsers: ConfigParsers,
+  spell: (key: string) => string,
+): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const kpis = asList(raw.kpis);
+  const vars = asRecord(raw.vars) ?? {};
+  const channels = asRecord(raw.channels) ?? {};
+  const channelNames = Object.keys(channels);
+  const k = (key: string) => JSON.stringify(spell(key));
+
+  // Names: all of them (for references) and the first index of each.
+  const firstIndex = new Map<string, number>();
+  kpis.forEach((item, i) => {
+    const name = asString(asRecord(item)?.name);
+    if (name === undefined) return;
+    const first = firstIndex.get(name);
+    if (first === undefined) firstIndex.set(name, i);
+    else {
+      issues.push({
+        path: ["kpis", i, "name"],
+        message: `Duplicate KPI name ${
+          JSON.stringify(name)
+        } (already defined by kpis[${first}])`,
+      });
+    }
+  });
+  const names = [...firstIndex.keys()];
+
+  // Variables.
+  for (const key of Object.keys(vars)) {
+    if (!NAME_PATTERN.test(key)) {
+      issues.push({
+        path: ["vars", key],
+        atKey: true,
+        message: `Invalid variable name ${
+          JSON.stringify(key)
+        } (expected letters, digits and underscores, not starting with a digit)`,
+      });
+    } else if (PERIOD_VARS.includes(key)) {
+      issues.push({
+        path: ["vars", key],
+        atKey: true,
+        message: `Variable ${
+          JSON.stringify(key)
+        } is reserved: the engine sets period_start and period_end`,
+      });
+    }
+  }
+  const knownVars = [...new Set([...PERIOD_VARS, ...Object.keys(vars)])];
+
+  const deps = new Map<string, string[]>();
+  kpis.forEach((item, i) => {
+    const kpi = asRecord(item);
+    if (kpi === undefined) return;
+    const at = (...rest: PathSegment[]): PathSegment[] => ["kpis", i, ...rest];
+    const has = (key: string) => kpi[key] !== undefined;
+    const notFor = (keys: readonly string[], what: string) => {
+      for (const key of keys) {
+        if (!has(key)) continue;
+        issues.push({
+          path: at(key),
+          atKey: true,
+          message: `Key ${k(key)} does not apply to ${what} (it is for ${
+            KEY_USE[key]
+          })`,
+        });
+      }
+    };
+    const need = (key: string, why: string) => {
+      if (!has(key)) {
+        issues.push({
+          path: at(key),
+          message: `Missing required key ${k(key)} (${why})`,
+        });
+      }
+    };
+    const templates = (key: string) => {
+      const text = asString(kpi[key]);
+      if (text !== undefined) {
+        issues.push(...checkTemplate(text, knownVars, at(key), spell(key)));
+      }
+    };
+
+    const source = asString(kpi.source);
+    if (source === "sql") {
+      if (has("query") && has("table")) {
+        issues.push({
+          path: at("table"),
+          atKey: true,
+          message: `A sql KPI takes either ${k("query")} (a SQL template) or ${
+            k("table")
+          } with ${k("aggregation")} and ${
+            k("time_column")
+          } (structured), not both`,
+        });
+      } else if (has("query")) {
+        notFor(
+          ["expression", "column", "filter", "time_column"],
+          "a SQL template KPI",
+        );
+        templates("query");
+      } else if (has("table")) {
+        notFor(["expression"], "a sql KPI");
+        const why =
+          "a structured SQL KPI needs table, aggregation and time_column";
+        need("aggregation", why);
+        need("time_column", why);
+        const aggregation = asString(kpi.aggregation);
+        const column = asString(kpi.column);
+        if (aggregation !== undefined && aggregation !== "count") {
+          need(
+            "column",
+            `aggregation ${aggregation} needs a column; only count takes "*"`,
+          );
+          if (column === "*") {
+            issues.push({
+              path: at("column"),
+              message: `Column "*" works only with aggregation count, not ${
+                JSON.stringify(aggregation)
+              }`,
+            });
+          }
+        }
+        templates("filter");
+      } else {
+        issues.push({
+          path: at("query"),
+          message: `A sql KPI needs ${k("query")} (a SQL template) or ${
+            k("table")
+          }, ${k("aggregation")} and ${k("time_column")} (structured)`,
+        });
+      }
+    } else if (source === "dataframe") {
+      notFor(["expression", "table", "column", "filter"], "a dataframe KPI");
+      need("query", 'a dataframe KPI reads "table.column"');
+      need("aggregation", "a dataframe KPI folds rows with it");
+      const query = asString(kpi.query);
+      if (query !== undefined && !isTableColumn(query)) {
+        const hint = /\bselect\b/i.test(query)
+          ? "; for a SQL query use source: sql"
+          : "";
+        issues.push({
+          path: at("query"),
+          message: `A dataframe KPI's query must be "table.column", got ${
+            JSON.stringify(query)
+          }${hint}`,
+        });
+      }
+    } else if (source === "derived") {
+      notFor(
+        ["query", "aggregation", "time_column", "table", "column", "filter"],
+        "a derived KPI",
+      );
+      need("expression", "a derived KPI computes it from other KPIs");
+      const expression = asString(kpi.expression);
+      const name = asString(kpi.name);
+      if (expression !== undefined && expression.trim() !== "") {
+        try {
+          const parsed = parsers.parseExpression(expression);
+          const used: string[] = [];
+          for (const id of parsed.identifiers) {
+            if (firstIndex.has(id)) {
+              if (!used.includes(id)) used.push(id);
+            } else {
+              issues.push({
+                path: at("expression"),
+                message: `Unknown KPI ${JSON.stringify(id)} in expression ${
+                  JSON.stringify(expression)
+                }${didYouMean(id, names)}`,
+              });
+            }
+          }
+          if (name !== undefined && firstIndex.get(name) === i) {
+            deps.set(name, used);
+          }
+        } catch (error) {
+          issues.push({
+            path: at("expression"),
+            message: `Invalid expression ${JSON.stringify(expression)}: ${
+              errorText(error)
+            }`,
+          });
+        }
+      }
+    }
+
+    // Comparisons listed and used by alert conditions.
+    const compare = asList(kpi.compare).filter((c) => typeof c === "string");
+    const validCompare = [...new Set(compare)].filter((c) =>
+      (COMPARISON_CODES as readonly string[]).includes(c)
+    );
+    compare.forEach((code, n) => {
+      if (compare.indexOf(code) !== n) {
+        issues.push({
+          path: at("compare", n),
+          message: `Comparison ${JSON.stringify(code)} is listed twice`,
+        });
+      }
+    });
+    asList(kpi.alerts).forEach((alertItem, j) => {
+      const alert = asRecord(alertItem);
+      if (alert === undefined) return;
+      const condition = asString(alert.condition);
+      if (condition !== undefined && condition.trim() !== "") {
+        try {
+          const parsed = parsers.parseCondition(condition);
+          for (const code of new Set(parsed.comparisons)) {
+            if (compare.includes(code)) continue;
+            issues.push({
+              path: at("alerts", j, "condition"),
+              message: `Condition ${
+                JSON.stringify(condition)
+              } uses ${code}, which the KPI does not compute (add it: compare: [${
+                [...validCompare, code].join(", ")
+              }])`,
+            });
+          }
+        } catch (error) {
+          issues.push({
+            path: at("alerts", j, "condition"),
+            message: `Invalid condition ${JSON.stringify(condition)}: ${
+              errorText(error)
+            }`,
+          });
+        }
+      }
+      asList(alert.channels).forEach((channel, n) => {
+        if (typeof channel !== "string" || Object.hasOwn(channels, channel)) {
+          return;
+        }
+        issues.push({
+          path: at("alerts", j, "channels", n),
+          message: `Unknown channel ${JSON.stringify(channel)}${
+            channelNames.length === 0
+              ? " (no channels are configured: define them under channels:)"
+              : `${didYouMean(channel, channelNames)} (configured: ${
+                channelNames.join(", ")
+              })`
+          }`,
+        });
+      });
+    });
+  });
+
+  issues.push(...checkCycles(kpis, deps, firstIndex));
+
+  // Channels: the settings each type needs.
+  for (const [name, value] of Object.entries(channels)) {
+    const channel = asRecord(value);
+    if (channel === undefined) continue;
+    const at = (key: string): PathSegment[] => ["channels", name, key];
+    const oneOf = (a: string, b: string, what: string) => {
+      if (channel[a] === undefined && channel[b] === undefined) {
+        issues.push({
+          path: at(a),
+          message: `Missing required key ${k(a)} (${what}; ${
+            k(b)
+          } is accepted too)`,
+        });
+      } else if (channel[a] !== undefined && channel[b] !== undefined) {
+        issues.push({
+          path: at(b),
+          atKey: true,
+          message: `Give ${k(a)} or ${k(b)}, not both`,
+        });
+      }
+    };
+    switch (channel.type) {
+      case "slack":
+        if (channel.webhook_url === undefined && channel.url === undefined) {
+          issues.push({
+            path: at("webhook_url"),
+            message: `Missing required key ${
+              k("webhook_url")
+            } (a slack channel posts to an incoming webhook; ${
+              k("url")
+            } is accepted too)`,
+          });
+        }
+        break;
+      case "pagerduty":
+        oneOf(
+          "integration_key",
+          "routing_key",
+          "the Events API v2 routing key of a PagerDuty service",
+        );
+        break;
+      case "email":
+        oneOf("from", "from_email", "the sender's address");
+        oneOf("to", "to_emails", "the recipients");
+        break;
+    }
+  }
+
+  // Schedules name periods the engine can resolve and KPIs that exist.
+  asList(raw.schedules).forEach((item, i) => {
+    const period = asString(asRecord(item)?.period);
+    if (period !== undefined && period.trim() !== "") {
+      try {
+        // Only the form is checked: any fixed day will do.
+        resolvePeriod(period, { now: "2000-06-15" });
+      } catch (error) {
+        issues.push({
+          path: ["schedules", i, "period"],
+          message: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+    asList(asRecord(item)?.kpis).forEach((name, n) => {
+      if (typeof name !== "string" || firstIndex.has(name)) return;
+      issues.push({
+        path: ["schedules", i, "kpis", n],
+        message: `Unknown KPI ${JSON.stringify(name)} in schedule${
+          didYouMean(name, names)
+        }`,
+      });
+    });
+  });
+
+  return issues;
+}
+
+function isTableColumn(query: string): boolean {
+  const parts = query.trim().split(".");
+  return parts.length === 2 &&
+    parts.every((p) => p.trim() !== "" && !/\s/.test(p));
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 0 ? text[0]!.toLowerCase() + text.slice(1) : text;
+}
+
+/**
+ * Checks a SQL template's `{{ name }}` placeholders against the known
+ * variables, reading it as the SQL compiler does (placeholders in comments
+ * do not count).
+ */
+function checkTemplate(
+  text: string,
+  known: readonly string[],
+  path: PathSegment[],
+  field: string,
+): RawIssue[] {
+  let used: readonly string[];
+  try {
+    used = templateVariables(text);
+  } catch (error) {
+    return [{
+      path,
+      message: `Invalid SQL template in ${field}: ${errorText(error)}`,
+    }];
+  }
+  return used.filter((name) => !known.includes(name)).map((name) => ({
+    path,
+    message: `Unknown template variable ${JSON.stringify(name)} in ${field}${
+      didYouMean(name, known)
+    } (known: ${known.join(", ")}; define others under vars:)`,
+  }));
+}
+
+/** Finds dependency cycles among derived KPIs, each reported once. */
+function checkCycles(
+  kpis: readonly unknown[],
+  deps: ReadonlyMap<string, readonly string[]>,
+  firstIndex: ReadonlyMap<string, number>,
+): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const state = new Map<string, "active" | "done">();
+  const stack: string[] = [];
+  const reported = new Set<string>();
+
+  const visit = (name: string): void => {
+    state.set(name, "active");
+    stack.push(name);
+    for (const next of deps.get(name) ?? []) {
+      const s = state.get(next);
+      if (s === "active") {
+        const cycle = stack.slice(stack.indexOf(next));
+        const key = [...cycle].sort().join("\u0000");
+        if (!reported.has(key)) {
+          reported.add(key);
+          issues.push({
+            path: ["kpis", firstIndex.get(next)!, "expression"],
+            message: `Dependency cycle: ${[...cycle, next].join(" → ")}`,
+          });
+        }
+      } else if (s === undefined) {
+        visit(next);
+      }
+    }
+    stack.pop();
+    state.set(name, "done");
+  };
+
+  for (const item of kpis) {
+    const name = asString(asRecord(item)?.name);
+    if (name !== undefined && deps.has(name) && !state.has(name)) visit(name);
+  }
+  return issues;
+}

@@ -1,0 +1,292 @@
+/**
+ * The steps of loading a configuration: read YAML (keeping positions),
+ * expand `${VAR}`, validate the shape, run the cross checks, and build the
+ * typed `KPIConfig` or throw every issue at once.
+ *
+ * @module
+ */
+
+import { LineCounter, parseDocument } from "yaml";
+import { checkConfig, type ConfigParsers } from "./_checks.ts";
+import { ALL_KEYS, expandAll, fromTypeScript, toCamel } from "./_input.ts";
+import { type Locator, yamlLocator } from "./_locate.ts";
+import { asRecord, describe, formatPath, type RawIssue } from "./_path.ts";
+import {
+  type ChannelData,
+  type ConfigData,
+  configSchema,
+  type KpiData,
+  translateZodIssue,
+} from "./_schema.ts";
+import { KPIConfigError, type KPIConfigIssue } from "./kpi_config_error.ts";
+import type {
+  AlertRule,
+  ChannelConfig,
+  KPIConfig,
+  KPIDefinition,
+  ScheduleConfig,
+} from "../types.ts";
+
+/** Options of one load. */
+export interface LoadOptions {
+  /** File name for messages. */
+  file: string;
+  /** Variables for `${VAR}`. */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Loads and validates a configuration from YAML text or TypeScript values. */
+export function loadConfig(
+  source: unknown,
+  options: LoadOptions,
+  parsers: ConfigParsers,
+): KPIConfig {
+  const { file } = options;
+  let raw: unknown;
+  let locate: Locator = () => null;
+  let spell = (key: string) => key;
+  let respell = (message: string) => message;
+  const fail = (issues: RawIssue[]): never => {
+    throw new KPIConfigError(place(issues, locate, spell, respell), { file });
+  };
+
+  if (typeof source === "string") {
+    const counter = new LineCounter();
+    const doc = parseDocument(source, {
+      lineCounter: counter,
+      prettyErrors: false,
+      uniqueKeys: true,
+      merge: true,
+    });
+    if (doc.errors.length > 0) {
+      throw new KPIConfigError(
+        doc.errors.map((error) => {
+          const { line, col } = counter.linePos(error.pos[0]);
+          let message = error.message;
+          if (error.code === "DUPLICATE_KEY") {
+            const rest = source.slice(error.pos[0]);
+            const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(rest)?.[1] ??
+              rest.slice(0, error.pos[1] - error.pos[0]);
+            message = `Duplicate key ${
+              JSON.stringify(key.replace(/^["']|["']$/g, ""))
+            } in a mapping`;
+          }
+          return {
+            path: "",
+            line,
+            column: col,
+            message: `Invalid YAML: ${message}`,
+          };
+        }),
+        { file },
+      );
+    }
+    locate = yamlLocator(doc, counter);
+    try {
+      raw = doc.toJS();
+    } catch (error) {
+      fail([{
+        path: [],
+        message: `Invalid YAML: ${(error as Error).message}`,
+      }]);
+    }
+    if (asRecord(raw) === undefined) {
+      const looksLikeFile = !source.includes("\n") &&
+        /\.ya?ml\s*$/i.test(source);
+      fail([{
+        path: [],
+        message: raw === null || raw === undefined
+          ? 'The file is empty: expected a mapping with a "kpis" list'
+          : `Expected a mapping with a "kpis" list at the top of the file, got ${
+            describe(raw)
+          }${
+            Array.isArray(raw)
+              ? " (put the list under kpis:)"
+              : looksLikeFile
+              ? " (parseKpis() takes YAML text, not a file name)"
+              : ""
+          }`,
+      }]);
+    }
+  } else if (Array.isArray(source) || asRecord(source) !== undefined) {
+    raw = fromTypeScript(source);
+    spell = (key) => ALL_KEYS.has(key) ? toCamel(key) : key;
+    respell = (message) => message.replace(SNAKE_KEY, (word) => spell(word));
+  } else {
+    throw new TypeError(
+      `Expected YAML text, a configuration object or a list of KPI definitions, got ${
+        describe(source)
+      }`,
+    );
+  }
+
+  // Top-level `x-...` keys are extension fields (a home for YAML anchors).
+  const own = Object.fromEntries(
+    Object.entries(raw as Record<string, unknown>).filter(([key]) =>
+      !key.startsWith("x-")
+    ),
+  );
+  const issues: RawIssue[] = [];
+  const expanded = expandAll(own, options.env, issues) as Record<
+    string,
+    unknown
+  >;
+  // A value whose variable is unset is reported once, for the variable.
+  const unset = issues.map((issue) => formatPath(issue.path));
+  const result = configSchema.safeParse(expanded, { reportInput: true });
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      for (const translated of translateZodIssue(issue, spell)) {
+        const path = formatPath(translated.path);
+        if (!unset.some((p) => path === p || path.startsWith(`${p}.`))) {
+          issues.push(translated);
+        }
+      }
+    }
+  }
+  issues.push(...checkConfig(expanded, parsers, spell));
+  if (issues.length > 0 || !result.success) fail(issues);
+  return build(result.data!);
+}
+
+/** Snake_case words, to be spelled as TypeScript input spells them. */
+const SNAKE_KEY = /\b[a-z]+(?:_[a-z]+)+\b/g;
+
+/** Gives issues their positions and spelling, in file order, once each. */
+function place(
+  issues: readonly RawIssue[],
+  locate: Locator,
+  spell: (key: string) => string,
+  respell: (message: string) => string,
+): KPIConfigIssue[] {
+  const seen = new Set<string>();
+  const placed: KPIConfigIssue[] = [];
+  for (const issue of issues) {
+    const position = locate(issue.path, issue.atKey);
+    const path = formatPath(
+      issue.path.map((seg) => typeof seg === "string" ? spell(seg) : seg),
+    );
+    const id = `${path}\u0000${issue.message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    placed.push({
+      path,
+      line: position?.line ?? null,
+      column: position?.column ?? null,
+      message: respell(issue.message),
+    });
+  }
+  const order = (x: KPIConfigIssue) =>
+    [x.line ?? Infinity, x.column ?? Infinity] as const;
+  return placed
+    .map((issue, i) => ({ issue, i }))
+    .sort((a, b) => {
+      const [la, ca] = order(a.issue);
+      const [lb, cb] = order(b.issue);
+      return la - lb || ca - cb || a.i - b.i;
+    })
+    .map(({ issue }) => issue);
+}
+
+function build(data: ConfigData): KPIConfig {
+  const config: KPIConfig = {
+    timezone: data.timezone ?? "UTC",
+    weekStart: data.week_start ?? 1,
+    vars: data.vars ?? {},
+    channels: Object.fromEntries(
+      Object.entries(data.channels ?? {}).map((
+        [name, channel],
+      ) => [name, buildChannel(channel)]),
+    ),
+    schedules: (data.schedules ?? []).map((s) => {
+      const schedule: ScheduleConfig = { cron: s.cron.trim() };
+      if (s.period !== undefined) schedule.period = s.period;
+      if (s.kpis !== undefined) schedule.kpis = s.kpis;
+      if (s.timezone !== undefined) schedule.timezone = s.timezone;
+      return schedule;
+    }),
+    maxConcurrency: data.max_concurrency ?? 4,
+    kpis: data.kpis.map(buildKpi),
+  };
+  if (data.connection !== undefined) config.connection = data.connection;
+  if (data.audit_log !== undefined) config.auditLog = data.audit_log;
+  return config;
+}
+
+function buildKpi(k: KpiData): KPIDefinition {
+  const kpi: KPIDefinition = {
+    name: k.name,
+    label: k.label ?? k.name,
+    source: k.source,
+  };
+  if (k.description !== undefined) kpi.description = k.description;
+  if (k.tags !== undefined) kpi.tags = k.tags;
+  if (k.query !== undefined) kpi.query = k.query;
+  if (k.expression !== undefined) kpi.expression = k.expression;
+  if (k.aggregation !== undefined) kpi.aggregation = k.aggregation;
+  if (k.time_column !== undefined) kpi.timeColumn = k.time_column;
+  if (k.table !== undefined) {
+    kpi.table = k.table;
+    kpi.column = k.column ?? "*";
+  }
+  if (k.filter !== undefined) kpi.filter = k.filter;
+  if (k.unit !== undefined) kpi.unit = k.unit;
+  kpi.compare = k.compare ?? [];
+  kpi.polarity = k.polarity ?? "higher_is_better";
+  kpi.alerts = (k.alerts ?? []).map((a) => {
+    const rule: AlertRule = {
+      condition: a.condition,
+      severity: a.severity ?? "warning",
+    };
+    if (a.message !== undefined) rule.message = a.message;
+    if (a.channels !== undefined) rule.channels = a.channels;
+    if (a.repeat_interval !== undefined) {
+      rule.repeatInterval = a.repeat_interval;
+    }
+    return rule;
+  });
+  if (k.timeout_ms !== undefined) kpi.timeoutMs = k.timeout_ms;
+  return kpi;
+}
+
+function buildChannel(c: ChannelData): ChannelConfig {
+  const out: ChannelConfig = { type: c.type };
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined) out[key] = value;
+  };
+  switch (c.type) {
+    case "slack":
+      set("webhook_url", c.url ?? c.webhook_url);
+      set("url", c.url);
+      break;
+    case "pagerduty":
+      set("integration_key", c.integration_key ?? c.routing_key);
+      set("url", c.url);
+      set("source", c.source);
+      break;
+    case "email": {
+      set("smtp_host", c.smtp_host);
+      set("smtp_port", c.smtp_port);
+      set("from", c.from ?? c.from_email);
+      const to = c.to ?? c.to_emails ?? [];
+      set(
+        "to",
+        (Array.isArray(to) ? to : to.split(",")).map((s) => s.trim()).filter(
+          (s) => s !== "",
+        ),
+      );
+      set("username", c.username);
+      set("password", c.password);
+      set("secure", c.secure);
+      set("starttls", c.starttls);
+      set("tls_reject_unauthorized", c.tls_reject_unauthorized);
+      break;
+    }
+    case "webhook":
+      set("url", c.url);
+      set("secret", c.secret);
+      set("headers", c.headers);
+      break;
+  }
+  return out;
+}

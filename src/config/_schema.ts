@@ -1,0 +1,408 @@
+/**
+ * The zod schemas of the configuration file, in its own (snake_case)
+ * spelling, and the translation of zod's issues into sentences. Internal:
+ * the public API speaks in the interfaces of `types.ts`.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { DURATION_PATTERN } from "./_duration.ts";
+import {
+  asRecord,
+  describe,
+  type PathSegment,
+  quote,
+  type RawIssue,
+} from "./_path.ts";
+import { didYouMean } from "./_suggest.ts";
+import { AGGREGATIONS, COMPARISON_CODES } from "../types.ts";
+
+/** A KPI, variable or channel name. */
+export const NAME_PATTERN: RegExp = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The sources, aggregations, polarities, severities and channel types. */
+export const SOURCES = ["sql", "dataframe", "derived"] as const;
+export const POLARITIES = ["higher_is_better", "lower_is_better"] as const;
+export const SEVERITIES = ["info", "warning", "critical"] as const;
+export const CHANNEL_TYPES = [
+  "slack",
+  "email",
+  "pagerduty",
+  "webhook",
+] as const;
+
+/** Whether `zone` is an IANA time zone this runtime knows. */
+export function isTimeZone(zone: string): boolean {
+  if (zone.trim() === "") return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function timeZoneMessage(input: unknown): string {
+  const hint = typeof input === "string"
+    ? didYouMean(input, Intl.supportedValuesOf("timeZone"))
+    : "";
+  return `Unknown time zone ${
+    quote(input)
+  }${hint} (expected an IANA zone such as "UTC", "Europe/Paris" or "America/New_York")`;
+}
+
+const timeZone = z.string().refine(isTimeZone, {
+  error: (iss) => timeZoneMessage(iss.input),
+});
+
+const nonEmpty = (key: string) =>
+  z.string().refine((s) => s.trim() !== "", {
+    error: `"${key}" must not be empty`,
+  });
+
+const positiveInt = (key: string) =>
+  z.number().int().positive({
+    error: (iss) =>
+      `"${key}" must be a positive whole number, got ${describe(iss.input)}`,
+  });
+
+const httpUrl = (key: string) =>
+  z.string().refine(
+    (s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol),
+    {
+      error: (iss) =>
+        `"${key}" must be an http(s) URL, got ${quote(iss.input)}`,
+    },
+  );
+
+const looseBoolean = (key: string) =>
+  z.union([
+    z.boolean(),
+    z.enum(["true", "false"]).transform((s) => s === "true"),
+  ], {
+    error: (iss) =>
+      `"${key}" must be true or false, got ${describe(iss.input)}`,
+  });
+
+const emailAddress = (key: string) =>
+  z.string().refine((s) => s.includes("@"), {
+    error: (iss) =>
+      `"${key}" must be an email address, got ${quote(iss.input)}`,
+  });
+
+const emailList = (key: string) =>
+  z.union([
+    emailAddress(key),
+    z.array(emailAddress(key)).min(1, {
+      error: `"${key}" must list at least one address`,
+    }),
+  ], {
+    error: (iss) =>
+      Array.isArray(iss.input) && iss.input.length === 0
+        ? `"${key}" must list at least one address`
+        : `"${key}" must be an address or a list of addresses, got ${
+          describe(iss.input)
+        }`,
+  });
+
+export const alertSchema = z.strictObject({
+  condition: nonEmpty("condition"),
+  severity: z.enum(SEVERITIES).optional(),
+  message: z.string().optional(),
+  channels: z.array(z.string()).optional(),
+  repeat_interval: z.string().regex(DURATION_PATTERN, {
+    error: (iss) =>
+      `Invalid repeat_interval ${
+        quote(iss.input)
+      } (expected a number and a unit: ms, s, m, h, d or w, e.g. "30m", "4h", "1d")`,
+  }).optional(),
+});
+
+export const kpiSchema = z.strictObject({
+  name: z.string().regex(NAME_PATTERN, {
+    error: (iss) =>
+      `Invalid KPI name ${
+        quote(iss.input)
+      } (expected letters, digits and underscores, not starting with a digit)`,
+  }),
+  label: z.string().optional(),
+  description: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  source: z.enum(SOURCES),
+  query: nonEmpty("query").optional(),
+  expression: nonEmpty("expression").optional(),
+  aggregation: z.enum(AGGREGATIONS as ["sum", "avg", "count", "last", "rate"])
+    .optional(),
+  time_column: nonEmpty("time_column").optional(),
+  table: nonEmpty("table").optional(),
+  column: nonEmpty("column").optional(),
+  filter: nonEmpty("filter").optional(),
+  unit: z.string().optional(),
+  compare: z.array(
+    z.enum(COMPARISON_CODES as ["DoD", "WoW", "MoM", "QoQ", "YoY"]),
+  ).optional(),
+  polarity: z.enum(POLARITIES).optional(),
+  alerts: z.array(alertSchema).optional(),
+  timeout_ms: positiveInt("timeout_ms").optional(),
+});
+
+const slackSchema = z.strictObject({
+  type: z.literal("slack"),
+  webhook_url: httpUrl("webhook_url").optional(),
+  url: httpUrl("url").optional(),
+});
+
+const pagerdutySchema = z.strictObject({
+  type: z.literal("pagerduty"),
+  integration_key: nonEmpty("integration_key").optional(),
+  routing_key: nonEmpty("routing_key").optional(),
+  url: httpUrl("url").optional(),
+  source: nonEmpty("source").optional(),
+});
+
+const emailSchema = z.strictObject({
+  type: z.literal("email"),
+  smtp_host: nonEmpty("smtp_host"),
+  smtp_port: z.union(
+    [z.number(), z.string().regex(/^\d+$/).transform(Number)],
+    {
+      error: (iss) =>
+        `"smtp_port" must be a port number, got ${describe(iss.input)}`,
+    },
+  ).pipe(
+    z.number().int().min(1).max(65535, {
+      error: (iss) => `"smtp_port" must be from 1 to 65535, got ${iss.input}`,
+    }),
+  ).optional(),
+  from: emailAddress("from").optional(),
+  from_email: emailAddress("from_email").optional(),
+  to: emailList("to").optional(),
+  to_emails: emailList("to_emails").optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  secure: looseBoolean("secure").optional(),
+  starttls: looseBoolean("starttls").optional(),
+  tls_reject_unauthorized: looseBoolean("tls_reject_unauthorized").optional(),
+});
+
+const webhookSchema = z.strictObject({
+  type: z.literal("webhook"),
+  url: httpUrl("url"),
+  secret: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+export const channelSchema = z.discriminatedUnion("type", [
+  slackSchema,
+  pagerdutySchema,
+  emailSchema,
+  webhookSchema,
+]);
+
+export const scheduleSchema = z.strictObject({
+  cron: z.string().refine(
+    (s) =>
+      /^[0-9A-Za-z*,/?LW#-]+(?:\s+[0-9A-Za-z*,/?LW#-]+){4}$/.test(s.trim()),
+    {
+      error: (iss) =>
+        `Invalid cron expression ${
+          quote(iss.input)
+        } (expected five fields: minute hour day-of-month month day-of-week, e.g. "0 9 1 * *")`,
+    },
+  ),
+  period: nonEmpty("period").optional(),
+  kpis: z.array(z.string()).optional(),
+  timezone: timeZone.optional(),
+});
+
+function weekStartMessage(iss: { input?: unknown }): string {
+  return `"week_start" must be 1 (Monday) to 7 (Sunday), got ${
+    describe(iss.input)
+  }`;
+}
+
+const scalar = z.union([z.string(), z.number(), z.boolean()], {
+  error: (iss) =>
+    `A variable must be a string, number or boolean, got ${
+      describe(iss.input)
+    }`,
+});
+
+export const configSchema = z.strictObject({
+  connection: nonEmpty("connection").optional(),
+  timezone: timeZone.optional(),
+  week_start: z.number().int().min(1, { error: weekStartMessage }).max(7, {
+    error: weekStartMessage,
+  }).optional(),
+  vars: z.record(z.string(), scalar).optional(),
+  audit_log: nonEmpty("audit_log").optional(),
+  channels: z.record(z.string(), channelSchema).optional(),
+  schedules: z.array(scheduleSchema).optional(),
+  max_concurrency: positiveInt("max_concurrency").optional(),
+  kpis: z.array(kpiSchema),
+});
+
+/** A validated configuration, still in the file's spelling. */
+export type ConfigData = z.output<typeof configSchema>;
+/** A validated KPI, still in the file's spelling. */
+export type KpiData = z.output<typeof kpiSchema>;
+/** A validated channel, still in the file's spelling. */
+export type ChannelData = z.output<typeof channelSchema>;
+
+/** The keys each kind of mapping accepts, for "unknown key" messages. */
+export const TOP_KEYS: readonly string[] = Object.keys(configSchema.shape);
+export const KPI_KEYS: readonly string[] = Object.keys(kpiSchema.shape);
+export const ALERT_KEYS: readonly string[] = Object.keys(alertSchema.shape);
+export const SCHEDULE_KEYS: readonly string[] = Object.keys(
+  scheduleSchema.shape,
+);
+export const CHANNEL_KEYS: Readonly<Record<string, readonly string[]>> = {
+  slack: Object.keys(slackSchema.shape),
+  pagerduty: Object.keys(pagerdutySchema.shape),
+  email: Object.keys(emailSchema.shape),
+  webhook: Object.keys(webhookSchema.shape),
+};
+
+/** The keys the mapping at `path` accepts. */
+function acceptedKeys(
+  path: readonly PathSegment[],
+  input: unknown,
+): readonly string[] {
+  const [first, , third] = path;
+  if (path.length === 0) return TOP_KEYS;
+  if (first === "kpis" && path.length === 2) return KPI_KEYS;
+  if (first === "kpis" && third === "alerts" && path.length === 4) {
+    return ALERT_KEYS;
+  }
+  if (first === "schedules" && path.length === 2) return SCHEDULE_KEYS;
+  if (first === "channels" && path.length === 2) {
+    return CHANNEL_KEYS[String(asRecord(input)?.type)] ?? ["type"];
+  }
+  return [];
+}
+
+const NOUNS: Readonly<Record<string, string>> = {
+  string: "a string",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  array: "a list",
+  object: "a mapping",
+  record: "a mapping",
+};
+
+const ENUM_LABELS: Readonly<Record<string, string>> = {
+  compare: "comparison",
+  type: "channel type",
+};
+
+/** How keys are spelled in messages (the input's own spelling). */
+export type KeySpelling = (key: string) => string;
+
+/** Turns one zod issue into the sentences users read. */
+export function translateZodIssue(
+  issue: z.core.$ZodIssue,
+  spell: KeySpelling,
+): RawIssue[] {
+  const path = issue.path as PathSegment[];
+  const last = path.at(-1);
+  const key = typeof last === "string"
+    ? spell(last)
+    : typeof path.at(-2) === "string"
+    ? spell(String(path.at(-2)))
+    : "value";
+  const input = issue.input;
+  const inList = typeof last === "number";
+
+  if (issue.code === "unrecognized_keys") {
+    const accepted = acceptedKeys(path, input).map(spell);
+    return issue.keys.map((unknown) => ({
+      path: [...path, unknown],
+      atKey: true,
+      message: `Unknown key ${JSON.stringify(unknown)}${
+        didYouMean(unknown, accepted)
+      } (accepted: ${accepted.join(", ")})`,
+    }));
+  }
+  if (
+    input === undefined && !inList &&
+    (issue.code === "invalid_type" || issue.code === "invalid_value" ||
+      issue.code === "invalid_union")
+  ) {
+    if (issue.code === "invalid_union" && "discriminator" in issue) {
+      return [{
+        path,
+        message: `Missing required key "type" (one of ${
+          CHANNEL_TYPES.join(", ")
+        })`,
+      }];
+    }
+    return [{ path, message: `Missing required key ${JSON.stringify(key)}` }];
+  }
+  switch (issue.code) {
+    case "invalid_type": {
+      const noun = NOUNS[issue.expected] ?? issue.expected;
+      const where = inList ? `in "${key}"` : `for "${key}"`;
+      return [{
+        path,
+        message: `Expected ${noun} ${where}, got ${describe(input)}`,
+      }];
+    }
+    case "invalid_value": {
+      const values = issue.values.map(String);
+      if (typeof input !== "string") {
+        return [{
+          path,
+          message: `Expected one of ${values.join(", ")} for "${key}", got ${
+            describe(input)
+          }`,
+        }];
+      }
+      const label =
+        ENUM_LABELS[typeof last === "string" ? last : String(path.at(-2))] ??
+          key;
+      return [{
+        path,
+        message: `Unknown ${label} ${JSON.stringify(input)}${
+          didYouMean(input, values)
+        } (expected one of ${values.join(", ")})`,
+      }];
+    }
+    case "invalid_union": {
+      if ("discriminator" in issue) {
+        const type = asRecord(input)?.type;
+        if (type === undefined) {
+          return [{
+            path,
+            message: `Missing required key "type" (one of ${
+              CHANNEL_TYPES.join(", ")
+            })`,
+          }];
+        }
+        return [{
+          path,
+          message: `Unknown channel type ${quote(type)}${
+            typeof type === "string" ? didYouMean(type, CHANNEL_TYPES) : ""
+          } (expected one of ${CHANNEL_TYPES.join(", ")})`,
+        }];
+      }
+      return [{ path, message: issue.message }];
+    }
+    case "too_small":
+    case "too_big": {
+      if (!issue.message.startsWith("Too ")) {
+        return [{ path, message: issue.message }];
+      }
+      const bound = issue.code === "too_small"
+        ? `at least ${issue.minimum}`
+        : `at most ${issue.maximum}`;
+      return [{
+        path,
+        message: `"${key}" must be ${bound}, got ${describe(input)}`,
+      }];
+    }
+    default:
+      return [{ path, message: issue.message }];
+  }
+}

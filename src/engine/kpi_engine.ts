@@ -1,0 +1,578 @@
+import { compare } from "../compare/compare.ts";
+import { parseCondition } from "../expression/condition.ts";
+import { evaluateCondition } from "../expression/condition.ts";
+import type { Condition } from "../expression/condition.ts";
+import {
+  evaluateExpression,
+  parseExpression,
+} from "../expression/expression.ts";
+import type { Expression } from "../expression/expression.ts";
+import { fetchDataFrameValues } from "../dataframe/fetch_dataframe_values.ts";
+import type { DataFrameValueRequest } from "../dataframe/fetch_dataframe_values.ts";
+import { fetchSqlValues } from "../sql/fetch_sql_values.ts";
+import type { SqlValueRequest } from "../sql/fetch_sql_values.ts";
+import { parseKpis } from "../config/parse_kpis.ts";
+import { explainSqlQueries } from "../sql/plan_sql_queries.ts";
+import { resolvePeriod } from "../period/resolve_period.ts";
+import { shiftPeriod } from "../period/shift_period.ts";
+import { renderAlertMessage } from "../alerts/render_alert_message.ts";
+import { type FetchedValue, valueKey } from "../_value_key.ts";
+import { cleanNumber } from "../_numbers.ts";
+import type {
+  AlertBatch,
+  AlertNotifier,
+  AlertStatus,
+  ComparisonCode,
+  ComparisonResult,
+  DataFrameInput,
+  HistoryAndAlertStore,
+  HistoryStore,
+  KPIConfig,
+  KPIDefinition,
+  KPIResult,
+  Period,
+  RuleEvaluation,
+  SqlClient,
+  TriggeredAlert,
+} from "../types.ts";
+
+/** Options of {@linkcode KPIEngine}. */
+export interface KPIEngineOptions {
+  /** KPI definitions (validated like a YAML file). Ignored when `config` is given. */
+  kpis?: readonly KPIDefinition[];
+  /** A whole validated configuration, e.g. from `parseKpis()`. */
+  config?: KPIConfig;
+  /** In-memory tables by name, for `dataframe` KPIs. @default {} */
+  dataframes?: Readonly<Record<string, DataFrameInput>>;
+  /** The database for `sql` KPIs. @default none */
+  sql?: SqlClient;
+  /** Where every run is appended (`audit_log`). @default none */
+  history?: HistoryStore | HistoryAndAlertStore;
+  /** Sends alerts after each run. @default none */
+  notifier?: AlertNotifier;
+  /** Time zone periods are cut in. @default the config's, else "UTC" */
+  timezone?: string;
+  /** First day of the week, 1 = Monday. @default the config's, else 1 */
+  weekStart?: number;
+  /** Extra SQL template variables. @default the config's `vars` */
+  vars?: Readonly<Record<string, string | number | boolean>>;
+  /** The clock relative periods resolve against. @default Temporal.Now.instant */
+  now?: () => Temporal.Instant;
+  /** Most SQL queries in flight at once. @default the config's, else 4 */
+  maxConcurrency?: number;
+  /** Fuse SQL queries to cut round trips. @default true */
+  fuseQueries?: boolean;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Only these KPIs (and what they depend on). @default every KPI */
+  kpis?: readonly string[];
+  /** Append the results to history. @default true when a store is set */
+  record?: boolean;
+  /** Hand the results to the alert notifier. @default true when one is set */
+  alerts?: boolean;
+  /** A notifier for this run only (e.g. a dry run). @default the engine's */
+  notifier?: AlertNotifier;
+}
+
+/** The results of one run with the period they are for. */
+export interface RunReport {
+  /** The period computed. */
+  period: { label: string; start: string; end: string };
+  /** One result per selected KPI, in definition order. */
+  results: KPIResult[];
+}
+
+interface Compiled {
+  expressions: Map<string, Expression>;
+  conditions: Map<string, Condition[]>;
+  derivedOrder: string[];
+}
+
+/**
+ * Computes KPIs for periods, compares them with earlier periods, evaluates
+ * alert rules, appends history and hands alerts to a notifier.
+ *
+ * The engine itself opens nothing: the SQL client, in-memory tables,
+ * history store, notifier and clock are passed in. `openEngine` (from the
+ * `./adapters` entry point) is the door that reads a file and opens what it
+ * names.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const engine = new KPIEngine({
+ *   kpis: [{
+ *     name: "revenue", label: "Monthly Revenue", source: "dataframe",
+ *     query: "orders.revenue", aggregation: "sum", unit: "USD", compare: ["MoM"],
+ *     alerts: [{ condition: "< 1000", severity: "warning" }],
+ *   }],
+ *   dataframes: {
+ *     orders: {
+ *       revenue: [1000, 2000, 3000, 500],
+ *       order_date: ["2024-11-01", "2024-11-15", "2024-11-28", "2024-10-03"],
+ *     },
+ *   },
+ * });
+ * const [revenue] = await engine.run("2024-11");
+ * assert.equal(revenue?.value, 6000);
+ * assert.equal(revenue?.momChangePct, 1100);
+ * assert.equal(revenue?.alertStatus, "ok");
+ * ```
+ */
+export class KPIEngine {
+  /** The validated configuration. */
+  readonly config: KPIConfig;
+  /** The KPI definitions, in file order. */
+  readonly definitions: readonly KPIDefinition[];
+  readonly #byName: Map<string, KPIDefinition>;
+  readonly #compiled: Compiled;
+  readonly #dataframes: Readonly<Record<string, DataFrameInput>>;
+  readonly #sql: SqlClient | undefined;
+  readonly #history: HistoryStore | HistoryAndAlertStore | undefined;
+  readonly #notifier: AlertNotifier | undefined;
+  readonly #now: () => Temporal.Instant;
+  readonly #fuse: boolean;
+
+  /**
+   * Builds an engine over the definitions and whatever sources, stores and
+   * clock are handed in; the definitions are validated like a file.
+   *
+   * @param options Definitions (or a whole config), data sources and ports.
+   * @throws {KPIConfigError} when the definitions are invalid.
+   */
+  constructor(options: KPIEngineOptions) {
+    const base = options.config ??
+      parseKpis({ kpis: options.kpis ?? [] }, { file: "<KPIEngine options>" });
+    this.config = {
+      ...base,
+      timezone: options.timezone ?? base.timezone,
+      weekStart: options.weekStart ?? base.weekStart,
+      vars: { ...base.vars, ...options.vars },
+      maxConcurrency: options.maxConcurrency ?? base.maxConcurrency,
+    };
+    this.definitions = this.config.kpis;
+    this.#byName = new Map(this.definitions.map((d) => [d.name, d]));
+    this.#compiled = compile(this.definitions);
+    this.#dataframes = options.dataframes ?? {};
+    this.#sql = options.sql;
+    this.#history = options.history;
+    this.#notifier = options.notifier;
+    this.#now = options.now ?? (() => Temporal.Now.instant());
+    this.#fuse = options.fuseQueries ?? true;
+  }
+
+  /**
+   * Resolves a period string against the engine's clock and time zone.
+   *
+   * @param text A period string such as `last_month` or `2024-Q3`.
+   * @returns The period.
+   * @throws {RangeError} when the string is not a period.
+   */
+  resolvePeriod(text: string): Period {
+    return resolvePeriod(text, {
+      now: this.#now(),
+      timezone: this.config.timezone,
+      weekStart: this.config.weekStart,
+    });
+  }
+
+  /**
+   * Computes the KPIs for a period and returns them with the period.
+   *
+   * @param period A period string. @default "last_month"
+   * @param options Which KPIs, and whether to record history and alert.
+   * @returns The period and one result per KPI.
+   * @throws {RangeError} for a bad period or an unknown KPI name.
+   */
+  async report(
+    period: string | Period = "last_month",
+    options: RunOptions = {},
+  ): Promise<RunReport> {
+    const resolved = typeof period === "string"
+      ? this.resolvePeriod(period)
+      : period;
+    const selected = this.#select(options.kpis);
+    const needed = this.#neededPeriods(selected, resolved);
+    const values = await this.#fetch(needed);
+    this.#evaluateDerived(needed, values);
+    const runAt = this.#now().toString();
+    const runId = crypto.randomUUID();
+    const evaluations = new Map<string, RuleEvaluation[]>();
+    const results = selected.map((definition) => {
+      const { result, rules } = this.#buildResult(definition, resolved, values);
+      evaluations.set(definition.name, rules);
+      return result;
+    });
+    const notifier = options.notifier ?? this.#notifier;
+    if (notifier && options.alerts !== false) {
+      const batch: AlertBatch = {
+        runId,
+        runAt,
+        period: resolved,
+        items: selected.flatMap((definition, i) =>
+          (definition.alerts ?? []).length === 0 ? [] : [{
+            definition,
+            result: results[i] as KPIResult,
+            rules: evaluations.get(definition.name) ?? [],
+          }]
+        ),
+      };
+      if (batch.items.length > 0) await notifier.notify(batch);
+    }
+    if (this.#history && options.record !== false) {
+      await this.#history.append(
+        results.map((result) => ({
+          runId,
+          runAt,
+          periodLabel: resolved.label,
+          result,
+        })),
+      );
+    }
+    return {
+      period: {
+        label: resolved.label,
+        start: resolved.start,
+        end: resolved.end,
+      },
+      results,
+    };
+  }
+
+  /**
+   * Computes the KPIs for a period.
+   *
+   * @param period A period string. @default "last_month"
+   * @param options Which KPIs, and whether to record history and alert.
+   * @returns One result per KPI, in definition order.
+   * @throws {RangeError} for a bad period or an unknown KPI name.
+   */
+  async run(
+    period: string | Period = "last_month",
+    options: RunOptions = {},
+  ): Promise<KPIResult[]> {
+    return (await this.report(period, options)).results;
+  }
+
+  /**
+   * Computes one KPI (and what it depends on) for a period.
+   *
+   * @param name The KPI's name.
+   * @param period A period string. @default "last_month"
+   * @returns Its result.
+   * @throws {RangeError} for a bad period or an unknown KPI name.
+   */
+  async runKpi(
+    name: string,
+    period: string | Period = "last_month",
+  ): Promise<KPIResult> {
+    const [result] = await this.run(period, { kpis: [name] });
+    return result as KPIResult;
+  }
+
+  /**
+   * Reads one KPI's past results back from history, newest first.
+   *
+   * @param name The KPI's name.
+   * @param n How many. @default 10
+   * @returns The results; empty without a history store.
+   * @throws {RangeError} for an unknown KPI name or a bad `n`.
+   */
+  async history(name: string, n = 10): Promise<KPIResult[]> {
+    this.#definition(name);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(
+        `Cannot read ${n} results: expected a whole number of at least 1`,
+      );
+    }
+    return this.#history ? await this.#history.history(name, n) : [];
+  }
+
+  /**
+   * Prints the SQL queries a run would send, with their parameters, without
+   * running anything.
+   *
+   * @param period A period string. @default "last_month"
+   * @param options Which KPIs.
+   * @returns The printable plan.
+   * @throws {RangeError} for a bad period or an unknown KPI name.
+   */
+  explain(
+    period: string | Period = "last_month",
+    options: Pick<RunOptions, "kpis"> = {},
+  ): string {
+    const resolved = typeof period === "string"
+      ? this.resolvePeriod(period)
+      : period;
+    const needed = this.#neededPeriods(this.#select(options.kpis), resolved);
+    const requests: SqlValueRequest[] = [];
+    for (const [name, periods] of needed) {
+      const definition = this.#definition(name);
+      if (definition.source === "sql") {
+        requests.push({ definition, periods: [...periods.values()] });
+      }
+    }
+    return explainSqlQueries(this.#sql?.dialect ?? "sqlite", requests, {
+      vars: this.config.vars,
+      fuse: this.#fuse,
+    });
+  }
+
+  /** The history store, if any (for health checks and alert state). */
+  get historyStore(): HistoryStore | HistoryAndAlertStore | undefined {
+    return this.#history;
+  }
+
+  /** The SQL client, if any (for health checks). */
+  get sqlClient(): SqlClient | undefined {
+    return this.#sql;
+  }
+
+  /** Closes the SQL client and the history store. */
+  async close(): Promise<void> {
+    await Promise.all([this.#sql?.close(), this.#history?.close()]);
+  }
+
+  #definition(name: string): KPIDefinition {
+    const definition = this.#byName.get(name);
+    if (!definition) {
+      throw new RangeError(
+        `Unknown KPI "${name}": expected one of ${
+          [...this.#byName.keys()].join(", ")
+        }`,
+      );
+    }
+    return definition;
+  }
+
+  #select(names: readonly string[] | undefined): KPIDefinition[] {
+    if (names === undefined || names.length === 0) {
+      return [...this.definitions];
+    }
+    const wanted = new Set(names.map((name) => this.#definition(name).name));
+    return this.definitions.filter((d) => wanted.has(d.name));
+  }
+
+  /** Every KPI needed (with dependencies) and the periods each needs. */
+  #neededPeriods(
+    selected: readonly KPIDefinition[],
+    period: Period,
+  ): Map<string, Map<string, Period>> {
+    const needed = new Map<string, Map<string, Period>>();
+    const add = (name: string, p: Period): void => {
+      let periods = needed.get(name);
+      if (!periods) needed.set(name, periods = new Map());
+      const key = valueKey("", p);
+      if (periods.has(key)) return;
+      periods.set(key, p);
+      const expression = this.#compiled.expressions.get(name);
+      for (const dependency of expression?.identifiers ?? []) {
+        add(dependency, p);
+      }
+    };
+    for (const definition of selected) {
+      add(definition.name, period);
+      for (const code of definition.compare ?? []) {
+        add(definition.name, shiftPeriod(period, code));
+      }
+    }
+    return needed;
+  }
+
+  async #fetch(
+    needed: Map<string, Map<string, Period>>,
+  ): Promise<Map<string, FetchedValue>> {
+    const sqlRequests: SqlValueRequest[] = [];
+    const frameRequests: DataFrameValueRequest[] = [];
+    for (const [name, periods] of needed) {
+      const definition = this.#definition(name);
+      const request = { definition, periods: [...periods.values()] };
+      if (definition.source === "sql") sqlRequests.push(request);
+      if (definition.source === "dataframe") frameRequests.push(request);
+    }
+    const values = new Map<string, FetchedValue>();
+    const sqlValues = this.#fetchSql(sqlRequests);
+    for (
+      const [key, value] of fetchDataFrameValues(
+        this.#dataframes,
+        frameRequests,
+      )
+    ) {
+      values.set(key, value);
+    }
+    for (const [key, value] of await sqlValues) values.set(key, value);
+    return values;
+  }
+
+  async #fetchSql(
+    requests: readonly SqlValueRequest[],
+  ): Promise<Map<string, FetchedValue>> {
+    if (requests.length === 0) return new Map();
+    if (!this.#sql) {
+      const out = new Map<string, FetchedValue>();
+      for (const { definition, periods } of requests) {
+        for (const period of periods) {
+          out.set(valueKey(definition.name, period), {
+            value: null,
+            error:
+              "No database connection: set `connection` in the file, `--db` on the command line, or `sql` in the engine options",
+            durationMs: 0,
+          });
+        }
+      }
+      return out;
+    }
+    return await fetchSqlValues(this.#sql, requests, {
+      vars: this.config.vars,
+      maxConcurrency: this.config.maxConcurrency,
+      fuse: this.#fuse,
+    });
+  }
+
+  #evaluateDerived(
+    needed: Map<string, Map<string, Period>>,
+    values: Map<string, FetchedValue>,
+  ): void {
+    for (const name of this.#compiled.derivedOrder) {
+      const periods = needed.get(name);
+      const expression = this.#compiled.expressions.get(name);
+      if (!periods || !expression) continue;
+      for (const period of periods.values()) {
+        const started = performance.now();
+        const scope: Record<string, number | null> = {};
+        let failed: string | null = null;
+        for (const dependency of expression.identifiers) {
+          const got = values.get(valueKey(dependency, period));
+          if (got?.error) {
+            failed ??= `Depends on "${dependency}", which failed: ${got.error}`;
+          }
+          scope[dependency] = got?.value ?? null;
+        }
+        if (failed) {
+          values.set(valueKey(name, period), {
+            value: null,
+            error: failed,
+            durationMs: 0,
+          });
+          continue;
+        }
+        const { value, reason } = evaluateExpression(expression, scope);
+        const fetched: FetchedValue = {
+          value: value === null ? null : cleanNumber(value),
+          error: null,
+          durationMs: performance.now() - started,
+        };
+        if (reason !== null) fetched.note = reason;
+        values.set(valueKey(name, period), fetched);
+      }
+    }
+  }
+
+  #buildResult(
+    definition: KPIDefinition,
+    period: Period,
+    values: Map<string, FetchedValue>,
+  ): { result: KPIResult; rules: RuleEvaluation[] } {
+    const current = values.get(valueKey(definition.name, period)) ??
+      { value: null, error: "No value was computed", durationMs: 0 };
+    const comparisons: Partial<Record<ComparisonCode, ComparisonResult>> = {};
+    for (const code of definition.compare ?? []) {
+      const previousPeriod = shiftPeriod(period, code);
+      const previous = values.get(valueKey(definition.name, previousPeriod));
+      comparisons[code] = compare(current.value, previous?.value ?? null, {
+        polarity: definition.polarity ?? "higher_is_better",
+        previousPeriod,
+      });
+    }
+    const result: KPIResult = {
+      name: definition.name,
+      label: definition.label ?? definition.name,
+      unit: definition.unit ?? null,
+      value: current.error ? null : current.value,
+      periodStart: period.start,
+      periodEnd: period.end,
+      comparisons,
+      momChangePct: comparisons.MoM?.changePct ?? null,
+      yoyChangePct: comparisons.YoY?.changePct ?? null,
+      alertStatus: "ok",
+      alertsTriggered: [],
+      queryDurationMs: Math.round(current.durationMs * 1000) / 1000,
+      error: current.error,
+    };
+    if (current.note !== undefined && !current.error) {
+      result.note = current.note;
+    }
+    const rules = this.#evaluateRules(definition, result, period);
+    result.alertsTriggered = rules.flatMap((r) =>
+      r.triggered ? [r.triggered] : []
+    );
+    result.alertStatus = current.error
+      ? "error"
+      : worstStatus(result.alertsTriggered);
+    return { result, rules };
+  }
+
+  #evaluateRules(
+    definition: KPIDefinition,
+    result: KPIResult,
+    period: Period,
+  ): RuleEvaluation[] {
+    const conditions = this.#compiled.conditions.get(definition.name) ?? [];
+    return (definition.alerts ?? []).map((rule, i) => {
+      const holds = result.error === null &&
+        evaluateCondition(conditions[i] ?? rule.condition, {
+          value: result.value,
+          comparisons: result.comparisons,
+        });
+      const triggered: TriggeredAlert | null = holds
+        ? {
+          condition: rule.condition,
+          severity: rule.severity,
+          message: renderAlertMessage(rule, result, {
+            periodLabel: period.label,
+          }),
+        }
+        : null;
+      return {
+        rule,
+        ruleId: `${rule.severity}:${rule.condition}`,
+        holds,
+        triggered,
+      };
+    });
+  }
+}
+
+function worstStatus(triggered: readonly TriggeredAlert[]): AlertStatus {
+  if (triggered.some((t) => t.severity === "critical")) return "critical";
+  if (triggered.some((t) => t.severity === "warning")) return "warning";
+  return "ok";
+}
+
+function compile(definitions: readonly KPIDefinition[]): Compiled {
+  const expressions = new Map<string, Expression>();
+  const conditions = new Map<string, Condition[]>();
+  for (const definition of definitions) {
+    if (definition.source === "derived" && definition.expression) {
+      expressions.set(definition.name, parseExpression(definition.expression));
+    }
+    conditions.set(
+      definition.name,
+      (definition.alerts ?? []).map((rule) => parseCondition(rule.condition)),
+    );
+  }
+  const derivedOrder: string[] = [];
+  const visited = new Set<string>();
+  const visit = (name: string): void => {
+    if (visited.has(name)) return;
+    visited.add(name);
+    for (const dependency of expressions.get(name)?.identifiers ?? []) {
+      visit(dependency);
+    }
+    if (expressions.has(name)) derivedOrder.push(name);
+  };
+  for (const name of expressions.keys()) visit(name);
+  return { expressions, conditions, derivedOrder };
+}

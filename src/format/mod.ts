@@ -1,0 +1,9 @@
+/**
+ * Formatting: values and changes for people, and whole reports as a
+ * table, JSON, CSV or Markdown.
+ *
+ * @module
+ */
+
+export * from "./format_value.ts";
+export * from "./format_report.ts";

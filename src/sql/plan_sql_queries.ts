@@ -1,0 +1,519 @@
+/**
+ * Plans the SQL a run sends: which queries, with which text and parameters,
+ * compute which KPI values. Planning is pure; {@linkcode fetchSqlValues}
+ * runs the plan and `--explain` prints it.
+ *
+ * @module
+ */
+
+import type { KPIDefinition, Period, SqlDialect } from "../types.ts";
+import { valueKey } from "../_value_key.ts";
+import {
+  checkVariables,
+  type ParsedTemplate,
+  parseTemplate,
+  PERIOD_VARIABLES,
+  SqlBuilder,
+  trimTerminator,
+} from "./_template.ts";
+import {
+  type StructuredItem,
+  type StructuredKpi,
+  structuredKpi,
+  structuredQuery,
+} from "./_structured.ts";
+
+/** One SQL KPI and the periods it is needed for. */
+export interface SqlValueRequest {
+  /** The KPI (`source: sql`). */
+  definition: KPIDefinition;
+  /** The period itself and each comparison base. */
+  periods: readonly Period[];
+}
+
+/** Options of {@linkcode planSqlQueries}. */
+export interface PlanSqlQueriesOptions {
+  /** Template variables besides `period_start` and `period_end`. @default {} */
+  vars?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Whether to fuse: each template KPI in one query for all its periods, and
+   * structured KPIs of one table in one query for all their periods. When
+   * false, one query per KPI per period.
+   *
+   * @default true
+   */
+  fuse?: boolean;
+  /** Timeout of a KPI that sets none, in milliseconds. @default 30000 */
+  defaultTimeoutMs?: number;
+}
+
+/** One query of a plan. */
+export interface PlannedQuery {
+  /** The SQL, in the dialect's placeholder style. */
+  sql: string;
+  /** The bound values, one per placeholder. */
+  params: unknown[];
+  /** A SQL template, or structured KPIs whose SQL the engine wrote. */
+  kind: "template" | "structured";
+  /** Names of the KPIs it computes. */
+  kpis: string[];
+  /** The value keys (`name@start/end`) it yields. */
+  keys: string[];
+  /** The table read, for structured queries; else null. */
+  table: string | null;
+  /** The time zone the session is set to while it runs. */
+  timezone: string;
+  /** Cancel it after this many milliseconds. */
+  timeoutMs: number;
+  /**
+   * Whether each row starts with the index of its range in `ranges`; an
+   * untagged query returns one row with one column, read as is.
+   */
+  tagged: boolean;
+  /** The period ranges, by tag. */
+  ranges: Period[];
+  /**
+   * What the value columns after the tag hold: a KPI name, or null for the
+   * range's row count.
+   */
+  columns: (string | null)[];
+  /**
+   * Smaller queries computing the same keys, run when this one fails, so
+   * that one broken KPI or a template that cannot be nested does not sink
+   * the others; empty when it cannot be split further.
+   */
+  fallback: PlannedQuery[];
+}
+
+/** A plan, and the keys that could not be planned with the reason. */
+export interface SqlPlan {
+  /** The queries to send. */
+  queries: PlannedQuery[];
+  /** Why some values cannot be computed, by value key. */
+  failures: Map<string, string>;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Plans the queries for a set of SQL KPIs, keeping going past KPIs that
+ * cannot be planned (their keys land in `failures`).
+ *
+ * @param dialect The SQL dialect to write.
+ * @param requests The KPIs and their periods.
+ * @param options Variables, fusion and default timeout.
+ * @returns The queries and the failures.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const period = (start: string, end: string) => ({ label: start, start, end, timezone: "UTC" });
+ * const { queries, failures } = planSql("sqlite", [{
+ *   definition: { name: "bad", source: "sql", table: "orders; DROP", column: "x", aggregation: "sum", timeColumn: "t" },
+ *   periods: [period("2024-11-01", "2024-12-01")],
+ * }]);
+ * assert.equal(queries.length, 0);
+ * assert.match(failures.get("bad@2024-11-01/2024-12-01") ?? "", /Invalid table/);
+ * ```
+ */
+export function planSql(
+  dialect: SqlDialect,
+  requests: readonly SqlValueRequest[],
+  options: PlanSqlQueriesOptions = {},
+): SqlPlan {
+  const vars = options.vars ?? {};
+  const fuse = options.fuse ?? true;
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const known = [
+    ...PERIOD_VARIABLES,
+    ...Object.keys(vars).filter((name) => !PERIOD_VARIABLES.includes(name)),
+  ];
+  const varsFor = (range: Period): Record<string, unknown> => ({
+    ...vars,
+    period_start: range.start,
+    period_end: range.end,
+  });
+  const queries: PlannedQuery[] = [];
+  const failures = new Map<string, string>();
+  const groups = new Map<string, StructuredGroup>();
+
+  for (const { definition, periods } of requests) {
+    const unique = uniquePeriods(periods);
+    const fail = (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      for (const period of unique) {
+        failures.set(valueKey(definition.name, period), message);
+      }
+    };
+    const timeoutMs = definition.timeoutMs ?? defaultTimeoutMs;
+    try {
+      if (definition.source !== "sql") {
+        throw new TypeError(
+          `KPI "${definition.name}" has source "${definition.source}": expected "sql"`,
+        );
+      }
+      if (
+        typeof definition.query === "string" && definition.query.trim() !== ""
+      ) {
+        const parsed = parseTemplate(definition.query, dialect);
+        checkVariables(parsed, known);
+        if (parsed.multipleStatements) {
+          throw new SyntaxError(
+            `Query of KPI "${definition.name}" holds more than one statement: write a single SELECT`,
+          );
+        }
+        for (const [timezone, inZone] of byTimezone(unique)) {
+          queries.push(
+            ...templateQueries(dialect, definition.name, parsed, inZone, {
+              timezone,
+              timeoutMs,
+              fuse,
+              varsFor,
+            }),
+          );
+        }
+        continue;
+      }
+      if (definition.table === undefined) {
+        throw new TypeError(
+          `SQL KPI "${definition.name}" has neither \`query\` nor \`table\`: write a query, or set table, column, aggregation and time_column`,
+        );
+      }
+      const kpi = structuredKpi(definition, dialect);
+      if (kpi.filter) checkVariables(kpi.filter, known);
+      for (const [timezone, inZone] of byTimezone(unique)) {
+        if (!fuse) {
+          for (const period of inZone) {
+            queries.push(
+              structuredPlan(dialect, [{ kpi, periods: [period], timeoutMs }], {
+                timezone,
+                varsFor,
+                fallback: false,
+              }),
+            );
+          }
+          continue;
+        }
+        const id = `${kpi.table}\u0000${kpi.timeColumn}\u0000${timezone}`;
+        let group = groups.get(id);
+        if (!group) {
+          group = { timezone, members: [] };
+          groups.set(id, group);
+        }
+        group.members.push({ kpi, periods: inZone, timeoutMs });
+      }
+    } catch (error) {
+      fail(error);
+    }
+  }
+  for (const group of groups.values()) {
+    queries.push(
+      structuredPlan(dialect, group.members, {
+        timezone: group.timezone,
+        varsFor,
+        fallback: true,
+      }),
+    );
+  }
+  return { queries, failures };
+}
+
+/**
+ * Plans the queries for a set of SQL KPIs: with fusion (the default), one
+ * query per template KPI for all its periods and one query per table for
+ * all structured KPIs on it.
+ *
+ * @param dialect The SQL dialect to write.
+ * @param requests The KPIs and their periods.
+ * @param options Variables, fusion and default timeout.
+ * @returns The queries, in the order they would be sent.
+ * @throws {Error} The first problem that keeps a KPI from being planned
+ * (an unknown variable, an invalid identifier, a missing field).
+ *
+ * @example Three structured KPIs with MoM and YoY: one query
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const period = (start: string, end: string) => ({ label: start, start, end, timezone: "UTC" });
+ * const periods = [
+ *   period("2024-11-01", "2024-12-01"),
+ *   period("2024-10-01", "2024-11-01"),
+ *   period("2023-11-01", "2023-12-01"),
+ * ];
+ * const kpi = (name: string, aggregation: "sum" | "count" | "avg", column: string) => ({
+ *   definition: { name, source: "sql" as const, table: "orders", column, aggregation, timeColumn: "created_at" },
+ *   periods,
+ * });
+ * const queries = planSqlQueries("postgres", [
+ *   kpi("revenue", "sum", "amount"),
+ *   kpi("orders", "count", "*"),
+ *   kpi("basket", "avg", "amount"),
+ * ]);
+ * assert.equal(queries.length, 1);
+ * assert.equal(queries[0]?.keys.length, 9);
+ * assert.match(queries[0]?.sql ?? "", /WHERE "created_at" >= \$1 AND "created_at" < \$2/);
+ * ```
+ */
+export function planSqlQueries(
+  dialect: SqlDialect,
+  requests: readonly SqlValueRequest[],
+  options: PlanSqlQueriesOptions = {},
+): PlannedQuery[] {
+  const { queries, failures } = planSql(dialect, requests, options);
+  for (const [key, message] of failures) {
+    throw new Error(
+      `Cannot plan ${key.slice(0, key.indexOf("@"))}: ${message}`,
+    );
+  }
+  return queries;
+}
+
+interface StructuredMember {
+  kpi: StructuredKpi;
+  periods: readonly Period[];
+  timeoutMs: number;
+}
+
+interface StructuredGroup {
+  timezone: string;
+  members: StructuredMember[];
+}
+
+function uniquePeriods(periods: readonly Period[]): Period[] {
+  const seen = new Map<string, Period>();
+  for (const period of periods) {
+    const key = `${period.start}/${period.end}`;
+    if (!seen.has(key)) seen.set(key, period);
+  }
+  return [...seen.values()];
+}
+
+function byTimezone(periods: readonly Period[]): Map<string, Period[]> {
+  const out = new Map<string, Period[]>();
+  for (const period of periods) {
+    const list = out.get(period.timezone);
+    if (list) list.push(period);
+    else out.set(period.timezone, [period]);
+  }
+  return out;
+}
+
+function templateQueries(
+  dialect: SqlDialect,
+  name: string,
+  parsed: ParsedTemplate,
+  periods: readonly Period[],
+  context: {
+    timezone: string;
+    timeoutMs: number;
+    fuse: boolean;
+    varsFor: (range: Period) => Record<string, unknown>;
+  },
+): PlannedQuery[] {
+  const single = (period: Period): PlannedQuery => {
+    const b = new SqlBuilder(dialect).template(parsed, context.varsFor(period));
+    return {
+      sql: b.sql,
+      params: b.params,
+      kind: "template",
+      kpis: [name],
+      keys: [valueKey(name, period)],
+      table: null,
+      timezone: context.timezone,
+      timeoutMs: context.timeoutMs,
+      tagged: false,
+      ranges: [period],
+      columns: [name],
+      fallback: [],
+    };
+  };
+  if (!context.fuse || periods.length === 1) return periods.map(single);
+  // Each period's instance as a derived table, tagged with its index.
+  const nested = trimTerminator(parsed);
+  const b = new SqlBuilder(dialect);
+  periods.forEach((period, tag) => {
+    if (tag > 0) b.text("\nUNION ALL\n");
+    b.text(`SELECT ${tag} AS p, t.* FROM (\n`);
+    b.template(nested, context.varsFor(period));
+    b.text("\n) AS t");
+  });
+  return [{
+    sql: b.sql,
+    params: b.params,
+    kind: "template",
+    kpis: [name],
+    keys: periods.map((period) => valueKey(name, period)),
+    table: null,
+    timezone: context.timezone,
+    timeoutMs: context.timeoutMs,
+    tagged: true,
+    ranges: [...periods],
+    columns: [name],
+    fallback: periods.map(single),
+  }];
+}
+
+function structuredPlan(
+  dialect: SqlDialect,
+  members: readonly StructuredMember[],
+  context: {
+    timezone: string;
+    varsFor: (range: Period) => Record<string, unknown>;
+    fallback: boolean;
+  },
+): PlannedQuery {
+  const ranges: Period[] = [];
+  const rangeIndex = new Map<string, number>();
+  const items: StructuredItem[] = members.map(({ kpi, periods }) => {
+    const needed = new Set<number>();
+    for (const period of periods) {
+      const id = `${period.start}/${period.end}`;
+      let index = rangeIndex.get(id);
+      if (index === undefined) {
+        index = ranges.length;
+        ranges.push(period);
+        rangeIndex.set(id, index);
+      }
+      needed.add(index);
+    }
+    return { kpi, ranges: needed };
+  });
+  const { sql, params } = structuredQuery(
+    dialect,
+    items,
+    ranges,
+    context.varsFor,
+  );
+  const first = members[0] as StructuredMember;
+  return {
+    sql,
+    params,
+    kind: "structured",
+    kpis: members.map((member) => member.kpi.name),
+    keys: members.flatMap(({ kpi, periods }) =>
+      periods.map((period) => valueKey(kpi.name, period))
+    ),
+    table: first.kpi.table,
+    timezone: context.timezone,
+    timeoutMs: Math.max(...members.map((member) => member.timeoutMs)),
+    tagged: true,
+    ranges,
+    columns: [...members.map((member) => member.kpi.name), null],
+    fallback: context.fallback && members.length > 1
+      ? members.map((member) =>
+        structuredPlan(dialect, [member], { ...context, fallback: false })
+      )
+      : [],
+  };
+}
+
+/** Options of {@linkcode explainSqlQueries}. */
+export type ExplainSqlQueriesOptions = PlanSqlQueriesOptions;
+
+/**
+ * Prints a plan for people: per query, what it computes, its SQL and its
+ * parameters, numbered as the dialect numbers them. Used by `run --explain`.
+ *
+ * @param queries The planned queries.
+ * @param failures Keys that could not be planned, with the reason.
+ * @returns The text, ending with a newline.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const period = { label: "2024-11", start: "2024-11-01", end: "2024-12-01", timezone: "UTC" };
+ * const text = formatExplain(planSqlQueries("sqlite", [{
+ *   definition: { name: "orders", source: "sql", table: "orders", column: "*", aggregation: "count", timeColumn: "day" },
+ *   periods: [period],
+ * }]));
+ * assert.match(text, /-- Query 1 of 1: structured, table "orders"/);
+ * assert.match(text, /-- Parameters: 1 = "2024-11-01", 2 = "2024-12-01"/);
+ * ```
+ */
+export function formatExplain(
+  queries: readonly PlannedQuery[],
+  failures: ReadonlyMap<string, string> = new Map(),
+): string {
+  const lines: string[] = [];
+  const total = queries.length;
+  queries.forEach((query, index) => {
+    const what = query.kind === "structured"
+      ? `structured, table ${query.table}`
+      : "template";
+    const values = query.keys.length === 1
+      ? "1 value"
+      : `${query.keys.length} values`;
+    lines.push(
+      `-- Query ${index + 1} of ${total}: ${what}; KPIs: ${
+        query.kpis.join(", ")
+      }; ${values}; periods: ${
+        query.ranges.map((range) => `${range.start}..${range.end}`).join(", ")
+      }`,
+    );
+    lines.push(
+      `-- Time zone ${query.timezone}, timeout ${query.timeoutMs} ms, read-only`,
+    );
+    lines.push(query.sql.trimEnd() + ";");
+    const dollar = query.params.length > 0 && /\$1\b/.test(query.sql);
+    lines.push(
+      query.params.length === 0
+        ? "-- Parameters: none"
+        : `-- Parameters: ${
+          query.params.map((value, i) =>
+            `${dollar ? "$" : ""}${i + 1} = ${JSON.stringify(value)}`
+          ).join(", ")
+        }`,
+    );
+    if (query.fallback.length > 0) {
+      lines.push(
+        `-- If it fails: ${query.fallback.length} separate queries, one per ${
+          query.kind === "structured" ? "KPI" : "period"
+        }`,
+      );
+    }
+    lines.push("");
+  });
+  const byKpi = new Map<string, string>();
+  for (const [key, message] of failures) {
+    byKpi.set(key.slice(0, key.lastIndexOf("@")), message);
+  }
+  for (const [name, message] of byKpi) {
+    lines.push(`-- ${name}: not planned: ${message}`);
+  }
+  if (total === 0 && byKpi.size === 0) lines.push("-- No SQL queries");
+  return lines.join("\n").trimEnd() + "\n";
+}
+
+/**
+ * Plans the queries for a set of SQL KPIs and prints them (see
+ * {@linkcode formatExplain}); KPIs that cannot be planned are listed with
+ * the reason instead of failing the whole.
+ *
+ * @param dialect The SQL dialect to write.
+ * @param requests The KPIs and their periods.
+ * @param options Variables, fusion and default timeout.
+ * @returns The printable plan.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const period = { label: "2024-11", start: "2024-11-01", end: "2024-12-01", timezone: "UTC" };
+ * const text = explainSqlQueries("postgres", [{
+ *   definition: { name: "revenue", source: "sql", query: "SELECT SUM(amount) FROM orders WHERE day >= '{{ period_start }}'::date" },
+ *   periods: [period],
+ * }]);
+ * assert.match(text, /WHERE day >= \$1::date;/);
+ * assert.match(text, /-- Parameters: \$1 = "2024-11-01"/);
+ * ```
+ */
+export function explainSqlQueries(
+  dialect: SqlDialect,
+  requests: readonly SqlValueRequest[],
+  options: ExplainSqlQueriesOptions = {},
+): string {
+  const { queries, failures } = planSql(dialect, requests, options);
+  return formatExplain(queries, failures);
+}

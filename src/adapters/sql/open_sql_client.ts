@@ -41,6 +41,8 @@ export interface OpenSqlClientOptions {
  *   `duckdb:///abs/shop.duckdb` or `duckdb::memory:` (to read Parquet, CSV
  *   or JSON files in place), through `@duckdb/node-api` (not on Deno
  *   Deploy).
+ * - `clickhouse://user:pass@host:8123/db` (HTTP) or `clickhouses://...`
+ *   (HTTPS), through ClickHouse's HTTP interface with `fetch`.
  * - A handle the caller holds: a `postgres` sql instance, a `mysql2` pool
  *   or connection (promise or callback flavor), a `node:sqlite`
  *   `DatabaseSync`: closing the returned client leaves such a handle open,
@@ -177,6 +179,12 @@ async function openUrl(
     return await openSqliteClient(path);
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === "clickhouse" || scheme === "clickhouses") {
+    const { openClickHouseClient } = await import(
+      "./clickhouse/clickhouse_client.ts"
+    );
+    return openClickHouseClient(url);
+  }
   if (scheme === "duckdb") {
     const { duckdbPath, openDuckDBClient } = await import(
       "./duckdb/duckdb_client.ts"
@@ -213,6 +221,8 @@ const URL_FORMS = [
   "mysql://",
   "mariadb://",
   "duckdb:",
+  "clickhouse://",
+  "clickhouses://",
 ].join(", ");
 
 /** Hides the password of a URL. */

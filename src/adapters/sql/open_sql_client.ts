@@ -25,6 +25,14 @@ export interface OpenSqlClientOptions {
    * @default 10
    */
   maxConnections?: number;
+  /**
+   * Environment variables read for warehouse credentials (BigQuery's
+   * `GOOGLE_APPLICATION_CREDENTIALS_JSON` or `GOOGLE_APPLICATION_CREDENTIALS`,
+   * Snowflake's `SNOWFLAKE_PRIVATE_KEY` or `SNOWFLAKE_PRIVATE_KEY_PATH`).
+   *
+   * @default Deno.env.toObject(), read only when such a URL is opened
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -43,6 +51,8 @@ export interface OpenSqlClientOptions {
  *   Deploy).
  * - `clickhouse://user:pass@host:8123/db` (HTTP) or `clickhouses://...`
  *   (HTTPS), through ClickHouse's HTTP interface with `fetch`.
+ * - `bigquery://PROJECT[/DATASET]?location=EU&maximum_bytes_billed=N`,
+ *   through BigQuery's REST API with `fetch` and a service account key.
  * - A handle the caller holds: a `postgres` sql instance, a `mysql2` pool
  *   or connection (promise or callback flavor), a `node:sqlite`
  *   `DatabaseSync`: closing the returned client leaves such a handle open,
@@ -185,6 +195,15 @@ async function openUrl(
     );
     return openClickHouseClient(url);
   }
+  if (scheme === "bigquery") {
+    const { openBigQueryClient } = await import(
+      "./bigquery/bigquery_client.ts"
+    );
+    return await openBigQueryClient(url, {
+      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+    });
+  }
   if (scheme === "duckdb") {
     const { duckdbPath, openDuckDBClient } = await import(
       "./duckdb/duckdb_client.ts"
@@ -223,6 +242,7 @@ const URL_FORMS = [
   "duckdb:",
   "clickhouse://",
   "clickhouses://",
+  "bigquery://",
 ].join(", ");
 
 /** Hides the password of a URL. */

@@ -159,7 +159,7 @@ Deno.test("[bigquery protocol] a job not complete is polled, and its rows are re
       2,
       "two more pages of one row",
     );
-    assert.ok(gets.every((r) => r.path.includes("location=US")));
+    assert.ok(gets.every((r) => r.path.includes("location=EU")));
   } finally {
     await fx.close();
   }

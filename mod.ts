@@ -160,4 +160,5 @@ export {
   buildEmailContent,
   type EmailContent,
 } from "./src/alerts/build_email_content.ts";
+export * from "./src/series/mod.ts";
 export * from "./src/types.ts";

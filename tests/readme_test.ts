@@ -3,13 +3,37 @@ import { join } from "node:path";
 import postgres from "postgres";
 
 const ROOT = new URL("../", import.meta.url);
-const README = await Deno.readTextFile(new URL("README.md", ROOT));
 const MOD = new URL("mod.ts", ROOT).href;
 
-/** The fenced code blocks of a language, in order. */
-function blocks(language: string): string[] {
+const DOCS: [string, string][] = [];
+for await (const entry of Deno.readDir(new URL("docs/", ROOT))) {
+  if (entry.isFile && entry.name.endsWith(".md")) {
+    const path = `docs/${entry.name}`;
+    DOCS.push([path, await Deno.readTextFile(new URL(path, ROOT))]);
+  }
+}
+DOCS.sort(([a], [b]) => a.localeCompare(b));
+/** README first, then every page of docs/ by name. */
+const PAGES: [string, string][] = [
+  ["README.md", await Deno.readTextFile(new URL("README.md", ROOT))],
+  ...DOCS,
+];
+
+interface Example {
+  page: string;
+  code: string;
+}
+
+/** The fenced code blocks of a language in README and docs, in order. */
+function examples(language: string): Example[] {
   const pattern = new RegExp("```" + language + "\\n([\\s\\S]*?)```", "g");
-  return [...README.matchAll(pattern)].map((m) => m[1] as string);
+  return PAGES.flatMap(([page, text]) =>
+    [...text.matchAll(pattern)].map((m) => ({ page, code: m[1] as string }))
+  );
+}
+
+function blocks(language: string): string[] {
+  return examples(language).map((e) => e.code);
 }
 
 function block(language: string, marker: string): string {
@@ -103,6 +127,67 @@ Deno.test("README's TypeScript quick start computes 6,000 for November 2024", as
     assert.equal(revenue.label, "Monthly Revenue");
     assert.equal(revenue.alertStatus, "ok");
     assert.deepEqual(Object.keys(revenue.comparisons), ["MoM"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Where an example is written: a bare `./mod.ts` becomes the repository's. */
+function asScript(code: string): string {
+  return code.replaceAll('"./mod.ts"', `"${MOD}"`);
+}
+
+Deno.test("every TypeScript example in README and docs type-checks", async () => {
+  const all = examples("ts");
+  assert.ok(all.length >= 12, `found ${all.length} examples`);
+  assert.ok(all.some((e) => e.page.startsWith("docs/")));
+  const dir = await Deno.makeTempDir();
+  try {
+    const paths: string[] = [];
+    for (const [i, example] of all.entries()) {
+      const name = `${example.page.replace(/[^a-z0-9]+/gi, "_")}_${i}.ts`;
+      await Deno.writeTextFile(join(dir, name), asScript(example.code));
+      paths.push(join(dir, name));
+    }
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "check",
+        `--config=${new URL("deno.json", ROOT).pathname}`,
+        ...paths,
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the examples that need only the core run as written", async () => {
+  // An example runs here when it imports nothing but the core (no file,
+  // database or channel to set up first).
+  const pure = examples("ts").filter(({ code }) => {
+    const sources = [...code.matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
+    return sources.length > 0 &&
+      sources.every((s) =>
+        s === "./mod.ts" || s === "@kpi-engine/kpi-engine"
+      ) &&
+      !code.includes("Deno.readTextFile");
+  });
+  assert.ok(
+    pure.some((e) => e.page === "docs/periods.md") &&
+      pure.some((e) => e.page === "docs/expressions.md") &&
+      pure.some((e) => e.page === "docs/in-memory.md"),
+    `runnable examples: ${pure.map((e) => e.page).join(", ")}`,
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const example of pure) {
+      const { code, stderr } = await runScript(dir, example.code);
+      assert.equal(code, 0, `${example.page}: ${stderr}`);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

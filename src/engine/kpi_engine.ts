@@ -18,6 +18,12 @@ import { shiftPeriod } from "../period/shift_period.ts";
 import { renderAlertMessage } from "../alerts/render_alert_message.ts";
 import { type FetchedValue, valueKey } from "../_value_key.ts";
 import { cleanNumber } from "../_numbers.ts";
+import { seriesBuckets } from "../series/series_buckets.ts";
+import {
+  buildSeriesPoints,
+  type SeriesOptions,
+  type SeriesResult,
+} from "../series/build_series_points.ts";
 import type {
   AlertBatch,
   AlertNotifier,
@@ -194,7 +200,7 @@ export class KPIEngine {
       ? this.resolvePeriod(period)
       : period;
     const selected = this.#select(options.kpis);
-    const needed = this.#neededPeriods(selected, resolved);
+    const needed = this.#neededPeriods(selected, [resolved]);
     const values = await this.#fetch(needed);
     this.#evaluateDerived(needed, values);
     const runAt = this.#now().toString();
@@ -273,6 +279,65 @@ export class KPIEngine {
   }
 
   /**
+   * Computes KPIs as series: one point per bucket of `grain` (day, week,
+   * month, quarter or year) over a span, each point cut by the same rules
+   * as a single period (time zone, week start, ISO weeks) and equal to
+   * `runKpi` for that period. Every bucket and comparison base is fetched
+   * at once; derived KPIs are computed per bucket. The bucket holding today
+   * is marked `partial` and runs to the end of today. Nothing is recorded
+   * and no alerts are sent.
+   *
+   * @param names One KPI name, or several; empty means every KPI.
+   * @param options The grain and the span (`from`/`to`, or `last` ending at `to`).
+   * @returns The grain and, per KPI, its points oldest first.
+   * @throws {RangeError} For an unknown KPI, grain or period, or a bad span.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const engine = new KPIEngine({
+   *   kpis: [{ name: "orders", source: "dataframe", query: "orders.id", aggregation: "count" }],
+   *   dataframes: { orders: { id: [1, 2, 3], day: ["2024-09-03", "2024-10-07", "2024-10-09"] } },
+   *   now: () => Temporal.Instant.from("2024-11-15T12:00:00Z"),
+   * });
+   * const { points } = await engine.series("orders", { grain: "month", last: 3 });
+   * assert.deepEqual(points.orders?.map((p) => [p.periodStart, p.value, p.partial]), [
+   *   ["2024-09-01", 1, false],
+   *   ["2024-10-01", 2, false],
+   *   ["2024-11-01", 0, true],
+   * ]);
+   * ```
+   */
+  async series(
+    names: string | readonly string[],
+    options: SeriesOptions,
+  ): Promise<SeriesResult> {
+    const buckets = seriesBuckets(options.grain, {
+      now: this.#now(),
+      timezone: this.config.timezone,
+      weekStart: this.config.weekStart,
+      ...(options.from === undefined ? {} : { from: options.from }),
+      ...(options.to === undefined ? {} : { to: options.to }),
+      ...(options.last === undefined ? {} : { last: options.last }),
+    });
+    const selected = this.#select(typeof names === "string" ? [names] : names);
+    const comparisons = options.comparisons ?? true;
+    const needed = this.#neededPeriods(selected, buckets, comparisons);
+    const values = await this.#fetch(needed);
+    this.#evaluateDerived(needed, values);
+    const points: SeriesResult["points"] = {};
+    for (const definition of selected) {
+      points[definition.name] = buildSeriesPoints(
+        definition,
+        buckets,
+        (name, period) => values.get(valueKey(name, period)) ?? null,
+        { comparisons },
+      );
+    }
+    return { grain: options.grain, points };
+  }
+
+  /**
    * Reads one KPI's past results back from history, newest first.
    *
    * @param name The KPI's name.
@@ -306,7 +371,7 @@ export class KPIEngine {
     const resolved = typeof period === "string"
       ? this.resolvePeriod(period)
       : period;
-    const needed = this.#neededPeriods(this.#select(options.kpis), resolved);
+    const needed = this.#neededPeriods(this.#select(options.kpis), [resolved]);
     const requests: SqlValueRequest[] = [];
     for (const [name, periods] of needed) {
       const definition = this.#definition(name);
@@ -358,7 +423,8 @@ export class KPIEngine {
   /** Every KPI needed (with dependencies) and the periods each needs. */
   #neededPeriods(
     selected: readonly KPIDefinition[],
-    period: Period,
+    periods: readonly Period[],
+    comparisons = true,
   ): Map<string, Map<string, Period>> {
     const needed = new Map<string, Map<string, Period>>();
     const add = (name: string, p: Period): void => {
@@ -373,9 +439,12 @@ export class KPIEngine {
       }
     };
     for (const definition of selected) {
-      add(definition.name, period);
-      for (const code of definition.compare ?? []) {
-        add(definition.name, shiftPeriod(period, code));
+      for (const period of periods) {
+        add(definition.name, period);
+        if (!comparisons) continue;
+        for (const code of definition.compare ?? []) {
+          add(definition.name, shiftPeriod(period, code));
+        }
       }
     }
     return needed;

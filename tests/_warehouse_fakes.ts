@@ -479,3 +479,212 @@ export async function startFakeBigQuery(
   };
   return fake;
 }
+
+const SNOWFLAKE_TYPES: [RegExp, string][] = [
+  [
+    /^(BIGINT|INTEGER|HUGEINT|UBIGINT|SMALLINT|TINYINT|UINTEGER|DECIMAL)/,
+    "fixed",
+  ],
+  [/^(DOUBLE|FLOAT|REAL)$/, "real"],
+  [/^BOOLEAN$/, "boolean"],
+  [/^DATE$/, "date"],
+];
+
+function snowflakeType(duckdbType: string): string {
+  for (const [pattern, type] of SNOWFLAKE_TYPES) {
+    if (pattern.test(duckdbType)) return type;
+  }
+  return "text";
+}
+
+/** A fake Snowflake. */
+export interface FakeSnowflake {
+  /** API root to give the client (`endpoint=`). */
+  endpoint: string;
+  /** The user's private key (PKCS #8 PEM). */
+  privateKey: string;
+  /** `SHA256:...` of the user's public key. */
+  fingerprint: string;
+  log: FakeLog;
+  controls: FakeControls;
+  close(): Promise<void>;
+}
+
+/** Starts a fake Snowflake SQL API v2 on 127.0.0.1 over a DuckDB database. */
+export async function startFakeSnowflake(
+  db: FakeDatabase,
+  account: string,
+  user: string,
+): Promise<FakeSnowflake> {
+  const keys = await makeKeyPair();
+  const log: FakeLog = { requests: [], cancelled: [], tokens: 0, jwts: [] };
+  const controls: FakeControls = {
+    delayMs: 0,
+    pageSize: 2,
+    maxWaitMs: 45_000,
+  };
+  const statements = new Map<string, Job>();
+  const error = (status: number, code: string, message: string) =>
+    json(status, { code, message, sqlState: "42000" });
+
+  const result = (handle: string, res: TextResult, partition: number) => {
+    const size = controls.pageSize;
+    const count = Math.max(1, Math.ceil(res.rows.length / size));
+    const data = res.rows.slice(partition * size, (partition + 1) * size);
+    if (partition > 0) return json(200, { data });
+    return json(200, {
+      resultSetMetaData: {
+        numRows: res.rows.length,
+        format: "jsonv2",
+        rowType: res.columns.map((c) => ({
+          name: c.name.toUpperCase(),
+          type: snowflakeType(c.type),
+          nullable: true,
+        })),
+        partitionInfo: Array.from({ length: count }, (_, i) => ({
+          rowCount: Math.min(size, res.rows.length - i * size),
+        })),
+      },
+      data,
+      code: "090001",
+      statementStatusUrl: `/api/v2/statements/${handle}`,
+      statementHandle: handle,
+      message: "Statement executed successfully.",
+    });
+  };
+
+  const answer = async (job: Job, waitMs: number, partition: number) => {
+    if (job.cancelled) return error(422, "000604", "SQL execution canceled");
+    if (!(await waitFor(job, Math.min(waitMs, controls.maxWaitMs)))) {
+      return json(202, {
+        code: "333334",
+        message:
+          "Asynchronous execution in progress. Use provided query id to perform query monitoring and management.",
+        statementHandle: job.id,
+        statementStatusUrl: `/api/v2/statements/${job.id}`,
+      });
+    }
+    const res = await job.ready;
+    if ("error" in res) {
+      return json(422, {
+        code: "002003",
+        message: `SQL compilation error:\n${res.error}`,
+        sqlState: "42S02",
+        statementHandle: job.id,
+      });
+    }
+    return result(job.id, res, partition);
+  };
+
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      const url = new URL(request.url);
+      const text = await request.text();
+      const body = text === "" ? null : JSON.parse(text);
+      log.requests.push({
+        method: request.method,
+        path: url.pathname + url.search,
+        body,
+      });
+      const bearer = /^Bearer (.+)$/.exec(
+        request.headers.get("Authorization") ?? "",
+      )?.[1];
+      const verified = bearer ? await verifyJwt(bearer, keys.publicKey) : null;
+      const now = Math.floor(Date.now() / 1000);
+      const c = verified?.claims;
+      const who = `${account.toUpperCase()}.${user.toUpperCase()}`;
+      if (
+        request.headers.get("X-Snowflake-Authorization-Token-Type") !==
+          "KEYPAIR_JWT" ||
+        !verified ||
+        verified.header["alg"] !== "RS256" ||
+        c?.["iss"] !== `${who}.${keys.fingerprint}` || c?.["sub"] !== who ||
+        typeof c?.["iat"] !== "number" ||
+        Math.abs((c["iat"] as number) - now) > 60 ||
+        (c["exp"] as number) - (c["iat"] as number) > 3600
+      ) {
+        return error(401, "390144", "JWT token is invalid.");
+      }
+      if (!log.jwts.some((j) => j.claims["iat"] === c["iat"])) {
+        log.jwts.push(verified);
+        log.tokens++;
+      }
+      if (request.method === "POST" && url.pathname === "/api/v2/statements") {
+        const q = body as {
+          statement: string;
+          bindings?: Record<string, { type: string; value: string | null }>;
+          parameters?: Record<string, string>;
+          timeout?: number;
+        };
+        const params = Object.keys(q.bindings ?? {})
+          .sort((a, b) => Number(a) - Number(b))
+          .map((k) => {
+            const { type, value } = (q.bindings ?? {})[k] as {
+              type: string;
+              value: string | null;
+            };
+            return value === null
+              ? null
+              : type === "FIXED" || type === "REAL"
+              ? Number(value)
+              : type === "BOOLEAN"
+              ? value === "true"
+              : value;
+          });
+        const handle = crypto.randomUUID();
+        const job: Job = {
+          id: handle,
+          readyAt: Date.now() + controls.delayMs,
+          cancelled: false,
+          location: undefined,
+          ready: runOnDuckDB(
+            db,
+            q.statement,
+            params,
+            q.parameters?.["timezone"] ?? "UTC",
+          ).catch((e) => ({
+            error: e instanceof Error ? e.message : String(e),
+          })),
+        };
+        statements.set(handle, job);
+        return await answer(job, 45_000, 0);
+      }
+      const status = /^\/api\/v2\/statements\/([^/]+)$/.exec(url.pathname);
+      if (request.method === "GET" && status) {
+        const job = statements.get(status[1] as string);
+        if (!job) return error(404, "000709", "Statement not found");
+        return await answer(
+          job,
+          0,
+          Number(url.searchParams.get("partition") ?? 0),
+        );
+      }
+      const cancel = /^\/api\/v2\/statements\/([^/]+)\/cancel$/.exec(
+        url.pathname,
+      );
+      if (request.method === "POST" && cancel) {
+        const job = statements.get(cancel[1] as string);
+        if (!job) return error(404, "000709", "Statement not found");
+        job.cancelled = true;
+        log.cancelled.push(job.id);
+        return json(200, {
+          code: "000604",
+          message: "SQL execution canceled",
+          statementHandle: job.id,
+        });
+      }
+      return error(404, "000404", `No route ${request.method} ${url.pathname}`);
+    },
+  );
+  return {
+    endpoint: `http://127.0.0.1:${server.addr.port}`,
+    privateKey: keys.privatePem,
+    fingerprint: keys.fingerprint,
+    log,
+    controls,
+    close: async () => {
+      await server.shutdown();
+    },
+  };
+}

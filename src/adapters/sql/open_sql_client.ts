@@ -53,6 +53,8 @@ export interface OpenSqlClientOptions {
  *   (HTTPS), through ClickHouse's HTTP interface with `fetch`.
  * - `bigquery://PROJECT[/DATASET]?location=EU&maximum_bytes_billed=N`,
  *   through BigQuery's REST API with `fetch` and a service account key.
+ * - `snowflake://USER@ACCOUNT/DATABASE/SCHEMA?warehouse=WH&role=ROLE`,
+ *   through Snowflake's SQL API v2 with `fetch` and key-pair authentication.
  * - A handle the caller holds: a `postgres` sql instance, a `mysql2` pool
  *   or connection (promise or callback flavor), a `node:sqlite`
  *   `DatabaseSync`: closing the returned client leaves such a handle open,
@@ -204,6 +206,15 @@ async function openUrl(
       ...(options.env === undefined ? {} : { env: options.env }),
     });
   }
+  if (scheme === "snowflake") {
+    const { openSnowflakeClient } = await import(
+      "./snowflake/snowflake_client.ts"
+    );
+    return await openSnowflakeClient(url, {
+      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+    });
+  }
   if (scheme === "duckdb") {
     const { duckdbPath, openDuckDBClient } = await import(
       "./duckdb/duckdb_client.ts"
@@ -243,6 +254,7 @@ const URL_FORMS = [
   "clickhouse://",
   "clickhouses://",
   "bigquery://",
+  "snowflake://",
 ].join(", ");
 
 /** Hides the password of a URL. */

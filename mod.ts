@@ -11,6 +11,14 @@
  * entry point, which also holds the SQL clients, history stores, alert
  * channels, the HTTP server and the scheduler.
  *
+ * This root keeps what a user of the engine needs: `KPIEngine`, parsing and
+ * validation, periods, comparison, expressions and conditions, formatting,
+ * the definition and result types, the ports and the errors. The parts
+ * inside are on subpaths: `./sql` (template compiler, planner, fetcher),
+ * `./alerts` (alert planning, state decisions, messages, channel payloads),
+ * `./expression` (the expression tree) and `./dataframe` (the in-memory
+ * kernel).
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -72,8 +80,6 @@ export {
   type Expression,
   ExpressionError,
   type ExpressionErrorOptions,
-  type ExpressionFunction,
-  type ExpressionNode,
   type ExpressionValue,
   parseExpression,
 } from "./src/expression/expression.ts";
@@ -84,31 +90,6 @@ export {
   parseCondition,
 } from "./src/expression/condition.ts";
 export {
-  type DataFrameValueRequest,
-  fetchDataFrameValues,
-} from "./src/dataframe/fetch_dataframe_values.ts";
-export { type FetchedValue, valueKey } from "./src/_value_key.ts";
-export {
-  type CompiledTemplate,
-  compileTemplate,
-  TEMPLATE_PERIOD_VARIABLES,
-  templateVariables,
-  type TemplateVariablesOptions,
-} from "./src/sql/compile_template.ts";
-export {
-  explainSqlQueries,
-  type ExplainSqlQueriesOptions,
-  formatExplain,
-  type PlannedQuery,
-  planSqlQueries,
-  type PlanSqlQueriesOptions,
-  type SqlValueRequest,
-} from "./src/sql/plan_sql_queries.ts";
-export {
-  fetchSqlValues,
-  type FetchSqlValuesOptions,
-} from "./src/sql/fetch_sql_values.ts";
-export {
   formatReport,
   type FormatReportOptions,
   REPORT_FORMATS,
@@ -116,49 +97,6 @@ export {
   type ReportLike,
 } from "./src/format/format_report.ts";
 export { formatChange, formatValue } from "./src/format/format_value.ts";
-export {
-  ALERT_TEMPLATE_VARIABLES,
-  renderAlertMessage,
-  type RenderAlertMessageOptions,
-} from "./src/alerts/render_alert_message.ts";
-export { parseDuration } from "./src/alerts/parse_duration.ts";
-export {
-  type AlertAction,
-  type AlertDecision,
-  type AlertDecisionInput,
-  decideAlertAction,
-} from "./src/alerts/decide_alert_action.ts";
-export { alertDedupKey } from "./src/alerts/alert_dedup_key.ts";
-export type {
-  AlertChannel,
-  AlertMessage,
-  AlertSendResult,
-} from "./src/alerts/alert_channel.ts";
-export {
-  planAlerts,
-  type PlanAlertsOptions,
-  type PlannedAlert,
-} from "./src/alerts/plan_alerts.ts";
-export {
-  describeAlerts,
-  type DescribeAlertsOptions,
-} from "./src/alerts/describe_alerts.ts";
-export {
-  buildSlackPayload,
-  type SlackPayload,
-} from "./src/alerts/build_slack_payload.ts";
-export {
-  buildPagerDutyPayload,
-  type BuildPagerDutyPayloadOptions,
-  type PagerDutyEvent,
-} from "./src/alerts/build_pagerduty_payload.ts";
-export {
-  buildWebhookPayload,
-  type WebhookPayload,
-} from "./src/alerts/build_webhook_payload.ts";
-export {
-  buildEmailContent,
-  type EmailContent,
-} from "./src/alerts/build_email_content.ts";
 export * from "./src/series/mod.ts";
+export * from "./src/ports.ts";
 export * from "./src/types.ts";

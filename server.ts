@@ -34,7 +34,8 @@
 import { parseArgs } from "node:util";
 import type { KPIEngine } from "./mod.ts";
 import { openEngine, scheduleRuns } from "./src/adapters/mod.ts";
-import type { CronRegistrar, ScheduledRuns } from "./src/adapters/mod.ts";
+import type { CronRegistrar } from "./mod.ts";
+import type { ScheduledRuns } from "./src/adapters/mod.ts";
 import { createApp } from "./src/server/create_app.ts";
 import type { KPIApp } from "./src/server/create_app.ts";
 

@@ -222,155 +222,26 @@ export interface KPIResult {
   note?: string;
 }
 
-/** A SQL dialect the engine can write for. */
-export type SqlDialect =
-  | "sqlite"
-  | "postgres"
-  | "mysql"
-  | "duckdb"
-  | "clickhouse"
-  | "bigquery"
-  | "snowflake";
-
-/** Options for one SQL query. */
-export interface SqlQueryOptions {
-  /** Cancel the query on the server after this many milliseconds. */
-  timeoutMs?: number;
-  /**
-   * IANA time zone the session runs in, so that date strings compared with
-   * zoned timestamps cut days in it (ignored where the dialect has none).
-   */
-  timezone?: string;
-}
-
-/** A connection (or pool) to a SQL database, as the engine needs it. */
-export interface SqlClient {
-  /** Which SQL the client speaks. */
-  readonly dialect: SqlDialect;
-  /**
-   * Runs one read-only statement with positional parameters written in the
-   * dialect's placeholder style and returns its rows as arrays of values.
-   */
-  query(
-    sql: string,
-    params: readonly unknown[],
-    options?: SqlQueryOptions,
-  ): Promise<unknown[][]>;
-  /** Releases the connection or pool. */
-  close(): Promise<void>;
-}
-
-/** One KPI result as kept by a history store. */
-export interface HistoryRecord {
-  /** Identifies the run the result came from. */
-  runId: string;
-  /** When the run happened, ISO instant. */
-  runAt: string;
-  /** The period label the run was asked for. */
-  periodLabel: string;
-  /** The result. */
-  result: KPIResult;
-}
-
-/** Where runs are kept: `audit_log`. */
-export interface HistoryStore {
-  /** Appends every result of one run. */
-  append(records: readonly HistoryRecord[]): Promise<void>;
-  /** The last `n` results of one KPI, newest first. */
-  history(name: string, n: number): Promise<KPIResult[]>;
-  /** Releases files or connections. */
-  close(): Promise<void>;
-}
-
 /** Rows of an in-memory table: row objects, or columns of equal length. */
 export type DataFrameInput =
   | readonly Record<string, unknown>[]
   | Record<string, ArrayLike<unknown>>;
 
-/** Whether an alert is currently held to be firing or has cleared. */
-export type AlertStateStatus = "firing" | "resolved";
-
-/** What a history store remembers of one KPI's alert rule. */
-export interface AlertState {
-  /** KPI name. */
-  kpi: string;
-  /** Identifies the rule within the KPI (see `ruleId`). */
-  rule: string;
-  /** Firing or resolved. */
-  status: AlertStateStatus;
-  /** Severity the rule had when it last fired. */
-  severity: Severity;
-  /** First day of the period the rule last held for. */
-  periodStart: string;
-  /** First day after that period. */
-  periodEnd: string;
-  /** Channels that were told, by name. */
-  channels: string[];
-  /** When the rule started to hold, ISO instant. */
-  firstFiredAt: string;
-  /** When a notification was last sent, ISO instant. */
-  lastSentAt: string;
-}
-
-/** One delivery attempt outcome, as kept by a history store. */
-export interface DeliveryRecord {
-  /** The run that sent it. */
-  runId: string;
-  /** When it was sent, ISO instant. */
-  at: string;
-  /** KPI name. */
-  kpi: string;
-  /** Rule id within the KPI. */
-  rule: string;
-  /** Whether it announced a firing or a resolved alert. */
-  status: AlertStateStatus;
-  /** The outcome. */
-  delivery: AlertDelivery;
-}
-
-/** Where alert state lives; every history store is one. */
-export interface AlertStateStore {
-  /** The remembered state of one KPI's rule, or null. */
-  getAlertState(kpi: string, rule: string): Promise<AlertState | null>;
-  /** Replaces the remembered state of one KPI's rule. */
-  putAlertState(state: AlertState): Promise<void>;
-  /** Appends delivery outcomes. */
-  appendDeliveries(records: readonly DeliveryRecord[]): Promise<void>;
-}
-
-/** One alert rule of one KPI, evaluated for a run. */
-export interface RuleEvaluation {
-  /** The rule. */
-  rule: AlertRule;
-  /** Stable id of the rule within its KPI: `severity:condition`. */
-  ruleId: string;
-  /** Whether the condition held. */
-  holds: boolean;
-  /** The triggered alert placed on the result, when it holds. */
-  triggered: TriggeredAlert | null;
-}
-
-/** What the engine hands the alert notifier after a run. */
-export interface AlertBatch {
-  /** Identifies the run. */
-  runId: string;
-  /** When the run happened, ISO instant. */
-  runAt: string;
-  /** The period that was computed. */
-  period: Period;
-  /** Every KPI that has alert rules, with its result and rule outcomes. */
-  items: {
-    definition: KPIDefinition;
-    result: KPIResult;
-    rules: RuleEvaluation[];
-  }[];
-}
-
-/** Sends alerts: given a batch, notifies channels and fills in deliveries. */
-export interface AlertNotifier {
-  /** Notifies channels for one run; sets `deliveries` on triggered alerts. */
-  notify(batch: AlertBatch): Promise<void>;
-}
-
-/** A history store that also keeps alert state. */
-export interface HistoryAndAlertStore extends HistoryStore, AlertStateStore {}
+// The ports (SQL client, history and alert state stores, notifier) are
+// defined in ports.ts; re-exported here for the modules that import them
+// with the definition types.
+export type {
+  AlertBatch,
+  AlertNotifier,
+  AlertState,
+  AlertStateStatus,
+  AlertStateStore,
+  DeliveryRecord,
+  HistoryAndAlertStore,
+  HistoryRecord,
+  HistoryStore,
+  RuleEvaluation,
+  SqlClient,
+  SqlDialect,
+  SqlQueryOptions,
+} from "./ports.ts";

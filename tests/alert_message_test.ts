@@ -11,7 +11,7 @@ import { buildWebhookPayload } from "../src/alerts/build_webhook_payload.ts";
 import { buildEmailContent } from "../src/alerts/build_email_content.ts";
 import { describeAlerts } from "../src/alerts/describe_alerts.ts";
 import { planAlerts } from "../src/alerts/plan_alerts.ts";
-import type { AlertMessage } from "../src/alerts/alert_channel.ts";
+import type { AlertMessage } from "../src/ports.ts";
 import { comparison, makeBatch, makeResult } from "./_alert_receiver.ts";
 
 const revenue = () =>

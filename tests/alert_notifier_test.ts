@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createNotifier } from "../src/adapters/channels/create_notifier.ts";
 import { openHistoryStore } from "../src/adapters/history/open_history_store.ts";
-import type { AlertChannel } from "../src/alerts/alert_channel.ts";
+import type { AlertChannel } from "../src/ports.ts";
 import type { PagerDutyEvent } from "../src/alerts/build_pagerduty_payload.ts";
 import type { WebhookPayload } from "../src/alerts/build_webhook_payload.ts";
 import type { AlertBatch, AlertRule, ChannelConfig } from "../src/types.ts";

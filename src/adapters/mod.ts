@@ -100,13 +100,11 @@ export {
   openEngineOptions,
 } from "./open_engine.ts";
 export {
-  type CronRegistrar,
   type FireInfo,
   type ScheduledReport,
   type ScheduledRuns,
   type ScheduleEngine,
   type ScheduleOptions,
-  type SchedulerClock,
   scheduleRuns,
   type ScheduleStats,
   type SkipInfo,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { AlertMessage } from "./alert_channel.ts";
+import type { AlertMessage } from "../ports.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import { describeComparison, formatRange, formatValue } from "./_format.ts";
 

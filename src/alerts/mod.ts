@@ -6,7 +6,6 @@
  * @module
  */
 
-export * from "./alert_channel.ts";
 export * from "./alert_dedup_key.ts";
 export * from "./build_email_content.ts";
 export * from "./build_pagerduty_payload.ts";

@@ -11,7 +11,7 @@ import type {
   AlertState,
   TriggeredAlert,
 } from "../types.ts";
-import type { AlertMessage } from "./alert_channel.ts";
+import type { AlertMessage } from "../ports.ts";
 import { type AlertAction, decideAlertAction } from "./decide_alert_action.ts";
 import { alertDedupKey } from "./alert_dedup_key.ts";
 import { renderAlertMessage } from "./render_alert_message.ts";

@@ -6,23 +6,9 @@
  * @module
  */
 
-/** A query canceled because it ran longer than its timeout. */
-export class SqlTimeoutError extends Error {
-  /** Wraps the reason; `cause` keeps the driver's error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SqlTimeoutError";
-  }
-}
+import { SqlConnectionError, SqlTimeoutError } from "../ports.ts";
 
-/** A database that could not be reached or refused the login. */
-export class SqlConnectionError extends Error {
-  /** Wraps the reason; `cause` keeps the driver's error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SqlConnectionError";
-  }
-}
+export { SqlConnectionError, SqlTimeoutError };
 
 /** Whether re-running the same SQL in smaller pieces cannot help. */
 export function isFinalSqlError(error: unknown): boolean {

@@ -9,3 +9,4 @@
 export * from "./compile_template.ts";
 export * from "./plan_sql_queries.ts";
 export * from "./fetch_sql_values.ts";
+export { type FetchedValue, valueKey } from "../_value_key.ts";

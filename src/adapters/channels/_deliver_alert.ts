@@ -8,7 +8,7 @@ import type {
   AlertChannel,
   AlertMessage,
   AlertSendResult,
-} from "../../alerts/alert_channel.ts";
+} from "../../ports.ts";
 import type { AlertDelivery } from "../../types.ts";
 import { errorText } from "./_redact.ts";
 

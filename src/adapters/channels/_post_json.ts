@@ -3,7 +3,7 @@
  * by the Slack, PagerDuty and webhook channels.
  */
 
-import type { AlertSendResult } from "../../alerts/alert_channel.ts";
+import type { AlertSendResult } from "../../ports.ts";
 import { errorText } from "./_redact.ts";
 
 /** What {@linkcode postJson} needs besides the body. */

@@ -15,7 +15,7 @@ import type {
   ChannelConfig,
   DeliveryRecord,
 } from "../../types.ts";
-import type { AlertChannel } from "../../alerts/alert_channel.ts";
+import type { AlertChannel } from "../../ports.ts";
 import { planAlerts, type PlannedAlert } from "../../alerts/plan_alerts.ts";
 import { describeAlerts } from "../../alerts/describe_alerts.ts";
 import { createSlackChannel } from "./slack/create_slack_channel.ts";

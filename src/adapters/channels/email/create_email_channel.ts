@@ -11,7 +11,7 @@ import type {
   AlertChannel,
   AlertMessage,
   AlertSendResult,
-} from "../../../alerts/alert_channel.ts";
+} from "../../../ports.ts";
 import { buildEmailContent } from "../../../alerts/build_email_content.ts";
 import type { ChannelOptions } from "../_channel_options.ts";
 import { errorText, redactor } from "../_redact.ts";

@@ -9,7 +9,7 @@ import type {
   AlertChannel,
   AlertMessage,
   AlertSendResult,
-} from "../../../alerts/alert_channel.ts";
+} from "../../../ports.ts";
 import { buildSlackPayload } from "../../../alerts/build_slack_payload.ts";
 import type { ChannelOptions } from "../_channel_options.ts";
 import { postJson } from "../_post_json.ts";

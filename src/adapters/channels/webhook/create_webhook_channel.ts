@@ -10,7 +10,7 @@ import type {
   AlertChannel,
   AlertMessage,
   AlertSendResult,
-} from "../../../alerts/alert_channel.ts";
+} from "../../../ports.ts";
 import { buildWebhookPayload } from "../../../alerts/build_webhook_payload.ts";
 import type { ChannelOptions } from "../_channel_options.ts";
 import { postJson } from "../_post_json.ts";

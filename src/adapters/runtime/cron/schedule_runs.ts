@@ -12,6 +12,9 @@
  */
 
 import { Cron } from "croner";
+import type { CronRegistrar, SchedulerClock } from "../../../ports.ts";
+
+export type { CronRegistrar, SchedulerClock };
 import type { KPIResult } from "../../../types.ts";
 
 /** What a scheduled run returns: the period and the results. */
@@ -31,24 +34,6 @@ export interface ScheduleEngine {
     period?: string,
     options?: { kpis?: readonly string[] },
   ): Promise<ScheduledReport>;
-}
-
-/** The signature of `Deno.cron` with options, as the scheduler calls it. */
-export type CronRegistrar = (
-  name: string,
-  schedule: string,
-  options: { signal?: AbortSignal; backoffSchedule?: number[] },
-  handler: () => Promise<void> | void,
-) => Promise<void>;
-
-/** The clock and timers the timer loop uses. */
-export interface SchedulerClock {
-  /** The current instant. */
-  now(): Temporal.Instant;
-  /** Calls `callback` once after `delayMs` milliseconds; returns a handle. */
-  setTimer(callback: () => void, delayMs: number): unknown;
-  /** Cancels a timer set by `setTimer`. */
-  clearTimer(handle: unknown): void;
 }
 
 /** One fire of a schedule. */

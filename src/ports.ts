@@ -82,6 +82,16 @@ export interface SqlClient {
     params: readonly unknown[],
     options?: SqlQueryOptions,
   ): Promise<unknown[][]>;
+  /**
+   * The bytes a statement would read, from a dry run that does not run it
+   * (BigQuery has one); absent where the database has none. `--explain`
+   * prints it beside each query.
+   */
+  estimateBytes?(
+    sql: string,
+    params: readonly unknown[],
+    options?: SqlQueryOptions,
+  ): Promise<number>;
   /** Releases the connection or pool. */
   close(): Promise<void>;
 }

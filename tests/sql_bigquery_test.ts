@@ -327,3 +327,46 @@ Deno.test("[bigquery protocol] a statement that is not a SELECT is never sent", 
     await fx.close();
   }
 });
+
+Deno.test("[bigquery protocol] --explain shows the bytes a dry run of each query would process", async () => {
+  const fx = await fixture();
+  try {
+    const { KPIEngine } = await import("../mod.ts");
+    const engine = new KPIEngine({
+      kpis: [{ ...revenue(fx.schema), compare: ["MoM", "YoY"] }],
+      sql: fx.client,
+    });
+    const text = await engine.explainWithDryRun("2024-11");
+    assert.match(
+      text,
+      /-- Dry run: 123,456,789 bytes \(123\.5 MB\) would be processed/,
+    );
+    assert.match(text, /-- Parameters: @p1 = "2024-11-01", @p2 = "2024-12-01"/);
+    const dry = fx.fake.log.requests.filter((r) =>
+      (r.body as { dryRun?: boolean } | null)?.dryRun === true
+    );
+    assert.equal(dry.length, 1, "one dry run for the one fused query");
+    assert.equal(
+      fx.fake.log.requests.filter((r) =>
+        (r.body as { dryRun?: boolean } | null)?.dryRun === false
+      ).length,
+      0,
+      "nothing ran",
+    );
+    // Without a dry run, the same text as explain().
+    const plain = new KPIEngine({
+      kpis: [{ ...revenue(fx.schema), compare: ["MoM"] }],
+      sql: {
+        ...fx.client,
+        dialect: "bigquery",
+        estimateBytes: undefined,
+      } as never,
+    });
+    assert.equal(
+      await plain.explainWithDryRun("2024-11"),
+      plain.explain("2024-11"),
+    );
+  } finally {
+    await fx.close();
+  }
+});

@@ -267,7 +267,7 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
     const period = engine.resolvePeriod(flags.period ?? "last_month");
     const kpis = flags.kpi ?? [];
     if (flags.explain) {
-      io.stdout(engine.explain(period, { kpis }));
+      io.stdout(await engine.explainWithDryRun(period, { kpis }));
       return EXIT.ok;
     }
     const report = await engine.report(period, {

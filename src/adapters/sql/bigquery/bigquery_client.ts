@@ -402,6 +402,14 @@ export function bigqueryClient(options: BigQueryClientOptions): BigQueryClient {
       );
       return { totalBytesProcessed: Number(response.totalBytesProcessed ?? 0) };
     },
+    async estimateBytes(
+      sql: string,
+      params: readonly unknown[],
+      queryOptions: SqlQueryOptions = {},
+    ): Promise<number> {
+      return (await this.dryRun(sql, params, queryOptions))
+        .totalBytesProcessed;
+    },
     close(): Promise<void> {
       closed = true;
       return Promise.resolve();

@@ -269,11 +269,11 @@ Deno.test("[duckdb] the session time zone is the period's, so TIMESTAMPTZ days a
       timeColumn: "happened_at",
     };
     const paris = { ...NOV_2024, timezone: "Europe/Paris" };
-    const values = await fetchSqlValues(fx.client, [
-      { definition, periods: [NOV_2024] },
-      { definition, periods: [paris] },
-    ]);
-    assert.equal(values.get(valueKey("events", NOV_2024))?.value, 1);
+    const utc = await fetchSqlValues(fx.client, [{
+      definition,
+      periods: [NOV_2024],
+    }]);
+    assert.equal(utc.get(valueKey("events", NOV_2024))?.value, 1);
     const inParis = await fetchSqlValues(fx.client, [{
       definition,
       periods: [paris],

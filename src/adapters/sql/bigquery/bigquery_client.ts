@@ -407,8 +407,13 @@ export function bigqueryClient(options: BigQueryClientOptions): BigQueryClient {
       params: readonly unknown[],
       queryOptions: SqlQueryOptions = {},
     ): Promise<number> {
-      return (await this.dryRun(sql, params, queryOptions))
-        .totalBytesProcessed;
+      assertSelect(sql, "BigQuery");
+      const response = await call(
+        "POST",
+        `${base}/queries`,
+        request(sql, params, queryOptions, true),
+      );
+      return Number(response.totalBytesProcessed ?? 0);
     },
     close(): Promise<void> {
       closed = true;

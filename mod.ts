@@ -51,6 +51,9 @@
  */
 
 export {
+  type BreakdownOptions,
+  type BreakdownsOptions,
+  type DriversOptions,
   KPIEngine,
   type KPIEngineOptions,
   type RunOptions,
@@ -64,6 +67,10 @@ export {
 } from "./src/config/kpi_config_error.ts";
 export { formatConfigIssues } from "./src/config/format_config_issues.ts";
 export { expandEnv } from "./src/config/expand_env.ts";
+export {
+  type JsonSchema,
+  kpiConfigJsonSchema,
+} from "./src/config/kpi_config_json_schema.ts";
 export {
   PERIOD_FORMS,
   resolvePeriod,
@@ -100,3 +107,33 @@ export { formatChange, formatValue } from "./src/format/format_value.ts";
 export * from "./src/series/mod.ts";
 export * from "./src/ports.ts";
 export * from "./src/types.ts";
+export type {
+  AttributionMethod,
+  BreakdownCut,
+  BreakdownRow,
+  DimensionBreakdown,
+  Driver,
+  KPIBreakdown,
+  KPIDrivers,
+  Segment,
+  SegmentMeasure,
+} from "./src/segments/types.ts";
+export {
+  assembleBreakdown,
+  type AssembleBreakdownOptions,
+  OTHER_SEGMENT,
+  type SegmentSeries,
+} from "./src/segments/assemble_breakdown.ts";
+export {
+  attributeChange,
+  type AttributeChangeOptions,
+  type Attribution,
+  type ChangeCell,
+} from "./src/segments/attribute_change.ts";
+export {
+  type PlannedSegmentQuery,
+  planSegmentQueries,
+  type PlanSegmentQueriesOptions,
+  type SegmentPlan,
+  type SegmentRequest,
+} from "./src/segments/plan_segment_queries.ts";

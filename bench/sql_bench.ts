@@ -1,24 +1,37 @@
 /**
- * Fused versus one-query-per-KPI-per-period SQL, on PostgreSQL.
+ * SQL plans on PostgreSQL: the engine's fused query against one query per
+ * KPI per period, against the other fused layout, and against a hand-written
+ * single statement (the bound).
  *
  * Builds an `orders` table with `generate_series` (rows in time order, as
- * an append-only table is), then computes 20 structured KPIs, each for a
- * month with its MoM and YoY bases, once with one query per KPI per period
- * (60 queries) and once fused, with and without a B-tree index on the time
- * column; and a template KPI fused versus its three separate queries.
- * Prints queries sent and wall time for each: medians of `--repeat` runs
- * after a warm-up, separate and fused alternating.
+ * an append-only table is) in a schema of its own, `kpi_sql_bench_<pid>`,
+ * dropped at the end (with `--reuse`, in `kpi_sql_bench_keep`, kept). Then,
+ * without and with a B-tree index on the time column, computes 20
+ * structured KPIs (one of them a `last`), each for a month with its MoM and
+ * YoY bases:
+ *
+ * - `separate`: one query per KPI per period (60 queries), the slow path
+ *   every other result is checked against;
+ * - `engine`: `fetchSqlValues` as it plans by itself (one scan without an
+ *   index, range by range with one);
+ * - `one scan` / `per range`: the engine forced to either layout;
+ * - `hand-written`: one statement with `FILTER` clauses per period and KPI,
+ *   `last` included, as a person would write it (the bound);
+ *
+ * and a template KPI fused versus its three separate queries. Prints wall
+ * time (medians of `--repeat` interleaved rounds after a warm-up, the order
+ * rotating each round), tuples read (PostgreSQL's per-table counters,
+ * `seq_tup_read + idx_tup_fetch`, for one run of each) and each figure as a
+ * ratio to its baseline, with the load average before and after.
  *
  * ```sh
  * deno run -A bench/sql_bench.ts                       # 10 million rows
- * deno run -A bench/sql_bench.ts --rows 200000 --repeat 1
+ * deno run -A bench/sql_bench.ts --rows 2000000 --repeat 3
  * deno run -A bench/sql_bench.ts --reuse               # keep the table between runs
  * ```
  *
  * Flags: `--url` (default postgres://postgres@127.0.0.1:5432/test),
- * `--rows` (10000000), `--repeat` (3), `--template-repeat` (9), `--reuse`
- * (keep the generated table
- * in schema kpi_bench for the next run instead of dropping it).
+ * `--rows` (10000000), `--repeat` (5), `--template-repeat` (9), `--reuse`.
  *
  * @module
  */
@@ -28,6 +41,7 @@ import { openSqlClient } from "../src/adapters/sql/open_sql_client.ts";
 import { fetchSqlValues } from "../src/sql/fetch_sql_values.ts";
 import type { SqlValueRequest } from "../src/sql/plan_sql_queries.ts";
 import type { KPIDefinition, Period, SqlClient } from "../src/types.ts";
+import { TIME_INDEX_MARK } from "../src/sql/_time_index.ts";
 
 function flag(name: string, fallback: string): string {
   const index = Deno.args.indexOf(`--${name}`);
@@ -37,10 +51,10 @@ function flag(name: string, fallback: string): string {
 
 const url = flag("url", "postgres://postgres@127.0.0.1:5432/test");
 const rows = Number(flag("rows", "10000000"));
-const repeat = Number(flag("repeat", "3"));
+const repeat = Number(flag("repeat", "5"));
 const templateRepeat = Number(flag("template-repeat", "9"));
 const reuse = Deno.args.includes("--reuse");
-const schema = "kpi_bench";
+const schema = reuse ? "kpi_sql_bench_keep" : `kpi_sql_bench_${Deno.pid}`;
 const table = `${schema}.orders_${rows}`;
 
 let admin: postgres.Sql;
@@ -154,20 +168,53 @@ const TEMPLATE: SqlValueRequest[] = [{
   periods: PERIODS,
 }];
 
-function counting(
-  client: SqlClient,
-): { client: SqlClient; sent: () => number } {
-  let sent = 0;
+/** The hand-written statement: per period, each KPI as a FILTER aggregate. */
+function handWritten(): { sql: string; keys: string[] } {
+  const keys: string[] = [];
+  const columns: string[] = [];
+  PERIODS.forEach((p) => {
+    const r = `created_at >= '${p.start}' AND created_at < '${p.end}'`;
+    const add = (name: string, aggregate: string) => {
+      keys.push(`${name}@${p.start}/${p.end}`);
+      columns.push(aggregate);
+    };
+    const f = (aggregate: string, where = "") =>
+      `${aggregate} FILTER (WHERE ${r}${where ? ` AND ${where}` : ""})`;
+    add("revenue", `COALESCE(${f("SUM(amount)")}, 0)`);
+    add("orders", f("COUNT(*)"));
+    add("basket", f("AVG(amount)"));
+    add("units", `COALESCE(${f("SUM(quantity)")}, 0)`);
+    add("refund_rate", f("AVG(refunded::int)"));
+    add("discounts", `COALESCE(${f("SUM(discount)")}, 0)`);
+    add("avg_discount", f("AVG(discount)"));
+    add(
+      "last_amount",
+      `(${
+        f(
+          "MAX(ARRAY[EXTRACT(EPOCH FROM created_at)::float8, amount::float8])",
+          "amount IS NOT NULL",
+        )
+      })[2]`,
+    );
+    for (const region of ["EU", "US", "APAC", "LATAM"]) {
+      const lower = region.toLowerCase();
+      add(
+        `revenue_${lower}`,
+        `COALESCE(${f("SUM(amount)", `region = '${region}'`)}, 0)`,
+      );
+      add(`orders_${lower}`, f("COUNT(*)", `region = '${region}'`));
+    }
+    add("paid_revenue", `COALESCE(${f("SUM(amount)", "status = 'paid'")}, 0)`);
+    add("failed_orders", f("COUNT(*)", "status = 'failed'"));
+    add("big_orders", f("COUNT(*)", "amount >= 150"));
+    add("units_per_order", f("AVG(quantity)"));
+  });
+  const where = PERIODS.map((p) =>
+    `(created_at >= '${p.start}' AND created_at < '${p.end}')`
+  ).join(" OR ");
   return {
-    sent: () => sent,
-    client: {
-      dialect: client.dialect,
-      query(sql, params, options) {
-        sent++;
-        return client.query(sql, params, options);
-      },
-      close: () => client.close(),
-    },
+    sql: `SELECT ${columns.join(",\n  ")}\nFROM ${table}\nWHERE ${where}`,
+    keys,
   };
 }
 
@@ -177,66 +224,141 @@ interface Measure {
   values: Map<string, number | null>;
 }
 
-/** Runs the requests once; returns queries sent, wall time and values. */
-async function once(
+type Contender = () => Promise<Measure>;
+
+function counting(
   client: SqlClient,
-  requests: SqlValueRequest[],
-  fuse: boolean,
-): Promise<Measure> {
-  const counter = counting(client);
-  const started = performance.now();
-  const result = await fetchSqlValues(counter.client, requests, {
-    fuse,
-    defaultTimeoutMs: 600_000,
-  });
-  const ms = performance.now() - started;
-  for (const [key, value] of result) {
-    if (value.error !== null) throw new Error(`${key}: ${value.error}`);
-  }
+): { client: SqlClient; sent: () => number } {
+  let sent = 0;
   return {
-    queries: counter.sent(),
-    ms,
-    values: new Map([...result].map(([k, v]) => [k, v.value])),
+    sent: () => sent,
+    client: {
+      dialect: client.dialect,
+      query(sql, params, options) {
+        if (!sql.startsWith(TIME_INDEX_MARK)) sent++;
+        return client.query(sql, params, options);
+      },
+      close: () => client.close(),
+    },
   };
 }
 
-/**
- * Separate and fused, each warmed up once, then `runs` times each,
- * alternating which goes first so that load from elsewhere on the machine
- * falls on both alike; the medians are kept.
- */
-async function measure(
+/** The engine's fetch, optionally with fusion off or a layout forced. */
+function engine(
   client: SqlClient,
   requests: SqlValueRequest[],
+  options: { fuse?: boolean; indexed?: boolean },
+): Contender {
+  return async () => {
+    const counter = counting(client);
+    const started = performance.now();
+    const result = await fetchSqlValues(counter.client, requests, {
+      fuse: options.fuse ?? true,
+      defaultTimeoutMs: 600_000,
+      ...(options.indexed === undefined
+        ? {}
+        : { timeIndexed: () => options.indexed as boolean }),
+    });
+    const ms = performance.now() - started;
+    for (const [key, value] of result) {
+      if (value.error !== null) throw new Error(`${key}: ${value.error}`);
+    }
+    return {
+      queries: counter.sent(),
+      ms,
+      values: new Map([...result].map(([k, v]) => [k, v.value])),
+    };
+  };
+}
+
+/** The hand-written statement, through the same client. */
+function bound(client: SqlClient): Contender {
+  const { sql, keys } = handWritten();
+  return async () => {
+    const started = performance.now();
+    const [row] = await client.query(sql, [], {
+      timeoutMs: 600_000,
+      timezone: "UTC",
+    });
+    const ms = performance.now() - started;
+    return {
+      queries: 1,
+      ms,
+      values: new Map(
+        keys.map((key, i) => [key, row?.[i] == null ? null : Number(row[i])]),
+      ),
+    };
+  };
+}
+
+/** Rows the table has given out so far, by PostgreSQL's counters. */
+async function tuplesRead(): Promise<number> {
+  const [row] = await admin.unsafe(
+    `SELECT COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0) AS n
+     FROM pg_stat_user_tables WHERE schemaname = '${schema}' AND relname = 'orders_${rows}'`,
+  );
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Tuples one run reads: on a client of its own, closed before the counters
+ * are read (a server process flushes its counters when it exits).
+ */
+async function tuplesOf(
+  make: (client: SqlClient) => Contender,
+): Promise<number> {
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+  const before = await tuplesRead();
+  const own = await openSqlClient(url, { maxConnections: 4 });
+  try {
+    await make(own)();
+  } finally {
+    await own.close();
+  }
+  await settle();
+  return (await tuplesRead()) - before;
+}
+
+const median = (list: number[]) =>
+  [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
+
+/**
+ * Every contender once to warm up, then `runs` rounds, each running them
+ * all in an order rotated by one per round, so that load from elsewhere
+ * falls on all alike; the medians are kept, with the spread (min–max).
+ */
+async function measure(
+  contenders: Record<string, Contender>,
   runs: number,
-): Promise<[Measure, Measure]> {
-  let separate = await once(client, requests, false);
-  let fused = await once(client, requests, true);
-  const times: [number[], number[]] = [[], []];
-  for (let run = 0; run < runs; run++) {
-    const order = run % 2 === 0 ? [false, true] : [true, false];
-    for (const fuse of order) {
-      const m = await once(client, requests, fuse);
-      times[fuse ? 1 : 0].push(m.ms);
-      if (fuse) fused = m;
-      else separate = m;
+): Promise<Map<string, Measure & { spread: string }>> {
+  const names = Object.keys(contenders);
+  const last = new Map<string, Measure>();
+  for (const name of names) last.set(name, await contenders[name]!());
+  const times = new Map<string, number[]>(names.map((n) => [n, []]));
+  for (let round = 0; round < runs; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length]!;
+      const m = await contenders[name]!();
+      times.get(name)!.push(m.ms);
+      last.set(name, m);
     }
   }
-  const median = (list: number[]) =>
-    list.sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
-  return [
-    { ...separate, ms: median(times[0]) },
-    { ...fused, ms: median(times[1]) },
-  ];
+  return new Map(names.map((name) => {
+    const list = times.get(name)!;
+    return [name, {
+      ...last.get(name)!,
+      ms: median(list),
+      spread: `${Math.min(...list).toFixed(0)}–${Math.max(...list).toFixed(0)}`,
+    }];
+  }));
 }
 
 function sameValues(
   a: Map<string, number | null>,
   b: Map<string, number | null>,
 ): boolean {
-  if (a.size !== b.size) return false;
-  for (const [key, value] of a) {
-    const other = b.get(key);
+  for (const [key, value] of b) {
+    const other = a.get(key);
     if (value === null || other === null || other === undefined) {
       if (value !== other) return false;
     } else if (Math.abs(value - other) > 1e-9 * Math.max(1, Math.abs(value))) {
@@ -249,30 +371,60 @@ function sameValues(
 const lines: string[][] = [];
 function report(
   index: string,
-  what: string,
-  separate: Measure,
-  fused: Measure,
+  workload: string,
+  results: Map<string, Measure & { spread: string }>,
+  tuples: Map<string, number>,
+  baselines: Record<string, string>,
 ) {
-  if (!sameValues(separate.values, fused.values)) {
-    throw new Error(`${what} (${index}): fused and separate values differ`);
+  const slow = results.get("separate");
+  if (!slow) throw new Error("no separate run");
+  for (const [name, m] of results) {
+    if (!sameValues(slow.values, m.values)) {
+      throw new Error(`${workload} (${index}): ${name} differs from separate`);
+    }
+    const base = baselines[name];
+    const ratio = base === undefined
+      ? ""
+      : `${(m.ms / results.get(base)!.ms).toFixed(2)}× ${base}`;
+    lines.push([
+      index,
+      workload,
+      name,
+      String(m.queries),
+      m.ms.toFixed(0),
+      m.spread,
+      tuples.has(name) ? tuples.get(name)!.toLocaleString("en") : "",
+      ratio,
+    ]);
   }
-  lines.push([
-    index,
-    what,
-    String(separate.queries),
-    separate.ms.toFixed(0),
-    String(fused.queries),
-    fused.ms.toFixed(0),
-    `${(separate.queries / fused.queries).toFixed(0)}×`,
-    `${(separate.ms / fused.ms).toFixed(1)}×`,
-  ]);
+}
+
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(
+      " ",
+    );
+  } catch {
+    return "unknown";
+  }
 }
 
 /** Builds the table, runs every measurement and prints the table. */
 async function main(): Promise<void> {
   admin = postgres(url, { max: 1, onnotice: () => {} });
+  const loadBefore = loadAverage();
   await prepare();
-  const client = await openSqlClient(url, { maxConnections: 4 });
+  const dropSchema = async () => {
+    if (reuse) {
+      await admin.unsafe(`DROP INDEX IF EXISTS ${schema}.orders_${rows}_at`);
+    } else {
+      await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    }
+  };
+  const onSignal = () => {
+    dropSchema().finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
   try {
     for (const index of ["none", "btree"]) {
       if (index === "btree") {
@@ -287,24 +439,49 @@ async function main(): Promise<void> {
           } s`,
         );
       }
-      report(
-        index,
-        "20 structured KPIs × 3 periods",
-        ...await measure(client, KPIS, repeat),
-      );
-      report(
-        index,
-        "1 template KPI × 3 periods",
-        ...await measure(client, TEMPLATE, templateRepeat),
-      );
+      // A new client per index state: the catalogue lookup is per client.
+      const fresh = await openSqlClient(url, { maxConnections: 4 });
+      try {
+        const makers: Record<string, (c: SqlClient) => Contender> = {
+          separate: (c) => engine(c, KPIS, { fuse: false }),
+          engine: (c) => engine(c, KPIS, {}),
+          "one scan": (c) => engine(c, KPIS, { indexed: false }),
+          "per range": (c) => engine(c, KPIS, { indexed: true }),
+          "hand-written": (c) => bound(c),
+        };
+        const contenders = Object.fromEntries(
+          Object.entries(makers).map(([name, make]) => [name, make(fresh)]),
+        );
+        const results = await measure(contenders, repeat);
+        const template = await measure({
+          separate: engine(fresh, TEMPLATE, { fuse: false }),
+          engine: engine(fresh, TEMPLATE, {}),
+        }, templateRepeat);
+        // Idle server processes flush their counters late: close first.
+        await fresh.close();
+        const tuples = new Map<string, number>();
+        for (const [name, make] of Object.entries(makers)) {
+          tuples.set(name, await tuplesOf(make));
+        }
+        // The goals: without an index, near the hand-written statement;
+        // with one, no slower than reading range by range (the plan before
+        // the one-scan layout).
+        report(index, "20 structured KPIs × 3 periods", results, tuples, {
+          engine: index === "none" ? "hand-written" : "per range",
+          "one scan": "hand-written",
+          "per range": "hand-written",
+          "hand-written": "separate",
+        });
+        report(index, "1 template KPI × 3 periods", template, new Map(), {
+          engine: "separate",
+        });
+      } finally {
+        await fresh.close();
+      }
     }
   } finally {
-    await client.close();
-    if (reuse) {
-      await admin.unsafe(`DROP INDEX IF EXISTS ${schema}.orders_${rows}_at`);
-    } else {
-      await admin.unsafe(`DROP SCHEMA ${schema} CASCADE`);
-    }
+    Deno.removeSignalListener("SIGINT", onSignal);
+    await dropSchema();
     await admin.end();
   }
 
@@ -319,33 +496,32 @@ async function main(): Promise<void> {
   const header = [
     "index",
     "workload",
-    "separate queries",
-    "separate ms",
-    "fused queries",
-    "fused ms",
-    "fewer queries",
-    "faster",
+    "plan",
+    "queries",
+    "median ms",
+    "min–max ms",
+    "tuples read",
+    "ratio",
   ];
   const widths = header.map((h, i) =>
     Math.max(h.length, ...lines.map((line) => (line[i] as string).length))
   );
   const row = (cells: string[]) =>
     `| ${
-      cells.map((c, i) => i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))
+      cells.map((c, i) => i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))
         .join(" | ")
     } |`;
   console.log(
     `\nPostgreSQL ${version?.server_version}, ${
       rows.toLocaleString("en")
-    } rows, ` +
-      `medians of ${repeat} runs (template: ${templateRepeat}) after a warm-up, ` +
-      `separate and fused alternating, maxConcurrency 4 (the default)\n`,
+    } rows, medians of ${repeat} interleaved rounds (template: ${templateRepeat}) after a warm-up, maxConcurrency 4; ` +
+      `load average ${loadBefore} before, ${loadAverage()} after\n`,
   );
   console.log(row(header));
   console.log(
     `|${
       widths.map((w, i) =>
-        i < 2 ? `${"-".repeat(w + 1)}-` : `${"-".repeat(w + 1)}:`
+        i < 3 ? `${"-".repeat(w + 1)}-` : `${"-".repeat(w + 1)}:`
       ).join("|")
     }|`,
   );

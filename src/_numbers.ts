@@ -1,11 +1,30 @@
 /**
- * Drops binary floating-point noise from a computed number, so that sums of
- * cents stay cents: `0.1 + 0.2` becomes `0.3`. Fifteen significant digits is
- * what a float64 carries exactly.
+ * Private: the engine's one rule for binary floating-point noise.
+ *
+ * A float64 holds 15 to 17 significant decimal digits. Arithmetic on decimal
+ * data (cents, tenths) leaves a value a few units in the last place (ulps)
+ * away from the decimal it stands for: `0.1 + 0.2` is `0.30000000000000004`,
+ * a sum of cents `1329.7199999999998`. A value is **noisy** when a decimal of
+ * at most 15 significant digits lies within 2⁻⁵¹ of its magnitude (two to
+ * four ulps); it is then replaced by that decimal. Any other value is kept as
+ * it is, so digits that were in the data survive: `12345678901234.56` has 16
+ * significant digits, lies 20 ulps from the nearest 15-digit decimal, and
+ * stays `12345678901234.56`; `2 / 3` stays `0.6666666666666666`.
+ *
+ * @module
+ */
+
+/** Relative distance within which a value counts as noise around a decimal. */
+const NOISE = 2 ** -51;
+
+/**
+ * Drops binary floating-point noise from a computed number (see the module
+ * doc for the rule): `0.1 + 0.2` becomes `0.3`, `12345678901234.56` stays.
  */
 export function cleanNumber(value: number): number {
   if (!Number.isFinite(value) || Number.isInteger(value)) return value;
-  return Number(value.toPrecision(15));
+  const decimal = Number(value.toPrecision(15));
+  return Math.abs(decimal - value) <= Math.abs(value) * NOISE ? decimal : value;
 }
 
 /**
@@ -29,16 +48,33 @@ export function toNumber(cell: unknown): number {
 }
 
 /**
- * `a - b` without the noise of cancellation: the result is rounded to the
- * fifteenth significant digit of the larger operand, the precision both
- * operands actually carry (`643077.41 - 544405.72` is `98671.69`).
+ * How many decimals the shortest form of a number shows (`98671.69` → 2,
+ * `1e-7` → 7, `1e21` → 0).
+ */
+export function decimalsOf(value: number): number {
+  const text = String(Math.abs(value));
+  const e = text.indexOf("e");
+  const mantissa = e === -1 ? text : text.slice(0, e);
+  const exponent = e === -1 ? 0 : Number(text.slice(e + 1));
+  const dot = mantissa.indexOf(".");
+  const fraction = dot === -1 ? 0 : mantissa.length - dot - 1;
+  return Math.max(0, fraction - exponent);
+}
+
+/**
+ * `a - b` without the noise of cancellation: both operands are cleaned, and
+ * the difference is rounded to the most decimals either shows, which is all
+ * the precision they carry (`643077.41 - 544405.72` is `98671.69`,
+ * `12345678901234.56 - 12345678901000` is `234.56`).
  */
 export function cleanDifference(a: number, b: number): number {
-  const difference = a - b;
-  const scale = Math.max(Math.abs(a), Math.abs(b));
-  if (!Number.isFinite(difference) || scale === 0) return difference;
-  const exponent = Math.floor(Math.log10(scale)) - 14;
-  if (exponent >= 0) return difference;
-  const factor = 10 ** -exponent;
-  return cleanNumber(Math.round(difference * factor) / factor);
+  const x = cleanNumber(a);
+  const y = cleanNumber(b);
+  const difference = x - y;
+  if (!Number.isFinite(difference) || Number.isInteger(difference)) {
+    return difference;
+  }
+  const decimals = Math.max(decimalsOf(x), decimalsOf(y));
+  if (decimals > 100) return cleanNumber(difference);
+  return cleanNumber(Number(difference.toFixed(decimals)));
 }

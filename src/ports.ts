@@ -34,6 +34,8 @@
  * @module
  */
 
+import type { AlertDrivers } from "./types.ts";
+
 import type {
   AlertDelivery,
   AlertRule,
@@ -250,6 +252,8 @@ export interface AlertMessage {
   message: string;
   /** The result's comparisons by code. */
   comparisons: Partial<Record<ComparisonCode, ComparisonResult>>;
+  /** The segments that explain the change, when the KPI has dimensions. */
+  drivers?: AlertDrivers;
   /** Ties a firing notice to its resolve notice (see `alertDedupKey`). */
   dedupKey: string;
   /** The run that sent it. */

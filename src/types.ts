@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Driver } from "./segments/types.ts";
+
 /** Where a KPI's value comes from. */
 export type KPISource = "sql" | "dataframe" | "derived";
 
@@ -78,6 +80,13 @@ export interface KPIDefinition {
   column?: string;
   /** Structured SQL: a boolean SQL expression that filters rows. */
   filter?: string;
+  /**
+   * Columns the KPI can be broken down by (`region`, `channel`): of the
+   * table for structured SQL and in-memory KPIs; for a template, the
+   * columns it returns before the value. Derived KPIs inherit the
+   * dimensions their inputs share. @default []
+   */
+  dimensions?: string[];
   /** Display unit, e.g. `USD` or `%`. */
   unit?: string;
   /** Comparisons to compute. @default [] */
@@ -220,6 +229,11 @@ export interface KPIResult {
   error: string | null;
   /** Why the value is null although no error occurred (e.g. division by zero). */
   note?: string;
+  /**
+   * When an alert fired on a KPI with dimensions: the segments that explain
+   * its first comparison's change (see `engine.drivers()`).
+   */
+  drivers?: AlertDrivers;
 }
 
 /** Rows of an in-memory table: row objects, or columns of equal length. */
@@ -245,3 +259,15 @@ export type {
   SqlDialect,
   SqlQueryOptions,
 } from "./ports.ts";
+
+/** The drivers an alert carries: the comparison explained and its slices. */
+export interface AlertDrivers {
+  /** The comparison explained, e.g. `MoM`. */
+  compare: ComparisonCode;
+  /** The total change. */
+  change: number | null;
+  /** The slices that explain most of it, largest first. */
+  drivers: Driver[];
+  /** What the listed slices leave unexplained. */
+  unexplained: number | null;
+}

@@ -19,6 +19,9 @@ import {
 } from "../src/sql/fetch_sql_values.ts";
 import { planSqlQueries } from "../src/sql/plan_sql_queries.ts";
 import { valueKey } from "../src/_value_key.ts";
+import { KPIEngine } from "../src/engine/kpi_engine.ts";
+import { decimalSum } from "../src/segments/_exact.ts";
+import { TIME_INDEX_MARK } from "../src/sql/_time_index.ts";
 
 /** A fresh namespace on one backend: an admin handle and the client under test. */
 export interface SqlFixture {
@@ -41,7 +44,16 @@ export interface SqlBackend {
   /** Its dialect. */
   dialect: SqlDialect;
   /** Column types for the data set. */
-  types: { real: string; date: string; text: string; bool: string };
+  types: {
+    real: string;
+    date: string;
+    text: string;
+    bool: string;
+    /** A binary floating-point column (double precision). */
+    float: string;
+    /** An exact decimal column holding 18 digits, 2 after the point. */
+    decimal: string;
+  };
   /** Opens a fresh fixture. */
   open(): Promise<SqlFixture>;
 }
@@ -52,6 +64,7 @@ interface Order {
   amount: number | null;
   day: string;
   region: string;
+  channel: string | null;
   refunded: boolean | null;
 }
 
@@ -63,6 +76,7 @@ export const ORDERS: readonly Order[] = Array.from({ length: 240 }, (_, i) => ({
   amount: i % 17 === 0 ? null : ((i * 13) % 100) + 0.25 * (i % 4),
   day: FIRST_DAY.add({ days: (i * 37) % 488 }).toString(),
   region: ["EU", "US", "APAC"][i % 3] as string,
+  channel: i % 7 === 0 ? null : ["web", "ads", "store", "web"][i % 4] as string,
   refunded: i % 11 === 0 ? null : i % 5 === 0,
 }));
 
@@ -117,7 +131,10 @@ export const expected = {
   },
 };
 
-/** Wraps a client to count the queries sent and the most in flight at once. */
+/**
+ * Wraps a client to count the KPI queries sent (not the catalogue lookup
+ * for a time index) and the most in flight at once.
+ */
 export function counting(client: SqlClient): {
   client: SqlClient;
   sent: string[];
@@ -132,6 +149,9 @@ export function counting(client: SqlClient): {
     client: {
       dialect: client.dialect,
       async query(sql, params, options) {
+        if (sql.startsWith(TIME_INDEX_MARK)) {
+          return await client.query(sql, params, options);
+        }
         sent.push(sql);
         active++;
         peak = Math.max(peak, active);
@@ -153,20 +173,29 @@ async function createOrders(
 ): Promise<void> {
   const { real, date, text, bool } = backend.types;
   await fx.exec(
-    `CREATE TABLE ${fx.schema}.orders (id INTEGER, amount ${real}, order_date ${date}, region ${text}, refunded ${bool})`,
+    `CREATE TABLE ${fx.schema}.orders (id INTEGER, amount ${real}, order_date ${date}, region ${text}, channel ${text}, refunded ${bool})`,
   );
   const placeholders: string[] = [];
   const params: unknown[] = [];
   for (const o of ORDERS) {
     const row: string[] = [];
-    for (const value of [o.id, o.amount, o.day, o.region, o.refunded]) {
+    for (
+      const value of [
+        o.id,
+        o.amount,
+        o.day,
+        o.region,
+        o.channel,
+        o.refunded,
+      ]
+    ) {
       params.push(value);
       row.push(backend.dialect === "postgres" ? `$${params.length}` : "?");
     }
     placeholders.push(`(${row.join(", ")})`);
   }
   await fx.exec(
-    `INSERT INTO ${fx.schema}.orders (id, amount, order_date, region, refunded) VALUES ${
+    `INSERT INTO ${fx.schema}.orders (id, amount, order_date, region, channel, refunded) VALUES ${
       placeholders.join(", ")
     }`,
     params,
@@ -511,8 +540,8 @@ export function defineSqlBackendSuite(backend: SqlBackend): void {
     }
     assert.equal(
       counter.sent.length,
-      1 + 4,
-      "the fused query, then one per KPI",
+      1 + 2 + 4,
+      "the fused query, its two halves, then one per KPI of each failed half",
     );
   });
 
@@ -739,5 +768,225 @@ WHERE order_date >= {{ period_start }} AND order_date < {{ period_end }}`,
         expected.count(p, (o) => o.region === "EU"),
       );
     }
+  });
+
+  test("breakdowns and drivers by region and channel are one query per table and match the in-memory engine", async (fx) => {
+    const counter = counting(fx.client);
+    const shapes = [
+      { name: "revenue", column: "amount", aggregation: "sum" as const },
+      { name: "orders", column: "*", aggregation: "count" as const },
+      { name: "basket", column: "amount", aggregation: "avg" as const },
+      { name: "refund_rate", column: "refunded", aggregation: "rate" as const },
+    ];
+    const common = {
+      timeColumn: "order_date",
+      dimensions: ["region", "channel"],
+      compare: ["MoM" as const, "YoY" as const],
+    };
+    const inSql = new KPIEngine({
+      kpis: [
+        ...shapes.map((k) =>
+          sqlKpi({ ...k, ...common, table: `${fx.schema}.orders` })
+        ),
+        { name: "aov", source: "derived", expression: "revenue / orders" },
+      ],
+      sql: counter.client,
+    });
+    const inMemory = new KPIEngine({
+      kpis: [
+        ...shapes.map((k) => ({
+          name: k.name,
+          source: "dataframe" as const,
+          query: `orders.${k.column === "*" ? "id" : k.column}`,
+          aggregation: k.aggregation,
+          ...common,
+        })),
+        { name: "aov", source: "derived", expression: "revenue / orders" },
+      ],
+      dataframes: { orders: ORDERS.map((o) => ({ ...o, order_date: o.day })) },
+    });
+    const options = { by: ["region", "channel"], top: 3 };
+    const fromSql = await inSql.breakdowns(NOV_2024, options);
+    assert.equal(
+      counter.sent.length,
+      1,
+      "one query for every KPI, dimension and period",
+    );
+    const fromMemory = await inMemory.breakdowns(NOV_2024, options);
+    assert.equal(fromSql.length, 5);
+    for (const [i, breakdown] of fromSql.entries()) {
+      assert.equal(breakdown.error, null, breakdown.name);
+      const other = fromMemory[i]!;
+      close(breakdown.value, other.value, `${breakdown.name} total`);
+      for (const [j, dim] of breakdown.dimensions.entries()) {
+        const twin = other.dimensions[j]!;
+        assert.deepEqual(
+          dim.rows.map((r) => [r.segment, r.other ?? 0]),
+          twin.rows.map((r) => [r.segment, r.other ?? 0]),
+          `${breakdown.name} by ${dim.dimension}`,
+        );
+        dim.rows.forEach((row, k) => {
+          close(
+            row.value,
+            twin.rows[k]!.value,
+            `${breakdown.name} ${JSON.stringify(row.segment)}`,
+          );
+          close(
+            row.comparisons.YoY?.previousValue ?? null,
+            twin.rows[k]!.comparisons.YoY?.previousValue ?? null,
+            "YoY base",
+          );
+        });
+      }
+    }
+    // NULL channels form their own segment; additive rows add up to the total.
+    const revenue = fromSql[0]!;
+    const byChannel = revenue.dimensions[1]!;
+    assert.equal(byChannel.segments, 4);
+    assert.equal(
+      decimalSum(byChannel.rows.map((r) => r.value ?? 0)),
+      expected.sum(NOV_2024),
+    );
+    const nulls = expected.sum(NOV_2024, (o) => o.channel === null);
+    const folded = byChannel.rows.find((r) => r.segment.channel === null);
+    if (folded) close(folded.value, nulls, "NULL channel");
+
+    const why = await inSql.drivers("revenue", NOV_2024, {
+      compare: "MoM",
+      by: "region",
+    });
+    const whyMemory = await inMemory.drivers("revenue", NOV_2024, {
+      compare: "MoM",
+      by: "region",
+    });
+    assert.equal(why.change, expected.sum(NOV_2024) - expected.sum(OCT_2024));
+    assert.equal(
+      decimalSum(why.drivers.map((d) => d.contribution)),
+      why.change,
+    );
+    assert.deepEqual(why.drivers, whyMemory.drivers);
+    const ratio = await inSql.drivers("aov", NOV_2024, { compare: "YoY" });
+    const ratioMemory = await inMemory.drivers("aov", NOV_2024, {
+      compare: "YoY",
+    });
+    assert.equal(ratio.method, "ratio");
+    assert.deepEqual(ratio.drivers, ratioMemory.drivers);
+    assert.equal(ratio.change, ratioMemory.change);
+  });
+
+  test("values lose binary noise but keep every digit of the data, from floats and decimals alike", async (fx) => {
+    const { date, float, decimal } = backend.types;
+    await fx.exec(
+      `CREATE TABLE ${fx.schema}.nums (day ${date}, x ${float}, d ${decimal})`,
+    );
+    const rows: [string, number, number][] = [
+      ["2024-11-02", 0.1, 12345678901000],
+      ["2024-11-03", 0.2, 234.56],
+      ["2024-10-05", 12345678901234.56, 12345678901234.56],
+    ];
+    for (const row of rows) {
+      await fx.exec(
+        backend.dialect === "postgres"
+          ? `INSERT INTO ${fx.schema}.nums VALUES ($1, $2, $3)`
+          : `INSERT INTO ${fx.schema}.nums VALUES (?, ?, ?)`,
+        row,
+      );
+    }
+    const raw = await fx.scalar(
+      `SELECT SUM(x) FROM ${fx.schema}.nums WHERE day >= '2024-11-01'`,
+    );
+    assert.notEqual(raw, 0.3, "the database's own sum carries the noise");
+    const base = { table: `${fx.schema}.nums`, timeColumn: "day" };
+    const kpi = (name: string, column: string, aggregation: "sum" | "last") =>
+      ({
+        definition: sqlKpi({ ...base, name, column, aggregation }),
+        periods: [NOV_2024, OCT_2024],
+      }) satisfies SqlValueRequest;
+    const values = await fetchSqlValues(fx.client, [
+      kpi("x_sum", "x", "sum"),
+      kpi("d_sum", "d", "sum"),
+      kpi("x_last", "x", "last"),
+      kpi("d_last", "d", "last"),
+      {
+        definition: sqlKpi({
+          name: "x_template",
+          query:
+            `SELECT SUM(x) FROM ${fx.schema}.nums WHERE day >= {{ period_start }} AND day < {{ period_end }}`,
+        }),
+        periods: [NOV_2024, OCT_2024],
+      },
+    ]);
+    const got = (name: string, p: Period) => {
+      const v = values.get(valueKey(name, p));
+      assert.equal(v?.error, null, `${name}: ${v?.error}`);
+      return v?.value;
+    };
+    assert.equal(got("x_sum", NOV_2024), 0.3);
+    assert.equal(got("x_template", NOV_2024), 0.3);
+    assert.equal(got("d_sum", NOV_2024), 12345678901234.56);
+    assert.equal(got("x_sum", OCT_2024), 12345678901234.56);
+    assert.equal(got("x_last", OCT_2024), 12345678901234.56);
+    assert.equal(got("d_last", OCT_2024), 12345678901234.56);
+    assert.equal(got("d_last", NOV_2024), 234.56);
+  });
+
+  test("overlapping ranges share the one scan and give the same numbers", async (fx) => {
+    const counter = counting(fx.client);
+    const base = { table: `${fx.schema}.orders`, timeColumn: "order_date" };
+    const late = period("2024-10-15", "2024-11-15");
+    const periods = [NOV_2024, late, OCT_2024];
+    const kpi = (name: string, aggregation: "sum" | "count" | "last") => ({
+      definition: sqlKpi({ ...base, name, column: "amount", aggregation }),
+      periods,
+    });
+    const values = await fetchSqlValues(counter.client, [
+      kpi("revenue", "sum"),
+      kpi("priced", "count"),
+      kpi("latest", "last"),
+    ]);
+    assert.equal(counter.sent.length, 1);
+    assert.doesNotMatch(counter.sent[0] ?? "", /UNION ALL/);
+    for (const p of periods) {
+      const get = (name: string) => values.get(valueKey(name, p))?.value;
+      assert.equal(get("revenue"), expected.sum(p), p.label);
+      assert.equal(get("priced"), expected.countAmount(p), p.label);
+      assert.equal(get("latest"), expected.last(p), p.label);
+    }
+  });
+
+  test("with an index on the time column, each range is read through it and last looked up down it", async (fx) => {
+    const base = { table: `${fx.schema}.orders`, timeColumn: "order_date" };
+    const kpi = (name: string, aggregation: "sum" | "count" | "last") => ({
+      definition: sqlKpi({ ...base, name, column: "amount", aggregation }),
+      periods: [...PERIODS, EMPTY],
+    });
+    const requests = [
+      kpi("revenue", "sum"),
+      kpi("priced", "count"),
+      kpi("latest", "last"),
+    ];
+    const before = counting(fx.client);
+    const scanned = await fetchSqlValues(before.client, requests);
+    assert.doesNotMatch(before.sent[0] ?? "", /UNION ALL/);
+    await fx.exec(
+      backend.dialect === "sqlite"
+        ? `CREATE INDEX ${fx.schema}.orders_day ON orders (order_date)`
+        : `CREATE INDEX orders_day ON ${fx.schema}.orders (order_date)`,
+    );
+    const after = counting(fx.client);
+    const indexed = await fetchSqlValues(after.client, requests);
+    assert.equal(after.sent.length, 1);
+    assert.match(after.sent[0] ?? "", /UNION ALL/);
+    assert.match(after.sent[0] ?? "", /ORDER BY \S+ DESC LIMIT 1/);
+    for (const p of [...PERIODS, EMPTY]) {
+      const get = (name: string) => indexed.get(valueKey(name, p))?.value;
+      assert.equal(get("revenue"), expected.sum(p), p.label);
+      assert.equal(get("priced"), expected.countAmount(p), p.label);
+      assert.equal(get("latest"), expected.last(p), p.label);
+    }
+    assert.deepEqual(
+      [...indexed].map(([k, v]) => [k, v.value]).sort(),
+      [...scanned].map(([k, v]) => [k, v.value]).sort(),
+    );
   });
 }

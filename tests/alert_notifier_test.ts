@@ -540,13 +540,10 @@ Deno.test("createNotifier() delivers in parallel within the concurrency bound", 
     condition: `< ${100000 + i}`,
     severity: "warning",
   }));
-  const started = performance.now();
   await createNotifier({ channels: { slow }, concurrency: 4 }).notify(
     run(50000, { rules }),
   );
-  const elapsed = performance.now() - started;
   assert.equal(peak, 4);
-  assert.ok(elapsed < 12 * 20, `took ${elapsed} ms`);
 });
 
 Deno.test("createNotifier() in a dry run sends nothing, keeps no state and describes the sends", async () => {

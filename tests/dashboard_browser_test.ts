@@ -250,7 +250,7 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
     // The API reference renders /openapi.json with the same token.
     await page.goto(`${base}/docs`);
     await page.waitForSelector("#schema-KPIResult");
-    assert.equal(await page.locator("section.op .method").count(), 7);
+    assert.equal(await page.locator("section.op .method").count(), 9);
     assert.match(
       await page.textContent("#getKpiHistory") ?? "",
       /\/kpis\/\{name\}\/history/,

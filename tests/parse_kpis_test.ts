@@ -758,7 +758,7 @@ Deno.test("parseKpis() takes a whole TypeScript configuration with camelCase key
       "kpis[0].timeColum",
       null,
       null,
-      'Unknown key "timeColum": did you mean "timeColumn"? (accepted: name, label, description, tags, source, query, expression, aggregation, timeColumn, table, column, filter, unit, compare, polarity, alerts, timeoutMs)',
+      'Unknown key "timeColum": did you mean "timeColumn"? (accepted: name, label, description, tags, source, query, expression, aggregation, timeColumn, table, column, filter, dimensions, unit, compare, polarity, alerts, timeoutMs)',
     ],
     [
       "kpis[0].timeColumn",

@@ -555,6 +555,8 @@ Deno.test("GET /openapi.json is OpenAPI 3.1 describing every route and the KPIRe
     "/health",
     "/kpis",
     "/kpis/{name}",
+    "/kpis/{name}/breakdown",
+    "/kpis/{name}/drivers",
     "/kpis/{name}/history",
     "/openapi.json",
   ]);

@@ -35,7 +35,7 @@ function structured(
   };
 }
 
-Deno.test("planSqlQueries() fuses structured KPIs per table and time column, one SELECT per range", () => {
+Deno.test("planSqlQueries() fuses structured KPIs per table and time column, one scan for every range", () => {
   const requests: SqlValueRequest[] = [
     { definition: structured("a"), periods: PERIODS },
     {
@@ -56,18 +56,29 @@ Deno.test("planSqlQueries() fuses structured KPIs per table and time column, one
   const [orders, paid, refunds] = queries;
   assert.deepEqual(orders?.kpis, ["a", "b"]);
   assert.equal(orders?.keys.length, 4);
-  assert.equal(orders?.sql.match(/UNION ALL/g)?.length, 2);
-  assert.equal(
-    orders?.sql.match(
-      /FROM "orders"\nWHERE "created_at" >= \$\d+ AND "created_at" < \$\d+/g,
-    )?.length,
-    3,
-  );
-  // b is not needed in October or in 2023: NULL there.
+  assert.equal(orders?.wide, true);
+  assert.doesNotMatch(orders?.sql ?? "", /UNION ALL/);
+  assert.equal(orders?.sql.match(/FROM "orders"/g)?.length, 1);
+  // Each aggregate keeps to its range; the WHERE reads the ranges only,
+  // October and November as one span.
   assert.match(
     orders?.sql ?? "",
-    /SELECT 1 AS p,\n {2}COALESCE\(SUM\("amount"\), 0\) AS v1,\n {2}NULL AS v2/,
+    /COALESCE\(SUM\("amount"\) FILTER \(WHERE "created_at" >= \$\d+ AND "created_at" < \$\d+\), 0\) AS v1_0/,
   );
+  // b is not needed in October or in 2023: NULL there.
+  assert.match(orders?.sql ?? "", /NULL AS v2_1/);
+  assert.match(orders?.sql ?? "", /COUNT\(\*\) FILTER \(WHERE .*?\) AS n_2/);
+  assert.match(
+    orders?.sql ?? "",
+    /\nWHERE \("created_at" >= \$\d+ AND "created_at" < \$\d+\) OR \("created_at" >= \$\d+ AND "created_at" < \$\d+\)$/,
+  );
+  const spans = orders?.params.slice(-4);
+  assert.deepEqual(spans, [
+    "2023-11-01",
+    "2023-12-01",
+    "2024-10-01",
+    "2024-12-01",
+  ]);
   assert.deepEqual(orders?.fallback.map((q) => q.kpis), [["a"], ["b"]]);
   assert.deepEqual(paid?.kpis, ["c"]);
   assert.deepEqual(paid?.fallback, []);
@@ -78,6 +89,24 @@ Deno.test("planSqlQueries() fuses structured KPIs per table and time column, one
     ),
     true,
   );
+});
+
+Deno.test("planSqlQueries() reads a table with a time index range by range, last down the index", () => {
+  const requests: SqlValueRequest[] = [
+    { definition: structured("a"), periods: PERIODS },
+    { definition: structured("l", { aggregation: "last" }), periods: PERIODS },
+  ];
+  const [query] = planSqlQueries("postgres", requests, {
+    timeIndexed: (table, column) =>
+      table === "orders" && column === "created_at",
+  });
+  assert.equal(query?.wide, false);
+  assert.equal(query?.sql.match(/UNION ALL/g)?.length, 2);
+  assert.match(
+    query?.sql ?? "",
+    /\(SELECT "amount" FROM "orders" WHERE "created_at" >= \$\d+ AND "created_at" < \$\d+ AND "amount" IS NOT NULL ORDER BY "created_at" DESC LIMIT 1\)/,
+  );
+  assert.doesNotMatch(query?.sql ?? "", /FILTER/);
 });
 
 Deno.test("planSqlQueries() with fuse: false plans one query per KPI per period", () => {
@@ -109,12 +138,16 @@ Deno.test("planSqlQueries() writes each aggregation the way the in-memory source
   assert.match(sql({}), /COALESCE\(SUM\("amount"\), 0\) AS v1/);
   assert.match(
     sql({ filter: "status = 'paid'" }),
-    /COALESCE\(SUM\(CASE WHEN \(status = 'paid'\) THEN "amount" END\), 0\)/,
+    /COALESCE\(SUM\("amount"\) FILTER \(WHERE \(status = 'paid'\)\), 0\)/,
+  );
+  assert.match(
+    sql({ filter: "status = 'paid'" }, "mysql"),
+    /COALESCE\(SUM\(CASE WHEN \(status = 'paid'\) THEN `amount` END\), 0\)/,
   );
   assert.match(sql({ aggregation: "count", column: "*" }), /COUNT\(\*\) AS v1/);
   assert.match(
     sql({ aggregation: "count", column: "*", filter: "x > 1" }),
-    /COUNT\(CASE WHEN \(x > 1\) THEN 1 END\)/,
+    /COUNT\(\*\) FILTER \(WHERE \(x > 1\)\)/,
   );
   assert.match(sql({ aggregation: "count" }), /COUNT\("amount"\)/);
   assert.match(sql({ aggregation: "avg" }), /AVG\("amount"\)/);
@@ -123,9 +156,18 @@ Deno.test("planSqlQueries() writes each aggregation the way the in-memory source
     sql({ aggregation: "rate", column: "refunded" }),
     /AVG\(CASE WHEN "refunded" IS NULL THEN NULL WHEN CAST\("refunded" AS BOOLEAN\) THEN 1e0 ELSE 0e0 END\)/,
   );
+  // last: the greatest (time, value) pair, in the same scan.
   assert.match(
     sql({ aggregation: "last" }),
-    /\(SELECT "amount" FROM "orders" WHERE "created_at" >= \$1 AND "created_at" < \$2 AND "amount" IS NOT NULL ORDER BY "created_at" DESC LIMIT 1\)/,
+    /\(MAX\(ARRAY\[EXTRACT\(EPOCH FROM "created_at"\)::float8, "amount"::float8\]\) FILTER \(WHERE "amount" IS NOT NULL\)\)\[2\]/,
+  );
+  assert.match(
+    sql({ aggregation: "last" }, "mysql"),
+    /SUBSTRING\(MAX\(CASE WHEN `amount` IS NOT NULL THEN CONCAT\(DATE_FORMAT\(`created_at`, '%Y%m%d%H%i%s%f'\), `amount`\) END\), 21\)/,
+  );
+  assert.doesNotMatch(
+    sql({ aggregation: "last" }, "sqlite"),
+    /SELECT "amount"/,
   );
 });
 
@@ -178,7 +220,10 @@ Deno.test("planSql() refuses identifiers that are not plain names and filters th
     definition: structured("k", { filter: "x > 1 -- big ones" }),
     periods: [NOV],
   }]);
-  assert.match(ok[0]?.sql ?? "", /CASE WHEN \(x > 1 \s*\) THEN "amount" END/);
+  assert.match(
+    ok[0]?.sql ?? "",
+    /SUM\("amount"\) FILTER \(WHERE \(x > 1 \s*\)\), 0\) AS v1,\n {2}COUNT\(\*\) AS n\nFROM/,
+  );
 });
 
 Deno.test("planSql() refuses a template of several statements and a KPI with neither query nor table", () => {
@@ -235,7 +280,10 @@ Deno.test("explainSqlQueries() prints each query with what it computes and its n
     text,
     /^-- Parameters: \$1 = "EU", \$2 = "2024-11-01", \$3 = "EU", \$4 = "2024-10-01"$/m,
   );
-  assert.match(text, /^-- If it fails: 2 separate queries, one per period$/m);
+  assert.match(
+    text,
+    /^-- If it fails or times out: 2 separate queries, one per period$/m,
+  );
   assert.match(
     text,
     /^-- Query 2 of 2: structured, table "orders"; KPIs: revenue, orders; 6 values;/m,

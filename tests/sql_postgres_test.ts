@@ -11,7 +11,11 @@ import {
   type SqlFixture,
 } from "./_sql_backend_suite.ts";
 import { openSqlClient } from "../src/adapters/sql/open_sql_client.ts";
-import { fetchSqlValues } from "../src/sql/fetch_sql_values.ts";
+import {
+  fetchSqlValues,
+  RETRY_BUDGET,
+  type SqlValueRequest,
+} from "../src/sql/fetch_sql_values.ts";
 import { valueKey } from "../src/_value_key.ts";
 import type { KPIDefinition } from "../src/types.ts";
 
@@ -53,6 +57,8 @@ defineSqlBackendSuite({
     date: "DATE",
     text: "TEXT",
     bool: "BOOLEAN",
+    float: "DOUBLE PRECISION",
+    decimal: "NUMERIC(18, 2)",
   },
   open: fixture,
 });
@@ -145,13 +151,68 @@ Deno.test("[postgres] a timeout cancels the query on the server, well before it 
     }
     assert.equal(
       counter.sent.length,
-      1,
-      "a timed-out fused query is not re-run in pieces",
+      4,
+      "a timed-out fused query is re-run once per period, within its budget",
     );
     const running = await fx.scalar(
       `SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE '%${marker}%' AND state = 'active' AND pid <> pg_backend_pid()`,
     );
     assert.equal(running, 0);
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("[postgres] one slow KPI in a fused query that times out does not sink the others: halves, then single KPIs", async () => {
+  const fx = await fixture();
+  try {
+    await fx.exec(
+      `CREATE TABLE ${fx.schema}.events AS SELECT i AS id, DATE '2024-11-01' + (i % 30) AS day, i * 1.5 AS amount FROM generate_series(1, 60) AS i`,
+    );
+    const kpi = (name: string, filter?: string): SqlValueRequest => ({
+      definition: {
+        name,
+        source: "sql",
+        table: `${fx.schema}.events`,
+        column: "amount",
+        aggregation: "sum",
+        timeColumn: "day",
+        timeoutMs: 400,
+        ...(filter ? { filter } : {}),
+      },
+      periods: PERIODS,
+    });
+    const counter = counting(fx.client);
+    const started = performance.now();
+    const values = await fetchSqlValues(counter.client, [
+      kpi("a"),
+      kpi("b", "amount > 10"),
+      kpi("c", "id > 3"),
+      // 60 rows in November, 20 ms each: over a second, alone or fused.
+      kpi("slow", "pg_sleep(0.02) IS NOT NULL"),
+    ]);
+    const elapsed = performance.now() - started;
+    // Fused (4 KPIs), halves (a b | c slow), then c and slow alone.
+    assert.equal(counter.sent.length, 5, counter.sent.join("\n---\n"));
+    assert.ok(
+      elapsed < (RETRY_BUDGET + 1) * 400 + 1000,
+      `within the retry budget: ${elapsed} ms`,
+    );
+    const nov = valueKey("a", PERIODS[0]!);
+    assert.equal(values.get(nov)?.error, null);
+    const total = Array.from({ length: 60 }, (_, i) => (i + 1) * 1.5).reduce(
+      (s, v) => s + v,
+    );
+    assert.equal(values.get(nov)?.value, total);
+    for (const name of ["a", "b", "c"]) {
+      for (const p of PERIODS) {
+        assert.equal(values.get(valueKey(name, p))?.error, null, name);
+      }
+    }
+    assert.match(
+      values.get(valueKey("slow", PERIODS[0]!))?.error ?? "",
+      /canceled after \d+ ms|time allowed for its retries ran out/,
+    );
   } finally {
     await fx.close();
   }

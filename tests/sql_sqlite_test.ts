@@ -13,7 +13,14 @@ import {
 defineSqlBackendSuite({
   name: "sqlite",
   dialect: "sqlite",
-  types: { real: "REAL", date: "TEXT", text: "TEXT", bool: "INTEGER" },
+  types: {
+    real: "REAL",
+    date: "TEXT",
+    text: "TEXT",
+    bool: "INTEGER",
+    float: "REAL",
+    decimal: "NUMERIC",
+  },
   async open(): Promise<SqlFixture> {
     const dir = await Deno.makeTempDir({ prefix: "kpi_sqlite_" });
     const path = join(dir, "shop.db");

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { describeDrivers } from "../segments/describe_drivers.ts";
 import type { AlertMessage } from "../ports.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import { describeComparison, formatRange, formatValue } from "./_format.ts";
@@ -72,6 +73,12 @@ export function buildEmailContent(message: AlertMessage): EmailContent {
     if (comparison) {
       rows.push([code, describeComparison(comparison, message.kpi.unit)]);
     }
+  }
+  if (message.drivers && message.drivers.drivers.length > 0) {
+    rows.push([
+      `Drivers (${message.drivers.compare})`,
+      describeDrivers(message.drivers.drivers, { max: 5 }),
+    ]);
   }
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   const text = [

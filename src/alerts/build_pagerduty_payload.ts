@@ -4,6 +4,7 @@
  * @module
  */
 
+import { describeDrivers } from "../segments/describe_drivers.ts";
 import type { AlertMessage } from "../ports.ts";
 import type { Severity } from "../types.ts";
 import { COMPARISON_CODES } from "../types.ts";
@@ -119,6 +120,17 @@ export function buildPagerDutyPayload(
         comparisons: message.comparisons,
         repeat: message.repeat,
         run_id: message.runId,
+        ...(message.drivers
+          ? {
+            drivers: {
+              compare: message.drivers.compare,
+              change: message.drivers.change,
+              summary: describeDrivers(message.drivers.drivers, { max: 5 }),
+              segments: message.drivers.drivers,
+              unexplained: message.drivers.unexplained,
+            },
+          }
+          : {}),
       },
     },
     client: "kpi-engine",

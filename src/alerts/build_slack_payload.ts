@@ -4,6 +4,7 @@
  * @module
  */
 
+import { describeDrivers } from "../segments/describe_drivers.ts";
 import type { AlertMessage } from "../ports.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import { describeComparison, formatRange, formatValue } from "./_format.ts";
@@ -107,6 +108,22 @@ export function buildSlackPayload(message: AlertMessage): SlackPayload {
     blocks.push({
       type: "section",
       text: { type: "mrkdwn", text: lines.join("\n") },
+    });
+  }
+  if (message.drivers && message.drivers.drivers.length > 0) {
+    blocks.push({
+      type: "section",
+      text: {
+        type: "mrkdwn",
+        text: clip(
+          `*Drivers (${message.drivers.compare})*\n${
+            message.drivers.drivers.slice(0, 5).map((d) =>
+              `• ${esc(describeDrivers([d]))}`
+            ).join("\n")
+          }`,
+          3000,
+        ),
+      },
     });
   }
   blocks.push({

@@ -11,6 +11,7 @@ import type {
   ComparisonResult,
   Severity,
 } from "../types.ts";
+import type { Driver } from "../segments/types.ts";
 
 /** The JSON the webhook channel POSTs. */
 export interface WebhookPayload {
@@ -34,6 +35,13 @@ export interface WebhookPayload {
   message: string;
   /** The comparisons, as in `KPIResult`. */
   comparisons: Partial<Record<ComparisonCode, ComparisonResult>>;
+  /**
+   * The segments that explain the change (when the KPI has dimensions):
+   * `{ segment, contribution, contributionPct, rateEffect?, mixEffect? }`.
+   */
+  drivers?: Driver[];
+  /** The comparison the drivers explain, e.g. `MoM`. */
+  driversCompare?: ComparisonCode;
   /** Same for a firing notice and its resolve notice. */
   dedupKey: string;
   /** The run that sent it. */
@@ -68,7 +76,7 @@ export interface WebhookPayload {
  * ```
  */
 export function buildWebhookPayload(message: AlertMessage): WebhookPayload {
-  return {
+  const body: WebhookPayload = {
     status: message.status,
     repeat: message.repeat,
     kpi: { ...message.kpi },
@@ -83,4 +91,9 @@ export function buildWebhookPayload(message: AlertMessage): WebhookPayload {
     runId: message.runId,
     runAt: message.runAt,
   };
+  if (message.drivers) {
+    body.drivers = message.drivers.drivers;
+    body.driversCompare = message.drivers.compare;
+  }
+  return body;
 }

@@ -162,6 +162,7 @@ export function planAlerts(
         runId: batch.runId,
         runAt: batch.runAt,
       };
+      if (result.drivers && !resolved) message.drivers = result.drivers;
       const plan: PlannedAlert = {
         kpi: result.name,
         ruleId,

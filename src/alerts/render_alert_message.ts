@@ -5,6 +5,7 @@
  * @module
  */
 
+import { describeDrivers } from "../segments/describe_drivers.ts";
 import type { AlertRule, ComparisonCode, KPIResult } from "../types.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import {
@@ -53,6 +54,7 @@ export const ALERT_TEMPLATE_VARIABLES: readonly string[] = [
   "period_range",
   "severity",
   "condition",
+  "drivers",
 ];
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_]+)?)\s*\}\}/g;
@@ -136,7 +138,13 @@ function defaultMessage(
       `${code} ${formatPercentChange(result.comparisons[code]?.changePct)}`
     );
   const tail = changes.length > 0 ? ` (${changes.join(", ")})` : "";
-  return `${head}${result.label} ${value}: ${condition} ${verdict}${tail}`;
+  const drivers = !resolved && result.drivers &&
+      result.drivers.drivers.length > 0
+    ? `; ${result.drivers.compare} ${formatSigned(result.drivers.change)}${
+      result.unit ? ` ${result.unit}` : ""
+    }: ${describeDrivers(result.drivers.drivers)}`
+    : "";
+  return `${head}${result.label} ${value}: ${condition} ${verdict}${tail}${drivers}`;
 }
 
 function fillTemplate(
@@ -197,6 +205,10 @@ function lookup(
       return rule.severity;
     case "condition":
       return rule.condition;
+    case "drivers":
+      return result.drivers && result.drivers.drivers.length > 0
+        ? describeDrivers(result.drivers.drivers)
+        : "n/a";
     default:
       return undefined;
   }

@@ -44,6 +44,8 @@ const KEY_USE: Readonly<Record<string, string>> = {
   table: "structured SQL KPIs",
   column: "structured SQL KPIs",
   filter: "structured SQL KPIs",
+  dimensions:
+    "sql and dataframe KPIs; a derived KPI inherits the dimensions its inputs share",
 };
 
 /** Runs every check on one configuration, in the file's spelling. */
@@ -150,6 +152,24 @@ export function checkConfig(
           "a SQL template KPI",
         );
         templates("query");
+        const aggregation = asString(kpi.aggregation);
+        if (
+          asList(kpi.dimensions).length > 0 && aggregation !== "sum" &&
+          aggregation !== "count"
+        ) {
+          issues.push({
+            path: at(has("aggregation") ? "aggregation" : "dimensions"),
+            atKey: !has("aggregation"),
+            message:
+              `A SQL template with dimensions returns one row per segment; set ${
+                k("aggregation")
+              } to sum or count so that the rows add up to the total${
+                aggregation === undefined
+                  ? ""
+                  : ` (got ${JSON.stringify(aggregation)})`
+              }`,
+          });
+        }
       } else if (has("table")) {
         notFor(["expression"], "a sql KPI");
         const why =
@@ -199,7 +219,15 @@ export function checkConfig(
       }
     } else if (source === "derived") {
       notFor(
-        ["query", "aggregation", "time_column", "table", "column", "filter"],
+        [
+          "query",
+          "aggregation",
+          "time_column",
+          "table",
+          "column",
+          "filter",
+          "dimensions",
+        ],
         "a derived KPI",
       );
       need("expression", "a derived KPI computes it from other KPIs");
@@ -233,6 +261,30 @@ export function checkConfig(
           });
         }
       }
+    }
+
+    // Dimensions: listed once, and only where segments can be folded.
+    const dimensions = asList(kpi.dimensions);
+    dimensions.forEach((dimension, n) => {
+      if (
+        typeof dimension === "string" && dimensions.indexOf(dimension) !== n
+      ) {
+        issues.push({
+          path: at("dimensions", n),
+          message: `Dimension ${JSON.stringify(dimension)} is listed twice`,
+        });
+      }
+    });
+    if (
+      dimensions.length > 0 && source !== "derived" &&
+      asString(kpi.aggregation) === "last"
+    ) {
+      issues.push({
+        path: at("dimensions"),
+        atKey: true,
+        message:
+          `Dimensions do not apply to aggregation "last" (a breakdown needs sum, count, avg or rate)`,
+      });
     }
 
     // Comparisons listed and used by alert conditions.

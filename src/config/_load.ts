@@ -230,6 +230,7 @@ function buildKpi(k: KpiData): KPIDefinition {
     kpi.column = k.column ?? "*";
   }
   if (k.filter !== undefined) kpi.filter = k.filter;
+  if (k.dimensions !== undefined) kpi.dimensions = k.dimensions;
   if (k.unit !== undefined) kpi.unit = k.unit;
   kpi.compare = k.compare ?? [];
   kpi.polarity = k.polarity ?? "higher_is_better";

@@ -138,6 +138,14 @@ export const kpiSchema = z.strictObject({
   table: nonEmpty("table").optional(),
   column: nonEmpty("column").optional(),
   filter: nonEmpty("filter").optional(),
+  dimensions: z.array(
+    z.string().regex(NAME_PATTERN, {
+      error: (iss) =>
+        `Invalid dimension ${
+          quote(iss.input)
+        } (expected a column name: letters, digits and underscores, not starting with a digit)`,
+    }),
+  ).optional(),
   unit: z.string().optional(),
   compare: z.array(
     z.enum(COMPARISON_CODES as ["DoD", "WoW", "MoM", "QoQ", "YoY"]),

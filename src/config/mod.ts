@@ -24,3 +24,4 @@ export * from "./parse_kpis.ts";
 export * from "./kpi_config_error.ts";
 export * from "./format_config_issues.ts";
 export * from "./expand_env.ts";
+export * from "./kpi_config_json_schema.ts";

@@ -22,6 +22,18 @@ import { shiftPeriod } from "../period/shift_period.ts";
 import { renderAlertMessage } from "../alerts/render_alert_message.ts";
 import { type FetchedValue, valueKey } from "../_value_key.ts";
 import { cleanNumber } from "../_numbers.ts";
+import {
+  computeBreakdowns,
+  computeDrivers,
+  explainBreakdownQueries,
+  kpiDimensions,
+  type SegmentSources,
+} from "../segments/compute_segments.ts";
+import {
+  fetchSqlSegments,
+  segmentDataKey,
+} from "../segments/fetch_segments.ts";
+import type { KPIBreakdown, KPIDrivers } from "../segments/types.ts";
 import { seriesBuckets } from "../series/series_buckets.ts";
 import {
   buildSeriesPoints,
@@ -92,6 +104,34 @@ export interface RunReport {
   period: { label: string; start: string; end: string };
   /** One result per selected KPI, in definition order. */
   results: KPIResult[];
+}
+
+/** Options of {@linkcode KPIEngine.breakdown}. */
+export interface BreakdownOptions {
+  /** The dimension, or dimensions (each broken down on its own). */
+  by: string | readonly string[];
+  /** Rows kept per dimension before the rest fold into "other". @default 10 */
+  top?: number;
+  /** Most segments per dimension; the rest are folded and reported. @default 1000 */
+  cap?: number;
+  /** Comparisons per segment. @default the KPI's own `compare` */
+  compare?: readonly ComparisonCode[];
+}
+
+/** Options of {@linkcode KPIEngine.breakdowns}. */
+export interface BreakdownsOptions extends BreakdownOptions {
+  /** Only these KPIs. @default every KPI that has all the dimensions */
+  kpis?: readonly string[];
+}
+
+/** Options of {@linkcode KPIEngine.drivers}. */
+export interface DriversOptions {
+  /** The comparison to explain. @default the KPI's first, else MoM */
+  compare?: ComparisonCode;
+  /** The dimensions whose slices are ranked. @default every dimension of the KPI */
+  by?: string | readonly string[];
+  /** Most drivers listed. @default 5 */
+  top?: number;
 }
 
 interface Compiled {
@@ -215,6 +255,7 @@ export class KPIEngine {
       evaluations.set(definition.name, rules);
       return result;
     });
+    await this.#attachDrivers(selected, resolved, results, evaluations);
     const notifier = options.notifier ?? this.#notifier;
     if (notifier && options.alerts !== false) {
       const batch: AlertBatch = {
@@ -439,6 +480,263 @@ export class KPIEngine {
     return requests;
   }
 
+  /**
+   * The dimensions a KPI can be broken down by: its own `dimensions`, or
+   * for a derived KPI those its inputs share.
+   *
+   * @param name The KPI's name.
+   * @returns The dimensions, possibly none.
+   * @throws {RangeError} for an unknown KPI name.
+   */
+  dimensions(name: string): string[] {
+    this.#definition(name);
+    return kpiDimensions(this.#byName, name).dimensions;
+  }
+
+  /**
+   * Breaks one KPI down by one or more dimensions (each on its own): per
+   * segment its value, share of the total and comparisons, largest first,
+   * the top N kept and the rest folded into an "other" row.
+   *
+   * @param name The KPI's name.
+   * @param period A period string. @default "last_month"
+   * @param options The dimensions, top N, cap and comparisons.
+   * @returns The breakdown; `error` says why when it cannot be had.
+   * @throws {RangeError} for a bad period, an unknown KPI or a bad `top`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const engine = new KPIEngine({
+   *   kpis: [{ name: "revenue", source: "dataframe", query: "orders.amount",
+   *     aggregation: "sum", timeColumn: "day", dimensions: ["region"], compare: ["MoM"] }],
+   *   dataframes: { orders: [
+   *     { day: "2024-10-05", amount: 50, region: "EU" },
+   *     { day: "2024-11-02", amount: 30, region: "EU" },
+   *     { day: "2024-11-03", amount: 70, region: "US" },
+   *   ] },
+   * });
+   * const breakdown = await engine.breakdown("revenue", "2024-11", { by: "region" });
+   * const [us, eu] = breakdown.dimensions[0]?.rows ?? [];
+   * assert.deepEqual([us?.segment, us?.value, us?.share], [{ region: "US" }, 70, 0.7]);
+   * assert.equal(eu?.comparisons.MoM?.change, -20);
+   * ```
+   */
+  async breakdown(
+    name: string,
+    period: string | Period = "last_month",
+    options: BreakdownOptions,
+  ): Promise<KPIBreakdown> {
+    this.#definition(name);
+    const [one] = await this.breakdowns(period, { ...options, kpis: [name] });
+    return one as KPIBreakdown;
+  }
+
+  /**
+   * Breaks several KPIs down at once: every KPI, dimension and period of
+   * a table in one query.
+   *
+   * @param period A period string. @default "last_month"
+   * @param options The KPIs, dimensions, top N, cap and comparisons.
+   * @returns One breakdown per KPI, in definition order.
+   * @throws {RangeError} for a bad period, an unknown KPI or a bad `top`.
+   */
+  async breakdowns(
+    period: string | Period = "last_month",
+    options: BreakdownsOptions,
+  ): Promise<KPIBreakdown[]> {
+    const resolved = typeof period === "string"
+      ? this.resolvePeriod(period)
+      : period;
+    const by = typeof options.by === "string" ? [options.by] : [...options.by];
+    const names = options.kpis
+      ? this.#select(options.kpis).map((d) => d.name)
+      : this.definitions.filter((d) =>
+        by.every((dim) => this.dimensions(d.name).includes(dim))
+      ).map((d) => d.name);
+    const request = { by } as {
+      by: string[];
+      top?: number;
+      cap?: number;
+      compare?: readonly ComparisonCode[];
+    };
+    if (options.top !== undefined) request.top = options.top;
+    if (options.cap !== undefined) request.cap = options.cap;
+    if (options.compare !== undefined) request.compare = options.compare;
+    for (const [key, value] of [["top", options.top], ["cap", options.cap]]) {
+      if (
+        value !== undefined && !(Number.isInteger(value) && Number(value) >= 1)
+      ) {
+        throw new RangeError(
+          `Invalid ${key} ${value}: expected a whole number of at least 1`,
+        );
+      }
+    }
+    return await computeBreakdowns(
+      this.#segmentSources(),
+      names,
+      resolved,
+      request,
+    );
+  }
+
+  /**
+   * Says why a KPI changed: each segment's contribution to the change
+   * against one comparison (rate and mix effects for ratios), the slices of
+   * every dimension ranked together, and what they leave unexplained.
+   *
+   * @param name The KPI's name.
+   * @param period A period string. @default "last_month"
+   * @param options The comparison, dimensions and how many drivers.
+   * @returns The drivers; `note` says why there are none for KPIs whose
+   *   segments do not add up.
+   * @throws {RangeError} for a bad period, an unknown KPI or a bad `top`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const engine = new KPIEngine({
+   *   kpis: [{ name: "revenue", source: "dataframe", query: "orders.amount",
+   *     aggregation: "sum", timeColumn: "day", dimensions: ["region"] }],
+   *   dataframes: { orders: [
+   *     { day: "2024-10-05", amount: 100.1, region: "EU" },
+   *     { day: "2024-10-06", amount: 50.2, region: "US" },
+   *     { day: "2024-11-02", amount: 40.05, region: "EU" },
+   *     { day: "2024-11-03", amount: 55.2, region: "US" },
+   *   ] },
+   * });
+   * const why = await engine.drivers("revenue", "2024-11", { compare: "MoM" });
+   * assert.equal(why.change, -55.05);
+   * assert.deepEqual(why.drivers.map((d) => [d.segment.region, d.contribution]), [
+   *   ["EU", -60.05], ["US", 5],
+   * ]);
+   * assert.equal(why.unexplained, 0);
+   * ```
+   */
+  async drivers(
+    name: string,
+    period: string | Period = "last_month",
+    options: DriversOptions = {},
+  ): Promise<KPIDrivers> {
+    this.#definition(name);
+    const resolved = typeof period === "string"
+      ? this.resolvePeriod(period)
+      : period;
+    const request: { compare?: ComparisonCode; by?: string[]; top?: number } =
+      {};
+    if (options.compare !== undefined) request.compare = options.compare;
+    if (options.by !== undefined) {
+      request.by = typeof options.by === "string"
+        ? [options.by]
+        : [...options.by];
+    }
+    if (options.top !== undefined) {
+      if (!(Number.isInteger(options.top) && options.top >= 1)) {
+        throw new RangeError(
+          `Invalid top ${options.top}: expected a whole number of at least 1`,
+        );
+      }
+      request.top = options.top;
+    }
+    const [one] = await computeDrivers(
+      this.#segmentSources(),
+      [name],
+      resolved,
+      request,
+    );
+    return one as KPIDrivers;
+  }
+
+  /**
+   * Prints the breakdown queries `breakdowns()` would send, without
+   * running them.
+   *
+   * @param period A period string. @default "last_month"
+   * @param options The KPIs, dimensions and comparisons.
+   * @returns The printable plan.
+   * @throws {RangeError} for a bad period or an unknown KPI name.
+   */
+  explainBreakdown(
+    period: string | Period = "last_month",
+    options: BreakdownsOptions,
+  ): string {
+    const resolved = typeof period === "string"
+      ? this.resolvePeriod(period)
+      : period;
+    const by = typeof options.by === "string" ? [options.by] : [...options.by];
+    const names = this.#select(options.kpis).map((d) => d.name);
+    const request: { by: string[]; compare?: readonly ComparisonCode[] } = {
+      by,
+    };
+    if (options.compare !== undefined) request.compare = options.compare;
+    return explainBreakdownQueries(
+      this.#segmentSources(),
+      names,
+      resolved,
+      request,
+    );
+  }
+
+  /**
+   * For each KPI with dimensions whose alert fired: the drivers of its
+   * first comparison, on the result and in the rendered messages.
+   */
+  async #attachDrivers(
+    selected: readonly KPIDefinition[],
+    period: Period,
+    results: readonly KPIResult[],
+    evaluations: Map<string, RuleEvaluation[]>,
+  ): Promise<void> {
+    const wanted = selected.filter((definition, i) =>
+      (results[i]?.alertsTriggered.length ?? 0) > 0 &&
+      (definition.compare ?? []).length > 0 &&
+      this.dimensions(definition.name).length > 0
+    );
+    if (wanted.length === 0) return;
+    let all: KPIDrivers[];
+    try {
+      all = await computeDrivers(
+        this.#segmentSources(),
+        wanted.map((d) => d.name),
+        period,
+      );
+    } catch {
+      return; // Drivers add to an alert; they never keep it from going out.
+    }
+    for (const drivers of all) {
+      if (drivers.error || drivers.note || drivers.drivers.length === 0) {
+        continue;
+      }
+      const result = results.find((r) => r.name === drivers.name);
+      if (!result) continue;
+      result.drivers = {
+        compare: drivers.compare,
+        change: drivers.change,
+        drivers: drivers.drivers,
+        unexplained: drivers.unexplained,
+      };
+      for (const evaluation of evaluations.get(drivers.name) ?? []) {
+        if (evaluation.triggered) {
+          evaluation.triggered.message = renderAlertMessage(
+            evaluation.rule,
+            result,
+            { periodLabel: period.label },
+          );
+        }
+      }
+    }
+  }
+
+  #segmentSources(): SegmentSources {
+    return {
+      definitions: this.#byName,
+      sql: this.#sql,
+      dataframes: this.#dataframes,
+      vars: this.config.vars,
+      maxConcurrency: this.config.maxConcurrency,
+    };
+  }
+
   /** The history store, if any (for health checks and alert state). */
   get historyStore(): HistoryStore | HistoryAndAlertStore | undefined {
     return this.#history;
@@ -509,10 +807,12 @@ export class KPIEngine {
   ): Promise<Map<string, FetchedValue>> {
     const sqlRequests: SqlValueRequest[] = [];
     const frameRequests: DataFrameValueRequest[] = [];
+    const segmentedTemplates: SqlValueRequest[] = [];
     for (const [name, periods] of needed) {
       const definition = this.#definition(name);
       const request = { definition, periods: [...periods.values()] };
-      if (definition.source === "sql") sqlRequests.push(request);
+      if (isSegmentedTemplate(definition)) segmentedTemplates.push(request);
+      else if (definition.source === "sql") sqlRequests.push(request);
       if (definition.source === "dataframe") frameRequests.push(request);
     }
     const values = new Map<string, FetchedValue>();
@@ -526,7 +826,45 @@ export class KPIEngine {
       values.set(key, value);
     }
     for (const [key, value] of await sqlValues) values.set(key, value);
+    for (
+      const [key, value] of await this.#fetchSegmentedTemplates(
+        segmentedTemplates,
+      )
+    ) {
+      values.set(key, value);
+    }
     return values;
+  }
+
+  /** Templates with dimensions return one row per segment: the total adds them. */
+  async #fetchSegmentedTemplates(
+    requests: readonly SqlValueRequest[],
+  ): Promise<Map<string, FetchedValue>> {
+    const out = new Map<string, FetchedValue>();
+    if (requests.length === 0) return out;
+    if (!this.#sql) return await this.#fetchSql(requests);
+    for (const request of requests) {
+      const started = performance.now();
+      const data = await fetchSqlSegments(this.#sql, [request], [
+        request.definition.dimensions ?? [],
+      ], { vars: this.config.vars });
+      const durationMs = performance.now() - started;
+      const { name } = request.definition;
+      for (const period of request.periods) {
+        const error = data.errors.get(name) ?? null;
+        const cells =
+          data.cells.get(segmentDataKey(name, period))?.[0]?.cells ??
+            [];
+        let sum = 0;
+        for (const cell of cells) sum += cell.n;
+        out.set(valueKey(name, period), {
+          value: error ? null : cleanNumber(sum),
+          error,
+          durationMs,
+        });
+      }
+    }
+    return out;
   }
 
   async #fetchSql(
@@ -666,6 +1004,12 @@ export class KPIEngine {
       };
     });
   }
+}
+
+function isSegmentedTemplate(definition: KPIDefinition): boolean {
+  return definition.source === "sql" &&
+    typeof definition.query === "string" &&
+    (definition.dimensions ?? []).length > 0;
 }
 
 function worstStatus(triggered: readonly TriggeredAlert[]): AlertStatus {

@@ -10,12 +10,15 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type {
+  ComparisonCode,
   HistoryStore,
   KPIDefinition,
   KPIResult,
   Period,
   SqlClient,
 } from "../types.ts";
+import { COMPARISON_CODES } from "../types.ts";
+import type { KPIBreakdown, KPIDrivers } from "../segments/types.ts";
 import { type CacheEntry, ResultCache } from "./_cache.ts";
 import {
   describeIssues,
@@ -85,6 +88,24 @@ export interface ServerEngine {
   report(period?: string, options?: ServerRunOptions): Promise<ServerRunReport>;
   /** The last `n` results of one KPI, newest first. */
   history(name: string, n?: number): Promise<KPIResult[]>;
+  /** The dimensions of a KPI (for `/breakdown` and `/drivers`). */
+  dimensions?(name: string): string[];
+  /** Breaks a KPI down by dimensions (for `/kpis/{name}/breakdown`). */
+  breakdown?(
+    name: string,
+    period: string,
+    options: {
+      by: readonly string[];
+      top?: number;
+      compare?: readonly ComparisonCode[];
+    },
+  ): Promise<KPIBreakdown>;
+  /** Explains a KPI's change (for `/kpis/{name}/drivers`). */
+  drivers?(
+    name: string,
+    period: string,
+    options: { by?: readonly string[]; top?: number; compare?: ComparisonCode },
+  ): Promise<KPIDrivers>;
   /** The database, if any; `/health` runs `SELECT 1` on it. */
   readonly sqlClient?: SqlClient | undefined;
   /** The history store, if any; `/health` reads from it. */
@@ -212,7 +233,10 @@ function pageHeaders(nonce: string): Record<string, string> {
  *
  * Routes: `GET /kpis?period=&refresh=` → `{period, results}`;
  * `GET /kpis/{name}?period=&refresh=` → one KPIResult;
- * `GET /kpis/{name}/history?n=10` → `{name, results}`; `GET /health`;
+ * `GET /kpis/{name}/history?n=10` → `{name, results}`;
+ * `GET /kpis/{name}/breakdown?by=region&period=&compare=MoM&top=10` → a
+ * KPIBreakdown; `GET /kpis/{name}/drivers?period=&compare=MoM&by=&top=5`
+ * → KPIDrivers; `GET /health`;
  * `GET /openapi.json`; `GET /docs`; `GET /` (dashboard). A bad `period`,
  * `n` or `refresh` answers 400 and an unknown KPI 404, each with
  * `{"error": "..."}`; an unexpected failure answers 500 `{"error": "Internal
@@ -320,6 +344,20 @@ export function createApp(options: CreateAppOptions): KPIApp {
     await next();
   });
 
+  const missingDimension = (
+    name: string,
+    by: readonly string[],
+  ): ParamIssue | null => {
+    if (!engine.dimensions) return null;
+    const has = engine.dimensions(name);
+    const missing = by.find((d) => !has.includes(d));
+    return missing === undefined ? null : {
+      path: ["by"],
+      message: `KPI "${name}" has no dimension "${missing}": ${
+        has.length === 0 ? "it has none" : `expected one of ${has.join(", ")}`
+      }`,
+    };
+  };
   const badRequest = (c: Context, issues: ParamIssue[]): Response =>
     c.json({ error: describeIssues(issues), issues }, 400);
 
@@ -449,6 +487,60 @@ export function createApp(options: CreateAppOptions): KPIApp {
     return c.json({ name, results });
   });
 
+  app.get("/kpis/:name/breakdown", async (c) => {
+    const name = c.req.param("name");
+    if (!names.has(name)) return unknownKpi(c, name);
+    const parsed = segmentQuery(c.req.query(), true);
+    if (!parsed.ok) return badRequest(c, parsed.issues);
+    const period = resolve(c, parsed.value.period);
+    if (period instanceof Response) return period;
+    const issue = missingDimension(name, parsed.value.by);
+    if (issue) return badRequest(c, [issue]);
+    if (!engine.breakdown) {
+      return c.json({ error: "This engine does not break KPIs down" }, 501);
+    }
+    const options: {
+      by: string[];
+      top?: number;
+      compare?: ComparisonCode[];
+    } = { by: parsed.value.by };
+    if (parsed.value.top !== undefined) options.top = parsed.value.top;
+    if (parsed.value.compare.length > 0) {
+      options.compare = parsed.value.compare;
+    }
+    c.header("cache-control", "no-store");
+    return c.json(await engine.breakdown(name, period.label, options));
+  });
+
+  app.get("/kpis/:name/drivers", async (c) => {
+    const name = c.req.param("name");
+    if (!names.has(name)) return unknownKpi(c, name);
+    const parsed = segmentQuery(c.req.query(), false);
+    if (!parsed.ok) return badRequest(c, parsed.issues);
+    if (parsed.value.compare.length > 1) {
+      return badRequest(c, [{
+        path: ["compare"],
+        message:
+          "Drivers explain one comparison: give one code, e.g. compare=MoM",
+      }]);
+    }
+    const period = resolve(c, parsed.value.period);
+    if (period instanceof Response) return period;
+    const issue = missingDimension(name, parsed.value.by);
+    if (issue) return badRequest(c, [issue]);
+    if (!engine.drivers) {
+      return c.json({ error: "This engine does not explain changes" }, 501);
+    }
+    const options: { by?: string[]; top?: number; compare?: ComparisonCode } =
+      {};
+    if (parsed.value.by.length > 0) options.by = parsed.value.by;
+    if (parsed.value.top !== undefined) options.top = parsed.value.top;
+    const code = parsed.value.compare[0];
+    if (code !== undefined) options.compare = code;
+    c.header("cache-control", "no-store");
+    return c.json(await engine.drivers(name, period.label, options));
+  });
+
   app.get("/health", async (c) => {
     const entries = await Promise.all(
       Object.entries(checks).map(async ([name, check]) =>
@@ -575,4 +667,62 @@ async function runCheck(
 
 function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 10) / 10;
+}
+
+interface SegmentQuery {
+  period: string | undefined;
+  by: string[];
+  compare: ComparisonCode[];
+  top: number | undefined;
+}
+
+/** Reads `by`, `compare`, `top` and `period` of a breakdown or drivers request. */
+function segmentQuery(
+  query: Record<string, string>,
+  needBy: boolean,
+):
+  | { ok: true; value: SegmentQuery }
+  | { ok: false; issues: ParamIssue[] } {
+  const issues: ParamIssue[] = [];
+  const list = (text: string | undefined) =>
+    (text ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const by = list(query.by);
+  if (needBy && by.length === 0) {
+    issues.push({
+      path: ["by"],
+      message: "Missing `by`: name one or more dimensions, e.g. by=region",
+    });
+  }
+  const compare = list(query.compare);
+  for (const code of compare) {
+    if (!(COMPARISON_CODES as readonly string[]).includes(code)) {
+      issues.push({
+        path: ["compare"],
+        message: `Invalid comparison "${code}": expected one of ${
+          COMPARISON_CODES.join(", ")
+        }`,
+      });
+    }
+  }
+  let top: number | undefined;
+  if (query.top !== undefined) {
+    top = Number(query.top);
+    if (!Number.isInteger(top) || top < 1 || top > 1000) {
+      issues.push({
+        path: ["top"],
+        message:
+          `Invalid top "${query.top}": expected a whole number from 1 to 1000`,
+      });
+    }
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return {
+    ok: true,
+    value: {
+      period: query.period,
+      by,
+      compare: compare as ComparisonCode[],
+      top,
+    },
+  };
 }

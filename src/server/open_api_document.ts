@@ -156,6 +156,101 @@ export function openApiDocument(
           },
         },
       },
+      "/kpis/{name}/breakdown": {
+        get: {
+          operationId: "getKpiBreakdown",
+          summary: "One KPI per segment of one or more dimensions",
+          parameters: [
+            { $ref: "#/components/parameters/name" },
+            {
+              name: "by",
+              in: "query",
+              required: true,
+              description:
+                "Dimensions, comma-separated; each is broken down on its own.",
+              schema: { type: "string", example: "region" },
+            },
+            { $ref: "#/components/parameters/period" },
+            {
+              name: "compare",
+              in: "query",
+              description:
+                "Comparisons per segment, comma-separated (default: the KPI's own).",
+              schema: { type: "string", example: "MoM,YoY" },
+            },
+            {
+              name: "top",
+              in: "query",
+              description:
+                "Segments kept per dimension; the rest fold into one `other` row.",
+              schema: {
+                type: "integer",
+                minimum: 1,
+                maximum: 1000,
+                default: 10,
+              },
+            },
+          ],
+          responses: {
+            "200": jsonResponse(
+              "Per dimension, rows of `{segment, value, share, comparisons}`, largest first.",
+              { type: "object" },
+            ),
+            "400": errorResponse("Bad `by`, `period`, `compare` or `top`."),
+            ...unauthorized,
+            "404": errorResponse("No KPI of that name."),
+            "500": errorResponse("Unexpected failure."),
+          },
+        },
+      },
+      "/kpis/{name}/drivers": {
+        get: {
+          operationId: "getKpiDrivers",
+          summary: "The segments that explain a KPI's change",
+          parameters: [
+            { $ref: "#/components/parameters/name" },
+            { $ref: "#/components/parameters/period" },
+            {
+              name: "compare",
+              in: "query",
+              description:
+                "The comparison to explain (default: the KPI's first, else MoM).",
+              schema: {
+                type: "string",
+                enum: ["DoD", "WoW", "MoM", "QoQ", "YoY"],
+              },
+            },
+            {
+              name: "by",
+              in: "query",
+              description:
+                "Dimensions whose slices are ranked, comma-separated (default: all).",
+              schema: { type: "string" },
+            },
+            {
+              name: "top",
+              in: "query",
+              description: "Most drivers listed.",
+              schema: {
+                type: "integer",
+                minimum: 1,
+                maximum: 1000,
+                default: 5,
+              },
+            },
+          ],
+          responses: {
+            "200": jsonResponse(
+              "`{change, drivers: [{segment, contribution, contributionPct, rateEffect?, mixEffect?}], unexplained, note}`.",
+              { type: "object" },
+            ),
+            "400": errorResponse("Bad `by`, `period`, `compare` or `top`."),
+            ...unauthorized,
+            "404": errorResponse("No KPI of that name."),
+            "500": errorResponse("Unexpected failure."),
+          },
+        },
+      },
       "/health": {
         get: {
           operationId: "health",

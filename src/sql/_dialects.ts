@@ -32,6 +32,13 @@ export interface DialectTraits {
   bracketIdentifiers: boolean;
   /** Type keywords before a quoted variable that become a CAST, with the type written. */
   casts: Readonly<Record<string, string>>;
+  /** Whether aggregates take `FILTER (WHERE ...)` (else `CASE WHEN` inside). */
+  aggregateFilter: boolean;
+  /**
+   * Whether fused structured queries read each period range apart
+   * (`UNION ALL`, `last` as a one-row lookup) rather than in one scan.
+   */
+  rangeByRange: boolean;
   /** Whether string concatenation is `CONCAT(a, b)` rather than `a || b`. */
   concatFunction: boolean;
   /** What follows a bound value inside a concatenation (`::text`). */
@@ -86,6 +93,8 @@ const BASE: DialectTraits = {
   doubleQuotedStrings: false,
   bracketIdentifiers: false,
   casts: STANDARD_CASTS,
+  aggregateFilter: true,
+  rangeByRange: false,
   concatFunction: false,
   textSuffix: () => "",
   booleansAsNumbers: false,
@@ -127,6 +136,7 @@ const TRAITS: Readonly<Record<SqlDialect, DialectTraits>> = {
     backslashEscapes: true,
     doubleQuotedStrings: true,
     casts: { DATE: "DATE", TIMESTAMP: "DATETIME", TIME: "TIME" },
+    aggregateFilter: false,
     concatFunction: true,
     booleansAsNumbers: true,
     avgArgument: (column) => `${column} + 0e0`,
@@ -164,6 +174,10 @@ const TRAITS: Readonly<Record<SqlDialect, DialectTraits>> = {
       DATETIME: "DATETIME",
       TIME: "TIME",
     },
+    // Neither FILTER nor a (time, value) maximum: per range, and a range
+    // read apart prunes its partitions.
+    aggregateFilter: false,
+    rangeByRange: true,
     placeholder: (index) => `@p${index}`,
     driverParameter: (text) => {
       if (text.includes("?")) return "?";
@@ -185,6 +199,8 @@ const TRAITS: Readonly<Record<SqlDialect, DialectTraits>> = {
       TIMESTAMP_LTZ: "TIMESTAMP_LTZ",
       TIME: "TIME",
     },
+    aggregateFilter: false,
+    rangeByRange: true,
   },
 };
 

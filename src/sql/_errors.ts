@@ -10,12 +10,6 @@ import { SqlConnectionError, SqlTimeoutError } from "../ports.ts";
 
 export { SqlConnectionError, SqlTimeoutError };
 
-/** Whether re-running the same SQL in smaller pieces cannot help. */
-export function isFinalSqlError(error: unknown): boolean {
-  return error instanceof Error &&
-    (error.name === "SqlTimeoutError" || error.name === "SqlConnectionError");
-}
-
 /** Names a server for messages: `PostgreSQL at db.example.com:5432, database "shop"`. */
 export function describeServer(
   product: string,

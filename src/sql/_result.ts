@@ -7,6 +7,7 @@
 
 import type { PlannedQuery } from "./plan_sql_queries.ts";
 import { valueKey } from "../_value_key.ts";
+import { cleanNumber } from "../_numbers.ts";
 
 const EXPECTED = "expected one row with one numeric column";
 const NUMERIC = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
@@ -33,16 +34,23 @@ function describe(value: unknown): string {
   return `${String(value)} (a ${typeof value})`;
 }
 
-/** Converts one database value to a number, or says why it is not one. */
+/**
+ * Converts one database value to a number, or says why it is not one. A
+ * float the driver computed loses its binary noise (`cleanNumber`); a
+ * decimal the database sent as text (PostgreSQL `numeric`, MySQL
+ * `DECIMAL`) is the data itself and is read exactly.
+ */
 export function toNumber(value: unknown): ReadValue {
   if (value === null || value === undefined) {
     return { value: null, error: null };
   }
   if (typeof value === "number") {
-    return Number.isFinite(value) ? { value, error: null } : {
-      value: null,
-      error: `Query returned ${value}; expected a finite number`,
-    };
+    return Number.isFinite(value)
+      ? { value: cleanNumber(value), error: null }
+      : {
+        value: null,
+        error: `Query returned ${value}; expected a finite number`,
+      };
   }
   if (typeof value === "bigint") return { value: Number(value), error: null };
   if (typeof value === "string" && NUMERIC.test(value)) {
@@ -70,6 +78,7 @@ export function readRows(
     return out;
   }
   const byTag = new Map<number, unknown[][]>();
+  if (query.wide) rows = unwiden(query, rows);
   for (const row of rows) {
     const tag = Number(row[0]);
     const list = byTag.get(tag);
@@ -120,6 +129,26 @@ export function readRows(
     }
   }
   return out;
+}
+
+/**
+ * Cuts the one row of a wide query into one row per range, led by its tag,
+ * as a query per range returns them; any other shape is left for the
+ * caller to report.
+ */
+function unwiden(
+  query: PlannedQuery,
+  rows: readonly unknown[][],
+): readonly unknown[][] {
+  const row = rows[0];
+  const width = query.columns.length;
+  if (rows.length !== 1 || !row || row.length !== width * query.ranges.length) {
+    return rows;
+  }
+  return query.ranges.map((_, tag) => [
+    tag,
+    ...row.slice(tag * width, (tag + 1) * width),
+  ]);
 }
 
 /** Reads the result of a query that must return one row of one column. */

@@ -210,61 +210,154 @@ function filterText(
   b.text("(").template(kpi.filter as ParsedTemplate, vars).text(")");
 }
 
-/** Writes one KPI's aggregate over the rows of the range. */
-function aggregate(
+/**
+ * Writes one aggregate function over the rows where every condition holds:
+ * `FN(value) FILTER (WHERE ...)` on PostgreSQL and SQLite, `FN(CASE WHEN
+ * ... THEN value END)` on MySQL, which has no `FILTER`.
+ */
+function fold(
+  b: SqlBuilder,
+  fn: string,
+  value: string,
+  conditions: readonly ((b: SqlBuilder) => void)[],
+): void {
+  const all = () =>
+    conditions.forEach((condition, index) => {
+      if (index > 0) b.text(" AND ");
+      condition(b);
+    });
+  if (conditions.length === 0) b.text(`${fn}(${value})`);
+  else if (!dialectTraits(b.dialect).aggregateFilter) {
+    b.text(`${fn}(CASE WHEN `);
+    all();
+    b.text(` THEN ${value === "*" ? "1" : value} END)`);
+  } else {
+    b.text(`${fn}(${value}) FILTER (WHERE `);
+    all();
+    b.text(")");
+  }
+}
+
+/**
+ * Writes one KPI's aggregate over the rows of one range (or over every row
+ * the query reads, when `range` is null), its filter applied. `vars` are
+ * the filter's variables. `last` is folded in the same scan, unless
+ * `lastFrom` names the range to look it up in through an index.
+ */
+export function aggregate(
   b: SqlBuilder,
   kpi: StructuredKpi,
-  range: Period,
   vars: Readonly<Record<string, unknown>>,
+  range: Period | null,
+  lastFrom: Period | null = null,
 ): void {
   const { column, filter, dialect } = { ...kpi, dialect: b.dialect };
-  /** The column, or NULL where the filter does not hold. */
-  const filtered = (value: string) => {
-    if (filter === null) b.text(value);
-    else {
-      b.text("CASE WHEN ");
-      filterText(b, kpi, vars);
-      b.text(` THEN ${value} END`);
-    }
-  };
+  const conditions: ((b: SqlBuilder) => void)[] = [];
+  if (range !== null) {
+    conditions.push((b) => rangeCondition(b, kpi.timeColumn, range));
+  }
+  if (filter !== null) conditions.push((b) => filterText(b, kpi, vars));
   switch (kpi.aggregation) {
     case "sum":
-      b.text("COALESCE(SUM(");
-      filtered(column);
-      b.text("), 0)");
+      b.text("COALESCE(");
+      fold(b, "SUM", column, conditions);
+      b.text(", 0)");
       return;
     case "count":
-      if (filter === null) b.text(`COUNT(${column})`);
-      else {
-        b.text("COUNT(");
-        filtered(column === "*" ? "1" : column);
-        b.text(")");
-      }
+      fold(b, "COUNT", column, conditions);
       return;
     case "avg":
-      b.text("AVG(");
-      filtered(dialectTraits(dialect).avgArgument(column));
-      b.text(")");
+      fold(
+        b,
+        "AVG",
+        dialectTraits(dialect).avgArgument(column),
+        conditions,
+      );
       return;
     case "rate": {
       const truthy = dialectTraits(dialect).truthy(column);
-      b.text("AVG(");
-      filtered(
+      fold(
+        b,
+        "AVG",
         `CASE WHEN ${column} IS NULL THEN NULL WHEN ${truthy} THEN 1e0 ELSE 0e0 END`,
+        conditions,
       );
-      b.text(")");
       return;
     }
-    case "last":
-      b.text(`(SELECT ${column} FROM ${kpi.table} WHERE `);
-      rangeCondition(b, kpi.timeColumn, range);
-      b.text(` AND ${column} IS NOT NULL`);
-      if (filter !== null) {
-        b.text(" AND ");
-        filterText(b, kpi, vars);
+    case "last": {
+      if (lastFrom !== null) {
+        // Through an index on the time column: read backwards, one row.
+        b.text(`(SELECT ${column} FROM ${kpi.table} WHERE `);
+        rangeCondition(b, kpi.timeColumn, lastFrom);
+        b.text(` AND ${column} IS NOT NULL`);
+        if (filter !== null) {
+          b.text(" AND ");
+          filterText(b, kpi, vars);
+        }
+        b.text(` ORDER BY ${kpi.timeColumn} DESC LIMIT 1)`);
+        return;
       }
-      b.text(` ORDER BY ${kpi.timeColumn} DESC LIMIT 1)`);
+      // The greatest (time, value) pair, folded in the same scan as the
+      // other aggregates; ties on time go to the greater value.
+      const t = kpi.timeColumn;
+      const present = [
+        ...conditions,
+        (b: SqlBuilder) => b.text(`${column} IS NOT NULL`),
+      ];
+      if (dialect === "postgres") {
+        b.text("(");
+        fold(
+          b,
+          "MAX",
+          `ARRAY[EXTRACT(EPOCH FROM ${t})::float8, ${column}::float8]`,
+          present,
+        );
+        b.text(")[2]");
+      } else if (dialect === "duckdb") {
+        // Lists compare element by element, as PostgreSQL's arrays do.
+        b.text("(");
+        fold(
+          b,
+          "MAX",
+          `[epoch(${t})::DOUBLE, ${column}::DOUBLE]`,
+          present,
+        );
+        b.text(")[2]");
+      } else if (dialect === "clickhouse") {
+        // Tuples compare element by element; NULL when no row is present.
+        b.text("(CASE WHEN ");
+        fold(b, "COUNT", "*", present);
+        b.text(" = 0 THEN NULL ELSE ");
+        fold(b, "argMax", `${column}, (${t}, ${column})`, present);
+        b.text(" END)");
+      } else if (dialect === "mysql") {
+        // A fixed-width time, then the value as text: read back exactly.
+        b.text("SUBSTRING(");
+        fold(
+          b,
+          "MAX",
+          `CONCAT(DATE_FORMAT(${t}, '%Y%m%d%H%i%s%f'), ${column})`,
+          present,
+        );
+        b.text(", 21)");
+      } else {
+        // SQLite compares ISO text times as text: the time, a separator
+        // below every printable character, then the value's 17 digits.
+        const latest = () =>
+          fold(
+            b,
+            "MAX",
+            `${t} || char(1) || printf('%!.17g', ${column})`,
+            present,
+          );
+        b.text("substr(");
+        latest();
+        b.text(", instr(");
+        latest();
+        b.text(", char(1)) + 1)");
+      }
       return;
+    }
   }
 }
 
@@ -276,32 +369,99 @@ export interface StructuredItem {
   ranges: ReadonlySet<number>;
 }
 
+/** The SQL of a structured query, and how its rows come back. */
+export interface StructuredSql {
+  /** The SQL, in the dialect's placeholder style. */
+  sql: string;
+  /** The bound values. */
+  params: unknown[];
+  /**
+   * Whether the query returns one row holding every range's columns, range
+   * after range (`v1_0, ..., n_0, v1_1, ...`), rather than one row per
+   * range led by the range's tag.
+   */
+  wide: boolean;
+}
+
 /**
- * Writes one query for KPIs sharing a table and time column: per range,
- * `SELECT <tag>, <kpi 1>, ..., COUNT(*) FROM table WHERE t >= ? AND t < ?`,
- * joined with `UNION ALL`. A KPI that does not need a range gets NULL there.
+ * Writes one query for KPIs sharing a table and time column.
+ *
+ * Without an index on the time column the table is read once for every
+ * range: `SELECT <kpi 1 in range 0>, ..., COUNT(*) FILTER (WHERE <range 0>),
+ * <kpi 1 in range 1>, ... FROM table WHERE <range 0> OR <range 1> ...` (each
+ * aggregate restricted with `FILTER`, or `CASE` on MySQL, `last` folded in
+ * as the greatest (time, value) pair). With one (`timeIndexed`), each range
+ * is read through the index: one `SELECT <tag>, <kpi 1>, ..., COUNT(*) FROM
+ * table WHERE <range>` per range joined with `UNION ALL`, `last` a
+ * one-row lookup down the index. Either way a KPI that does not need a
+ * range gets NULL there. A single range is always the plain `SELECT`.
  */
 export function structuredQuery(
   dialect: SqlDialect,
   items: readonly StructuredItem[],
   ranges: readonly Period[],
   varsFor: RangeVars,
-): { sql: string; params: unknown[] } {
+  options: { timeIndexed?: boolean } = {},
+): StructuredSql {
   const b = new SqlBuilder(dialect);
   const first = items[0];
   if (!first) throw new RangeError("A structured query needs at least one KPI");
+  const { table, timeColumn } = first.kpi;
+  const indexed = (options.timeIndexed ?? false) ||
+    dialectTraits(dialect).rangeByRange;
+  const wide = ranges.length > 1 && !indexed;
+  if (wide) {
+    b.text("SELECT ");
+    ranges.forEach((range, tag) => {
+      const vars = varsFor(range);
+      items.forEach((item, index) => {
+        if (tag > 0 || index > 0) b.text(",\n  ");
+        if (item.ranges.has(tag)) aggregate(b, item.kpi, vars, range);
+        else b.text("NULL");
+        b.text(` AS v${index + 1}_${tag}`);
+      });
+      b.text(",\n  ");
+      fold(b, "COUNT", "*", [(b) => rangeCondition(b, timeColumn, range)]);
+      b.text(` AS n_${tag}`);
+    });
+    b.text(`\nFROM ${table}\nWHERE `);
+    const spans = mergeRanges(ranges);
+    spans.forEach((range, index) => {
+      if (index > 0) b.text(" OR ");
+      if (spans.length > 1) b.text("(");
+      rangeCondition(b, timeColumn, range);
+      if (spans.length > 1) b.text(")");
+    });
+    return { sql: b.sql, params: b.params, wide };
+  }
   ranges.forEach((range, tag) => {
     if (tag > 0) b.text("\nUNION ALL\n");
     const vars = varsFor(range);
     b.text(`SELECT ${tag} AS p`);
     items.forEach((item, index) => {
       b.text(",\n  ");
-      if (item.ranges.has(tag)) aggregate(b, item.kpi, range, vars);
-      else b.text("NULL");
+      if (item.ranges.has(tag)) {
+        aggregate(b, item.kpi, vars, null, indexed ? range : null);
+      } else b.text("NULL");
       b.text(` AS v${index + 1}`);
     });
-    b.text(`,\n  COUNT(*) AS n\nFROM ${first.kpi.table}\nWHERE `);
-    rangeCondition(b, first.kpi.timeColumn, range);
+    b.text(`,\n  COUNT(*) AS n\nFROM ${table}\nWHERE `);
+    rangeCondition(b, timeColumn, range);
   });
-  return { sql: b.sql, params: b.params };
+  return { sql: b.sql, params: b.params, wide };
+}
+
+/** The ranges in time order, touching ones joined (Oct and Nov: Oct 1..Dec 1). */
+function mergeRanges(ranges: readonly Period[]): Period[] {
+  const sorted = [...ranges].sort((a, b) => a.start < b.start ? -1 : 1);
+  const out: Period[] = [];
+  for (const range of sorted) {
+    const last = out[out.length - 1];
+    if (last && range.start <= last.end) {
+      if (range.end > last.end) {
+        out[out.length - 1] = { ...last, end: range.end };
+      }
+    } else out.push({ ...range });
+  }
+  return out;
 }

@@ -15,9 +15,16 @@ import {
   type SqlValueRequest,
 } from "./plan_sql_queries.ts";
 import { readRows } from "./_result.ts";
-import { isFinalSqlError } from "./_errors.ts";
+import { hasTimeIndex } from "./_time_index.ts";
 
 export type { SqlValueRequest } from "./plan_sql_queries.ts";
+
+/**
+ * Retries of a failed fused query start only within this many times the
+ * longest `timeout_ms` of its KPIs after the fused query started; each runs
+ * with its own KPIs' timeout, so the whole ends within one timeout more.
+ */
+export const RETRY_BUDGET = 3;
 
 /** Options of {@linkcode fetchSqlValues}. */
 export interface FetchSqlValuesOptions extends PlanSqlQueriesOptions {
@@ -72,18 +79,38 @@ export async function fetchSqlValues(
     );
   }
   const out = new Map<string, FetchedValue>();
-  const { queries, failures } = planSql(client.dialect, requests, options);
+  const timeIndexed = options.timeIndexed ??
+    await lookUpTimeIndexes(client, requests, options);
+  const { queries, failures } = planSql(client.dialect, requests, {
+    ...options,
+    timeIndexed,
+  });
   for (const [key, error] of failures) {
     out.set(key, { value: null, error, durationMs: 0 });
   }
   const limit = limiter(maxConcurrency);
 
-  const run = async (query: PlannedQuery): Promise<void> => {
+  const fail = (query: PlannedQuery, message: string, durationMs: number) => {
+    for (const key of query.keys) {
+      out.set(key, { value: null, error: message, durationMs });
+    }
+  };
+
+  /**
+   * Runs a query; when it fails (a timeout included, a lost connection
+   * not), runs its parts (halves, then single KPIs; or single periods),
+   * each starting before `budget.deadline` or not at all.
+   */
+  const run = async (
+    query: PlannedQuery,
+    budget: { deadline: number; cause: string } | null,
+  ): Promise<void> => {
     let started = 0;
-    let outcome: { rows: unknown[][] } | { error: unknown };
+    let outcome: { rows: unknown[][] } | { error: unknown } | null;
     try {
       outcome = await limit(async () => {
         started = now();
+        if (budget !== null && started >= budget.deadline) return null;
         return {
           rows: await client.query(query.sql, query.params, {
             timeoutMs: query.timeoutMs,
@@ -95,16 +122,28 @@ export async function fetchSqlValues(
       outcome = { error };
     }
     const durationMs = now() - started;
+    if (outcome === null) {
+      fail(
+        query,
+        `Not computed: the fused query failed (${budget?.cause}) and the time allowed for its retries ran out`,
+        0,
+      );
+      return;
+    }
     if ("error" in outcome) {
       const { error } = outcome;
-      if (query.fallback.length > 0 && !isFinalSqlError(error)) {
-        await Promise.all(query.fallback.map(run));
+      const message = error instanceof Error ? error.message : String(error);
+      const connection = error instanceof Error &&
+        error.name === "SqlConnectionError";
+      if (query.fallback.length > 0 && !connection) {
+        const next = budget ?? {
+          deadline: started + RETRY_BUDGET * query.timeoutMs,
+          cause: message,
+        };
+        await Promise.all(query.fallback.map((part) => run(part, next)));
         return;
       }
-      const message = error instanceof Error ? error.message : String(error);
-      for (const key of query.keys) {
-        out.set(key, { value: null, error: message, durationMs });
-      }
+      fail(query, message, durationMs);
       return;
     }
     for (const [key, read] of readRows(query, outcome.rows)) {
@@ -117,8 +156,45 @@ export async function fetchSqlValues(
       out.set(key, value);
     }
   };
-  await Promise.all(queries.map(run));
+  await Promise.all(queries.map((query) => run(query, null)));
   return out;
+}
+
+/**
+ * Asks the catalogue, once per client and table, which tables of fused
+ * structured KPIs with more than one period have an index led by their time
+ * column.
+ */
+async function lookUpTimeIndexes(
+  client: SqlClient,
+  requests: readonly SqlValueRequest[],
+  options: FetchSqlValuesOptions,
+): Promise<(table: string, timeColumn: string) => boolean> {
+  const found = new Map<string, boolean>();
+  const key = (table: string, column: string) => `${table}\u0000${column}`;
+  if (options.fuse ?? true) {
+    const lookups: Promise<void>[] = [];
+    for (const { definition, periods } of requests) {
+      const { table, timeColumn, query } = definition;
+      if (
+        (typeof query === "string" && query.trim() !== "") ||
+        table === undefined || timeColumn === undefined || periods.length < 2
+      ) continue;
+      const id = key(table.trim(), timeColumn.trim());
+      if (found.has(id)) continue;
+      found.set(id, false);
+      lookups.push(
+        hasTimeIndex(
+          client,
+          table.trim(),
+          timeColumn.trim(),
+          options.defaultTimeoutMs ?? 30_000,
+        ).then((indexed) => void found.set(id, indexed)),
+      );
+    }
+    await Promise.all(lookups);
+  }
+  return (table, timeColumn) => found.get(key(table, timeColumn)) ?? false;
 }
 
 /** Runs at most `max` tasks at once, in the order they were asked for. */

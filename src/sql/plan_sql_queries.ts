@@ -45,6 +45,15 @@ export interface PlanSqlQueriesOptions {
   fuse?: boolean;
   /** Timeout of a KPI that sets none, in milliseconds. @default 30000 */
   defaultTimeoutMs?: number;
+  /**
+   * Whether a table has an index led by its time column (names as written
+   * in the KPIs). A fused query reads a table without one in a single scan
+   * for all its periods, and one with one period by period through the
+   * index. `fetchSqlValues` asks the database's catalogue.
+   *
+   * @default () => false
+   */
+  timeIndexed?: (table: string, timeColumn: string) => boolean;
 }
 
 /** One query of a plan. */
@@ -78,9 +87,17 @@ export interface PlannedQuery {
    */
   columns: (string | null)[];
   /**
-   * Smaller queries computing the same keys, run when this one fails, so
-   * that one broken KPI or a template that cannot be nested does not sink
-   * the others; empty when it cannot be split further.
+   * Whether the result is one row holding every range's value columns,
+   * range after range (the table read once), instead of one row per range
+   * starting with its tag.
+   */
+  wide: boolean;
+  /**
+   * Smaller queries computing the same keys, run when this one fails or
+   * times out, so that one broken or slow KPI, or a template that cannot be
+   * nested, does not sink the others: a structured query's two halves (each
+   * with its own halves, down to single KPIs), a template's single periods;
+   * empty when it cannot be split further.
    */
   fallback: PlannedQuery[];
 }
@@ -182,6 +199,10 @@ export function planSql(
       }
       const kpi = structuredKpi(definition, dialect);
       if (kpi.filter) checkVariables(kpi.filter, known);
+      const timeIndexed = options.timeIndexed?.(
+        definition.table.trim(),
+        (definition.timeColumn ?? "").trim(),
+      ) ?? false;
       for (const [timezone, inZone] of byTimezone(unique)) {
         if (!fuse) {
           for (const period of inZone) {
@@ -190,6 +211,7 @@ export function planSql(
                 timezone,
                 varsFor,
                 fallback: false,
+                timeIndexed,
               }),
             );
           }
@@ -198,7 +220,11 @@ export function planSql(
         const id = `${kpi.table}\u0000${kpi.timeColumn}\u0000${timezone}`;
         let group = groups.get(id);
         if (!group) {
-          group = { timezone, members: [] };
+          group = {
+            timezone,
+            members: [],
+            timeIndexed,
+          };
           groups.set(id, group);
         }
         group.members.push({ kpi, periods: inZone, timeoutMs });
@@ -213,6 +239,7 @@ export function planSql(
         timezone: group.timezone,
         varsFor,
         fallback: true,
+        timeIndexed: group.timeIndexed,
       }),
     );
   }
@@ -278,6 +305,7 @@ interface StructuredMember {
 interface StructuredGroup {
   timezone: string;
   members: StructuredMember[];
+  timeIndexed: boolean;
 }
 
 function uniquePeriods(periods: readonly Period[]): Period[] {
@@ -325,6 +353,7 @@ function templateQueries(
       tagged: false,
       ranges: [period],
       columns: [name],
+      wide: false,
       fallback: [],
     };
   };
@@ -350,6 +379,7 @@ function templateQueries(
     tagged: true,
     ranges: [...periods],
     columns: [name],
+    wide: false,
     fallback: periods.map(single),
   }];
 }
@@ -361,6 +391,7 @@ function structuredPlan(
     timezone: string;
     varsFor: (range: Period) => Record<string, unknown>;
     fallback: boolean;
+    timeIndexed: boolean;
   },
 ): PlannedQuery {
   const ranges: Period[] = [];
@@ -379,11 +410,12 @@ function structuredPlan(
     }
     return { kpi, ranges: needed };
   });
-  const { sql, params } = structuredQuery(
+  const { sql, params, wide } = structuredQuery(
     dialect,
     items,
     ranges,
     context.varsFor,
+    { timeIndexed: context.timeIndexed },
   );
   const first = members[0] as StructuredMember;
   return {
@@ -400,10 +432,12 @@ function structuredPlan(
     tagged: true,
     ranges,
     columns: [...members.map((member) => member.kpi.name), null],
+    wide,
     fallback: context.fallback && members.length > 1
-      ? members.map((member) =>
-        structuredPlan(dialect, [member], { ...context, fallback: false })
-      )
+      ? [
+        members.slice(0, Math.ceil(members.length / 2)),
+        members.slice(Math.ceil(members.length / 2)),
+      ].map((part) => structuredPlan(dialect, part, context))
       : [],
   };
 }
@@ -481,9 +515,9 @@ export function formatExplain(
     if (note) lines.push(`-- ${note}`);
     if (query.fallback.length > 0) {
       lines.push(
-        `-- If it fails: ${query.fallback.length} separate queries, one per ${
-          query.kind === "structured" ? "KPI" : "period"
-        }`,
+        query.kind === "structured"
+          ? `-- If it fails or times out: re-run in halves, down to one query per KPI`
+          : `-- If it fails or times out: ${query.fallback.length} separate queries, one per period`,
       );
     }
     lines.push("");

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { dirname, resolve } from "node:path";
 import { parseKpis } from "../../../config/parse_kpis.ts";
+import { kpiConfigJsonSchema } from "../../../config/kpi_config_json_schema.ts";
 import { KPIConfigError } from "../../../config/kpi_config_error.ts";
 import {
   formatReport,
@@ -10,8 +11,14 @@ import {
 import type { KPIEngine } from "../../../engine/kpi_engine.ts";
 import type { OpenEngineOptions } from "../../open_engine.ts";
 import { scheduleRuns } from "../cron/schedule_runs.ts";
+import {
+  formatBreakdowns,
+  formatDrivers,
+} from "../../../format/format_segments.ts";
+import { COMPARISON_CODES } from "../../../types.ts";
 import type {
   AlertNotifier,
+  ComparisonCode,
   KPIConfig,
   KPIResult,
   Severity,
@@ -46,11 +53,16 @@ Usage:
                          [--kpi NAME]... [--format table|json|csv|markdown]
                          [--fail-on warning|critical] [--explain] [--dry-run-alerts]
                          [--no-history]
+                         [--by DIM]... [--top N]
+  deno run -A cli.ts explain --config FILE --kpi NAME [--period P] [--compare MoM]
+                             [--by DIM]... [--top N] [--format ...]
   deno run -A cli.ts validate --config FILE
   deno run -A cli.ts history --config FILE NAME [-n 10] [--format ...]
   deno run -A cli.ts serve --config FILE [--port 8000] [--hostname 127.0.0.1]
   deno run -A cli.ts schedule --config FILE --cron EXPR [--period P] [--kpi NAME]...
   deno run -A cli.ts demo [--period P] [--format ...]
+  deno run -A cli.ts mcp --config FILE   (an MCP server on stdin/stdout)
+  deno run -A cli.ts schema              (the JSON Schema of kpis.yaml)
 
 Exit codes: 0 done; 1 --fail-on severity reached; 2 bad usage or invalid file;
 3 at least one KPI could not be computed (the others are still printed).
@@ -75,6 +87,9 @@ const OPTIONS = {
   port: { type: "string" },
   hostname: { type: "string" },
   cron: { type: "string" },
+  by: { type: "string", multiple: true },
+  top: { type: "string" },
+  compare: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -114,6 +129,8 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     switch (command) {
       case "run":
         return await runCommand(flags, io);
+      case "explain":
+        return await explainCommand(flags, io);
       case "validate":
         return await validateCommand(flags, io);
       case "history":
@@ -124,9 +141,13 @@ export async function main(args: string[], io: CliIo): Promise<number> {
         return await scheduleCommand(flags, io);
       case "demo":
         return await demoCommand(flags, io);
+      case "mcp":
+        return await mcpCommand(flags, io);
+      case "schema":
+        return schemaCommand(io);
       default:
         throw new UsageError(
-          `Unknown command "${command}": expected one of run, validate, history, serve, schedule, demo`,
+          `Unknown command "${command}": expected one of run, validate, history, serve, schedule, demo, mcp, schema`,
         );
     }
   } catch (error) {
@@ -268,6 +289,15 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
     const kpis = flags.kpi ?? [];
     if (flags.explain) {
       io.stdout(await engine.explainWithDryRun(period, { kpis }));
+      const by = readBy(flags);
+      if (by.length > 0) {
+        io.stdout(
+          "\n" + engine.explainBreakdown(period, {
+            by,
+            ...(kpis.length > 0 ? { kpis } : {}),
+          }),
+        );
+      }
       return EXIT.ok;
     }
     const report = await engine.report(period, {
@@ -275,8 +305,85 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
       ...(flags["no-history"] || dryRun ? { record: false } : {}),
       ...(notifier ? { notifier } : {}),
     });
-    io.stdout(formatReport(report, format, { color: useColor(io) }));
-    return exitCodeFor(report.results, failOn);
+    const by = readBy(flags);
+    if (by.length === 0) {
+      io.stdout(formatReport(report, format, { color: useColor(io) }));
+      return exitCodeFor(report.results, failOn);
+    }
+    const breakdowns = await engine.breakdowns(period, {
+      by,
+      ...(kpis.length > 0 ? { kpis } : {}),
+      ...readTop(flags),
+    });
+    if (format === "json") {
+      io.stdout(JSON.stringify({ ...report, breakdowns }, null, 2) + "\n");
+    } else {
+      io.stdout(formatReport(report, format, { color: useColor(io) }));
+      io.stdout(
+        "\n" + formatBreakdowns(breakdowns, format, { bars: io.isTerminal }),
+      );
+    }
+    const code = exitCodeFor(report.results, failOn);
+    return code === EXIT.ok && breakdowns.some((b) => b.error)
+      ? EXIT.kpiFailed
+      : code;
+  } finally {
+    await engine.close();
+  }
+}
+
+function readBy(flags: Flags): string[] {
+  return (flags.by ?? []).flatMap((text) =>
+    text.split(",").map((d) => d.trim()).filter((d) => d !== "")
+  );
+}
+
+function readTop(flags: Flags): { top?: number } {
+  if (flags.top === undefined) return {};
+  const top = Number(flags.top);
+  if (!Number.isInteger(top) || top < 1) {
+    throw new UsageError(
+      `Invalid --top "${flags.top}": expected a whole number of at least 1`,
+    );
+  }
+  return { top };
+}
+
+async function explainCommand(flags: Flags, io: CliIo): Promise<number> {
+  const format = readFormat(flags);
+  const names = flags.kpi ?? [];
+  if (names.length === 0) {
+    throw new UsageError(
+      "explain needs --kpi NAME (the KPI whose change to explain)",
+    );
+  }
+  let compare: ComparisonCode | undefined;
+  if (flags.compare !== undefined) {
+    if (!(COMPARISON_CODES as readonly string[]).includes(flags.compare)) {
+      throw new UsageError(
+        `Invalid --compare "${flags.compare}": expected one of ${
+          COMPARISON_CODES.join(", ")
+        }`,
+      );
+    }
+    compare = flags.compare as ComparisonCode;
+  }
+  const engine = await openEngine(flags, io);
+  try {
+    const period = engine.resolvePeriod(flags.period ?? "last_month");
+    const by = readBy(flags);
+    const all = [];
+    for (const name of names) {
+      all.push(
+        await engine.drivers(name, period, {
+          ...(compare ? { compare } : {}),
+          ...(by.length > 0 ? { by } : {}),
+          ...readTop(flags),
+        }),
+      );
+    }
+    io.stdout(formatDrivers(all, format, { bars: io.isTerminal }));
+    return all.some((d) => d.error) ? EXIT.kpiFailed : EXIT.ok;
   } finally {
     await engine.close();
   }
@@ -404,6 +511,26 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
     });
     await server.finished;
     await Promise.all(schedules.map((runs) => runs.stop()));
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}
+
+function schemaCommand(io: CliIo): number {
+  io.stdout(`${JSON.stringify(kpiConfigJsonSchema(), null, 2)}\n`);
+  return EXIT.ok;
+}
+
+async function mcpCommand(flags: Flags, io: CliIo): Promise<number> {
+  const engine = await openEngine(flags, io);
+  try {
+    const { serveMcpStdio } = await import("../mcp/serve_mcp_stdio.ts");
+    await serveMcpStdio({
+      engine,
+      validate: (text, file) => parseKpis(text, { file, env: io.env }),
+      signal: stopSignal(io),
+    });
     return EXIT.ok;
   } finally {
     await engine.close();

@@ -1,0 +1,115 @@
+/**
+ * What each key of `kpis.yaml` means, as editors show it on hover. Keyed by
+ * the key's path in the schema: `kpis[].alerts[].condition` for a list
+ * item's key, `vars.*` for a map's values, `channels.*<email>.to` for a
+ * key of one channel type. A test checks that every key of the schema has a
+ * description and that no entry here names a key the schema lacks.
+ *
+ * @module
+ */
+
+/** The description of every key of the configuration file, by path. */
+export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  connection:
+    "Database URL the SQL KPIs read: sqlite:./shop.db, postgres://user@host/db, mysql://user@host/db. ${VAR} expands from the environment.",
+  timezone:
+    'IANA time zone in which periods are cut into days, e.g. "Europe/Paris". Default UTC.',
+  week_start:
+    "First day of the week for last_week, this_week and ISO-style weeks: 1 = Monday (default) ... 7 = Sunday.",
+  vars:
+    "Extra variables for SQL templates: {{ name }} in a query reaches the database as a bound parameter.",
+  "vars.*": "A variable's value: a string, number or boolean.",
+  audit_log:
+    "History store every run appends to: history.db (SQLite), audit.csv, kv:./kpi.kv or kv: (Deno KV), postgres://... . Alert state lives there too.",
+  channels: "Alert channels by name; alert rules route to them by name.",
+  "channels.*": "One alert channel: its type and settings.",
+  "channels.*<slack>.type": "A Slack incoming webhook.",
+  "channels.*<slack>.webhook_url":
+    'The Slack incoming webhook URL, e.g. "${SLACK_WEBHOOK_URL}".',
+  "channels.*<slack>.url":
+    "The endpoint actually posted to, when it differs from webhook_url (a proxy).",
+  "channels.*<pagerduty>.type": "PagerDuty's Events API v2.",
+  "channels.*<pagerduty>.integration_key":
+    'The Events API v2 routing (integration) key, e.g. "${PD_ROUTING_KEY}".',
+  "channels.*<pagerduty>.routing_key": "Another name for integration_key.",
+  "channels.*<pagerduty>.url":
+    "The Events API endpoint. Default https://events.pagerduty.com/v2/enqueue.",
+  "channels.*<pagerduty>.source":
+    "The event's source field (the affected system). Default kpi-engine.",
+  "channels.*<email>.type": "Email over SMTP.",
+  "channels.*<email>.smtp_host": "The SMTP server's host name.",
+  "channels.*<email>.smtp_port":
+    "The SMTP server's port. Default 465 with secure, else 587.",
+  "channels.*<email>.from": "The sender's address.",
+  "channels.*<email>.from_email": "Another name for from.",
+  "channels.*<email>.to":
+    "The recipients: an address, a comma-separated list, or a list.",
+  "channels.*<email>.to_emails": "Another name for to.",
+  "channels.*<email>.username": 'SMTP user name, e.g. "${SMTP_USER}".',
+  "channels.*<email>.password":
+    'SMTP password; write "${SMTP_PASSWORD}" to keep it out of the file.',
+  "channels.*<email>.secure":
+    "Use TLS from the start of the connection (port 465).",
+  "channels.*<email>.starttls":
+    "true requires upgrading to TLS with STARTTLS, false never upgrades; when absent the connection upgrades if the server offers it.",
+  "channels.*<email>.tls_reject_unauthorized":
+    "false accepts a server certificate that does not verify (for test servers). Default true.",
+  "channels.*<webhook>.type": "An HTTP POST of the alert as JSON.",
+  "channels.*<webhook>.url": "The URL the alert's JSON is posted to.",
+  "channels.*<webhook>.secret":
+    "Signs each body: header X-KPI-Signature: sha256=<hex HMAC-SHA256 of the body>.",
+  "channels.*<webhook>.headers": "Extra request headers, by name.",
+  "channels.*<webhook>.headers.*": "A header's value.",
+  schedules:
+    "Scheduled runs for the server and `kpi schedule`: a cron expression, a period and the KPIs.",
+  "schedules[].cron":
+    'Five cron fields: minute hour day-of-month month day-of-week, e.g. "0 9 1 * *".',
+  "schedules[].period":
+    "The period each run computes, e.g. yesterday or last_week. Default last_month.",
+  "schedules[].kpis": "The KPIs each run computes. Default every KPI.",
+  "schedules[].timezone":
+    "The time zone the cron expression is read in. Default the file's timezone.",
+  max_concurrency: "Most queries in flight at once. Default 4.",
+  kpis: "The KPI definitions, in the order reports list them.",
+  "kpis[].name":
+    "Unique name of letters, digits and underscores, not starting with a digit; derived expressions and the API use it.",
+  "kpis[].label": "Human-readable name. Default the name.",
+  "kpis[].description": "What the KPI means, for readers and agents.",
+  "kpis[].tags": "Free labels.",
+  "kpis[].source":
+    "Where the value comes from: sql (a template or a structured query), dataframe (an in-memory table) or derived (an expression over other KPIs).",
+  "kpis[].query":
+    'sql: a SQL template that returns the value, with {{ period_start }} and {{ period_end }} as bound parameters. dataframe: "table.column".',
+  "kpis[].expression":
+    "derived: arithmetic over other KPIs' names, e.g. revenue / orders.",
+  "kpis[].aggregation":
+    "How rows fold into one value: sum, avg, count, last (the newest row's value) or rate (the share of truthy values). Required for structured SQL and dataframe KPIs.",
+  "kpis[].time_column":
+    "The column that dates each row; rows count in a period when start <= time < end.",
+  "kpis[].table":
+    "Structured SQL: the table, optionally schema-qualified (analytics.orders).",
+  "kpis[].column":
+    'Structured SQL: the column to aggregate; "*" with count counts rows.',
+  "kpis[].filter":
+    "Structured SQL: a SQL boolean expression that rows must meet, e.g. status = 'paid'.",
+  "kpis[].dimensions":
+    "Columns the KPI can be broken down by (sql and dataframe KPIs): breakdowns with `run --by`, drivers with `explain`. A SQL template with dimensions returns one row per segment, the dimension columns first and the value last. Derived KPIs inherit the dimensions their inputs share.",
+  "kpis[].unit": "Display unit, e.g. USD or %.",
+  "kpis[].compare":
+    "Comparisons with earlier periods: DoD, WoW, MoM, QoQ, YoY (each shifts the whole period back).",
+  "kpis[].polarity":
+    "Whether a rise is good news (higher_is_better, the default) or bad (lower_is_better).",
+  "kpis[].alerts": "Alert rules, each checked on every run.",
+  "kpis[].alerts[].condition":
+    'When the rule fires, e.g. "< 100000", "MoM < -10%" or "MoM < -10% and value < 50000". Quote it: a bare > starts a folded block in YAML.',
+  "kpis[].alerts[].severity":
+    "How loud the alert is: info, warning (the default) or critical.",
+  "kpis[].alerts[].message":
+    "The notice's text; a template may use {{ label }}, {{ value }}, {{ unit }}, {{ period }}, ... .",
+  "kpis[].alerts[].channels":
+    "The channels to notify, by name. Default every channel; [] sends nowhere.",
+  "kpis[].alerts[].repeat_interval":
+    "Re-send while the rule still holds after this long: 30m, 4h, 1d, 1h30m (units ms, s, m, h, d, w).",
+  "kpis[].timeout_ms":
+    "Cancel the KPI's query after this many milliseconds. Default 30000.",
+};

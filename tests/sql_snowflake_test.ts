@@ -63,7 +63,10 @@ defineSqlBackendSuite({
     date: "DATE",
     text: "VARCHAR",
     bool: "BOOLEAN",
+    float: "DOUBLE",
+    decimal: "DECIMAL(18, 2)",
   },
+  timeIndexes: false,
   open: fixture,
 });
 

@@ -35,10 +35,10 @@ export interface DialectTraits {
   /** Whether aggregates take `FILTER (WHERE ...)` (else `CASE WHEN` inside). */
   aggregateFilter: boolean;
   /**
-   * Whether fused structured queries read each period range apart
-   * (`UNION ALL`, `last` as a one-row lookup) rather than in one scan.
+   * Whether `last` is a one-row lookup per range (`ORDER BY t DESC LIMIT 1`)
+   * rather than the greatest (time, value) pair folded into the scan.
    */
-  rangeByRange: boolean;
+  lastByLookup: boolean;
   /** Whether string concatenation is `CONCAT(a, b)` rather than `a || b`. */
   concatFunction: boolean;
   /** What follows a bound value inside a concatenation (`::text`). */
@@ -94,7 +94,7 @@ const BASE: DialectTraits = {
   bracketIdentifiers: false,
   casts: STANDARD_CASTS,
   aggregateFilter: true,
-  rangeByRange: false,
+  lastByLookup: false,
   concatFunction: false,
   textSuffix: () => "",
   booleansAsNumbers: false,
@@ -174,10 +174,8 @@ const TRAITS: Readonly<Record<SqlDialect, DialectTraits>> = {
       DATETIME: "DATETIME",
       TIME: "TIME",
     },
-    // Neither FILTER nor a (time, value) maximum: per range, and a range
-    // read apart prunes its partitions.
     aggregateFilter: false,
-    rangeByRange: true,
+    lastByLookup: true,
     placeholder: (index) => `@p${index}`,
     driverParameter: (text) => {
       if (text.includes("?")) return "?";
@@ -200,7 +198,7 @@ const TRAITS: Readonly<Record<SqlDialect, DialectTraits>> = {
       TIME: "TIME",
     },
     aggregateFilter: false,
-    rangeByRange: true,
+    lastByLookup: true,
   },
 };
 

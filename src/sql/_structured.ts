@@ -285,10 +285,13 @@ export function aggregate(
       return;
     }
     case "last": {
-      if (lastFrom !== null) {
-        // Through an index on the time column: read backwards, one row.
+      const lookup = lastFrom ??
+        (dialectTraits(dialect).lastByLookup ? range : null);
+      if (lookup !== null) {
+        // Through an index on the time column: read backwards, one row
+        // (and where the dialect has no (time, value) maximum).
         b.text(`(SELECT ${column} FROM ${kpi.table} WHERE `);
-        rangeCondition(b, kpi.timeColumn, lastFrom);
+        rangeCondition(b, kpi.timeColumn, lookup);
         b.text(` AND ${column} IS NOT NULL`);
         if (filter !== null) {
           b.text(" AND ");
@@ -407,8 +410,7 @@ export function structuredQuery(
   const first = items[0];
   if (!first) throw new RangeError("A structured query needs at least one KPI");
   const { table, timeColumn } = first.kpi;
-  const indexed = (options.timeIndexed ?? false) ||
-    dialectTraits(dialect).rangeByRange;
+  const indexed = options.timeIndexed ?? false;
   const wide = ranges.length > 1 && !indexed;
   if (wide) {
     b.text("SELECT ");
@@ -441,7 +443,13 @@ export function structuredQuery(
     items.forEach((item, index) => {
       b.text(",\n  ");
       if (item.ranges.has(tag)) {
-        aggregate(b, item.kpi, vars, null, indexed ? range : null);
+        aggregate(
+          b,
+          item.kpi,
+          vars,
+          null,
+          indexed || dialectTraits(dialect).lastByLookup ? range : null,
+        );
       } else b.text("NULL");
       b.text(` AS v${index + 1}`);
     });

@@ -51,6 +51,7 @@
  */
 
 export {
+  type BacktestOptions,
   type BreakdownOptions,
   type BreakdownsOptions,
   type DriversOptions,
@@ -105,6 +106,9 @@ export {
 } from "./src/format/format_report.ts";
 export { formatChange, formatValue } from "./src/format/format_value.ts";
 export * from "./src/series/mod.ts";
+export * from "./src/anomaly/mod.ts";
+export * from "./src/targets/mod.ts";
+export * from "./src/backtest/mod.ts";
 export * from "./src/ports.ts";
 export * from "./src/types.ts";
 export type {

@@ -6,6 +6,11 @@
  * @module
  */
 
+import type {
+  AnomalyBaseline,
+  AnomalySettings,
+} from "./anomaly/compute_baseline.ts";
+import type { PaceMethod, TargetStatus } from "./targets/compute_pace.ts";
 import type { Driver } from "./segments/types.ts";
 
 /** Where a KPI's value comes from. */
@@ -101,6 +106,34 @@ export interface KPIDefinition {
   description?: string;
   /** Free labels for grouping. */
   tags?: string[];
+  /**
+   * An anomaly baseline learned from the KPI's own series; alert conditions
+   * may then use `anomaly`, `expected`, `lower`, `upper` and `score`.
+   */
+  anomaly?: AnomalySettings;
+  /**
+   * The target: one number for every period, or numbers by period string
+   * (`{ "2024-11": 300000, "2024-Q4": 900000 }`). Conditions may then use
+   * `target`, `attainment` and `projected`.
+   */
+  target?: number | Readonly<Record<string, number>>;
+  /** How a running period's pace is measured against the target. */
+  pace?: PaceSettings;
+}
+
+/** How a running period's pace is measured against its target. */
+export interface PaceSettings {
+  /**
+   * `calendar`: the share of days passed; `weekday`: days weighted by the
+   * usual share of their day of the week, learned from the last 8 weeks.
+   * @default "calendar"
+   */
+  method?: PaceMethod;
+  /**
+   * The share of the period that must have passed before `projected` is
+   * trusted and alerted on. @default 0.25
+   */
+  minElapsed?: number;
 }
 
 /** A channel's settings, as written under `channels:` in YAML. */
@@ -229,6 +262,16 @@ export interface KPIResult {
   error: string | null;
   /** Why the value is null although no error occurred (e.g. division by zero). */
   note?: string;
+  /** The anomaly baseline, for a KPI with `anomaly:` settings. */
+  anomaly?: AnomalyBaseline;
+  /** The target for the whole period, for a KPI with a target for it. */
+  target?: number;
+  /** The value over the target due by now (1 = on pace). */
+  attainment?: number | null;
+  /** The value projected to the period's end. */
+  projected?: number | null;
+  /** How `attainment` and `projected` were computed. */
+  pace?: TargetStatus["pace"];
   /**
    * When an alert fired on a KPI with dimensions: the segments that explain
    * its first comparison's change (see `engine.drivers()`).

@@ -227,7 +227,7 @@ Deno.test("parseCondition() refuses a percent used as a factor", () => {
 
 Deno.test("parseCondition() refuses unknown names and lists the accepted ones", () => {
   const accepted =
-    "use value or one of DoD, WoW, MoM, QoQ, YoY (a percent change), optionally followed by .change, .changePct or .previous";
+    "use value or one of DoD, WoW, MoM, QoQ, YoY (a percent change), optionally followed by .change, .changePct or .previous, or anomaly, expected, lower, upper, score (an anomaly baseline), target, attainment, projected (a target)";
   rejects(
     "revenue < 5",
     `Unknown name "revenue" in a condition; ${accepted}`,

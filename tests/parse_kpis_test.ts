@@ -209,7 +209,7 @@ Deno.test("parseKpis() names an unknown key, suggests the right one, lists the a
   assert.equal(issue.path, "kpis[0].agregation");
   assert.match(
     issue.message,
-    /^Unknown key "agregation": did you mean "aggregation"\? \(accepted: name, label, description, .*time_column.*timeout_ms\)$/,
+    /^Unknown key "agregation": did you mean "aggregation"\? \(accepted: name, label, description, .*time_column.*timeout_ms.*\)$/,
   );
   assert.equal(issue.line, 6);
   assert.equal(issue.column, 5);
@@ -758,7 +758,7 @@ Deno.test("parseKpis() takes a whole TypeScript configuration with camelCase key
       "kpis[0].timeColum",
       null,
       null,
-      'Unknown key "timeColum": did you mean "timeColumn"? (accepted: name, label, description, tags, source, query, expression, aggregation, timeColumn, table, column, filter, dimensions, unit, compare, polarity, alerts, timeoutMs)',
+      'Unknown key "timeColum": did you mean "timeColumn"? (accepted: name, label, description, tags, source, query, expression, aggregation, timeColumn, table, column, filter, dimensions, unit, compare, polarity, alerts, timeoutMs, anomaly, target, pace)',
     ],
     [
       "kpis[0].timeColumn",

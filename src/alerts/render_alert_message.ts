@@ -40,7 +40,9 @@ export interface RenderAlertMessageOptions {
  * percent change, `+12.5%`), `{{ C.pct }}` (the same), `{{ C.change }}`
  * (signed absolute change, `+1,000`), `{{ C.previous }}` (the earlier value)
  * and `{{ C.arrow }}` (`▲`, `▼` or `▬`); `n/a` when the KPI has no such
- * comparison or no earlier value.
+ * comparison or no earlier value. `{{ expected }}`, `{{ lower }}`,
+ * `{{ upper }}` and `{{ score }}` show an anomaly baseline; `{{ target }}`,
+ * `{{ attainment }}` (`93.3%`) and `{{ projected }}` a target's status.
  */
 export const ALERT_TEMPLATE_VARIABLES: readonly string[] = [
   "name",
@@ -54,6 +56,13 @@ export const ALERT_TEMPLATE_VARIABLES: readonly string[] = [
   "period_range",
   "severity",
   "condition",
+  "expected",
+  "lower",
+  "upper",
+  "score",
+  "target",
+  "attainment",
+  "projected",
   "drivers",
 ];
 
@@ -205,6 +214,22 @@ function lookup(
       return rule.severity;
     case "condition":
       return rule.condition;
+    case "expected":
+    case "lower":
+    case "upper":
+      return formatNumber(result.anomaly?.[head] ?? null);
+    case "score":
+      return result.anomaly?.score == null
+        ? "n/a"
+        : formatSigned(result.anomaly.score);
+    case "target":
+      return formatNumber(result.target ?? null);
+    case "projected":
+      return formatNumber(result.projected ?? null);
+    case "attainment":
+      return result.attainment == null
+        ? "n/a"
+        : `${formatNumber(Math.round(result.attainment * 1000) / 10)}%`;
     case "drivers":
       return result.drivers && result.drivers.drivers.length > 0
         ? describeDrivers(result.drivers.drivers)

@@ -29,8 +29,22 @@ export interface ConfigParsers {
   /** Parses a derived KPI's expression; throws on a bad one. */
   parseExpression(text: string): { readonly identifiers: readonly string[] };
   /** Parses an alert condition; throws on a bad one. */
-  parseCondition(text: string): { readonly comparisons: readonly string[] };
+  parseCondition(
+    text: string,
+  ): {
+    readonly comparisons: readonly string[];
+    readonly terms?: readonly string[];
+  };
 }
+
+/** The condition terms an anomaly baseline provides. */
+const ANOMALY_TERMS: readonly string[] = [
+  "anomaly",
+  "expected",
+  "lower",
+  "upper",
+  "score",
+];
 
 /** Template variables every SQL template has. */
 export const PERIOD_VARS: readonly string[] = TEMPLATE_PERIOD_VARIABLES;
@@ -300,6 +314,25 @@ export function checkConfig(
         });
       }
     });
+    const targets = asRecord(kpi.target);
+    for (const key of Object.keys(targets ?? {})) {
+      let message: string | null = null;
+      try {
+        // Absolute periods only: the same range whatever today is.
+        const a = resolvePeriod(key, { now: "2000-06-15" });
+        const b = resolvePeriod(key, { now: "2031-01-20" });
+        if (a.start !== b.start || a.end !== b.end) {
+          message = `Target period ${
+            JSON.stringify(key)
+          } is relative; name fixed periods such as "2024-11", "2024-Q4", "2024" or "2024-11-01..2024-11-15"`;
+        }
+      } catch (error) {
+        message = error instanceof Error ? error.message : String(error);
+      }
+      if (message !== null) {
+        issues.push({ path: at("target", key), atKey: true, message });
+      }
+    }
     asList(kpi.alerts).forEach((alertItem, j) => {
       const alert = asRecord(alertItem);
       if (alert === undefined) return;
@@ -307,6 +340,20 @@ export function checkConfig(
       if (condition !== undefined && condition.trim() !== "") {
         try {
           const parsed = parsers.parseCondition(condition);
+          for (const term of new Set(parsed.terms ?? [])) {
+            const needs = ANOMALY_TERMS.includes(term) ? "anomaly" : "target";
+            if (kpi[needs] !== undefined) continue;
+            issues.push({
+              path: at("alerts", j, "condition"),
+              message: `Condition ${
+                JSON.stringify(condition)
+              } uses ${term}, which needs ${
+                needs === "anomaly"
+                  ? "anomaly settings on the KPI (add anomaly: {} for the defaults)"
+                  : "a target on the KPI (add target: 100000, or a mapping of period to number)"
+              }`,
+            });
+          }
           for (const code of new Set(parsed.comparisons)) {
             if (compare.includes(code)) continue;
             issues.push({

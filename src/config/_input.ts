@@ -9,8 +9,10 @@ import { expandEnv } from "./expand_env.ts";
 import { asRecord, type PathSegment, type RawIssue } from "./_path.ts";
 import {
   ALERT_KEYS,
+  ANOMALY_KEYS,
   CHANNEL_KEYS,
   KPI_KEYS,
+  PACE_KEYS,
   SCHEDULE_KEYS,
   TOP_KEYS,
 } from "./_schema.ts";
@@ -20,6 +22,8 @@ export const ALL_KEYS: ReadonlySet<string> = new Set([
   ...TOP_KEYS,
   ...KPI_KEYS,
   ...ALERT_KEYS,
+  ...ANOMALY_KEYS,
+  ...PACE_KEYS,
   ...SCHEDULE_KEYS,
   ...Object.values(CHANNEL_KEYS).flat(),
 ]);
@@ -75,7 +79,12 @@ const mapValues = (f: (v: unknown) => unknown) => (v: unknown): unknown => {
 };
 
 const alert = (v: unknown) => rekey(v, ALERT_KEYS);
-const kpi = (v: unknown) => rekey(v, KPI_KEYS, { alerts: mapList(alert) });
+const kpi = (v: unknown) =>
+  rekey(v, KPI_KEYS, {
+    alerts: mapList(alert),
+    anomaly: (a) => rekey(a, ANOMALY_KEYS),
+    pace: (p) => rekey(p, PACE_KEYS),
+  });
 const channel = (v: unknown) => rekey(v, CHANNEL_KEY_SET);
 const schedule = (v: unknown) => rekey(v, SCHEDULE_KEYS);
 

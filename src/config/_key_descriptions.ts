@@ -110,6 +110,28 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     "The channels to notify, by name. Default every channel; [] sends nowhere.",
   "kpis[].alerts[].repeat_interval":
     "Re-send while the rule still holds after this long: 30m, 4h, 1d, 1h30m (units ms, s, m, h, d, w).",
+  "kpis[].anomaly":
+    "An anomaly baseline learned from the KPI's own series (median and MAD of earlier points, same weekday for daily periods); conditions may then use anomaly, expected, lower, upper and score. anomaly: {} takes the defaults.",
+  "kpis[].anomaly.window":
+    "How many earlier buckets the baseline learns from. Default 56 for days (8 weeks), 12 for weeks and months, 8 for quarters, 5 for years.",
+  "kpis[].anomaly.seasonal":
+    "weekday: learn only from the same day of the week (daily periods); none: from every earlier point; auto (default): weekday for days, none otherwise.",
+  "kpis[].anomaly.sensitivity":
+    "Half the width of the normal band, in robust standard deviations (1.4826 × MAD). Default 3; larger fires less.",
+  "kpis[].anomaly.direction":
+    "Which departures count: drop, rise or both (default).",
+  "kpis[].anomaly.min_change":
+    "The smallest departure from the expected value that counts, as a share of it (0.1 = 10%, the default), so tiny moves never fire.",
+  "kpis[].anomaly.min_points":
+    "The fewest earlier points a baseline needs; with fewer it says so and does not fire. Default 4.",
+  "kpis[].target":
+    'The target: one number for every period, or numbers by fixed period ("2024-11": 300000, "2024-Q4": 900000). Conditions may then use target, attainment and projected.',
+  "kpis[].target.*": "The target for this period.",
+  "kpis[].pace": "How a running period is measured against its target.",
+  "kpis[].pace.method":
+    "calendar (default): the share of days passed; weekday: days weighted by their usual share, learned from the last 8 weeks of daily values.",
+  "kpis[].pace.min_elapsed":
+    "The share of the period (0 to 1) that must have passed before projected is trusted and alerted on. Default 0.25.",
   "kpis[].timeout_ms":
     "Cancel the KPI's query after this many milliseconds. Default 30000.",
 };

@@ -24,8 +24,10 @@ import type {
   ChannelConfig,
   KPIConfig,
   KPIDefinition,
+  PaceSettings,
   ScheduleConfig,
 } from "../types.ts";
+import type { AnomalySettings } from "../anomaly/compute_baseline.ts";
 
 /** Options of one load. */
 export interface LoadOptions {
@@ -247,6 +249,24 @@ function buildKpi(k: KpiData): KPIDefinition {
     return rule;
   });
   if (k.timeout_ms !== undefined) kpi.timeoutMs = k.timeout_ms;
+  if (k.anomaly !== undefined) {
+    const a = k.anomaly;
+    const settings: AnomalySettings = {};
+    if (a.window !== undefined) settings.window = a.window;
+    if (a.seasonal !== undefined) settings.seasonal = a.seasonal;
+    if (a.sensitivity !== undefined) settings.sensitivity = a.sensitivity;
+    if (a.direction !== undefined) settings.direction = a.direction;
+    if (a.min_change !== undefined) settings.minChange = a.min_change;
+    if (a.min_points !== undefined) settings.minPoints = a.min_points;
+    kpi.anomaly = settings;
+  }
+  if (k.target !== undefined) kpi.target = k.target;
+  if (k.pace !== undefined) {
+    const pace: PaceSettings = {};
+    if (k.pace.method !== undefined) pace.method = k.pace.method;
+    if (k.pace.min_elapsed !== undefined) pace.minElapsed = k.pace.min_elapsed;
+    kpi.pace = pace;
+  }
   return kpi;
 }
 

@@ -119,6 +119,30 @@ export const alertSchema = z.strictObject({
   }).optional(),
 });
 
+const share = (key: string) =>
+  z.number().min(0, {
+    error: (iss) => `"${key}" must be from 0 to 1, got ${describe(iss.input)}`,
+  }).max(1, {
+    error: (iss) => `"${key}" must be from 0 to 1, got ${describe(iss.input)}`,
+  });
+
+export const anomalySchema = z.strictObject({
+  window: positiveInt("window").optional(),
+  seasonal: z.enum(["auto", "weekday", "none"]).optional(),
+  sensitivity: z.number().positive({
+    error: (iss) =>
+      `"sensitivity" must be a positive number, got ${describe(iss.input)}`,
+  }).optional(),
+  direction: z.enum(["both", "drop", "rise"]).optional(),
+  min_change: share("min_change").optional(),
+  min_points: positiveInt("min_points").optional(),
+});
+
+export const paceSchema = z.strictObject({
+  method: z.enum(["calendar", "weekday"]).optional(),
+  min_elapsed: share("min_elapsed").optional(),
+});
+
 export const kpiSchema = z.strictObject({
   name: z.string().regex(NAME_PATTERN, {
     error: (iss) =>
@@ -153,6 +177,17 @@ export const kpiSchema = z.strictObject({
   polarity: z.enum(POLARITIES).optional(),
   alerts: z.array(alertSchema).optional(),
   timeout_ms: positiveInt("timeout_ms").optional(),
+  anomaly: anomalySchema.optional(),
+  target: z.union([
+    z.number(),
+    z.record(z.string(), z.number()),
+  ], {
+    error: (iss) =>
+      `"target" must be a number or a mapping of period to number (e.g. "2024-11": 300000), got ${
+        describe(iss.input)
+      }`,
+  }).optional(),
+  pace: paceSchema.optional(),
 });
 
 const slackSchema = z.strictObject({
@@ -262,6 +297,8 @@ export type ChannelData = z.output<typeof channelSchema>;
 export const TOP_KEYS: readonly string[] = Object.keys(configSchema.shape);
 export const KPI_KEYS: readonly string[] = Object.keys(kpiSchema.shape);
 export const ALERT_KEYS: readonly string[] = Object.keys(alertSchema.shape);
+export const ANOMALY_KEYS: readonly string[] = Object.keys(anomalySchema.shape);
+export const PACE_KEYS: readonly string[] = Object.keys(paceSchema.shape);
 export const SCHEDULE_KEYS: readonly string[] = Object.keys(
   scheduleSchema.shape,
 );

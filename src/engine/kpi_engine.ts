@@ -1,4 +1,23 @@
 import { compare } from "../compare/compare.ts";
+import {
+  computeInsights,
+  insightFromSeries,
+  type KpiInsight,
+} from "./_insights.ts";
+import { type BacktestReport, replayAlerts } from "../backtest/run_backtest.ts";
+
+/** Options of {@linkcode KPIEngine.backtest}. */
+export interface BacktestOptions {
+  /** The first period of the span (a period string, e.g. `2024-01`). */
+  from: string;
+  /** The last period of the span, included. @default "today" */
+  to?: string;
+  /** The length of each replayed period. */
+  grain: Grain;
+  /** Only these KPIs. @default every KPI with alert rules */
+  kpis?: readonly string[];
+}
+import { DEFAULT_ANOMALY_WINDOW } from "../anomaly/compute_baseline.ts";
 import { parseCondition } from "../expression/condition.ts";
 import { evaluateCondition } from "../expression/condition.ts";
 import type { Condition } from "../expression/condition.ts";
@@ -34,7 +53,11 @@ import {
   segmentDataKey,
 } from "../segments/fetch_segments.ts";
 import type { KPIBreakdown, KPIDrivers } from "../segments/types.ts";
-import { seriesBuckets } from "../series/series_buckets.ts";
+import {
+  checkGrain,
+  type Grain,
+  seriesBuckets,
+} from "../series/series_buckets.ts";
 import {
   buildSeriesPoints,
   type SeriesOptions,
@@ -247,11 +270,17 @@ export class KPIEngine {
     const needed = this.#neededPeriods(selected, [resolved]);
     const values = await this.#fetch(needed);
     this.#evaluateDerived(needed, values);
+    const insights = await this.#insights(selected, resolved, values);
     const runAt = this.#now().toString();
     const runId = crypto.randomUUID();
     const evaluations = new Map<string, RuleEvaluation[]>();
     const results = selected.map((definition) => {
-      const { result, rules } = this.#buildResult(definition, resolved, values);
+      const { result, rules } = this.#buildResult(
+        definition,
+        resolved,
+        values,
+        insights.get(definition.name),
+      );
       evaluations.set(definition.name, rules);
       return result;
     });
@@ -931,10 +960,132 @@ export class KPIEngine {
     }
   }
 
+  /**
+   * Replays the alert rules over past periods, as scheduled runs at the end
+   * of each period would have met them: the same evaluation, planning and
+   * state machine as live runs, on a simulated clock, with nothing sent and
+   * no state or history written. Anomaly baselines learn from the periods
+   * before each one, so no stored history is needed.
+   *
+   * @param options The span (`from`, `to`: period strings), the grain and the KPIs.
+   * @returns When each rule would have fired and resolved, notices per
+   *   channel, and each period's value for a chart.
+   * @throws {RangeError} For a bad grain, period or KPI name.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { KPIEngine, parseKpis } from "@kpi-engine/kpi-engine";
+   *
+   * const config = parseKpis({
+   *   kpis: [{
+   *     name: "orders", source: "dataframe", query: "shop.n", aggregation: "sum",
+   *     timeColumn: "day", alerts: [{ condition: "< 5", severity: "warning" }],
+   *   }],
+   *   channels: { ops: { type: "webhook", url: "https://example.com/hook" } },
+   * });
+   * const engine = new KPIEngine({
+   *   config,
+   *   dataframes: { shop: { day: ["2024-01-01", "2024-01-02", "2024-01-03"], n: [9, 3, 8] } },
+   * });
+   * const report = await engine.backtest({ from: "2024-01-01", to: "2024-01-03", grain: "day" });
+   * const rule = report.kpis[0]!.rules[0]!;
+   * assert.deepEqual(rule.events.map((e) => [e.status, e.period.start]), [
+   *   ["firing", "2024-01-02"],
+   *   ["resolved", "2024-01-03"],
+   * ]);
+   * assert.deepEqual(report.notices, { ops: 2 });
+   * ```
+   */
+  async backtest(options: BacktestOptions): Promise<BacktestReport> {
+    const grain = checkGrain(options.grain);
+    const spanOptions = {
+      now: this.#now(),
+      timezone: this.config.timezone,
+      weekStart: this.config.weekStart,
+    };
+    const periods = seriesBuckets(grain, {
+      ...spanOptions,
+      from: options.from,
+      ...(options.to === undefined ? {} : { to: options.to }),
+    });
+    const selected = this.#select(options.kpis).filter((d) =>
+      (d.alerts ?? []).length > 0
+    );
+    const window = Math.max(
+      0,
+      ...selected.map((d) =>
+        d.anomaly ? d.anomaly.window ?? DEFAULT_ANOMALY_WINDOW[grain] : 0
+      ),
+    );
+    const first = periods[0];
+    const training = window > 0 && first
+      ? seriesBuckets(grain, {
+        ...spanOptions,
+        to: Temporal.PlainDate.from(first.start).subtract({ days: 1 })
+          .toString(),
+        last: window,
+      })
+      : [];
+    const all = [...training, ...periods];
+    const needed = this.#neededPeriods(selected, all);
+    const values = await this.#fetch(needed);
+    this.#evaluateDerived(needed, values);
+    const valueOf = (name: string, period: Period): number | null => {
+      const fetched = values.get(valueKey(name, period));
+      return fetched === undefined || fetched.error ? null : fetched.value;
+    };
+    return replayAlerts({
+      definitions: selected,
+      periods,
+      grain,
+      channels: Object.keys(this.config.channels ?? {}),
+      evaluate: (definition, period) => {
+        const index = all.indexOf(period as (typeof all)[number]);
+        const insight = insightFromSeries(
+          definition,
+          period,
+          grain,
+          all.slice(0, index).map((p) => ({
+            periodStart: p.start,
+            value: valueOf(definition.name, p),
+          })),
+          valueOf(definition.name, period),
+          (text) => this.resolvePeriod(text),
+        );
+        return this.#buildResult(definition, period, values, insight);
+      },
+      runAt: (period) =>
+        Temporal.PlainDate.from(period.end).toZonedDateTime({
+          timeZone: this.config.timezone,
+        }).toInstant(),
+    });
+  }
+
+  async #insights(
+    selected: readonly KPIDefinition[],
+    period: Period,
+    values: Map<string, FetchedValue>,
+  ): Promise<Map<string, KpiInsight>> {
+    const asking = selected.filter((d) =>
+      d.anomaly !== undefined || d.target !== undefined
+    );
+    if (asking.length === 0) return new Map();
+    const current = new Map(asking.map((d) => {
+      const fetched = values.get(valueKey(d.name, period));
+      return [d.name, fetched?.error ? null : fetched?.value ?? null];
+    }));
+    return await computeInsights(asking, period, current, {
+      series: (names, options) => this.series(names, options),
+      resolvePeriod: (text) => this.resolvePeriod(text),
+      weekStart: this.config.weekStart,
+    });
+  }
+
   #buildResult(
     definition: KPIDefinition,
     period: Period,
     values: Map<string, FetchedValue>,
+    insight?: KpiInsight,
   ): { result: KPIResult; rules: RuleEvaluation[] } {
     const current = values.get(valueKey(definition.name, period)) ??
       { value: null, error: "No value was computed", durationMs: 0 };
@@ -965,7 +1116,14 @@ export class KPIEngine {
     if (current.note !== undefined && !current.error) {
       result.note = current.note;
     }
-    const rules = this.#evaluateRules(definition, result, period);
+    if (insight?.anomaly) result.anomaly = insight.anomaly;
+    if (insight?.target) {
+      result.target = insight.target.target;
+      result.attainment = insight.target.attainment;
+      result.projected = insight.target.projected;
+      result.pace = insight.target.pace;
+    }
+    const rules = this.#evaluateRules(definition, result, period, insight);
     result.alertsTriggered = rules.flatMap((r) =>
       r.triggered ? [r.triggered] : []
     );
@@ -979,6 +1137,7 @@ export class KPIEngine {
     definition: KPIDefinition,
     result: KPIResult,
     period: Period,
+    insight?: KpiInsight,
   ): RuleEvaluation[] {
     const conditions = this.#compiled.conditions.get(definition.name) ?? [];
     return (definition.alerts ?? []).map((rule, i) => {
@@ -986,6 +1145,11 @@ export class KPIEngine {
         evaluateCondition(conditions[i] ?? rule.condition, {
           value: result.value,
           comparisons: result.comparisons,
+          anomaly: insight?.anomaly ?? null,
+          target: insight?.target?.target ?? null,
+          attainment: insight?.target?.attainment ?? null,
+          projected: insight?.target?.projected ?? null,
+          pace: insight?.target?.pace ?? null,
         });
       const triggered: TriggeredAlert | null = holds
         ? {

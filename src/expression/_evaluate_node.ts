@@ -71,6 +71,8 @@ export function evaluateNode(
     }
     case "quantity":
       return quantity(node, context);
+    case "term":
+      return term(node, context);
     case "unary": {
       const value = evaluateNode(node.argument, context);
       if (value === null) return null;
@@ -108,6 +110,47 @@ function quantity(
   if (typeof value === "number" && Number.isFinite(value)) return value;
   const name = node.code === null ? "value" : `${node.code}.${node.field}`;
   return nothing(context, `"${name}" is null`);
+}
+
+function term(
+  node: Extract<ExpressionNode, { type: "term" }>,
+  context: EvaluationContext,
+): number | null {
+  const input = context.input;
+  const anomaly = input?.anomaly ?? null;
+  const estimate = input?.pace?.estimate === true;
+  let value: number | boolean | null | undefined;
+  switch (node.term) {
+    case "anomaly":
+      value = anomaly?.expected == null ? null : anomaly.anomalous;
+      break;
+    case "expected":
+    case "lower":
+    case "upper":
+    case "score":
+      value = anomaly?.[node.term];
+      break;
+    case "target":
+      value = input?.target;
+      break;
+    case "attainment":
+      // A percent in conditions, like a change: `attainment < 90%`.
+      value = input?.attainment == null ? null : input.attainment * 100;
+      break;
+    case "projected":
+      // An early projection is an estimate: not alerted on.
+      value = estimate ? null : input?.projected;
+      break;
+  }
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  const why = node.term === "projected" && estimate
+    ? `"projected" is an estimate this early in the period`
+    : (node.term === "target" || node.term === "attainment" ||
+        node.term === "projected")
+    ? `"${node.term}" is null (no target for this period)`
+    : `"${node.term}" is null (${anomaly?.note ?? "no anomaly baseline"})`;
+  return nothing(context, why);
 }
 
 function binary(

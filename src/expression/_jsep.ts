@@ -95,6 +95,12 @@ export type ExpressionNode =
     readonly end: number;
   }
   | {
+    readonly type: "term";
+    readonly term: ConditionTerm;
+    readonly start: number;
+    readonly end: number;
+  }
+  | {
     readonly type: "unary";
     readonly operator: "-" | "+" | "not";
     readonly argument: ExpressionNode;
@@ -285,9 +291,38 @@ export interface ParsedTree {
   identifiers: string[];
   /** Comparison codes referenced, deduplicated, in order (conditions). */
   comparisons: ComparisonCode[];
+  /** Anomaly and target terms referenced, deduplicated, in order (conditions). */
+  terms: ConditionTerm[];
 }
 
 type Kind = "bool" | "plain" | "quantity" | "percent";
+
+/**
+ * Names a condition may use besides the value and comparisons: an anomaly
+ * baseline's figures (`anomaly` is true when the value is unusual) and a
+ * target's (`attainment` is a percent: `attainment < 90%`).
+ */
+export type ConditionTerm =
+  | "anomaly"
+  | "expected"
+  | "lower"
+  | "upper"
+  | "score"
+  | "target"
+  | "attainment"
+  | "projected";
+
+/** What kind of value each term is, for the whitelist's type checks. */
+const TERM_KINDS: ReadonlyMap<string, Kind> = new Map<ConditionTerm, Kind>([
+  ["anomaly", "bool"],
+  ["expected", "quantity"],
+  ["lower", "quantity"],
+  ["upper", "quantity"],
+  ["score", "plain"],
+  ["target", "quantity"],
+  ["attainment", "percent"],
+  ["projected", "quantity"],
+]);
 
 interface Walked {
   node: ExpressionNode;
@@ -305,6 +340,7 @@ interface Walk {
   mode: ExpressionMode;
   identifiers: string[];
   comparisons: ComparisonCode[];
+  terms: ConditionTerm[];
   depth: number;
 }
 
@@ -385,12 +421,14 @@ const CONDITION_FIELDS: ReadonlyMap<string, QuantityField> = new Map<
 ]);
 
 const CODE_LIST = COMPARISON_CODES.join(", ");
+const TERM_LIST =
+  "anomaly, expected, lower, upper, score (an anomaly baseline), target, attainment, projected (a target)";
 
 const ALLOWED: Readonly<Record<ExpressionMode, string>> = {
   expression:
     `use KPI names, numbers, + - * / % ( ), < > <= >= == !=, and, or, not and the functions ${FUNCTION_LIST}`,
   condition:
-    `use value, ${CODE_LIST} (a percent change) or their .change, .changePct, .previous, numbers such as 1000 or -10%, < > <= >= == !=, + - * /, and, or, not, ( ) and the functions ${FUNCTION_LIST}`,
+    `use value, ${CODE_LIST} (a percent change) or their .change, .changePct, .previous, ${TERM_LIST}, numbers such as 1000 or -10%, < > <= >= == !=, + - * /, and, or, not, ( ) and the functions ${FUNCTION_LIST}`,
 };
 
 const NOUN: Readonly<Record<ExpressionMode, string>> = {
@@ -678,6 +716,16 @@ function walkIdentifier(raw: RawNode, walk: Walk): Walked {
       percent: null,
     };
   }
+  const termKind = TERM_KINDS.get(name);
+  if (termKind !== undefined) {
+    const term = name as ConditionTerm;
+    if (!walk.terms.includes(term)) walk.terms.push(term);
+    return {
+      node: { type: "term", term, start, end },
+      kind: termKind,
+      percent: null,
+    };
+  }
   const code = comparisonCode(name);
   if (code === null) return unknownName(walk, name, startOf(raw));
   noteComparison(walk, code);
@@ -701,7 +749,7 @@ function noteComparison(walk: Walk, code: ComparisonCode): void {
 function unknownName(walk: Walk, name: string, at: number): never {
   return fail(
     walk,
-    `Unknown name "${name}" in a condition; use value or one of ${CODE_LIST} (a percent change), optionally followed by .change, .changePct or .previous`,
+    `Unknown name "${name}" in a condition; use value or one of ${CODE_LIST} (a percent change), optionally followed by .change, .changePct or .previous, or ${TERM_LIST}`,
     at,
   );
 }
@@ -997,6 +1045,7 @@ export function parseTree(
     mode: options.mode,
     identifiers: [],
     comparisons: [],
+    terms: [],
     depth: 0,
   };
   const raw = runJsep(walk);
@@ -1019,6 +1068,7 @@ export function parseTree(
     ast: walked.node,
     identifiers: walk.identifiers,
     comparisons: walk.comparisons,
+    terms: walk.terms,
   };
 }
 

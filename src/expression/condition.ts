@@ -19,7 +19,9 @@
  *
  * @module
  */
-import { type ExpressionNode, parseTree } from "./_jsep.ts";
+import { type ConditionTerm, type ExpressionNode, parseTree } from "./_jsep.ts";
+export type { ConditionTerm } from "./_jsep.ts";
+import type { AnomalyBaseline } from "../anomaly/compute_baseline.ts";
 import { evaluateNode } from "./_evaluate_node.ts";
 import type { ComparisonCode } from "../types.ts";
 
@@ -29,6 +31,8 @@ export interface Condition {
   readonly source: string;
   /** Comparison codes referenced, deduplicated, in order of first use. */
   readonly comparisons: readonly ComparisonCode[];
+  /** Anomaly and target terms referenced (`anomaly`, `target`, ...), in order of first use. */
+  readonly terms: readonly ConditionTerm[];
   /**
    * The whitelisted syntax tree. A leading operator (`< 1000`) reads as
    * `value < 1000`; a bare code (`MoM`) is its percent change.
@@ -48,6 +52,16 @@ export interface ConditionInput {
       changePct: number | null;
     }>
   >;
+  /** The anomaly baseline, when the KPI has one (`anomaly`, `expected`, ...). */
+  anomaly?: AnomalyBaseline | null;
+  /** The period's target, when the KPI has one (`target`). */
+  target?: number | null;
+  /** The value over the target due by now (`attainment`, a percent in conditions). */
+  attainment?: number | null;
+  /** The value projected to the period's end (`projected`). */
+  projected?: number | null;
+  /** Whether `projected` is still an estimate, too early to alert on. */
+  pace?: { readonly estimate: boolean } | null;
 }
 
 const LEADING_OPERATOR = /^\s*(?:<=|>=|==|!=|<|>)/;
@@ -89,8 +103,11 @@ export function parseCondition(text: string): Condition {
     );
   }
   const prefix = LEADING_OPERATOR.test(text) ? VALUE_PREFIX : "";
-  const { ast, comparisons } = parseTree(text, { mode: "condition", prefix });
-  return { source: text, comparisons, ast };
+  const { ast, comparisons, terms } = parseTree(text, {
+    mode: "condition",
+    prefix,
+  });
+  return { source: text, comparisons, terms, ast };
 }
 
 /**

@@ -83,7 +83,41 @@ function notes(result: KPIResult): string {
     `${a.severity}: ${a.message}`
   );
   if (result.note) messages.push(result.note);
+  const insight = insightText(result);
+  if (insight) messages.push(insight);
   return messages.join("; ");
+}
+
+/** The anomaly band and target status, in words, for the notes column. */
+function insightText(result: KPIResult): string {
+  const parts: string[] = [];
+  const a = result.anomaly;
+  if (a) {
+    parts.push(
+      a.expected === null
+        ? a.note ?? "no baseline"
+        : `${a.anomalous ? "unusual: " : ""}expected ${
+          formatValue(a.expected, result.unit)
+        } (${formatValue(a.lower, null)} to ${formatValue(a.upper, null)})`,
+    );
+  }
+  if (result.target !== undefined) {
+    const attainment = result.attainment == null
+      ? "n/a"
+      : `${Math.round(result.attainment * 1000) / 10}%`;
+    parts.push(
+      `target ${formatValue(result.target, result.unit)}: ${attainment} of ${
+        result.pace && result.pace.elapsed < 1 ? "pace" : "target"
+      }${
+        result.pace && result.pace.elapsed < 1
+          ? `, projected ${formatValue(result.projected ?? null, result.unit)}${
+            result.pace.estimate ? " (estimate)" : ""
+          }`
+          : ""
+      }`,
+    );
+  }
+  return parts.join("; ");
 }
 
 function formatCsv(results: readonly KPIResult[]): string {

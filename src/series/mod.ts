@@ -17,3 +17,4 @@
 
 export * from "./series_buckets.ts";
 export * from "./build_series_points.ts";
+export * from "./period_grain.ts";

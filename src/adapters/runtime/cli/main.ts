@@ -61,6 +61,8 @@ Usage:
   deno run -A cli.ts serve --config FILE [--port 8000] [--hostname 127.0.0.1]
   deno run -A cli.ts schedule --config FILE --cron EXPR [--period P] [--kpi NAME]...
   deno run -A cli.ts demo [--period P] [--format ...]
+  deno run -A cli.ts backtest --config FILE --from P [--to P] --grain day|week|month|...
+                              [--kpi NAME]... [--set KPI.PATH=VALUE]... [--against FILE2]
   deno run -A cli.ts mcp --config FILE   (an MCP server on stdin/stdout)
   deno run -A cli.ts schema              (the JSON Schema of kpis.yaml)
 
@@ -87,6 +89,11 @@ const OPTIONS = {
   port: { type: "string" },
   hostname: { type: "string" },
   cron: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  grain: { type: "string" },
+  set: { type: "string", multiple: true },
+  against: { type: "string" },
   by: { type: "string", multiple: true },
   top: { type: "string" },
   compare: { type: "string" },
@@ -141,13 +148,15 @@ export async function main(args: string[], io: CliIo): Promise<number> {
         return await scheduleCommand(flags, io);
       case "demo":
         return await demoCommand(flags, io);
+      case "backtest":
+        return await runBacktest(flags, io);
       case "mcp":
         return await mcpCommand(flags, io);
       case "schema":
         return schemaCommand(io);
       default:
         throw new UsageError(
-          `Unknown command "${command}": expected one of run, validate, history, serve, schedule, demo, mcp, schema`,
+          `Unknown command "${command}": expected one of run, validate, history, serve, schedule, demo, backtest, mcp, schema`,
         );
     }
   } catch (error) {
@@ -519,6 +528,33 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
 
 function schemaCommand(io: CliIo): number {
   io.stdout(`${JSON.stringify(kpiConfigJsonSchema(), null, 2)}\n`);
+  return EXIT.ok;
+}
+
+async function runBacktest(flags: Flags, io: CliIo): Promise<number> {
+  if (!flags.from) throw new UsageError("Missing --from P (the first period)");
+  if (!flags.grain) {
+    throw new UsageError("Missing --grain day|week|month|quarter|year");
+  }
+  const path = requireConfig(flags);
+  const { backtestCommand } = await import("./backtest_command.ts");
+  const timezone = (await loadConfig(path, io)).timezone;
+  const now = clockFor(flags["as-of"], timezone);
+  io.stdout(
+    await backtestCommand({
+      config: path,
+      from: flags.from,
+      to: flags.to,
+      grain: flags.grain,
+      kpis: flags.kpi,
+      set: flags.set,
+      against: flags.against,
+      db: flags.db,
+      format: readFormat(flags),
+      now,
+      env: io.env,
+    }),
+  );
   return EXIT.ok;
 }
 

@@ -138,7 +138,8 @@ export interface FakeDatabase {
 
 /** Opens an in-memory DuckDB database for a fake. */
 export async function fakeDatabase(): Promise<FakeDatabase> {
-  const instance = await DuckDBInstance.create(":memory:");
+  // One thread: sums in row order, the same on every run.
+  const instance = await DuckDBInstance.create(":memory:", { threads: "1" });
   const connection = await instance.connect();
   return {
     instance,

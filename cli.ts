@@ -3,9 +3,13 @@
  * `schedule` and `demo`.
  *
  * ```sh
- * deno run -A cli.ts run --config kpis.yaml --period last_month
- * deno run -A cli.ts validate --config kpis.yaml
+ * deno install -g -A --name kpi jsr:@kpi-engine/kpi-engine/cli
+ * kpi run --config kpis.yaml --period last_month
+ * kpi validate --config kpis.yaml
+ * kpi run --help
  * ```
+ *
+ * Without installing: `deno run -A jsr:@kpi-engine/kpi-engine/cli run ...`.
  *
  * Exit codes: 0 done; 1 the `--fail-on` severity was reached; 2 bad usage or
  * an invalid file; 3 at least one KPI could not be computed.
@@ -13,6 +17,7 @@
  * @module
  */
 import { main } from "./src/adapters/runtime/cli/main.ts";
+import { processEnv } from "./src/adapters/runtime/process_env.ts";
 
 export { main };
 export type { CliIo } from "./src/adapters/runtime/cli/main.ts";
@@ -22,7 +27,7 @@ if (import.meta.main) {
     stdout: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
     stderr: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
     isTerminal: Deno.stdout.isTerminal(),
-    env: Deno.env.toObject(),
+    env: processEnv(),
   });
   Deno.exit(code);
 }

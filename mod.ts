@@ -104,7 +104,11 @@ export {
   type ReportFormat,
   type ReportLike,
 } from "./src/format/format_report.ts";
-export { formatChange, formatValue } from "./src/format/format_value.ts";
+export {
+  formatChange,
+  formatValue,
+  type FormatValueOptions,
+} from "./src/format/format_value.ts";
 export * from "./src/series/mod.ts";
 export * from "./src/anomaly/mod.ts";
 export * from "./src/targets/mod.ts";

@@ -33,7 +33,7 @@
 
 import { parseArgs } from "node:util";
 import type { KPIEngine } from "./mod.ts";
-import { openEngine, scheduleRuns } from "./src/adapters/mod.ts";
+import { openEngine, processEnv, scheduleRuns } from "./src/adapters/mod.ts";
 import type { CronRegistrar } from "./mod.ts";
 import type { ScheduledRuns } from "./src/adapters/mod.ts";
 import { createApp } from "./src/server/create_app.ts";
@@ -75,7 +75,8 @@ export interface ServerSettings {
  * Reads the server's settings from command-line flags and environment.
  *
  * @param args Command-line arguments (`Deno.args`).
- * @param env The environment (`Deno.env.toObject()`).
+ * @param env The environment, e.g. `processEnv()` from `./adapters`, which
+ * reads each variable only when asked.
  * @returns The settings.
  * @throws {TypeError} For an unknown flag or a flag without its value.
  * @throws {RangeError} For a port that is not an integer from 0 to 65535.
@@ -257,7 +258,7 @@ if (import.meta.main) {
   const log = (line: string): void =>
     void Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
   try {
-    const settings = readServerSettings(Deno.args, Deno.env.toObject());
+    const settings = readServerSettings(Deno.args, processEnv());
     const built = await buildServer(settings, {
       ...(typeof Deno.cron === "function" ? { denoCron: Deno.cron } : {}),
       log,

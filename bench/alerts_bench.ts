@@ -100,6 +100,7 @@ function results(month: number): KPIResult[] {
       alertsTriggered: [],
       queryDurationMs: 0,
       error: null,
+      note: null,
     };
   });
 }

@@ -69,6 +69,12 @@ export interface SqlQueryOptions {
    * zoned timestamps cut days in it (ignored where the dialect has none).
    */
   timezone?: string;
+  /**
+   * The zone's UTC offset (`-04:00`) where the query's periods start, for a
+   * server that has no data for `timezone` (MySQL without its time zone
+   * tables) to use instead.
+   */
+  utcOffset?: string;
 }
 
 /** A connection (or pool) to a SQL database, as the engine needs it. */
@@ -201,7 +207,7 @@ export interface RuleEvaluation {
   ruleId: string;
   /** Whether the condition held. */
   holds: boolean;
-  /** The triggered alert placed on the result, when it holds. */
+  /** The triggered alert on the result (message rendered), when it holds. */
   triggered: TriggeredAlert | null;
 }
 
@@ -221,10 +227,32 @@ export interface AlertBatch {
   }[];
 }
 
-/** Sends alerts: given a batch, notifies channels and fills in deliveries. */
+/** What a notifier did for one rule that holds, in one run. */
+export interface RuleDeliveries {
+  /** KPI name. */
+  kpi: string;
+  /** The rule's id within the KPI (`severity:condition`). */
+  ruleId: string;
+  /**
+   * One entry per routed channel when the alert was sent this run; `[]`
+   * when it had already been sent (or nothing was due).
+   */
+  deliveries: AlertDelivery[];
+}
+
+/**
+ * Sends alerts: given a batch, notifies channels and says what it sent.
+ * The batch is read, never written: the engine puts the returned
+ * deliveries on new results before history is written.
+ */
 export interface AlertNotifier {
-  /** Notifies channels for one run; sets `deliveries` on triggered alerts. */
-  notify(batch: AlertBatch): Promise<void>;
+  /**
+   * Notifies channels for one run.
+   *
+   * @param batch The run's KPIs with their results and rule outcomes.
+   * @returns The deliveries of each rule that holds (a dry run returns `[]`).
+   */
+  notify(batch: AlertBatch): Promise<RuleDeliveries[]>;
 }
 
 /** A history store that also keeps alert state. */

@@ -260,8 +260,11 @@ export interface KPIResult {
   queryDurationMs: number;
   /** Why the KPI could not be computed, or null. */
   error: string | null;
-  /** Why the value is null although no error occurred (e.g. division by zero). */
-  note?: string;
+  /**
+   * Why the value is null although no error occurred (e.g. division by
+   * zero, no rows), or null when there is nothing to say.
+   */
+  note: string | null;
   /** The anomaly baseline, for a KPI with `anomaly:` settings. */
   anomaly?: AnomalyBaseline;
   /** The target for the whole period, for a KPI with a target for it. */
@@ -297,6 +300,7 @@ export type {
   HistoryAndAlertStore,
   HistoryRecord,
   HistoryStore,
+  RuleDeliveries,
   RuleEvaluation,
   SqlClient,
   SqlDialect,

@@ -307,6 +307,7 @@ export function makeResult(
     alertsTriggered: [],
     queryDurationMs: 1,
     error: options.error ?? null,
+    note: null,
   };
 }
 

@@ -98,6 +98,7 @@ export function failedResult(name = "revenue"): KPIResult {
     alertsTriggered: [],
     queryDurationMs: 0,
     error: 'relation "orders" does not exist',
+    note: null,
   };
 }
 
@@ -117,6 +118,7 @@ export function valueResult(name: string, value: number): KPIResult {
     alertsTriggered: [],
     queryDurationMs: 0.25,
     error: null,
+    note: null,
   };
 }
 
@@ -218,7 +220,7 @@ export function historyStoreSuite(
     assert.deepStrictEqual(got, [failed]);
     assert.equal(got[0]?.value, null);
     assert.equal(got[0]?.unit, null);
-    assert.equal("note" in got[0]!, false);
+    assert.equal(got[0]?.note, null);
   });
 
   test("history() keeps an empty unit apart from a null one", async (store) => {

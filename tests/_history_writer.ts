@@ -53,6 +53,7 @@ for (let i = 0; i < count; i += batch) {
         alertsTriggered: [],
         queryDurationMs: j,
         error: j % 7 === 0 ? `line one\nline two of ${j}` : null,
+        note: null,
       },
     });
   }

@@ -19,6 +19,7 @@ import {
 } from "../src/sql/fetch_sql_values.ts";
 import { planSqlQueries } from "../src/sql/plan_sql_queries.ts";
 import { valueKey } from "../src/_value_key.ts";
+import { fetchDataFrameValues } from "../src/dataframe/fetch_dataframe_values.ts";
 import { KPIEngine } from "../src/engine/kpi_engine.ts";
 import { decimalSum } from "../src/segments/_exact.ts";
 import { TIME_INDEX_MARK } from "../src/sql/_time_index.ts";
@@ -383,6 +384,72 @@ export function defineSqlBackendSuite(backend: SqlBackend): void {
     assert.equal(get("refund_rate", EMPTY), null);
     assert.equal(get("latest", EMPTY), null);
     assert.match(values.get(valueKey("basket", EMPTY))?.note ?? "", /No rows/);
+  });
+
+  test("rate is the share of truthy values over doubles, decimals and text, as in memory", async (fx) => {
+    const double = { postgres: "DOUBLE PRECISION", mysql: "DOUBLE" }[
+      backend.dialect as string
+    ] ?? "REAL";
+    const rows = [
+      { day: "2024-11-02", score: 2.5, price: 2.5, word: "yes" },
+      { day: "2024-11-03", score: 0, price: 0, word: "no" },
+      { day: "2024-11-04", score: 7, price: 7, word: "0.00" },
+      { day: "2024-11-05", score: null, price: null, word: null },
+      { day: "2024-11-06", score: -1.5, price: -1.5, word: " OFF " },
+      { day: "2024-11-07", score: 1e-9, price: 0.01, word: "true" },
+      { day: "2024-11-08", score: 0, price: 0, word: "1" },
+    ];
+    await fx.exec(
+      `CREATE TABLE ${fx.schema}.scores (day ${backend.types.date}, score ${double}, price ${backend.types.real}, word ${backend.types.text})`,
+    );
+    for (const row of rows) {
+      const marks = backend.dialect === "postgres"
+        ? "$1, $2, $3, $4"
+        : "?, ?, ?, ?";
+      await fx.exec(
+        `INSERT INTO ${fx.schema}.scores (day, score, price, word) VALUES (${marks})`,
+        [row.day, row.score, row.price, row.word],
+      );
+    }
+    const columns = ["score", "price", "word"];
+    const values = await fetchSqlValues(
+      fx.client,
+      columns.map((column) => ({
+        definition: sqlKpi({
+          name: column,
+          table: `${fx.schema}.scores`,
+          column,
+          aggregation: "rate",
+          timeColumn: "day",
+        }),
+        periods: [NOV_2024],
+      })),
+    );
+    const inMemory = fetchDataFrameValues(
+      { scores: rows },
+      columns.map((column) => ({
+        definition: {
+          name: column,
+          source: "dataframe",
+          query: `scores.${column}`,
+          aggregation: "rate",
+          timeColumn: "day",
+        },
+        periods: [NOV_2024],
+      })),
+    );
+    const want = { score: 4 / 6, price: 4 / 6, word: 3 / 6 };
+    for (const column of columns) {
+      const got = values.get(valueKey(column, NOV_2024));
+      assert.equal(got?.error, null, `${column}: ${got?.error}`);
+      const wanted = want[column as keyof typeof want];
+      close(got?.value, wanted, `rate of ${column} in SQL`);
+      close(
+        inMemory.get(valueKey(column, NOV_2024))?.value,
+        wanted,
+        `rate of ${column} in memory`,
+      );
+    }
   });
 
   test("fuse: false sends one query per KPI per period and gives the same numbers", async (fx) => {

@@ -416,10 +416,11 @@ export async function startFakeBigQuery(
         const timezone = q.connectionProperties?.find((p) =>
           p.key === "time_zone"
         )?.value ?? "UTC";
+        // BigQuery's REGEXP_CONTAINS is DuckDB's regexp_matches.
         const sql = q.query.replaceAll("`", '"').replace(
           /@(p\d+)\b/g,
           "$$$1",
-        );
+        ).replaceAll("REGEXP_CONTAINS(", "regexp_matches(");
         if (q.dryRun) {
           return json(200, {
             kind: "bigquery#queryResponse",
@@ -639,9 +640,11 @@ export async function startFakeSnowflake(
           readyAt: Date.now() + controls.delayMs,
           cancelled: false,
           location: undefined,
+          // Snowflake's REGEXP_LIKE (whole string) is DuckDB's
+          // regexp_full_match.
           ready: runOnDuckDB(
             db,
-            q.statement,
+            q.statement.replaceAll("REGEXP_LIKE(", "regexp_full_match("),
             params,
             q.parameters?.["timezone"] ?? "UTC",
           ).catch((e) => ({

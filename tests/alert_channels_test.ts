@@ -38,7 +38,7 @@ Deno.test("Slack channel posts a Block Kit message to the webhook URL", async ()
   const receiver = startReceiver();
   try {
     const batch = revenueBatch();
-    await createNotifier({
+    const sent = await createNotifier({
       channels: {
         ops: {
           type: "slack",
@@ -63,7 +63,7 @@ Deno.test("Slack channel posts a Block Kit message to the webhook URL", async ()
     assert.match(json, /86,250 USD/);
     assert.match(json, /\*MoM\* ▼ -13\.8%/);
     assert.match(json, /Revenue fell -13\.8% to 86,250 USD/);
-    assert.deepEqual(batch.items[0]?.rules[0]?.triggered?.deliveries, [
+    assert.deepEqual(sent[0]?.deliveries, [
       { channel: "ops", ok: true, status: 200, attempts: 1, error: null },
     ]);
   } finally {
@@ -102,7 +102,7 @@ Deno.test("PagerDuty channel sends an Events v2 trigger with the routing key and
   }]);
   try {
     const batch = revenueBatch();
-    await createNotifier({
+    const sent = await createNotifier({
       channels: {
         oncall: {
           type: "pagerduty",
@@ -127,7 +127,7 @@ Deno.test("PagerDuty channel sends an Events v2 trigger with the routing key and
     );
     assert.equal(event.payload?.custom_details.value, 86250);
     assert.equal(
-      batch.items[0]?.rules[0]?.triggered?.deliveries?.[0]?.status,
+      sent[0]?.deliveries?.[0]?.status,
       202,
     );
   } finally {
@@ -242,7 +242,7 @@ Deno.test("email channel sends text and HTML parts over plain SMTP", async () =>
   const smtp = await startSmtp({ noStartTls: true });
   try {
     const batch = revenueBatch();
-    await createNotifier({
+    const sent = await createNotifier({
       channels: {
         team: {
           type: "email",
@@ -271,7 +271,7 @@ Deno.test("email channel sends text and HTML parts over plain SMTP", async () =>
       parsed.headers["x-kpi-engine-dedup-key"],
       "kpi-engine/revenue/critical:MoM < -10%/2024-11-01..2024-12-01",
     );
-    const delivery = batch.items[0]?.rules[0]?.triggered?.deliveries?.[0];
+    const delivery = sent[0]?.deliveries?.[0];
     assert.deepEqual(delivery, {
       channel: "team",
       ok: true,
@@ -314,7 +314,7 @@ Deno.test("email channel speaks TLS from the first byte with `secure`", async ()
   const smtp = await startSmtp({ secure: true });
   try {
     const batch = revenueBatch();
-    await createNotifier({
+    const sent = await createNotifier({
       channels: {
         team: {
           type: "email",
@@ -331,7 +331,7 @@ Deno.test("email channel speaks TLS from the first byte with `secure`", async ()
     assert.equal(smtp.mails.length, 1);
     assert.equal(smtp.mails[0]?.secure, true);
     assert.equal(
-      batch.items[0]?.rules[0]?.triggered?.deliveries?.[0]?.ok,
+      sent[0]?.deliveries?.[0]?.ok,
       true,
     );
   } finally {
@@ -346,7 +346,7 @@ Deno.test("email channel reports a refused login without retrying or leaking the
   });
   try {
     const batch = revenueBatch();
-    await createNotifier({
+    const sent = await createNotifier({
       channels: {
         team: {
           type: "email",
@@ -360,7 +360,7 @@ Deno.test("email channel reports a refused login without retrying or leaking the
       },
       ...fast,
     }).notify(batch);
-    const delivery = batch.items[0]?.rules[0]?.triggered?.deliveries?.[0];
+    const delivery = sent[0]?.deliveries?.[0];
     assert.equal(delivery?.ok, false);
     assert.equal(delivery?.status, 535);
     assert.equal(delivery?.attempts, 1);
@@ -379,7 +379,7 @@ Deno.test("email channel retries a 4xx SMTP reply and gives up on 5xx", async ()
     });
     try {
       const batch = revenueBatch();
-      await createNotifier({
+      const sent = await createNotifier({
         channels: {
           team: {
             type: "email",
@@ -392,7 +392,7 @@ Deno.test("email channel retries a 4xx SMTP reply and gives up on 5xx", async ()
         retries: 2,
         ...fast,
       }).notify(batch);
-      const delivery = batch.items[0]?.rules[0]?.triggered?.deliveries?.[0];
+      const delivery = sent[0]?.deliveries?.[0];
       assert.equal(delivery?.ok, false);
       assert.equal(delivery?.status, code);
       assert.equal(delivery?.attempts, attempts);

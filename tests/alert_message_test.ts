@@ -75,7 +75,7 @@ Deno.test("renderAlertMessage() default names value, unit, period, condition and
 Deno.test("renderAlertMessage() formats small, negative, percent-unit and missing values", () => {
   const rule = { condition: "< 1", severity: "warning" as const };
   const cases: [number | null, string | null, string][] = [
-    [0.012345, "%", "0.0123%"],
+    [0.012345, "%", "0.01235%"],
     [-2500.5, "USD", "-2,500.5 USD"],
     [42, null, "42"],
     [0, "orders", "0 orders"],
@@ -232,7 +232,7 @@ Deno.test("buildPagerDutyPayload() triggers with mapped severity and resolves wi
   assert.equal(resolve.payload, undefined);
 });
 
-Deno.test("buildWebhookPayload() carries the fields CONTRACT.md names", () => {
+Deno.test("buildWebhookPayload() carries status, kpi, value, period, severity, condition, message and comparisons", () => {
   const body = buildWebhookPayload(message());
   for (
     const key of [

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createNotifier } from "../src/adapters/channels/create_notifier.ts";
 import { openHistoryStore } from "../src/adapters/history/open_history_store.ts";
-import type { AlertChannel } from "../src/ports.ts";
+import type { AlertChannel, RuleDeliveries } from "../src/ports.ts";
 import type { PagerDutyEvent } from "../src/alerts/build_pagerduty_payload.ts";
 import type { WebhookPayload } from "../src/alerts/build_webhook_payload.ts";
 import type { AlertBatch, AlertRule, ChannelConfig } from "../src/types.ts";
@@ -89,7 +89,7 @@ Deno.test("createNotifier() routes each rule to its channels, or to all", async 
         { condition: "MoM < -70%", severity: "info" },
       ],
     });
-    await createNotifier({
+    const sent = await createNotifier({
       channels: channelsFor(receiver),
       sleep: sleeper().sleep,
     })
@@ -101,16 +101,23 @@ Deno.test("createNotifier() routes each rule to its channels, or to all", async 
     assert.deepEqual(pd, ["critical", "warning"]);
     assert.equal(receiver.on("/slack/T0/SECRETPATH").length, 1);
     assert.equal(receiver.on("/hook").length, 1);
-    const [first, second, third] = batch.items[0]!.rules;
-    assert.deepEqual(first?.triggered?.deliveries?.map((d) => d.channel), [
-      "pd",
+    const [, , third] = batch.items[0]!.rules;
+    assert.deepEqual(sent.map((s) => s.ruleId), [
+      "critical:< 100000",
+      "warning:< 60000",
     ]);
+    assert.deepEqual(sent[0]?.deliveries.map((d) => d.channel), ["pd"]);
     assert.deepEqual(
-      second?.triggered?.deliveries?.map((d) => d.channel),
+      sent[1]?.deliveries.map((d) => d.channel),
       ["slack", "pd", "hook"],
     );
     assert.equal(third?.holds, false);
     assert.equal(third?.triggered, null);
+    assert.equal(
+      batch.items[0]?.rules[0]?.triggered?.deliveries,
+      undefined,
+      "the batch is read, never written",
+    );
   } finally {
     await receiver.close();
   }
@@ -122,9 +129,10 @@ Deno.test("createNotifier() records an unknown channel as a failed delivery and 
     const batch = run(50000, {
       rules: [{ ...critical, channels: ["nope", "hook"] }],
     });
-    await createNotifier({ channels: channelsFor(receiver) }).notify(batch);
+    const sent = await createNotifier({ channels: channelsFor(receiver) })
+      .notify(batch);
     assert.equal(receiver.on("/hook").length, 1);
-    const deliveries = batch.items[0]?.rules[0]?.triggered?.deliveries;
+    const deliveries = sent[0]?.deliveries;
     assert.deepEqual(deliveries?.map((d) => [d.channel, d.ok, d.attempts]), [
       ["hook", true, 1],
       ["nope", false, 0],
@@ -148,21 +156,19 @@ Deno.test("createNotifier() with a store sends firing once however often the run
       store,
       now: time.now,
     });
-    const batches: AlertBatch[] = [];
+    const sent: RuleDeliveries[][] = [];
     for (let i = 0; i < 4; i++) {
       time.set(`2024-12-01T${String(9 + i).padStart(2, "0")}:00:00Z`);
-      const batch = run(50000, { runId: `run-${i}` });
-      batches.push(batch);
-      await notifier.notify(batch);
+      sent.push(await notifier.notify(run(50000, { runId: `run-${i}` })));
     }
     assert.equal(receiver.on("/slack/T0/SECRETPATH").length, 1);
     assert.equal(receiver.on("/pd").length, 1);
     assert.equal(receiver.on("/hook").length, 1);
     assert.equal(
-      batches[0]?.items[0]?.rules[0]?.triggered?.deliveries?.length,
+      sent[0]?.[0]?.deliveries.length,
       3,
     );
-    assert.deepEqual(batches[3]?.items[0]?.rules[0]?.triggered?.deliveries, []);
+    assert.deepEqual(sent[3]?.[0]?.deliveries, []);
     const state = await store.getAlertState("revenue", "critical:< 100000");
     assert.equal(state?.status, "firing");
     assert.deepEqual(state?.channels.sort(), ["hook", "pd", "slack"]);
@@ -319,7 +325,7 @@ Deno.test("createNotifier() retries 5xx with exponential backoff and jitter, the
   try {
     const { waits, sleep } = sleeper();
     const batch = run(50000);
-    await createNotifier({
+    const sent = await createNotifier({
       channels: { hook: channelsFor(receiver).hook! },
       sleep,
       random: () => 0.5,
@@ -327,7 +333,7 @@ Deno.test("createNotifier() retries 5xx with exponential backoff and jitter, the
     }).notify(batch);
     assert.equal(receiver.on("/hook").length, 4);
     assert.deepEqual(waits, [75, 150, 300]);
-    assert.deepEqual(batch.items[0]?.rules[0]?.triggered?.deliveries, [
+    assert.deepEqual(sent[0]?.deliveries, [
       { channel: "hook", ok: true, status: 200, attempts: 4, error: null },
     ]);
   } finally {
@@ -342,7 +348,7 @@ Deno.test("createNotifier() gives up after the retries and records every attempt
   try {
     const logs: string[] = [];
     const batch = run(50000, { runId: "r-give-up" });
-    await createNotifier({
+    const sent = await createNotifier({
       channels: { hook: channelsFor(receiver).hook! },
       store,
       sleep: sleeper().sleep,
@@ -350,7 +356,7 @@ Deno.test("createNotifier() gives up after the retries and records every attempt
       log: (text) => logs.push(text),
     }).notify(batch);
     assert.equal(receiver.on("/hook").length, 3);
-    const [delivery] = batch.items[0]?.rules[0]?.triggered?.deliveries ?? [];
+    const [delivery] = sent[0]?.deliveries ?? [];
     assert.deepEqual(delivery, {
       channel: "hook",
       ok: false,
@@ -384,15 +390,17 @@ Deno.test("createNotifier() does not retry other 4xx answers", async () => {
   receiver.script("/hook", [{ status: 400, body: "invalid_payload" }]);
   try {
     const batch = run(50000);
-    await createNotifier({ channels: { hook: channelsFor(receiver).hook! } })
+    const sent = await createNotifier({
+      channels: { hook: channelsFor(receiver).hook! },
+    })
       .notify(batch);
     assert.equal(receiver.on("/hook").length, 1);
     assert.equal(
-      batch.items[0]?.rules[0]?.triggered?.deliveries?.[0]?.attempts,
+      sent[0]?.deliveries?.[0]?.attempts,
       1,
     );
     assert.equal(
-      batch.items[0]?.rules[0]?.triggered?.deliveries?.[0]?.status,
+      sent[0]?.deliveries?.[0]?.status,
       400,
     );
   } finally {
@@ -414,7 +422,7 @@ Deno.test("createNotifier() honours Retry-After in seconds and as an HTTP date, 
   try {
     const { waits, sleep } = sleeper();
     const batch = run(50000);
-    await createNotifier({
+    const sent = await createNotifier({
       channels: { hook: channelsFor(receiver).hook! },
       sleep,
       now: time.now,
@@ -422,7 +430,7 @@ Deno.test("createNotifier() honours Retry-After in seconds and as an HTTP date, 
     }).notify(batch);
     assert.deepEqual(waits, [7000, 12000, 60000]);
     assert.equal(
-      batch.items[0]?.rules[0]?.triggered?.deliveries?.[0]?.ok,
+      sent[0]?.deliveries?.[0]?.ok,
       true,
     );
   } finally {
@@ -435,24 +443,24 @@ Deno.test("createNotifier() times out a slow receiver and retries", async () => 
   receiver.script("/hook", [{ delayMs: 400 }]);
   try {
     const batch = run(50000);
-    await createNotifier({
+    const sent = await createNotifier({
       channels: { hook: channelsFor(receiver).hook! },
       timeoutMs: 100,
       sleep: sleeper().sleep,
     }).notify(batch);
-    const [delivery] = batch.items[0]?.rules[0]?.triggered?.deliveries ?? [];
+    const [delivery] = sent[0]?.deliveries ?? [];
     assert.equal(delivery?.ok, true);
     assert.equal(delivery?.attempts, 2);
     const slowOnly = startReceiver();
     slowOnly.script("/hook", [{ delayMs: 300 }]);
     try {
       const failed = run(50000);
-      await createNotifier({
+      const sentFailed = await createNotifier({
         channels: { hook: { type: "webhook", url: `${slowOnly.url}/hook` } },
         timeoutMs: 50,
         retries: 0,
       }).notify(failed);
-      assert.deepEqual(failed.items[0]?.rules[0]?.triggered?.deliveries, [
+      assert.deepEqual(sentFailed[0]?.deliveries, [
         {
           channel: "hook",
           ok: false,
@@ -474,7 +482,7 @@ Deno.test("createNotifier() retries a refused connection and keeps the webhook U
   const { waits, sleep } = sleeper();
   const batch = run(50000);
   const logs: string[] = [];
-  await createNotifier({
+  const sent = await createNotifier({
     channels: {
       slack: {
         type: "slack",
@@ -485,7 +493,7 @@ Deno.test("createNotifier() retries a refused connection and keeps the webhook U
     retries: 2,
     log: (text) => logs.push(text),
   }).notify(batch);
-  const [delivery] = batch.items[0]?.rules[0]?.triggered?.deliveries ?? [];
+  const [delivery] = sent[0]?.deliveries ?? [];
   assert.equal(delivery?.ok, false);
   assert.equal(delivery?.status, null);
   assert.equal(delivery?.attempts, 3);
@@ -511,8 +519,9 @@ Deno.test("createNotifier() lets the other channels deliver when one fails", asy
       },
     };
     const batch = run(50000);
-    await createNotifier({ channels, sleep: sleeper().sleep }).notify(batch);
-    const deliveries = batch.items[0]?.rules[0]?.triggered?.deliveries ?? [];
+    const sent = await createNotifier({ channels, sleep: sleeper().sleep })
+      .notify(batch);
+    const deliveries = sent[0]?.deliveries ?? [];
     assert.deepEqual(
       deliveries.map((d) => [d.channel, d.ok]),
       [["slack", true], ["pd", false], ["hook", true], ["dead", false]],
@@ -552,7 +561,7 @@ Deno.test("createNotifier() in a dry run sends nothing, keeps no state and descr
   try {
     const logs: string[] = [];
     const batch = run(50000);
-    await createNotifier({
+    const sent = await createNotifier({
       channels: channelsFor(receiver),
       store,
       dryRun: true,
@@ -563,6 +572,7 @@ Deno.test("createNotifier() in a dry run sends nothing, keeps no state and descr
       await store.getAlertState("revenue", "critical:< 100000"),
       null,
     );
+    assert.deepEqual(sent, []);
     assert.equal(batch.items[0]?.rules[0]?.triggered?.deliveries, undefined);
     assert.match(
       logs.join(""),

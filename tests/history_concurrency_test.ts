@@ -100,6 +100,7 @@ async function checkAllRows(
         alertsTriggered: [],
         queryDurationMs: j,
         error: j % 7 === 0 ? `line one\nline two of ${j}` : null,
+        note: null,
       });
     }
     // Newest first: the run second j of every writer before second j - 1.

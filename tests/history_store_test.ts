@@ -218,6 +218,7 @@ Deno.test("SQLite history reads the reference package's audit_log (version 0)", 
         alertsTriggered: [],
         queryDurationMs: 0,
         error: null,
+        note: null,
       });
       assert.deepStrictEqual(revenue.map((r) => r.value), [
         104500,
@@ -371,6 +372,7 @@ Deno.test("CSV history reads the reference package's audit CSV (version 0)", asy
       alertsTriggered: [],
       queryDurationMs: 0,
       error: null,
+      note: null,
     });
     assert.deepStrictEqual(revenue.map((r) => r.value), [
       104500,

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { KPIConfigError, KPIEngine } from "../mod.ts";
-import type { KPIDefinition } from "../mod.ts";
+import type {
+  AlertBatch,
+  AlertNotifier,
+  HistoryStore,
+  KPIDefinition,
+  KPIResult,
+} from "../mod.ts";
 
 const ORDERS = {
   revenue: [1000, 2000, 3000, 500, 400, 2500],
@@ -253,4 +259,119 @@ Deno.test("KPIEngine runs 1,000 derived KPIs over a few base KPIs", async () => 
   const results = await engine.run("2024-11");
   assert.equal(results.length, 1002);
   assert.equal(results.find((r) => r.name === "d9")?.value, 100 * 10 + 9);
+});
+
+Deno.test("KPIEngine results always carry note: null when there is nothing to say, in TypeScript and JSON", async () => {
+  const engine = new KPIEngine({
+    kpis: [
+      {
+        name: "revenue",
+        source: "dataframe",
+        query: "orders.revenue",
+        aggregation: "sum",
+      },
+      {
+        name: "basket",
+        source: "dataframe",
+        query: "orders.revenue",
+        aggregation: "avg",
+      },
+      { name: "broken", source: "derived", expression: "revenue / 0" },
+    ],
+    dataframes: {
+      orders: [{ date: "2024-11-05", revenue: 10, users: 1 }],
+    },
+  });
+  const [revenue, basket, broken] = await engine.run("2024-11");
+  assert.ok(revenue && basket && broken);
+  assert.ok(Object.hasOwn(revenue, "note"));
+  assert.equal(revenue.note, null);
+  assert.equal(basket.note, null);
+  assert.match(broken.note ?? "", /division by zero/);
+  assert.equal(JSON.parse(JSON.stringify(revenue)).note, null);
+});
+
+Deno.test("new KPIEngine() refuses a now that is not a clock with a TypeError that shows how to write one", () => {
+  const kpis = [{
+    name: "revenue",
+    source: "dataframe" as const,
+    query: "orders.revenue",
+    aggregation: "sum" as const,
+  }];
+  for (const now of ["2024-12-01", new Date(), 5]) {
+    assert.throws(
+      () => new KPIEngine({ kpis, now: now as never }),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        /^Invalid now .*expected a function returning a Temporal\.Instant, e\.g\. \(\) => Temporal\.Instant\.from\(/
+          .test(error.message),
+    );
+  }
+  const fixed = new KPIEngine({
+    kpis,
+    now: () => Temporal.Instant.from("2024-12-15T12:00:00Z"),
+  });
+  assert.equal(fixed.resolvePeriod("last_month").start, "2024-11-01");
+});
+
+Deno.test("run() puts the notifier's deliveries on new results before history is written, and leaves the batch as it was", async () => {
+  const recorded: KPIResult[] = [];
+  const history: HistoryStore = {
+    append: (records) => {
+      recorded.push(...records.map((r) => r.result));
+      return Promise.resolve();
+    },
+    history: () => Promise.resolve([]),
+    close: () => Promise.resolve(),
+  };
+  const batches: AlertBatch[] = [];
+  const delivery = {
+    channel: "ops",
+    ok: true,
+    status: 200,
+    attempts: 1,
+    error: null,
+  };
+  const notifier: AlertNotifier = {
+    notify: (batch) => {
+      batches.push(batch);
+      return Promise.resolve([{
+        kpi: "revenue",
+        ruleId: "warning:< 1000",
+        deliveries: [delivery],
+      }]);
+    },
+  };
+  const engine = new KPIEngine({
+    kpis: [{
+      name: "revenue",
+      source: "dataframe",
+      query: "orders.amount",
+      aggregation: "sum",
+      alerts: [
+        { condition: "< 1000", severity: "warning" },
+        { condition: "< 5000", severity: "info" },
+        { condition: "> 1000000", severity: "critical" },
+      ],
+    }, {
+      name: "orders",
+      source: "dataframe",
+      query: "orders.*",
+      aggregation: "count",
+    }],
+    dataframes: { orders: [{ amount: 500, at: "2024-11-02" }] },
+    history,
+    notifier,
+  });
+  const [revenue, orders] = await engine.run("2024-11");
+  assert.deepEqual(
+    revenue?.alertsTriggered.map((a) => [a.severity, a.deliveries]),
+    [["warning", [delivery]], ["info", undefined]],
+  );
+  assert.equal(revenue?.alertStatus, "warning");
+  assert.deepEqual(recorded[0]?.alertsTriggered, revenue?.alertsTriggered);
+  assert.equal(orders?.value, 1);
+  const handed = batches[0]?.items[0]?.result;
+  assert.notEqual(handed, revenue, "the engine built a new result");
+  assert.equal(handed?.alertsTriggered[0]?.deliveries, undefined);
 });

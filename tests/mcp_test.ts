@@ -14,11 +14,13 @@ async function withShop(
   const dir = await Deno.makeTempDir({ prefix: "kpi-mcp-" });
   try {
     const db = new DatabaseSync(join(dir, "shop.db"));
-    db.exec("CREATE TABLE orders (order_date TEXT, amount REAL)");
-    const insert = db.prepare("INSERT INTO orders VALUES (?, ?)");
+    db.exec(
+      "CREATE TABLE orders (order_date TEXT, amount REAL, region TEXT)",
+    );
+    const insert = db.prepare("INSERT INTO orders VALUES (?, ?, ?)");
     let day = Temporal.PlainDate.from("2024-01-01");
     while (day.year === 2024) {
-      insert.run(day.toString(), day.day);
+      insert.run(day.toString(), day.day, day.day % 2 === 0 ? "EU" : "US");
       day = day.add({ days: 1 });
     }
     db.close();
@@ -36,6 +38,7 @@ kpis:
     aggregation: sum
     time_column: order_date
     unit: USD
+    dimensions: [region]
     compare: [MoM]
     alerts:
       - condition: "< 100"
@@ -170,6 +173,63 @@ Deno.test("cli.ts mcp serves the tools and resources over stdio", async (t) => {
           assert.equal(wrongType.isError, true);
         },
       );
+      await t.step(
+        "series, breakdown and explain_change answer the engine's numbers",
+        async () => {
+          const series = structured(
+            await client.callTool({
+              name: "series",
+              arguments: {
+                name: "revenue",
+                grain: "month",
+                last: 3,
+                to: "2024-03",
+              },
+            }),
+          );
+          const points = series.points as {
+            periodStart: string;
+            value: number;
+          }[];
+          // Days 1..n summed: January 496, February (leap) 435, March 496.
+          assert.deepEqual(points.map((p) => [p.periodStart, p.value]), [
+            ["2024-01-01", 496],
+            ["2024-02-01", 435],
+            ["2024-03-01", 496],
+          ]);
+          assert.equal(series.grain, "month");
+          const breakdown = structured(
+            await client.callTool({
+              name: "breakdown",
+              arguments: { name: "revenue", by: ["region"], period: "2024-03" },
+            }),
+          ).breakdown as {
+            dimensions: {
+              rows: { segment: { region: string }; value: number }[];
+            }[];
+          };
+          const rows = breakdown.dimensions[0]!.rows.map((r) => [
+            r.segment.region,
+            r.value,
+          ]);
+          // Even days are EU: 2 + 4 + ... + 30 = 240; odd days US: 256.
+          assert.deepEqual(rows, [["US", 256], ["EU", 240]]);
+          const why = structured(
+            await client.callTool({
+              name: "explain_change",
+              arguments: { name: "revenue", period: "2024-03" },
+            }),
+          ).drivers as {
+            drivers: { segment: { region: string }; contribution: number }[];
+          };
+          // February: EU 2 + ... + 28 = 210, US 1 + ... + 29 = 225.
+          assert.deepEqual(
+            why.drivers.map((d) => [d.segment.region, d.contribution]),
+            [["US", 31], ["EU", 30]],
+          );
+        },
+      );
+
       await t.step("validate_config reports file, line and field", async () => {
         const good = structured(
           await client.callTool({

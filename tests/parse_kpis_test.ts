@@ -194,6 +194,67 @@ Deno.test("parseKpis() reports broken YAML with its line and column", async () =
   assert.equal(issue.column, 11);
 });
 
+Deno.test("parseKpis() reports an unclosed quote where the string opens, not at the end of the file", () => {
+  for (const quote of ['"', "'"]) {
+    const issue = onlyIssue(yaml(
+      "timezone: UTC",
+      "kpis:",
+      `  - name: ${quote}revenue`,
+      "    source: dataframe",
+      "    query: orders.amount",
+      "    aggregation: sum",
+      "  - name: orders",
+      "    source: dataframe",
+      "    query: orders.id",
+      "    aggregation: count",
+    ));
+    assert.equal(
+      issue.message,
+      `Invalid YAML: The string opened here with ${quote} is never closed: add the closing ${quote}`,
+    );
+    assert.equal(issue.line, 3);
+    assert.equal(issue.column, 11);
+  }
+});
+
+Deno.test("parseKpis() refuses unknown alert message placeholders, suggesting and listing the known ones", () => {
+  const issues = issuesOf(withRevenue(
+    "    compare: [MoM]",
+    "    alerts:",
+    '      - condition: "< 100"',
+    '        message: "{{ label }} moved {{ mom_change_pct }} to {{ valeu }} ({{ MoM.change }}, {{ YoY.arrow }})"',
+  ));
+  assert.deepEqual(issues.map((issue) => issue.path), [
+    "kpis[0].alerts[0].message",
+    "kpis[0].alerts[0].message",
+  ]);
+  assert.match(
+    issues[0]!.message,
+    /^Unknown placeholder "\{\{ mom_change_pct \}\}" in the alert message: did you mean "\{\{ MoM \}\}"\? \(known: name, label, value, .*C\.change, C\.previous, C\.arrow\)$/,
+  );
+  assert.match(
+    issues[1]!.message,
+    /"\{\{ valeu \}\}".*did you mean "\{\{ value \}\}"/,
+  );
+  assert.equal(issues[0]!.line, 9);
+});
+
+Deno.test("parseKpis() tells to quote a condition written with an unquoted > or |", () => {
+  for (const condition of ["> 100", ">= 100", "| 3"]) {
+    const issue = onlyIssue(withRevenue(
+      "    alerts:",
+      `      - condition: ${condition}`,
+      "        severity: warning",
+    ));
+    assert.equal(
+      issue.message,
+      `Invalid YAML: "${condition}" starts a block of text (an unquoted ">" or "|" does in YAML): quote the value, as in condition: "${condition}"`,
+    );
+    assert.equal(issue.line, 7);
+    assert.equal(issue.column, 20);
+  }
+});
+
 Deno.test("parseKpis() reports a duplicate mapping key as broken YAML at the second key", () => {
   const issue = onlyIssue(withRevenue("    unit: USD", "    unit: EUR"));
   assert.equal(

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import postgres from "postgres";
 
 const ROOT = new URL("../", import.meta.url);
-const MOD = new URL("mod.ts", ROOT).href;
 
 const DOCS: [string, string][] = [];
 for await (const entry of Deno.readDir(new URL("docs/", ROOT))) {
@@ -47,7 +46,7 @@ async function runScript(
   code: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const path = join(dir, "example.ts");
-  await Deno.writeTextFile(path, code.replaceAll('"./mod.ts"', `"${MOD}"`));
+  await Deno.writeTextFile(path, code);
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -132,10 +131,27 @@ Deno.test("README's TypeScript quick start computes 6,000 for November 2024", as
   }
 });
 
-/** Where an example is written: a bare `./mod.ts` becomes the repository's. */
+/**
+ * Examples import the package by its name, as a user does: with the
+ * checkout's deno.json, `@kpi-engine/kpi-engine` (and its subpaths) is this
+ * checkout (see tests/jsr_consumer_test.ts for a project that gets it
+ * through `jsr:` and `links`).
+ */
 function asScript(code: string): string {
-  return code.replaceAll('"./mod.ts"', `"${MOD}"`);
+  return code;
 }
+
+Deno.test("README and docs examples import the package by name, never a path of the checkout", () => {
+  for (const example of examples("ts")) {
+    for (const [, source] of example.code.matchAll(/from "([^"]+)"/g)) {
+      assert.doesNotMatch(
+        source!,
+        /^\.{1,2}\//,
+        `${example.page} imports "${source}": write "@kpi-engine/kpi-engine"`,
+      );
+    }
+  }
+});
 
 Deno.test("every TypeScript example in README and docs type-checks", async () => {
   const all = examples("ts");
@@ -171,9 +187,7 @@ Deno.test("the examples that need only the core run as written", async () => {
   const pure = examples("ts").filter(({ code }) => {
     const sources = [...code.matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
     return sources.length > 0 &&
-      sources.every((s) =>
-        s === "./mod.ts" || s === "@kpi-engine/kpi-engine"
-      ) &&
+      sources.every((s) => s === "@kpi-engine/kpi-engine") &&
       !code.includes("Deno.readTextFile");
   });
   assert.ok(

@@ -329,7 +329,7 @@ Deno.test("resolvePeriod() lists every accepted form for an unknown string", () 
       assert.ok(error instanceof RangeError, bad);
       assert.match(
         error.message,
-        /^Cannot resolve period ".*": expected one of today, /,
+        /^Cannot resolve period ".*": (did you mean ".*"\? \()?expected one of today, /,
         bad,
       );
       return true;
@@ -590,4 +590,31 @@ Deno.test("resolvePeriod() rejects a text that is not a string", () => {
     name: "TypeError",
     message: /^Cannot resolve period "42": expected a string, one of today, /,
   });
+});
+
+Deno.test("resolvePeriod() suggests the period a mistyped one most likely means", () => {
+  const cases: [string, string][] = [
+    ["last_mnth", "last_month"],
+    ["last-month", "last_month"],
+    ["lastmonth", "last_month"],
+    ["Last_Quater", "last_quarter"],
+    ["last_7_day", "last_7_days"],
+    ["past 30 days", "last_30_days"],
+    ["2024/11", "2024-11"],
+  ];
+  for (const [typed, meant] of cases) {
+    assert.throws(
+      () => resolvePeriod(typed, { now: "2024-11-15" }),
+      (error: unknown) =>
+        error instanceof RangeError &&
+        error.message.startsWith(
+          `Cannot resolve period "${typed}": did you mean "${meant}"? (expected one of today,`,
+        ),
+      typed,
+    );
+  }
+  assert.throws(
+    () => resolvePeriod("last_fortnight", { now: "2024-11-15" }),
+    /^RangeError: Cannot resolve period "last_fortnight": expected one of today,/,
+  );
 });

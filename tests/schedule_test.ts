@@ -76,7 +76,7 @@ function recordingNotifier(): AlertNotifier & { batches: AlertBatch[] } {
     batches,
     notify: (batch) => {
       batches.push(batch);
-      return Promise.resolve();
+      return Promise.resolve([]);
     },
   };
 }

@@ -219,3 +219,89 @@ Deno.test("[mariadb] identifiers are quoted with backticks, so reserved words wo
     await fx.close();
   }
 });
+
+Deno.test("[mariadb] without time zone tables, a DST-crossing month in America/New_York is cut at local midnight for DATE, DATETIME and TIMESTAMP columns", async () => {
+  const fx = await fixture();
+  try {
+    const [zones] = await fx.admin.query({
+      sql:
+        "SELECT CONVERT_TZ('2024-11-01 00:00:00', '+00:00', 'America/New_York')",
+      rowsAsArray: true,
+    });
+    assert.equal(
+      (zones as unknown[][])[0]?.[0],
+      null,
+      "this server has no time zone tables",
+    );
+    await fx.exec(
+      `CREATE TABLE ${fx.schema}.events (at TIMESTAMP NULL, local_at DATETIME, day DATE, weight INTEGER)`,
+    );
+    // New York: November 1 starts at 04:00 UTC (EDT), December 1 at 05:00 UTC
+    // (EST); July 1 and August 1 both at 04:00 UTC. Weights tell the rows
+    // apart: only 10 and 100 lie inside each month.
+    const rows: [string, string, string, number][] = [
+      ["2024-11-01 03:30:00", "2024-10-31 23:30:00", "2024-10-31", 1],
+      ["2024-11-01 04:30:00", "2024-11-01 00:30:00", "2024-11-01", 10],
+      ["2024-12-01 04:30:00", "2024-11-30 23:30:00", "2024-11-30", 100],
+      ["2024-12-01 05:30:00", "2024-12-01 00:30:00", "2024-12-01", 1000],
+      ["2024-07-01 03:30:00", "2024-06-30 23:30:00", "2024-06-30", 1],
+      ["2024-07-01 04:30:00", "2024-07-01 00:30:00", "2024-07-01", 10],
+      ["2024-08-01 03:30:00", "2024-07-31 23:30:00", "2024-07-31", 100],
+      ["2024-08-01 04:30:00", "2024-08-01 00:30:00", "2024-08-01", 1000],
+    ];
+    for (const row of rows) {
+      await fx.exec(`INSERT INTO ${fx.schema}.events VALUES (?, ?, ?, ?)`, row);
+    }
+    const month = (start: string, end: string) => ({
+      ...period(start, end),
+      timezone: "America/New_York",
+    });
+    const nov = month("2024-11-01", "2024-12-01");
+    const jul = month("2024-07-01", "2024-08-01");
+    const structured = (column: string): KPIDefinition => ({
+      name: `by_${column}`,
+      source: "sql",
+      table: `${fx.schema}.events`,
+      column: "weight",
+      aggregation: "sum",
+      timeColumn: column,
+    });
+    const template = (column: string): KPIDefinition => ({
+      name: `template_${column}`,
+      source: "sql",
+      query:
+        `SELECT SUM(weight) FROM ${fx.schema}.events WHERE ${column} >= {{ period_start }} AND ${column} < '{{ period_end }}'`,
+    });
+    const periods = [nov, jul];
+    const values = await fetchSqlValues(fx.client, [
+      ...["at", "local_at", "day"].map((column) => ({
+        definition: structured(column),
+        periods,
+      })),
+      ...["local_at", "day"].map((column) => ({
+        definition: template(column),
+        periods,
+      })),
+      // A template on a TIMESTAMP column runs at the offset where the period
+      // starts: exact for a month without a DST change.
+      { definition: template("at"), periods: [jul] },
+    ]);
+    const names = [
+      "by_at",
+      "by_local_at",
+      "by_day",
+      "template_local_at",
+      "template_day",
+    ];
+    for (const name of names) {
+      for (const p of periods) {
+        const got = values.get(valueKey(name, p));
+        assert.equal(got?.error, null, `${name} ${p.start}: ${got?.error}`);
+        assert.equal(got?.value, 110, `${name} ${p.start}`);
+      }
+    }
+    assert.equal(values.get(valueKey("template_at", jul))?.value, 110);
+  } finally {
+    await fx.close();
+  }
+});

@@ -30,6 +30,7 @@ export {
   openSqlClient,
   type OpenSqlClientOptions,
 } from "./sql/open_sql_client.ts";
+export { processEnv } from "./runtime/process_env.ts";
 export {
   openSqliteClient,
   type OpenSqliteClientOptions,

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { processEnv } from "./runtime/process_env.ts";
 import { dirname, resolve } from "node:path";
 import { parseKpis } from "../config/parse_kpis.ts";
 import { KPIEngine, type KPIEngineOptions } from "../engine/kpi_engine.ts";
@@ -26,7 +27,7 @@ import { createNotifier } from "./channels/create_notifier.ts";
 export interface OpenEngineOptions {
   /** A database URL or client; overrides the file's `connection`. @default the file's `connection` */
   connection?: string | SqlClient | unknown;
-  /** Variables for `${VAR}` in the file. @default Deno.env.toObject() */
+  /** Variables for `${VAR}` in the file. @default the process's, each read only when the file names it */
   env?: Readonly<Record<string, string | undefined>>;
   /** Where history goes; overrides the file's `audit_log`. @default the file's `audit_log` */
   auditLog?: string | HistoryStore;
@@ -131,7 +132,7 @@ export async function loadEngineOptions(
   const text = await Deno.readTextFile(path);
   const config = parseKpis(text, {
     file: path,
-    env: options.env ?? Deno.env.toObject(),
+    env: options.env ?? processEnv(),
   });
   return await openEngineOptions(config, {
     ...options,

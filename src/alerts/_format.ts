@@ -1,61 +1,26 @@
 /**
- * Number formatting for people, shared by the alert message, the payload
- * builders and the dry-run description. Deterministic: always `en-US`
- * separators, whatever the machine's locale.
+ * Alert wording shared by the alert message, the payload builders and the
+ * dry-run description: values with units, comparisons, date ranges. The
+ * numbers themselves come from the one formatter in `format/`.
  */
 
 import type { ComparisonResult } from "../types.ts";
+import {
+  formatNumber,
+  formatPercentChange,
+  formatSigned,
+  withUnit,
+} from "../format/format_number.ts";
+import { formatValue } from "../format/format_value.ts";
 
-const LARGE = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
-const SMALL = new Intl.NumberFormat("en-US", {
-  maximumSignificantDigits: 3,
-});
-const PERCENT = new Intl.NumberFormat("en-US", {
-  minimumFractionDigits: 1,
-  maximumFractionDigits: 1,
-});
+export { formatNumber, formatPercentChange, formatSigned, withUnit };
 
-/** `1234567.891` → `1,234,567.89`; `0.012345` → `0.0123`; null → `n/a`. */
-export function formatNumber(value: number | null | undefined): string {
-  if (value === null || value === undefined || Number.isNaN(value)) {
-    return "n/a";
-  }
-  if (!Number.isFinite(value)) return value > 0 ? "∞" : "-∞";
-  const abs = Math.abs(value);
-  const text = abs !== 0 && abs < 1 ? SMALL.format(abs) : LARGE.format(abs);
-  return value < 0 && text !== "0" ? `-${text}` : text;
-}
-
-/** Appends a unit: `%` sticks to the number, anything else after a space. */
-export function withUnit(
-  text: string,
-  unit: string | null | undefined,
-): string {
-  if (!unit || text === "n/a") return text;
-  return unit === "%" ? `${text}%` : `${text} ${unit}`;
-}
-
-/** A value with its unit: `6,000 USD`, `12.5%`, `n/a`. */
-export function formatValue(
+/** A value with its unit as alerts write it: `6,000 USD`, `12.5%`, `n/a`. */
+export function formatAlertValue(
   value: number | null | undefined,
   unit: string | null | undefined,
 ): string {
-  return withUnit(formatNumber(value), unit);
-}
-
-/** A signed number: `+1,000`, `-250.5`, `0`, `n/a`. */
-export function formatSigned(value: number | null | undefined): string {
-  const text = formatNumber(value);
-  if (text === "n/a" || text === "0" || text.startsWith("-")) return text;
-  return `+${text}`;
-}
-
-/** A signed percent change with one decimal: `+12.5%`, `-3.0%`, `0.0%`, `n/a`. */
-export function formatPercentChange(pct: number | null | undefined): string {
-  if (pct === null || pct === undefined || !Number.isFinite(pct)) return "n/a";
-  const text = PERCENT.format(Math.abs(pct));
-  if (text === "0.0") return "0.0%";
-  return `${pct < 0 ? "-" : "+"}${text}%`;
+  return formatValue(value, unit, { missing: "n/a" });
 }
 
 /** `▲` for a rise, `▼` for a fall, `▬` for no change, `·` when unknown. */
@@ -77,7 +42,7 @@ export function describeComparison(
   if (!comparison || comparison.previousValue === null) return "n/a";
   const pct = formatPercentChange(comparison.changePct);
   const change = withUnit(formatSigned(comparison.change), unit);
-  const previous = formatValue(comparison.previousValue, unit);
+  const previous = formatAlertValue(comparison.previousValue, unit);
   const arrow = changeArrow(comparison.change);
   return pct === "n/a"
     ? `${arrow} ${change} (vs ${previous})`

@@ -7,7 +7,11 @@
 import { describeDrivers } from "../segments/describe_drivers.ts";
 import type { AlertMessage } from "../ports.ts";
 import { COMPARISON_CODES } from "../types.ts";
-import { describeComparison, formatRange, formatValue } from "./_format.ts";
+import {
+  describeComparison,
+  formatAlertValue,
+  formatRange,
+} from "./_format.ts";
 
 /** The parts of one alert email. */
 export interface EmailContent {
@@ -60,7 +64,7 @@ export function buildEmailContent(message: AlertMessage): EmailContent {
     : `${message.period.label} (${range})`;
   const rows: [string, string][] = [
     ["KPI", `${message.kpi.label} (${message.kpi.name})`],
-    ["Value", formatValue(message.value, message.kpi.unit)],
+    ["Value", formatAlertValue(message.value, message.kpi.unit)],
     ["Period", period],
     [
       "Severity",

@@ -7,7 +7,11 @@
 import { describeDrivers } from "../segments/describe_drivers.ts";
 import type { AlertMessage } from "../ports.ts";
 import { COMPARISON_CODES } from "../types.ts";
-import { describeComparison, formatRange, formatValue } from "./_format.ts";
+import {
+  describeComparison,
+  formatAlertValue,
+  formatRange,
+} from "./_format.ts";
 
 /** A Slack incoming-webhook body: fallback text and Block Kit blocks. */
 export interface SlackPayload {
@@ -69,7 +73,7 @@ export function buildSlackPayload(message: AlertMessage): SlackPayload {
     ? `${message.severity}, still firing`
     : message.severity;
   const title = `${icon} ${message.kpi.label}: ${state}`;
-  const value = formatValue(message.value, message.kpi.unit);
+  const value = formatAlertValue(message.value, message.kpi.unit);
   const range = formatRange(message.period.start, message.period.end);
   const period = message.period.label === range
     ? range

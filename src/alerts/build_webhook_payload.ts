@@ -5,53 +5,43 @@
  */
 
 import type { AlertMessage } from "../ports.ts";
-import type {
-  AlertStateStatus,
-  ComparisonCode,
-  ComparisonResult,
-  Severity,
-} from "../types.ts";
+import type { ComparisonCode } from "../types.ts";
 import type { Driver } from "../segments/types.ts";
 
-/** The JSON the webhook channel POSTs. */
-export interface WebhookPayload {
-  /** `firing` or `resolved`. */
-  status: AlertStateStatus;
-  /** Whether this is a reminder of an alert already sent. */
-  repeat: boolean;
-  /** The KPI. */
-  kpi: { name: string; label: string; unit: string | null };
-  /** The value, or null. */
-  value: number | null;
-  /** The period: label and `[start, end)` ISO days. */
-  period: { label: string; start: string; end: string };
-  /** The rule's severity. */
-  severity: Severity;
-  /** The rule's condition. */
-  condition: string;
-  /** The rule id within the KPI. */
-  rule: string;
-  /** The rendered message. */
-  message: string;
-  /** The comparisons, as in `KPIResult`. */
-  comparisons: Partial<Record<ComparisonCode, ComparisonResult>>;
-  /**
-   * The segments that explain the change (when the KPI has dimensions):
-   * `{ segment, contribution, contributionPct, rateEffect?, mixEffect? }`.
-   */
-  drivers?: Driver[];
-  /** The comparison the drivers explain, e.g. `MoM`. */
-  driversCompare?: ComparisonCode;
-  /** Same for a firing notice and its resolve notice. */
-  dedupKey: string;
-  /** The run that sent it. */
-  runId: string;
-  /** When the run happened, ISO instant. */
-  runAt: string;
-}
+/**
+ * The JSON the webhook channel POSTs: these fields of the alert notice, with
+ * the meaning they have there. Named one by one so that the wire format
+ * stays as it is when the notice grows.
+ */
+export type WebhookPayload =
+  & Pick<
+    AlertMessage,
+    | "status"
+    | "repeat"
+    | "kpi"
+    | "value"
+    | "period"
+    | "severity"
+    | "condition"
+    | "rule"
+    | "message"
+    | "comparisons"
+    | "dedupKey"
+    | "runId"
+    | "runAt"
+  >
+  & {
+    /**
+     * The segments that explain the change (when the KPI has dimensions):
+     * `{ segment, contribution, contributionPct, rateEffect?, mixEffect? }`.
+     */
+    drivers?: Driver[];
+    /** The comparison the drivers explain, e.g. `MoM`. */
+    driversCompare?: ComparisonCode;
+  };
 
 /**
- * Builds the webhook body of CONTRACT.md for one alert notice: `status`,
+ * Builds the webhook body for one alert notice: `status`,
  * `kpi` (`name`, `label`, `unit`), `value`, `period` (`label`, `start`,
  * `end`), `severity`, `condition`, `message` and `comparisons`, plus
  * `repeat`, `rule`, `dedupKey`, `runId` and `runAt`.

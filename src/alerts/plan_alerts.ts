@@ -12,7 +12,11 @@ import type {
   TriggeredAlert,
 } from "../types.ts";
 import type { AlertMessage } from "../ports.ts";
-import { type AlertAction, decideAlertAction } from "./decide_alert_action.ts";
+import {
+  type AlertAction,
+  type AlertDecisionInput,
+  decideAlertAction,
+} from "./decide_alert_action.ts";
 import { alertDedupKey } from "./alert_dedup_key.ts";
 import { renderAlertMessage } from "./render_alert_message.ts";
 
@@ -34,7 +38,7 @@ export interface PlannedAlert {
   unknownChannels: string[];
   /** The state to keep after sending; null to keep what there is. */
   state: AlertState | null;
-  /** The triggered alert on the result, where deliveries go; null if the rule did not hold. */
+  /** The triggered alert on the result; null if the rule did not hold. */
   triggered: TriggeredAlert | null;
   /** Why the rule was skipped, e.g. a bad `repeatInterval`; otherwise absent. */
   problem?: string;
@@ -79,7 +83,7 @@ export interface PlanAlertsOptions {
  *       name: "revenue", label: "Revenue", unit: "USD", value: 86250,
  *       periodStart: "2024-11-01", periodEnd: "2024-12-01", comparisons: {},
  *       momChangePct: null, yoyChangePct: null, alertStatus: "critical",
- *       alertsTriggered: [], queryDurationMs: 1, error: null,
+ *       alertsTriggered: [], queryDurationMs: 1, error: null, note: null,
  *     },
  *     rules: [{ rule, ruleId: "critical:< 100000", holds: true, triggered: null }],
  *   }],
@@ -104,32 +108,27 @@ export function planAlerts(
       const unknownChannels = routed.filter((name) => !configured.has(name));
       const previous = options.getState?.(result.name, ruleId) ?? null;
       const holds = evaluation.holds ? true : unknown ? null : false;
+      const input: AlertDecisionInput = {
+        kpi: result.name,
+        rule: ruleId,
+        holds,
+        severity: rule.severity,
+        periodStart: result.periodStart,
+        periodEnd: result.periodEnd,
+        now: options.now,
+        channels: known,
+      };
       let decision;
       let problem: string | undefined;
       try {
         decision = decideAlertAction(previous, {
-          kpi: result.name,
-          rule: ruleId,
-          holds,
-          severity: rule.severity,
-          periodStart: result.periodStart,
-          periodEnd: result.periodEnd,
-          now: options.now,
+          ...input,
           repeatInterval: rule.repeatInterval ?? null,
-          channels: known,
         });
       } catch (error) {
+        // A bad repeat_interval: decide without reminders, and say why.
         problem = error instanceof Error ? error.message : String(error);
-        decision = decideAlertAction(previous, {
-          kpi: result.name,
-          rule: ruleId,
-          holds,
-          severity: rule.severity,
-          periodStart: result.periodStart,
-          periodEnd: result.periodEnd,
-          now: options.now,
-          channels: known,
-        });
+        decision = decideAlertAction(previous, input);
       }
       const resolved = decision.action === "resolve";
       const alertPeriod = decision.alertPeriod ??

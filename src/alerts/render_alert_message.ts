@@ -10,11 +10,11 @@ import type { AlertRule, ComparisonCode, KPIResult } from "../types.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import {
   changeArrow,
+  formatAlertValue,
   formatNumber,
   formatPercentChange,
   formatRange,
   formatSigned,
-  formatValue,
 } from "./_format.ts";
 
 /** Options of {@linkcode renderAlertMessage}. */
@@ -92,7 +92,7 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_]+)?)\s*\}\}/g;
  *     changePct: -13.7495, periodStart: "2024-10-01",
  *     periodEnd: "2024-11-01", favorable: false } },
  *   momChangePct: -13.7495, yoyChangePct: null, alertStatus: "critical" as const,
- *   alertsTriggered: [], queryDurationMs: 2, error: null,
+ *   alertsTriggered: [], queryDurationMs: 2, error: null, note: null,
  * };
  * const rule = { condition: "MoM < -10%", severity: "critical" as const,
  *   message: "{{ label }} fell {{ MoM }} to {{ value }} {{ unit }} in {{ period }}" };
@@ -139,7 +139,7 @@ function defaultMessage(
   const head = resolved ? "Resolved: " : "";
   const value = result.value === null && result.error
     ? `could not be computed for ${period} (${result.error})`
-    : `is ${formatValue(result.value, result.unit)} for ${period}`;
+    : `is ${formatAlertValue(result.value, result.unit)} for ${period}`;
   const verdict = resolved ? "no longer holds" : "holds";
   const changes = COMPARISON_CODES
     .filter((code) => result.comparisons[code] !== undefined)

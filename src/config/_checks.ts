@@ -23,6 +23,10 @@ import {
 } from "../sql/compile_template.ts";
 import { resolvePeriod } from "../period/resolve_period.ts";
 import { COMPARISON_CODES } from "../types.ts";
+import {
+  KNOWN_PLACEHOLDERS_TEXT,
+  unknownPlaceholders,
+} from "../alerts/_message_placeholders.ts";
 
 /** The two parsers the checks need, from `expression.ts` and `condition.ts`. */
 export interface ConfigParsers {
@@ -62,7 +66,40 @@ const KEY_USE: Readonly<Record<string, string>> = {
     "sql and dataframe KPIs; a derived KPI inherits the dimensions its inputs share",
 };
 
-/** Runs every check on one configuration, in the file's spelling. */
+/** What every check reads, and where it reports. */
+interface CheckContext {
+  issues: RawIssue[];
+  parsers: ConfigParsers;
+  spell: (key: string) => string;
+  /** A key as the file spells it, quoted. */
+  k: (key: string) => string;
+  /** Each KPI name and the index that first defines it. */
+  firstIndex: Map<string, number>;
+  names: string[];
+  /** Template variables: the period's and the file's `vars`. */
+  knownVars: string[];
+  channels: Record<string, unknown>;
+  channelNames: string[];
+  /** What each derived KPI reads, for the cycle check. */
+  deps: Map<string, string[]>;
+}
+
+/** One KPI under check, with helpers that report at its keys. */
+interface KpiScope {
+  kpi: Record<string, unknown>;
+  i: number;
+  at: (...rest: PathSegment[]) => PathSegment[];
+  has: (key: string) => boolean;
+  notFor: (keys: readonly string[], what: string) => void;
+  need: (key: string, why: string) => void;
+  templates: (key: string) => void;
+}
+
+/**
+ * Runs every check on one configuration, in the file's spelling: names,
+ * variables, each KPI (its source, comparisons and alerts), dependency
+ * cycles, channels and schedules.
+ */
 export function checkConfig(
   raw: Record<string, unknown>,
   parsers: ConfigParsers,
@@ -72,10 +109,35 @@ export function checkConfig(
   const kpis = asList(raw.kpis);
   const vars = asRecord(raw.vars) ?? {};
   const channels = asRecord(raw.channels) ?? {};
-  const channelNames = Object.keys(channels);
-  const k = (key: string) => JSON.stringify(spell(key));
+  const firstIndex = checkNames(kpis, issues);
+  checkVars(vars, issues);
+  const ctx: CheckContext = {
+    issues,
+    parsers,
+    spell,
+    k: (key) => JSON.stringify(spell(key)),
+    firstIndex,
+    names: [...firstIndex.keys()],
+    knownVars: [...new Set([...PERIOD_VARS, ...Object.keys(vars)])],
+    channels,
+    channelNames: Object.keys(channels),
+    deps: new Map(),
+  };
+  kpis.forEach((item, i) => {
+    const kpi = asRecord(item);
+    if (kpi !== undefined) checkKpi(ctx, kpiScope(ctx, kpi, i));
+  });
+  issues.push(...checkCycles(kpis, ctx.deps, firstIndex));
+  checkChannels(ctx);
+  checkSchedules(ctx, asList(raw.schedules));
+  return issues;
+}
 
-  // Names: all of them (for references) and the first index of each.
+/** Duplicate KPI names; returns the first index of each name. */
+function checkNames(
+  kpis: readonly unknown[],
+  issues: RawIssue[],
+): Map<string, number> {
   const firstIndex = new Map<string, number>();
   kpis.forEach((item, i) => {
     const name = asString(asRecord(item)?.name);
@@ -91,9 +153,11 @@ export function checkConfig(
       });
     }
   });
-  const names = [...firstIndex.keys()];
+  return firstIndex;
+}
 
-  // Variables.
+/** Variable names: valid, and not the period's own. */
+function checkVars(vars: Record<string, unknown>, issues: RawIssue[]): void {
   for (const key of Object.keys(vars)) {
     if (!NAME_PATTERN.test(key)) {
       issues.push({
@@ -113,289 +177,339 @@ export function checkConfig(
       });
     }
   }
-  const knownVars = [...new Set([...PERIOD_VARS, ...Object.keys(vars)])];
+}
 
-  const deps = new Map<string, string[]>();
-  kpis.forEach((item, i) => {
-    const kpi = asRecord(item);
-    if (kpi === undefined) return;
-    const at = (...rest: PathSegment[]): PathSegment[] => ["kpis", i, ...rest];
-    const has = (key: string) => kpi[key] !== undefined;
-    const notFor = (keys: readonly string[], what: string) => {
-      for (const key of keys) {
-        if (!has(key)) continue;
-        issues.push({
-          path: at(key),
-          atKey: true,
-          message: `Key ${k(key)} does not apply to ${what} (it is for ${
-            KEY_USE[key]
-          })`,
-        });
-      }
-    };
-    const need = (key: string, why: string) => {
-      if (!has(key)) {
-        issues.push({
-          path: at(key),
-          message: `Missing required key ${k(key)} (${why})`,
-        });
-      }
-    };
-    const templates = (key: string) => {
-      const text = asString(kpi[key]);
-      if (text !== undefined) {
-        issues.push(...checkTemplate(text, knownVars, at(key), spell(key)));
-      }
-    };
-
-    const source = asString(kpi.source);
-    if (source === "sql") {
-      if (has("query") && has("table")) {
-        issues.push({
-          path: at("table"),
-          atKey: true,
-          message: `A sql KPI takes either ${k("query")} (a SQL template) or ${
-            k("table")
-          } with ${k("aggregation")} and ${
-            k("time_column")
-          } (structured), not both`,
-        });
-      } else if (has("query")) {
-        notFor(
-          ["expression", "column", "filter", "time_column"],
-          "a SQL template KPI",
-        );
-        templates("query");
-        const aggregation = asString(kpi.aggregation);
-        if (
-          asList(kpi.dimensions).length > 0 && aggregation !== "sum" &&
-          aggregation !== "count"
-        ) {
-          issues.push({
-            path: at(has("aggregation") ? "aggregation" : "dimensions"),
-            atKey: !has("aggregation"),
-            message:
-              `A SQL template with dimensions returns one row per segment; set ${
-                k("aggregation")
-              } to sum or count so that the rows add up to the total${
-                aggregation === undefined
-                  ? ""
-                  : ` (got ${JSON.stringify(aggregation)})`
-              }`,
-          });
-        }
-      } else if (has("table")) {
-        notFor(["expression"], "a sql KPI");
-        const why =
-          "a structured SQL KPI needs table, aggregation and time_column";
-        need("aggregation", why);
-        need("time_column", why);
-        const aggregation = asString(kpi.aggregation);
-        const column = asString(kpi.column);
-        if (aggregation !== undefined && aggregation !== "count") {
-          need(
-            "column",
-            `aggregation ${aggregation} needs a column; only count takes "*"`,
-          );
-          if (column === "*") {
-            issues.push({
-              path: at("column"),
-              message: `Column "*" works only with aggregation count, not ${
-                JSON.stringify(aggregation)
-              }`,
-            });
-          }
-        }
-        templates("filter");
-      } else {
-        issues.push({
-          path: at("query"),
-          message: `A sql KPI needs ${k("query")} (a SQL template) or ${
-            k("table")
-          }, ${k("aggregation")} and ${k("time_column")} (structured)`,
-        });
-      }
-    } else if (source === "dataframe") {
-      notFor(["expression", "table", "column", "filter"], "a dataframe KPI");
-      need("query", 'a dataframe KPI reads "table.column"');
-      need("aggregation", "a dataframe KPI folds rows with it");
-      const query = asString(kpi.query);
-      if (query !== undefined && !isTableColumn(query)) {
-        const hint = /\bselect\b/i.test(query)
-          ? "; for a SQL query use source: sql"
-          : "";
-        issues.push({
-          path: at("query"),
-          message: `A dataframe KPI's query must be "table.column", got ${
-            JSON.stringify(query)
-          }${hint}`,
-        });
-      }
-    } else if (source === "derived") {
-      notFor(
-        [
-          "query",
-          "aggregation",
-          "time_column",
-          "table",
-          "column",
-          "filter",
-          "dimensions",
-        ],
-        "a derived KPI",
-      );
-      need("expression", "a derived KPI computes it from other KPIs");
-      const expression = asString(kpi.expression);
-      const name = asString(kpi.name);
-      if (expression !== undefined && expression.trim() !== "") {
-        try {
-          const parsed = parsers.parseExpression(expression);
-          const used: string[] = [];
-          for (const id of parsed.identifiers) {
-            if (firstIndex.has(id)) {
-              if (!used.includes(id)) used.push(id);
-            } else {
-              issues.push({
-                path: at("expression"),
-                message: `Unknown KPI ${JSON.stringify(id)} in expression ${
-                  JSON.stringify(expression)
-                }${didYouMean(id, names)}`,
-              });
-            }
-          }
-          if (name !== undefined && firstIndex.get(name) === i) {
-            deps.set(name, used);
-          }
-        } catch (error) {
-          issues.push({
-            path: at("expression"),
-            message: `Invalid expression ${JSON.stringify(expression)}: ${
-              errorText(error)
-            }`,
-          });
-        }
-      }
-    }
-
-    // Dimensions: listed once, and only where segments can be folded.
-    const dimensions = asList(kpi.dimensions);
-    dimensions.forEach((dimension, n) => {
-      if (
-        typeof dimension === "string" && dimensions.indexOf(dimension) !== n
-      ) {
-        issues.push({
-          path: at("dimensions", n),
-          message: `Dimension ${JSON.stringify(dimension)} is listed twice`,
-        });
-      }
-    });
-    if (
-      dimensions.length > 0 && source !== "derived" &&
-      asString(kpi.aggregation) === "last"
-    ) {
+/** The helpers that report at one KPI's keys. */
+function kpiScope(
+  ctx: CheckContext,
+  kpi: Record<string, unknown>,
+  i: number,
+): KpiScope {
+  const { issues, k, spell, knownVars } = ctx;
+  const at = (...rest: PathSegment[]): PathSegment[] => ["kpis", i, ...rest];
+  const has = (key: string) => kpi[key] !== undefined;
+  const notFor = (keys: readonly string[], what: string) => {
+    for (const key of keys) {
+      if (!has(key)) continue;
       issues.push({
-        path: at("dimensions"),
+        path: at(key),
         atKey: true,
-        message:
-          `Dimensions do not apply to aggregation "last" (a breakdown needs sum, count, avg or rate)`,
+        message: `Key ${k(key)} does not apply to ${what} (it is for ${
+          KEY_USE[key]
+        })`,
       });
     }
+  };
+  const need = (key: string, why: string) => {
+    if (!has(key)) {
+      issues.push({
+        path: at(key),
+        message: `Missing required key ${k(key)} (${why})`,
+      });
+    }
+  };
+  const templates = (key: string) => {
+    const text = asString(kpi[key]);
+    if (text !== undefined) {
+      issues.push(...checkTemplate(text, knownVars, at(key), spell(key)));
+    }
+  };
+  return { kpi, i, at, has, notFor, need, templates };
+}
 
-    // Comparisons listed and used by alert conditions.
-    const compare = asList(kpi.compare).filter((c) => typeof c === "string");
-    const validCompare = [...new Set(compare)].filter((c) =>
-      (COMPARISON_CODES as readonly string[]).includes(c)
+/** One KPI: the keys its source needs, its comparisons and alerts. */
+function checkKpi(ctx: CheckContext, scope: KpiScope): void {
+  const source = asString(scope.kpi.source);
+  if (source === "sql") checkSqlKpi(ctx, scope);
+  else if (source === "dataframe") checkDataFrameKpi(ctx, scope);
+  else if (source === "derived") checkDerivedKpi(ctx, scope);
+  checkDimensions(ctx, scope, source);
+  checkComparisonsAndAlerts(ctx, scope);
+}
+
+/** A sql KPI: a template, or table, aggregation and time column. */
+function checkSqlKpi(ctx: CheckContext, scope: KpiScope): void {
+  const { issues, k } = ctx;
+  const { kpi, at, has, notFor, need, templates } = scope;
+  if (has("query") && has("table")) {
+    issues.push({
+      path: at("table"),
+      atKey: true,
+      message: `A sql KPI takes either ${k("query")} (a SQL template) or ${
+        k("table")
+      } with ${k("aggregation")} and ${
+        k("time_column")
+      } (structured), not both`,
+    });
+  } else if (has("query")) {
+    notFor(
+      ["expression", "column", "filter", "time_column"],
+      "a SQL template KPI",
     );
-    compare.forEach((code, n) => {
-      if (compare.indexOf(code) !== n) {
+    templates("query");
+    const aggregation = asString(kpi.aggregation);
+    if (
+      asList(kpi.dimensions).length > 0 && aggregation !== "sum" &&
+      aggregation !== "count"
+    ) {
+      issues.push({
+        path: at(has("aggregation") ? "aggregation" : "dimensions"),
+        atKey: !has("aggregation"),
+        message:
+          `A SQL template with dimensions returns one row per segment; set ${
+            k("aggregation")
+          } to sum or count so that the rows add up to the total${
+            aggregation === undefined
+              ? ""
+              : ` (got ${JSON.stringify(aggregation)})`
+          }`,
+      });
+    }
+  } else if (has("table")) {
+    notFor(["expression"], "a sql KPI");
+    const why = "a structured SQL KPI needs table, aggregation and time_column";
+    need("aggregation", why);
+    need("time_column", why);
+    const aggregation = asString(kpi.aggregation);
+    const column = asString(kpi.column);
+    if (aggregation !== undefined && aggregation !== "count") {
+      need(
+        "column",
+        `aggregation ${aggregation} needs a column; only count takes "*"`,
+      );
+      if (column === "*") {
         issues.push({
-          path: at("compare", n),
-          message: `Comparison ${JSON.stringify(code)} is listed twice`,
+          path: at("column"),
+          message: `Column "*" works only with aggregation count, not ${
+            JSON.stringify(aggregation)
+          }`,
         });
       }
-    });
-    const targets = asRecord(kpi.target);
-    for (const key of Object.keys(targets ?? {})) {
-      let message: string | null = null;
-      try {
-        // Absolute periods only: the same range whatever today is.
-        const a = resolvePeriod(key, { now: "2000-06-15" });
-        const b = resolvePeriod(key, { now: "2031-01-20" });
-        if (a.start !== b.start || a.end !== b.end) {
-          message = `Target period ${
-            JSON.stringify(key)
-          } is relative; name fixed periods such as "2024-11", "2024-Q4", "2024" or "2024-11-01..2024-11-15"`;
-        }
-      } catch (error) {
-        message = error instanceof Error ? error.message : String(error);
-      }
-      if (message !== null) {
-        issues.push({ path: at("target", key), atKey: true, message });
-      }
     }
-    asList(kpi.alerts).forEach((alertItem, j) => {
-      const alert = asRecord(alertItem);
-      if (alert === undefined) return;
-      const condition = asString(alert.condition);
-      if (condition !== undefined && condition.trim() !== "") {
-        try {
-          const parsed = parsers.parseCondition(condition);
-          for (const term of new Set(parsed.terms ?? [])) {
-            const needs = ANOMALY_TERMS.includes(term) ? "anomaly" : "target";
-            if (kpi[needs] !== undefined) continue;
-            issues.push({
-              path: at("alerts", j, "condition"),
-              message: `Condition ${
-                JSON.stringify(condition)
-              } uses ${term}, which needs ${
-                needs === "anomaly"
-                  ? "anomaly settings on the KPI (add anomaly: {} for the defaults)"
-                  : "a target on the KPI (add target: 100000, or a mapping of period to number)"
-              }`,
-            });
-          }
-          for (const code of new Set(parsed.comparisons)) {
-            if (compare.includes(code)) continue;
-            issues.push({
-              path: at("alerts", j, "condition"),
-              message: `Condition ${
-                JSON.stringify(condition)
-              } uses ${code}, which the KPI does not compute (add it: compare: [${
-                [...validCompare, code].join(", ")
-              }])`,
-            });
-          }
-        } catch (error) {
+    templates("filter");
+  } else {
+    issues.push({
+      path: at("query"),
+      message: `A sql KPI needs ${k("query")} (a SQL template) or ${
+        k("table")
+      }, ${k("aggregation")} and ${k("time_column")} (structured)`,
+    });
+  }
+}
+
+/** A dataframe KPI: `table.column` and an aggregation. */
+function checkDataFrameKpi(ctx: CheckContext, scope: KpiScope): void {
+  const { issues } = ctx;
+  const { kpi, at, notFor, need } = scope;
+  notFor(["expression", "table", "column", "filter"], "a dataframe KPI");
+  need("query", 'a dataframe KPI reads "table.column"');
+  need("aggregation", "a dataframe KPI folds rows with it");
+  const query = asString(kpi.query);
+  if (query !== undefined && !isTableColumn(query)) {
+    const hint = /\bselect\b/i.test(query)
+      ? "; for a SQL query use source: sql"
+      : "";
+    issues.push({
+      path: at("query"),
+      message: `A dataframe KPI's query must be "table.column", got ${
+        JSON.stringify(query)
+      }${hint}`,
+    });
+  }
+}
+
+/** A derived KPI: an expression over KPIs that exist. */
+function checkDerivedKpi(ctx: CheckContext, scope: KpiScope): void {
+  const { issues, parsers, firstIndex, names, deps } = ctx;
+  const { kpi, i, at, notFor, need } = scope;
+  notFor(
+    [
+      "query",
+      "aggregation",
+      "time_column",
+      "table",
+      "column",
+      "filter",
+      "dimensions",
+    ],
+    "a derived KPI",
+  );
+  need("expression", "a derived KPI computes it from other KPIs");
+  const expression = asString(kpi.expression);
+  const name = asString(kpi.name);
+  if (expression !== undefined && expression.trim() !== "") {
+    try {
+      const parsed = parsers.parseExpression(expression);
+      const used: string[] = [];
+      for (const id of parsed.identifiers) {
+        if (firstIndex.has(id)) {
+          if (!used.includes(id)) used.push(id);
+        } else {
           issues.push({
-            path: at("alerts", j, "condition"),
-            message: `Invalid condition ${JSON.stringify(condition)}: ${
-              errorText(error)
-            }`,
+            path: at("expression"),
+            message: `Unknown KPI ${JSON.stringify(id)} in expression ${
+              JSON.stringify(expression)
+            }${didYouMean(id, names)}`,
           });
         }
       }
-      asList(alert.channels).forEach((channel, n) => {
-        if (typeof channel !== "string" || Object.hasOwn(channels, channel)) {
-          return;
+      if (name !== undefined && firstIndex.get(name) === i) {
+        deps.set(name, used);
+      }
+    } catch (error) {
+      issues.push({
+        path: at("expression"),
+        message: `Invalid expression ${JSON.stringify(expression)}: ${
+          errorText(error)
+        }`,
+      });
+    }
+  }
+}
+
+/** Dimensions: listed once, and only where segments can be folded. */
+function checkDimensions(
+  ctx: CheckContext,
+  scope: KpiScope,
+  source: string | undefined,
+): void {
+  const { issues } = ctx;
+  const { kpi, at } = scope;
+  const dimensions = asList(kpi.dimensions);
+  dimensions.forEach((dimension, n) => {
+    if (
+      typeof dimension === "string" && dimensions.indexOf(dimension) !== n
+    ) {
+      issues.push({
+        path: at("dimensions", n),
+        message: `Dimension ${JSON.stringify(dimension)} is listed twice`,
+      });
+    }
+  });
+  if (
+    dimensions.length > 0 && source !== "derived" &&
+    asString(kpi.aggregation) === "last"
+  ) {
+    issues.push({
+      path: at("dimensions"),
+      atKey: true,
+      message:
+        `Dimensions do not apply to aggregation "last" (a breakdown needs sum, count, avg or rate)`,
+    });
+  }
+}
+
+/** Comparisons listed once; alert conditions use computed comparisons and known channels. */
+function checkComparisonsAndAlerts(ctx: CheckContext, scope: KpiScope): void {
+  const { issues, parsers, channels, channelNames } = ctx;
+  const { kpi, at } = scope;
+  const compare = asList(kpi.compare).filter((c) => typeof c === "string");
+  const validCompare = [...new Set(compare)].filter((c) =>
+    (COMPARISON_CODES as readonly string[]).includes(c)
+  );
+  compare.forEach((code, n) => {
+    if (compare.indexOf(code) !== n) {
+      issues.push({
+        path: at("compare", n),
+        message: `Comparison ${JSON.stringify(code)} is listed twice`,
+      });
+    }
+  });
+  const targets = asRecord(kpi.target);
+  for (const key of Object.keys(targets ?? {})) {
+    let message: string | null = null;
+    try {
+      // Absolute periods only: the same range whatever today is.
+      const a = resolvePeriod(key, { now: "2000-06-15" });
+      const b = resolvePeriod(key, { now: "2031-01-20" });
+      if (a.start !== b.start || a.end !== b.end) {
+        message = `Target period ${
+          JSON.stringify(key)
+        } is relative; name fixed periods such as "2024-11", "2024-Q4", "2024" or "2024-11-01..2024-11-15"`;
+      }
+    } catch (error) {
+      message = error instanceof Error ? error.message : String(error);
+    }
+    if (message !== null) {
+      issues.push({ path: at("target", key), atKey: true, message });
+    }
+  }
+  asList(kpi.alerts).forEach((alertItem, j) => {
+    const alert = asRecord(alertItem);
+    if (alert === undefined) return;
+    const condition = asString(alert.condition);
+    if (condition !== undefined && condition.trim() !== "") {
+      try {
+        const parsed = parsers.parseCondition(condition);
+        for (const term of new Set(parsed.terms ?? [])) {
+          const needs = ANOMALY_TERMS.includes(term) ? "anomaly" : "target";
+          if (kpi[needs] !== undefined) continue;
+          issues.push({
+            path: at("alerts", j, "condition"),
+            message: `Condition ${
+              JSON.stringify(condition)
+            } uses ${term}, which needs ${
+              needs === "anomaly"
+                ? "anomaly settings on the KPI (add anomaly: {} for the defaults)"
+                : "a target on the KPI (add target: 100000, or a mapping of period to number)"
+            }`,
+          });
         }
+        for (const code of new Set(parsed.comparisons)) {
+          if (compare.includes(code)) continue;
+          issues.push({
+            path: at("alerts", j, "condition"),
+            message: `Condition ${
+              JSON.stringify(condition)
+            } uses ${code}, which the KPI does not compute (add it: compare: [${
+              [...validCompare, code].join(", ")
+            }])`,
+          });
+        }
+      } catch (error) {
         issues.push({
-          path: at("alerts", j, "channels", n),
-          message: `Unknown channel ${JSON.stringify(channel)}${
-            channelNames.length === 0
-              ? " (no channels are configured: define them under channels:)"
-              : `${didYouMean(channel, channelNames)} (configured: ${
-                channelNames.join(", ")
-              })`
+          path: at("alerts", j, "condition"),
+          message: `Invalid condition ${JSON.stringify(condition)}: ${
+            errorText(error)
           }`,
         });
+      }
+    }
+    const message = asString(alert.message);
+    if (message !== undefined) {
+      for (const { name, suggestion } of unknownPlaceholders(message)) {
+        issues.push({
+          path: at("alerts", j, "message"),
+          message: `Unknown placeholder "{{ ${name} }}" in the alert message${
+            suggestion === undefined
+              ? ""
+              : `: did you mean "{{ ${suggestion} }}"?`
+          } (known: ${KNOWN_PLACEHOLDERS_TEXT})`,
+        });
+      }
+    }
+    asList(alert.channels).forEach((channel, n) => {
+      if (typeof channel !== "string" || Object.hasOwn(channels, channel)) {
+        return;
+      }
+      issues.push({
+        path: at("alerts", j, "channels", n),
+        message: `Unknown channel ${JSON.stringify(channel)}${
+          channelNames.length === 0
+            ? " (no channels are configured: define them under channels:)"
+            : `${didYouMean(channel, channelNames)} (configured: ${
+              channelNames.join(", ")
+            })`
+        }`,
       });
     });
   });
+}
 
-  issues.push(...checkCycles(kpis, deps, firstIndex));
-
-  // Channels: the settings each type needs.
-  for (const [name, value] of Object.entries(channels)) {
+/** Channels: the settings each type needs. */
+function checkChannels(ctx: CheckContext): void {
+  const { issues, k } = ctx;
+  for (const [name, value] of Object.entries(ctx.channels)) {
     const channel = asRecord(value);
     if (channel === undefined) continue;
     const at = (key: string): PathSegment[] => ["channels", name, key];
@@ -441,9 +555,15 @@ export function checkConfig(
         break;
     }
   }
+}
 
-  // Schedules name periods the engine can resolve and KPIs that exist.
-  asList(raw.schedules).forEach((item, i) => {
+/** Schedules name periods the engine can resolve and KPIs that exist. */
+function checkSchedules(
+  ctx: CheckContext,
+  schedules: readonly unknown[],
+): void {
+  const { issues, firstIndex, names } = ctx;
+  schedules.forEach((item, i) => {
     const period = asString(asRecord(item)?.period);
     if (period !== undefined && period.trim() !== "") {
       try {
@@ -466,8 +586,6 @@ export function checkConfig(
       });
     });
   });
-
-  return issues;
 }
 
 function isTableColumn(query: string): boolean {

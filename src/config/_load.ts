@@ -19,6 +19,7 @@ import {
   translateZodIssue,
 } from "./_schema.ts";
 import { KPIConfigError, type KPIConfigIssue } from "./kpi_config_error.ts";
+import { unclosedQuoteOffset } from "./_unclosed_quote.ts";
 import type {
   AlertRule,
   ChannelConfig,
@@ -35,6 +36,10 @@ export interface LoadOptions {
   file: string;
   /** Variables for `${VAR}`. */
   env: Readonly<Record<string, string | undefined>>;
+  /** Unset variables are warnings; their values are left out. */
+  allowMissingEnv?: boolean;
+  /** Receives the warnings. */
+  onWarning?: (issue: KPIConfigIssue) => void;
 }
 
 /** Loads and validates a configuration from YAML text or TypeScript values. */
@@ -61,10 +66,33 @@ export function loadConfig(
       merge: true,
     });
     if (doc.errors.length > 0) {
+      const hinted = new Set<number>();
       throw new KPIConfigError(
-        doc.errors.map((error) => {
-          const { line, col } = counter.linePos(error.pos[0]);
+        doc.errors.flatMap((error) => {
+          const block = blockIndicatorHint(source, error.pos[0]);
+          if (block !== null) {
+            if (hinted.has(block.offset)) return [];
+            hinted.add(block.offset);
+            const { line, col } = counter.linePos(block.offset);
+            return [{
+              path: "",
+              line,
+              column: col,
+              message: `Invalid YAML: ${block.message}`,
+            }];
+          }
+          let at = error.pos[0];
           let message = error.message;
+          const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
+          if (error.code === "MISSING_CHAR" && quote) {
+            const opened = unclosedQuoteOffset(source, at);
+            if (opened !== null) {
+              at = opened;
+              message =
+                `The string opened here with ${quote} is never closed: add the closing ${quote}`;
+            }
+          }
+          const { line, col } = counter.linePos(at);
           if (error.code === "DUPLICATE_KEY") {
             const rest = source.slice(error.pos[0]);
             const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(rest)?.[1] ??
@@ -73,12 +101,12 @@ export function loadConfig(
               JSON.stringify(key.replace(/^["']|["']$/g, ""))
             } in a mapping`;
           }
-          return {
+          return [{
             path: "",
             line,
             column: col,
             message: `Invalid YAML: ${message}`,
-          };
+          }];
         }),
         { file },
       );
@@ -129,12 +157,29 @@ export function loadConfig(
     ),
   );
   const issues: RawIssue[] = [];
-  const expanded = expandAll(own, options.env, issues) as Record<
+  let expanded = expandAll(own, options.env, issues) as Record<
     string,
     unknown
   >;
   // A value whose variable is unset is reported once, for the variable.
   const unset = issues.map((issue) => formatPath(issue.path));
+  const underUnset = (issue: RawIssue): boolean => {
+    const path = formatPath(issue.path);
+    return unset.some((p) => path === p || path.startsWith(`${p}.`));
+  };
+  if (options.allowMissingEnv) {
+    const missing = issues.filter((issue) => NOT_SET.test(issue.message));
+    for (const warning of place(missing, locate, spell, respell)) {
+      options.onWarning?.(warning);
+    }
+    issues.splice(
+      0,
+      issues.length,
+      ...issues.filter((i) => !missing.includes(i)),
+    );
+    // Checked without them: the values that name an unset variable go.
+    expanded = withoutPaths(expanded, missing.map((issue) => issue.path));
+  }
   const result = configSchema.safeParse(expanded, { reportInput: true });
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -146,9 +191,74 @@ export function loadConfig(
       }
     }
   }
-  issues.push(...checkConfig(expanded, parsers, spell));
-  if (issues.length > 0 || !result.success) fail(issues);
-  return build(result.data!);
+  issues.push(
+    ...checkConfig(expanded, parsers, spell).filter((issue) =>
+      !options.allowMissingEnv || !underUnset(issue)
+    ),
+  );
+  if (issues.length > 0) fail(issues);
+  if (!result.success) {
+    // Only values that name an unset variable are wrong: with
+    // allowMissingEnv, the checked input itself, for checking only.
+    if (!options.allowMissingEnv) fail(issues);
+    return build(expanded as ConfigData);
+  }
+  return build(result.data);
+}
+
+/**
+ * When the line of a YAML error reads `key: > 100` (an unquoted `>` or `|`
+ * followed by more text, which YAML takes for the start of a block of text),
+ * where the `>` is and a message that says to quote the value.
+ */
+function blockIndicatorHint(
+  source: string,
+  offset: number,
+): { offset: number; message: string } | null {
+  const lineStart = source.lastIndexOf("\n", offset - 1) + 1;
+  const lineEnd = source.indexOf("\n", offset);
+  const line = source.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
+  const m = /^(\s*(?:-\s+)?([A-Za-z_][\w-]*):[ \t]+)([>|].*?)\s*(?:#.*)?$/
+    .exec(line);
+  if (!m || /^[>|][-+1-9]*$/.test(m[3]!)) return null;
+  const [, lead = "", key = "", value = ""] = m;
+  return {
+    offset: lineStart + lead.length,
+    message: `${
+      JSON.stringify(value)
+    } starts a block of text (an unquoted ">" or "|" does in YAML): quote the value, as in ${key}: ${
+      JSON.stringify(value)
+    }`,
+  };
+}
+
+/** The message of an unset variable, from `expandEnv`. */
+const NOT_SET = /^Environment variable ".*" is not set$/;
+
+/** A copy of `value` without the keys (or list items) at `paths`. */
+function withoutPaths(
+  value: Record<string, unknown>,
+  paths: readonly (readonly (string | number)[])[],
+): Record<string, unknown> {
+  const gone = new Set(paths.map((path) => formatPath(path)));
+  const walk = (node: unknown, path: (string | number)[]): unknown => {
+    if (Array.isArray(node)) {
+      return node.flatMap((item, i) =>
+        gone.has(formatPath([...path, i])) ? [] : [walk(item, [...path, i])]
+      );
+    }
+    if (node !== null && typeof node === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(node)) {
+        if (!gone.has(formatPath([...path, key]))) {
+          out[key] = walk(item, [...path, key]);
+        }
+      }
+      return out;
+    }
+    return node;
+  };
+  return walk(value, []) as Record<string, unknown>;
 }
 
 /** Snake_case words, to be spelled as TypeScript input spells them. */

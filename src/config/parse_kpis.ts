@@ -8,6 +8,7 @@ import { loadConfig } from "./_load.ts";
 import { parseCondition } from "../expression/condition.ts";
 import { parseExpression } from "../expression/expression.ts";
 import type { KPIConfig } from "../types.ts";
+import type { KPIConfigIssue } from "./kpi_config_error.ts";
 
 /** Options for {@linkcode parseKpis}. */
 export interface ParseKpisOptions {
@@ -19,6 +20,20 @@ export interface ParseKpisOptions {
    * @default {}
    */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Makes an unset `${VAR}` a warning instead of an error, so that a file can
+   * be checked without its secrets (CLI `validate --allow-missing-env`). The
+   * values that name an unset variable are left out of the returned
+   * configuration and their shape is not checked: use it for checking only.
+   * @default false
+   */
+  allowMissingEnv?: boolean;
+  /**
+   * Receives each warning (with `allowMissingEnv`, each unset variable), with
+   * its path, line and column.
+   * @default none
+   */
+  onWarning?: (issue: KPIConfigIssue) => void;
 }
 
 /**
@@ -107,5 +122,7 @@ export function parseKpis(
   return loadConfig(source, {
     file: options.file ?? "<inline>",
     env: options.env ?? {},
+    allowMissingEnv: options.allowMissingEnv ?? false,
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   }, { parseExpression, parseCondition });
 }

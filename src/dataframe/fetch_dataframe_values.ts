@@ -141,7 +141,9 @@ function computeFolds(
   }
   const mode: ValueMode = aggregation === "rate" ? "truthy" : "numeric";
   const rows = view.rows;
-  if (rows !== null) {
+  // The row fold reads numbers as they are, so only sums of numbers use it;
+  // a rate reads every cell through toTruthy.
+  if (rows !== null && mode === "numeric") {
     if (column !== "*") view.requireColumn(column);
     const reader = new TimeCellReader(timeZone);
     return foldRows(
@@ -149,7 +151,7 @@ function computeFolds(
       timeColumn,
       (cell) => reader.read(cell),
       column === "*" ? null : column,
-      mode === "truthy" ? toTruthy : toNumber,
+      toNumber,
       starts,
       ends,
       aggregation === "last",
@@ -407,14 +409,23 @@ function materializeColumn(
   return out;
 }
 
-const FALSY_WORDS = new Set(["", "0", "false", "f", "no", "n", "off"]);
+const FALSY_WORDS = new Set(["", "false", "f", "no", "n", "off"]);
+/** A zero written out: `0`, `-0.00`, `.0`, `0e3`. */
+const ZERO_TEXT = /^[-+]?(0+\.?0*|\.0+)(e[-+]?\d+)?$/i;
 
-/** 1 for a truthy cell, 0 for a falsy one, NaN for a missing one. */
+/**
+ * 1 for a truthy cell, 0 for a falsy one, NaN for a missing one: false, any
+ * zero (also written as text, "0.00") and the words "", "false", "f", "no",
+ * "n" and "off" (any case) are falsy, every other value truthy. The SQL of a
+ * structured `rate` applies the same rule (see `_sql_structured.ts`).
+ */
 function toTruthy(cell: unknown): number {
   if (cell === null || cell === undefined) return NaN;
   if (typeof cell === "number") return cell !== cell ? NaN : cell !== 0 ? 1 : 0;
+  if (typeof cell === "bigint") return cell !== 0n ? 1 : 0;
   if (typeof cell === "string") {
-    return FALSY_WORDS.has(cell.trim().toLowerCase()) ? 0 : 1;
+    const text = cell.trim().toLowerCase();
+    return FALSY_WORDS.has(text) || ZERO_TEXT.test(text) ? 0 : 1;
   }
   return cell ? 1 : 0;
 }

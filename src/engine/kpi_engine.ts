@@ -76,6 +76,7 @@ import type {
   KPIDefinition,
   KPIResult,
   Period,
+  RuleDeliveries,
   RuleEvaluation,
   SqlClient,
   TriggeredAlert,
@@ -214,6 +215,7 @@ export class KPIEngine {
    *
    * @param options Definitions (or a whole config), data sources and ports.
    * @throws {KPIConfigError} when the definitions are invalid.
+   * @throws {TypeError} when `now` is not a function.
    */
   constructor(options: KPIEngineOptions) {
     const base = options.config ??
@@ -232,7 +234,7 @@ export class KPIEngine {
     this.#sql = options.sql;
     this.#history = options.history;
     this.#notifier = options.notifier;
-    this.#now = options.now ?? (() => Temporal.Now.instant());
+    this.#now = checkedClock(options.now);
     this.#fuse = options.fuseQueries ?? true;
   }
 
@@ -274,7 +276,7 @@ export class KPIEngine {
     const runAt = this.#now().toString();
     const runId = crypto.randomUUID();
     const evaluations = new Map<string, RuleEvaluation[]>();
-    const results = selected.map((definition) => {
+    let results = selected.map((definition) => {
       const { result, rules } = this.#buildResult(
         definition,
         resolved,
@@ -299,7 +301,13 @@ export class KPIEngine {
           }]
         ),
       };
-      if (batch.items.length > 0) await notifier.notify(batch);
+      if (batch.items.length > 0) {
+        results = withDeliveries(
+          results,
+          evaluations,
+          await notifier.notify(batch),
+        );
+      }
     }
     if (this.#history && options.record !== false) {
       await this.#history.append(
@@ -1112,10 +1120,8 @@ export class KPIEngine {
       alertsTriggered: [],
       queryDurationMs: Math.round(current.durationMs * 1000) / 1000,
       error: current.error,
+      note: current.note !== undefined && !current.error ? current.note : null,
     };
-    if (current.note !== undefined && !current.error) {
-      result.note = current.note;
-    }
     if (insight?.anomaly) result.anomaly = insight.anomaly;
     if (insight?.target) {
       result.target = insight.target.target;
@@ -1170,6 +1176,38 @@ export class KPIEngine {
   }
 }
 
+/**
+ * New results whose triggered alerts carry what the notifier delivered for
+ * their rule; results without deliveries are returned as they were.
+ */
+function withDeliveries(
+  results: readonly KPIResult[],
+  evaluations: ReadonlyMap<string, readonly RuleEvaluation[]>,
+  sent: readonly RuleDeliveries[],
+): KPIResult[] {
+  const byRule = new Map(
+    sent.map((s) => [`${s.kpi}\u0000${s.ruleId}`, s.deliveries]),
+  );
+  return results.map((result) => {
+    const rules = evaluations.get(result.name) ?? [];
+    if (!rules.some((r) => byRule.has(`${result.name}\u0000${r.ruleId}`))) {
+      return result;
+    }
+    return {
+      ...result,
+      alertsTriggered: rules.flatMap((r) => {
+        if (r.triggered === null) return [];
+        const deliveries = byRule.get(`${result.name}\u0000${r.ruleId}`);
+        return [
+          deliveries === undefined
+            ? r.triggered
+            : { ...r.triggered, deliveries: [...deliveries] },
+        ];
+      }),
+    };
+  });
+}
+
 function isSegmentedTemplate(definition: KPIDefinition): boolean {
   return definition.source === "sql" &&
     typeof definition.query === "string" &&
@@ -1218,4 +1256,35 @@ function humanBytes(bytes: number): string {
     unit++;
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * The engine's clock: `now` itself, checked to be a function that returns a
+ * `Temporal.Instant` (a fixed value such as a string is refused at once,
+ * with the way to write it).
+ */
+function checkedClock(
+  now: (() => Temporal.Instant) | undefined,
+): () => Temporal.Instant {
+  if (now === undefined) return () => Temporal.Now.instant();
+  const example =
+    '() => Temporal.Instant.from("2024-12-01T00:00:00Z") for a fixed time';
+  if (typeof now !== "function") {
+    throw new TypeError(
+      `Invalid now ${
+        typeof now === "string" ? JSON.stringify(now) : `(${typeof now})`
+      }: expected a function returning a Temporal.Instant, e.g. ${example}`,
+    );
+  }
+  return () => {
+    const instant: unknown = now();
+    if (!(instant instanceof Temporal.Instant)) {
+      throw new TypeError(
+        `Invalid now(): it returned ${
+          typeof instant === "string" ? JSON.stringify(instant) : typeof instant
+        }, expected a Temporal.Instant, e.g. ${example}`,
+      );
+    }
+    return instant;
+  };
 }

@@ -48,7 +48,7 @@ export interface FormatReportOptions {
  *   comparisons: { MoM: { previousValue: 5000, change: 1000, changePct: 20,
  *     periodStart: "2024-10-01", periodEnd: "2024-11-01", favorable: true } },
  *   momChangePct: 20, yoyChangePct: null, alertStatus: "ok" as const,
- *   alertsTriggered: [], queryDurationMs: 1, error: null,
+ *   alertsTriggered: [], queryDurationMs: 1, error: null, note: null,
  * };
  * const text = formatReport({ results: [result] }, "table");
  * assert.match(text, /Revenue +6,000 USD +▲ \+20\.0% +ok/);

@@ -1,3 +1,15 @@
+import {
+  formatNumber,
+  formatPercentChange,
+  withUnit,
+} from "./format_number.ts";
+
+/** Options of {@linkcode formatValue}. */
+export interface FormatValueOptions {
+  /** The text for a missing value. @default "—" */
+  missing?: string;
+}
+
 /**
  * Formats a KPI value for people: thousands separators, at most two decimals
  * for large numbers and four significant ones for small fractions, then the
@@ -5,7 +17,8 @@
  *
  * @param value The value, or null.
  * @param unit The unit, or null.
- * @returns The text; `—` for null.
+ * @param options What to write for a missing value.
+ * @returns The text; `—` (or `options.missing`) for null.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -15,14 +28,13 @@
  * assert.equal(formatValue(null, "USD"), "—");
  * ```
  */
-export function formatValue(value: number | null, unit: string | null): string {
-  if (value === null) return "—";
-  const abs = Math.abs(value);
-  const text = abs !== 0 && abs < 1
-    ? value.toLocaleString("en-US", { maximumSignificantDigits: 4 })
-    : value.toLocaleString("en-US", { maximumFractionDigits: 2 });
-  if (!unit) return text;
-  return unit === "%" ? `${text}%` : `${text} ${unit}`;
+export function formatValue(
+  value: number | null | undefined,
+  unit: string | null | undefined,
+  options: FormatValueOptions = {},
+): string {
+  if (value === null || value === undefined) return options.missing ?? "—";
+  return withUnit(formatNumber(value), unit);
 }
 
 /**
@@ -41,11 +53,5 @@ export function formatValue(value: number | null, unit: string | null): string {
 export function formatChange(changePct: number | null): string {
   if (changePct === null) return "—";
   const arrow = changePct > 0 ? "▲" : changePct < 0 ? "▼" : "=";
-  const sign = changePct > 0 ? "+" : "";
-  return `${arrow} ${sign}${
-    changePct.toLocaleString("en-US", {
-      minimumFractionDigits: 1,
-      maximumFractionDigits: 1,
-    })
-  }%`;
+  return `${arrow} ${formatPercentChange(changePct)}`;
 }

@@ -5,5 +5,6 @@
  * @module
  */
 
+export * from "./format_number.ts";
 export * from "./format_value.ts";
 export * from "./format_report.ts";

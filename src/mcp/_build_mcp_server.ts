@@ -125,8 +125,153 @@ export function buildMcpServer(options: CreateMcpServerOptions): McpServer {
     }
   });
 
+  registerAnalysisTools(server, engine, timezone);
   registerDefinitionResources(server, engine);
   return server;
+}
+
+const GRAINS = ["day", "week", "month", "quarter", "year"] as const;
+const CODES = ["DoD", "WoW", "MoM", "QoQ", "YoY"] as const;
+
+/** `series`, `breakdown` and `explain_change`, over the engine's methods. */
+function registerAnalysisTools(
+  server: McpServer,
+  engine: McpEngine,
+  timezone: string,
+): void {
+  const series = engine.series?.bind(engine);
+  const breakdown = engine.breakdown?.bind(engine);
+  const drivers = engine.drivers?.bind(engine);
+  if (series) {
+    server.registerTool("series", {
+      title: "KPI series",
+      description:
+        "One KPI for every day, week, month, quarter or year of a span: each point's period (end excluded), value, whether it is still running (partial) and its comparisons. Give last (points ending with to, default today) or from and to.",
+      inputSchema: {
+        name: z.string().describe("The KPI's name."),
+        grain: z.enum(GRAINS).describe("The length of each point."),
+        last: z.number().int().min(1).max(5000).optional().describe(
+          "How many points, ending with the bucket of `to`. Default 12.",
+        ),
+        from: z.string().optional().describe(
+          "First period of the span (a period string), instead of last.",
+        ),
+        to: z.string().optional().describe(
+          "Last period of the span. Default today.",
+        ),
+      },
+    }, async (
+      args: {
+        name: string;
+        grain: (typeof GRAINS)[number];
+        last?: number | undefined;
+        from?: string | undefined;
+        to?: string | undefined;
+      },
+    ) => {
+      try {
+        const definition = findDefinition(engine, args.name);
+        const result = await series([args.name], {
+          grain: args.grain,
+          ...(args.last === undefined ? {} : { last: args.last }),
+          ...(args.from === undefined ? {} : { from: args.from }),
+          ...(args.to === undefined ? {} : { to: args.to }),
+        }) as { grain: string; points: Record<string, unknown[]> };
+        return mcpToolResult({
+          kpi: describeKpi(definition),
+          timezone,
+          grain: result.grain,
+          points: result.points[args.name] ?? [],
+        });
+      } catch (error) {
+        return mcpToolError(error);
+      }
+    });
+  }
+  if (breakdown) {
+    server.registerTool("breakdown", {
+      title: "KPI by segment",
+      description:
+        "One KPI for a period broken down by one or more of its dimensions (e.g. region): each segment's value, share of the total and comparisons, the top segments kept and the rest folded into other.",
+      inputSchema: {
+        name: z.string().describe("The KPI's name."),
+        by: z.array(z.string()).min(1).describe(
+          "The dimensions, each broken down on its own (list_kpis names them).",
+        ),
+        period: z.string().optional().describe(PERIOD_HELP),
+        top: z.number().int().min(1).max(1000).optional().describe(
+          "Segments kept per dimension before the rest fold into other. Default 10.",
+        ),
+      },
+    }, async (
+      args: {
+        name: string;
+        by: string[];
+        period?: string | undefined;
+        top?: number | undefined;
+      },
+    ) => {
+      try {
+        const definition = findDefinition(engine, args.name);
+        const result = await breakdown(
+          args.name,
+          args.period ?? "last_month",
+          { by: args.by, ...(args.top === undefined ? {} : { top: args.top }) },
+        );
+        return mcpToolResult({
+          kpi: describeKpi(definition),
+          timezone,
+          breakdown: result,
+        });
+      } catch (error) {
+        return mcpToolError(error);
+      }
+    });
+  }
+  if (drivers) {
+    server.registerTool("explain_change", {
+      title: "Why did a KPI change",
+      description:
+        "The segments that explain a KPI's change against an earlier period (default its first comparison, else MoM): each segment's contribution to the change and its share, rate and mix effects for ratios, and what is left unexplained.",
+      inputSchema: {
+        name: z.string().describe("The KPI's name."),
+        period: z.string().optional().describe(PERIOD_HELP),
+        compare: z.enum(CODES).optional().describe(
+          "The comparison to explain.",
+        ),
+        by: z.array(z.string()).optional().describe(
+          "The dimensions whose segments are ranked. Default every dimension of the KPI.",
+        ),
+        top: z.number().int().min(1).max(100).optional().describe(
+          "Most drivers listed. Default 5.",
+        ),
+      },
+    }, async (
+      args: {
+        name: string;
+        period?: string | undefined;
+        compare?: (typeof CODES)[number] | undefined;
+        by?: string[] | undefined;
+        top?: number | undefined;
+      },
+    ) => {
+      try {
+        const definition = findDefinition(engine, args.name);
+        const result = await drivers(args.name, args.period ?? "last_month", {
+          ...(args.compare === undefined ? {} : { compare: args.compare }),
+          ...(args.by === undefined ? {} : { by: args.by }),
+          ...(args.top === undefined ? {} : { top: args.top }),
+        });
+        return mcpToolResult({
+          kpi: describeKpi(definition),
+          timezone,
+          drivers: result,
+        });
+      } catch (error) {
+        return mcpToolError(error);
+      }
+    });
+  }
 }
 
 function findDefinition(engine: McpEngine, name: string): KPIDefinition {

@@ -29,6 +29,8 @@ export interface KPIDescription {
   compare: string[];
   /** Free-form tags. */
   tags: string[];
+  /** The columns it can be broken down by (`breakdown`, `explain_change`). */
+  dimensions: string[];
   /** Its alert rules. */
   alerts: { condition: string; severity: string; message: string | null }[];
 }
@@ -46,6 +48,7 @@ export function describeKpi(definition: KPIDefinition): KPIDescription {
     expression: definition.expression ?? null,
     compare: [...(definition.compare ?? [])],
     tags: [...(definition.tags ?? [])],
+    dimensions: [...(definition.dimensions ?? [])],
     alerts: (definition.alerts ?? []).map((rule) => ({
       condition: rule.condition,
       severity: rule.severity ?? "warning",

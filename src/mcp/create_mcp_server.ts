@@ -30,6 +30,32 @@ export interface McpEngine {
   >;
   /** The last `n` results of one KPI, newest first. */
   history(name: string, n?: number): Promise<KPIResult[]>;
+  /** A KPI for every bucket of a grain (the `series` tool). */
+  series?(
+    names: readonly string[],
+    options: {
+      grain: "day" | "week" | "month" | "quarter" | "year";
+      from?: string;
+      to?: string;
+      last?: number;
+    },
+  ): Promise<unknown>;
+  /** A KPI by segment (the `breakdown` tool). */
+  breakdown?(
+    name: string,
+    period: string,
+    options: { by: readonly string[]; top?: number },
+  ): Promise<unknown>;
+  /** The segments that explain a change (the `explain_change` tool). */
+  drivers?(
+    name: string,
+    period: string,
+    options: {
+      compare?: "DoD" | "WoW" | "MoM" | "QoQ" | "YoY";
+      by?: readonly string[];
+      top?: number;
+    },
+  ): Promise<unknown>;
 }
 
 /** Checks a configuration file's text; throws `KPIConfigError` when it is bad. */

@@ -8,6 +8,7 @@
 
 import type { Period } from "../types.ts";
 import { canonicalTimeZone, parseIsoDay, plainDate } from "./_dates.ts";
+import { suggest } from "../config/_suggest.ts";
 
 /** Options of {@linkcode resolvePeriod}. */
 export interface ResolvePeriodOptions {
@@ -257,11 +258,40 @@ function match(label: string): Resolver {
       };
     }
   }
+  const guess = suggestPeriod(text);
   throw new RangeError(
-    `Cannot resolve period "${label}": expected one of ${
-      PERIOD_FORMS.join(", ")
-    }`,
+    guess === undefined
+      ? `Cannot resolve period "${label}": expected one of ${
+        PERIOD_FORMS.join(", ")
+      }`
+      : `Cannot resolve period "${label}": did you mean "${guess}"? (expected one of ${
+        PERIOD_FORMS.join(", ")
+      })`,
   );
+}
+
+/** The named periods, for suggestions. */
+const NAMED_PERIODS: readonly string[] = PERIOD_FORMS.filter((form) =>
+  /^[a-z_]+$/.test(form)
+);
+
+/**
+ * The period a mistyped one most likely means: `last-month` and `lastmonth`
+ * are `last_month`, `last_7_day` is `last_7_days`, `2024/11` is `2024-11`,
+ * a near miss of a named period is that period.
+ */
+function suggestPeriod(text: string): string | undefined {
+  const words = text.replace(/[\s-]+/g, "_");
+  const n = /^(last|past|previous)_?(\d+)_?(day|week|month)s?$/.exec(words);
+  if (n) return `last_${n[2]}_${n[3]}s`;
+  const dated = text.replace(/[/.]/g, "-");
+  if (
+    dated !== text && (YEAR.test(dated) || MONTH.test(dated) || DAY.test(dated))
+  ) {
+    return dated;
+  }
+  return suggest(words, NAMED_PERIODS) ??
+    NAMED_PERIODS.find((named) => named.replace("_", "") === words);
 }
 
 function lastN(n: number, unit: "days" | "weeks" | "months"): Resolver {

@@ -228,7 +228,7 @@ function pageHeaders(nonce: string): Record<string, string> {
 }
 
 /**
- * Builds the REST app: the routes of CONTRACT.md "REST", validated
+ * Builds the REST app: the routes of the REST API, validated
  * parameters, bearer authentication, a cache for closed periods, JSON errors.
  *
  * Routes: `GET /kpis?period=&refresh=` → `{period, results}`;
@@ -261,7 +261,7 @@ function pageHeaders(nonce: string): Record<string, string> {
  *   name: "revenue", label: "Revenue", unit: "USD", value: 6000,
  *   periodStart: "2024-11-01", periodEnd: "2024-12-01", comparisons: {},
  *   momChangePct: null, yoyChangePct: null, alertStatus: "ok" as const,
- *   alertsTriggered: [], queryDurationMs: 1, error: null,
+ *   alertsTriggered: [], queryDurationMs: 1, error: null, note: null,
  * };
  * const engine = {
  *   config: { timezone: "UTC" },

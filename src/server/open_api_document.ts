@@ -452,6 +452,7 @@ export function openApiDocument(
             "alertsTriggered",
             "queryDurationMs",
             "error",
+            "note",
           ],
           properties: {
             name: { type: "string" },
@@ -476,8 +477,9 @@ export function openApiDocument(
             queryDurationMs: { type: "number" },
             error: nullable("string"),
             note: {
-              type: "string",
-              description: "Why the value is null although no error occurred.",
+              ...nullable("string"),
+              description:
+                "Why the value is null although no error occurred, or null.",
             },
           },
           examples: [{
@@ -503,6 +505,7 @@ export function openApiDocument(
             alertsTriggered: [],
             queryDurationMs: 1.7,
             error: null,
+            note: null,
           }],
         },
         HealthCheck: {

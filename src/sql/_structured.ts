@@ -191,14 +191,25 @@ function plainText(parsed: ParsedTemplate): string {
 /** The variables a filter sees in one range. */
 export type RangeVars = (range: Period) => Readonly<Record<string, unknown>>;
 
+/**
+ * The values a range's time condition compares with: by default its days as
+ * written (`2024-11-01`), for date and wall-clock columns.
+ */
+export type RangeBounds = (range: Period) => readonly [unknown, unknown];
+
+/** The days of the range as written. */
+export const DAY_BOUNDS: RangeBounds = (range) => [range.start, range.end];
+
 /** Writes `WHERE`-style range condition `t >= ? AND t < ?`. */
 function rangeCondition(
   b: SqlBuilder,
   timeColumn: string,
   range: Period,
+  bounds: RangeBounds,
 ): void {
-  b.text(`${timeColumn} >= `).param(range.start).text(` AND ${timeColumn} < `)
-    .param(range.end);
+  const [start, end] = bounds(range);
+  b.text(`${timeColumn} >= `).param(start).text(` AND ${timeColumn} < `)
+    .param(end);
 }
 
 /** Writes `(filter)`. */
@@ -208,6 +219,65 @@ function filterText(
   vars: Readonly<Record<string, unknown>>,
 ): void {
   b.text("(").template(kpi.filter as ParsedTemplate, vars).text(")");
+}
+
+/** The words a `rate` counts as false, besides false and zero. */
+const FALSY_WORDS = "'', 'false', 'f', 'no', 'n', 'off'";
+/** A zero written as text (`0`, `-0.00`, `.0`, `0e3`), without `?` or `$`. */
+const ZERO_TEXT = "^[-+]{0,1}(0+[.]{0,1}0*|[.]0+)(e[-+]{0,1}[0-9]+){0,1}$";
+
+/**
+ * `1e0` for a truthy value, `0e0` for a falsy one and NULL for a missing one,
+ * by the in-memory rule: false, any zero (also as text, "0.00") and the words
+ * "", "false", "f", "no", "n", "off" (any case) are falsy, all else truthy,
+ * whatever the column's type (boolean, integer, decimal, double, text).
+ */
+function truthyCase(column: string, dialect: SqlDialect): string {
+  let falsy: string;
+  switch (dialect) {
+    case "postgres": {
+      const text = `LOWER(TRIM(CAST(${column} AS TEXT)))`;
+      falsy = `${text} IN (${FALSY_WORDS}) OR ${text} ~ '${ZERO_TEXT}'`;
+      break;
+    }
+    case "mysql": {
+      const text = `LOWER(TRIM(CAST(${column} AS CHAR)))`;
+      falsy = `${text} IN (${FALSY_WORDS}) OR ${text} REGEXP '${ZERO_TEXT}'`;
+      break;
+    }
+    case "duckdb": {
+      const text = `LOWER(TRIM(CAST(${column} AS VARCHAR)))`;
+      falsy =
+        `${text} IN (${FALSY_WORDS}) OR regexp_matches(${text}, '${ZERO_TEXT}')`;
+      break;
+    }
+    case "clickhouse": {
+      const text = `lower(trim(toString(${column})))`;
+      falsy = `${text} IN (${FALSY_WORDS}) OR match(${text}, '${ZERO_TEXT}')`;
+      break;
+    }
+    case "bigquery": {
+      const text = `LOWER(TRIM(CAST(${column} AS STRING)))`;
+      falsy =
+        `${text} IN (${FALSY_WORDS}) OR REGEXP_CONTAINS(${text}, '${ZERO_TEXT}')`;
+      break;
+    }
+    case "snowflake": {
+      const text = `LOWER(TRIM(CAST(${column} AS VARCHAR)))`;
+      falsy =
+        `${text} IN (${FALSY_WORDS}) OR REGEXP_LIKE(${text}, '${ZERO_TEXT}')`;
+      break;
+    }
+    default: {
+      // SQLite has no REGEXP: numbers compare with 0; text that holds only
+      // the characters of a number and reads as 0 is a zero.
+      const text = `LOWER(TRIM(${column}))`;
+      falsy =
+        `CASE WHEN typeof(${column}) IN ('integer', 'real') THEN ${column} = 0 ` +
+        `ELSE ${text} IN (${FALSY_WORDS}) OR (${text} GLOB '[-+.0]*' AND ${text} NOT GLOB '*[^-+.0-9e]*' AND CAST(${text} AS REAL) = 0) END`;
+    }
+  }
+  return `CASE WHEN ${column} IS NULL THEN NULL WHEN ${falsy} THEN 0e0 ELSE 1e0 END`;
 }
 
 /**
@@ -250,11 +320,12 @@ export function aggregate(
   vars: Readonly<Record<string, unknown>>,
   range: Period | null,
   lastFrom: Period | null = null,
+  bounds: RangeBounds = DAY_BOUNDS,
 ): void {
   const { column, filter, dialect } = { ...kpi, dialect: b.dialect };
   const conditions: ((b: SqlBuilder) => void)[] = [];
   if (range !== null) {
-    conditions.push((b) => rangeCondition(b, kpi.timeColumn, range));
+    conditions.push((b) => rangeCondition(b, kpi.timeColumn, range, bounds));
   }
   if (filter !== null) conditions.push((b) => filterText(b, kpi, vars));
   switch (kpi.aggregation) {
@@ -274,16 +345,9 @@ export function aggregate(
         conditions,
       );
       return;
-    case "rate": {
-      const truthy = dialectTraits(dialect).truthy(column);
-      fold(
-        b,
-        "AVG",
-        `CASE WHEN ${column} IS NULL THEN NULL WHEN ${truthy} THEN 1e0 ELSE 0e0 END`,
-        conditions,
-      );
+    case "rate":
+      fold(b, "AVG", truthyCase(column, dialect), conditions);
       return;
-    }
     case "last": {
       const lookup = lastFrom ??
         (dialectTraits(dialect).lastByLookup ? range : null);
@@ -291,7 +355,7 @@ export function aggregate(
         // Through an index on the time column: read backwards, one row
         // (and where the dialect has no (time, value) maximum).
         b.text(`(SELECT ${column} FROM ${kpi.table} WHERE `);
-        rangeCondition(b, kpi.timeColumn, lookup);
+        rangeCondition(b, kpi.timeColumn, lookup, bounds);
         b.text(` AND ${column} IS NOT NULL`);
         if (filter !== null) {
           b.text(" AND ");
@@ -404,13 +468,14 @@ export function structuredQuery(
   items: readonly StructuredItem[],
   ranges: readonly Period[],
   varsFor: RangeVars,
-  options: { timeIndexed?: boolean } = {},
+  options: { timeIndexed?: boolean; bounds?: RangeBounds } = {},
 ): StructuredSql {
   const b = new SqlBuilder(dialect);
   const first = items[0];
   if (!first) throw new RangeError("A structured query needs at least one KPI");
   const { table, timeColumn } = first.kpi;
   const indexed = options.timeIndexed ?? false;
+  const bounds = options.bounds ?? DAY_BOUNDS;
   const wide = ranges.length > 1 && !indexed;
   if (wide) {
     b.text("SELECT ");
@@ -418,12 +483,15 @@ export function structuredQuery(
       const vars = varsFor(range);
       items.forEach((item, index) => {
         if (tag > 0 || index > 0) b.text(",\n  ");
-        if (item.ranges.has(tag)) aggregate(b, item.kpi, vars, range);
-        else b.text("NULL");
+        if (item.ranges.has(tag)) {
+          aggregate(b, item.kpi, vars, range, null, bounds);
+        } else b.text("NULL");
         b.text(` AS v${index + 1}_${tag}`);
       });
       b.text(",\n  ");
-      fold(b, "COUNT", "*", [(b) => rangeCondition(b, timeColumn, range)]);
+      fold(b, "COUNT", "*", [
+        (b) => rangeCondition(b, timeColumn, range, bounds),
+      ]);
       b.text(` AS n_${tag}`);
     });
     b.text(`\nFROM ${table}\nWHERE `);
@@ -431,7 +499,7 @@ export function structuredQuery(
     spans.forEach((range, index) => {
       if (index > 0) b.text(" OR ");
       if (spans.length > 1) b.text("(");
-      rangeCondition(b, timeColumn, range);
+      rangeCondition(b, timeColumn, range, bounds);
       if (spans.length > 1) b.text(")");
     });
     return { sql: b.sql, params: b.params, wide };
@@ -449,12 +517,13 @@ export function structuredQuery(
           vars,
           null,
           indexed || dialectTraits(dialect).lastByLookup ? range : null,
+          bounds,
         );
       } else b.text("NULL");
       b.text(` AS v${index + 1}`);
     });
     b.text(`,\n  COUNT(*) AS n\nFROM ${table}\nWHERE `);
-    rangeCondition(b, timeColumn, range);
+    rangeCondition(b, timeColumn, range, bounds);
   });
   return { sql: b.sql, params: b.params, wide };
 }

@@ -86,20 +86,14 @@ export function lexSql(text: string, dialect: SqlDialect): Lexed[] {
   while (i < n) {
     const c = text[i] as string;
     const next = text[i + 1];
-    // Comments.
+    // Line comments: `-- ...` (MySQL wants a space after the dashes) and,
+    // on MySQL, `# ...`.
     if (
-      c === "-" && next === "-" &&
-      (!traits.dashCommentNeedsSpace || i + 2 >= n ||
-        /\s/.test(text[i + 2] as string))
+      (c === "-" && next === "-" &&
+        (!traits.dashCommentNeedsSpace || i + 2 >= n ||
+          /\s/.test(text[i + 2] as string))) ||
+      (c === "#" && traits.hashComments)
     ) {
-      const end = text.indexOf("\n", i);
-      const stop = end === -1 ? n : end;
-      flush();
-      out.push({ kind: "comment", text: text.slice(i, stop) });
-      i = stop;
-      continue;
-    }
-    if (c === "#" && traits.hashComments) {
       const end = text.indexOf("\n", i);
       const stop = end === -1 ? n : end;
       flush();

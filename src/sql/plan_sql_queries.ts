@@ -17,11 +17,14 @@ import {
   trimTerminator,
 } from "./_template.ts";
 import {
+  DAY_BOUNDS,
+  type RangeBounds,
   type StructuredItem,
   type StructuredKpi,
   structuredKpi,
   structuredQuery,
 } from "./_structured.ts";
+import { periodInstants } from "../period/period_instants.ts";
 
 /** One SQL KPI and the periods it is needed for. */
 export interface SqlValueRequest {
@@ -54,6 +57,28 @@ export interface PlanSqlQueriesOptions {
    * @default () => false
    */
   timeIndexed?: (table: string, timeColumn: string) => boolean;
+  /**
+   * Structured KPIs' time columns that hold instants rather than days or
+   * wall-clock times (a MySQL `TIMESTAMP`), as {@linkcode instantColumnKey}
+   * of their `table` and `time_column`. Their ranges are sent as UTC
+   * date-times computed here (`2024-11-01 04:00:00`) and the query runs in
+   * UTC, so the server needs no time zone data to cut days.
+   *
+   * @default none
+   */
+  instantTimeColumns?: ReadonlySet<string>;
+}
+
+/**
+ * The key of a structured KPI's table and time column in
+ * {@linkcode PlanSqlQueriesOptions.instantTimeColumns}.
+ *
+ * @param table The KPI's `table`, as written.
+ * @param timeColumn The KPI's `time_column`, as written.
+ * @returns The key.
+ */
+export function instantColumnKey(table: string, timeColumn: string): string {
+  return `${table.trim()}\u0000${timeColumn.trim()}`;
 }
 
 /** One query of a plan. */
@@ -72,6 +97,12 @@ export interface PlannedQuery {
   table: string | null;
   /** The time zone the session is set to while it runs. */
   timezone: string;
+  /**
+   * The zone's UTC offset (`-04:00`) at the start of the query's first range,
+   * for a server without time zone data. On MySQL, template queries are
+   * grouped so that their ranges start at one offset.
+   */
+  utcOffset: string;
   /** Cancel it after this many milliseconds. */
   timeoutMs: number;
   /**
@@ -180,7 +211,9 @@ export function planSql(
             `Query of KPI "${definition.name}" holds more than one statement: write a single SELECT`,
           );
         }
-        for (const [timezone, inZone] of byTimezone(unique)) {
+        for (
+          const [timezone, inZone] of byTimezone(unique, dialect === "mysql")
+        ) {
           queries.push(
             ...templateQueries(dialect, definition.name, parsed, inZone, {
               timezone,
@@ -199,16 +232,22 @@ export function planSql(
       }
       const kpi = structuredKpi(definition, dialect);
       if (kpi.filter) checkVariables(kpi.filter, known);
+      const instant = options.instantTimeColumns?.has(
+        instantColumnKey(definition.table, definition.timeColumn ?? ""),
+      ) ?? false;
       const timeIndexed = options.timeIndexed?.(
         definition.table.trim(),
         (definition.timeColumn ?? "").trim(),
       ) ?? false;
-      for (const [timezone, inZone] of byTimezone(unique)) {
+      for (const [zone, inZone] of byTimezone(unique, false)) {
+        // An instant column is cut at UTC date-times computed here.
+        const timezone = instant ? "UTC" : zone;
         if (!fuse) {
           for (const period of inZone) {
             queries.push(
               structuredPlan(dialect, [{ kpi, periods: [period], timeoutMs }], {
                 timezone,
+                instant,
                 varsFor,
                 fallback: false,
                 timeIndexed,
@@ -217,11 +256,13 @@ export function planSql(
           }
           continue;
         }
-        const id = `${kpi.table}\u0000${kpi.timeColumn}\u0000${timezone}`;
+        const id =
+          `${kpi.table}\u0000${kpi.timeColumn}\u0000${zone}\u0000${instant}`;
         let group = groups.get(id);
         if (!group) {
           group = {
             timezone,
+            instant,
             members: [],
             timeIndexed,
           };
@@ -237,6 +278,7 @@ export function planSql(
     queries.push(
       structuredPlan(dialect, group.members, {
         timezone: group.timezone,
+        instant: group.instant,
         varsFor,
         fallback: true,
         timeIndexed: group.timeIndexed,
@@ -304,6 +346,7 @@ interface StructuredMember {
 
 interface StructuredGroup {
   timezone: string;
+  instant: boolean;
   members: StructuredMember[];
   timeIndexed: boolean;
 }
@@ -317,15 +360,41 @@ function uniquePeriods(periods: readonly Period[]): Period[] {
   return [...seen.values()];
 }
 
-function byTimezone(periods: readonly Period[]): Map<string, Period[]> {
-  const out = new Map<string, Period[]>();
+/**
+ * Periods by time zone; with `byOffset`, also by the zone's UTC offset at
+ * their start, so that one fixed offset serves each group.
+ */
+function byTimezone(
+  periods: readonly Period[],
+  byOffset: boolean,
+): [timezone: string, periods: Period[]][] {
+  const groups = new Map<string, [string, Period[]]>();
   for (const period of periods) {
-    const list = out.get(period.timezone);
-    if (list) list.push(period);
-    else out.set(period.timezone, [period]);
+    const id = byOffset
+      ? `${period.timezone}\u0000${startOffset(period)}`
+      : period.timezone;
+    const group = groups.get(id);
+    if (group) group[1].push(period);
+    else groups.set(id, [period.timezone, [period]]);
   }
-  return out;
+  return [...groups.values()];
 }
+
+/** The zone's UTC offset at the first instant of the period, `+HH:MM`. */
+function startOffset(period: Period): string {
+  const ms = periodInstants(period).startMs;
+  return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(
+    period.timezone,
+  ).offset.slice(0, 6);
+}
+
+/** A period's first and first-after instants as UTC `YYYY-MM-DD HH:MM:SS`. */
+const UTC_BOUNDS: RangeBounds = (range) => {
+  const { startMs, endMs } = periodInstants(range);
+  const utc = (ms: number) =>
+    new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+  return [utc(startMs), utc(endMs)];
+};
 
 function templateQueries(
   dialect: SqlDialect,
@@ -349,6 +418,7 @@ function templateQueries(
       keys: [valueKey(name, period)],
       table: null,
       timezone: context.timezone,
+      utcOffset: startOffset(period),
       timeoutMs: context.timeoutMs,
       tagged: false,
       ranges: [period],
@@ -375,6 +445,7 @@ function templateQueries(
     keys: periods.map((period) => valueKey(name, period)),
     table: null,
     timezone: context.timezone,
+    utcOffset: startOffset(periods[0] as Period),
     timeoutMs: context.timeoutMs,
     tagged: true,
     ranges: [...periods],
@@ -389,6 +460,7 @@ function structuredPlan(
   members: readonly StructuredMember[],
   context: {
     timezone: string;
+    instant: boolean;
     varsFor: (range: Period) => Record<string, unknown>;
     fallback: boolean;
     timeIndexed: boolean;
@@ -415,7 +487,10 @@ function structuredPlan(
     items,
     ranges,
     context.varsFor,
-    { timeIndexed: context.timeIndexed },
+    {
+      timeIndexed: context.timeIndexed,
+      bounds: context.instant ? UTC_BOUNDS : DAY_BOUNDS,
+    },
   );
   const first = members[0] as StructuredMember;
   return {
@@ -428,6 +503,7 @@ function structuredPlan(
     ),
     table: first.kpi.table,
     timezone: context.timezone,
+    utcOffset: context.instant ? "+00:00" : startOffset(ranges[0] as Period),
     timeoutMs: Math.max(...members.map((member) => member.timeoutMs)),
     tagged: true,
     ranges,

@@ -14,6 +14,7 @@ import type {
   AlertStateStore,
   ChannelConfig,
   DeliveryRecord,
+  RuleDeliveries,
 } from "../../types.ts";
 import type { AlertChannel } from "../../ports.ts";
 import { planAlerts, type PlannedAlert } from "../../alerts/plan_alerts.ts";
@@ -79,10 +80,10 @@ export interface Notifier extends AlertNotifier {
   readonly channels: Readonly<Record<string, AlertChannel>>;
   /**
    * Sends a run's alerts (or, in a dry run, logs what would be sent) and
-   * sets `deliveries` on each triggered alert: one entry per routed channel
-   * when the alert was sent this run, `[]` when it had already been.
+   * returns the deliveries of each rule that holds: one entry per routed
+   * channel when the alert was sent this run, `[]` when it had already been.
    */
-  notify(batch: AlertBatch): Promise<void>;
+  notify(batch: AlertBatch): Promise<RuleDeliveries[]>;
   /** What a run's batch calls for, without sending or changing state. */
   plan(batch: AlertBatch): Promise<PlannedAlert[]>;
   /** A plain-text account of what {@linkcode Notifier.notify} would send. */
@@ -163,7 +164,7 @@ function buildChannel(
  * an HTTP date is honoured up to `maxRetryAfterMs`), never on other
  * answers. A failing channel never stops the others or the run: `notify`
  * does not reject for a delivery or store failure. Every attempt is
- * appended to the store, and each triggered alert gets its `deliveries`.
+ * appended to the store, and `notify` returns each holding rule's deliveries.
  * Secrets (webhook URLs, keys, passwords) are kept out of errors and logs.
  *
  * @param options Channels, store, clock and delivery settings.
@@ -190,7 +191,7 @@ function buildChannel(
  *       name: "revenue", label: "Revenue", unit: "USD", value: 86250,
  *       periodStart: "2024-11-01", periodEnd: "2024-12-01", comparisons: {},
  *       momChangePct: null, yoyChangePct: null, alertStatus: "critical",
- *       alertsTriggered: [], queryDurationMs: 1, error: null,
+ *       alertsTriggered: [], queryDurationMs: 1, error: null, note: null,
  *     },
  *     rules: [{ rule, ruleId: "critical:< 100000", holds: true, triggered: null }],
  *   }],
@@ -199,6 +200,81 @@ function buildChannel(
  * ```
  */
 export function createNotifier(options: CreateNotifierOptions): Notifier {
+  const limits = readLimits(options);
+  const { channels, secrets } = openChannels(options, limits.timeoutMs);
+  const redact = redactor(secrets);
+  const names = Object.keys(channels);
+  const channelTypes = Object.fromEntries(
+    Object.entries(channels).map(([name, channel]) => [name, channel.type]),
+  );
+  const now = options.now ?? (() => Temporal.Now.instant());
+  const store = options.store ?? null;
+  const dryRun = options.dryRun ?? false;
+  const log = options.log ??
+    // A dry run's account goes to standard output unless told otherwise.
+    // deno-lint-ignore no-console
+    (dryRun ? (text: string) => console.log(text) : undefined);
+  const say = (text: string) => log?.(redact(text));
+  const context: SendContext = {
+    channels,
+    names,
+    concurrency: limits.concurrency,
+    settings: deliverySettings(options, limits, now, redact),
+    now,
+    say,
+  };
+
+  async function plan(batch: AlertBatch): Promise<PlannedAlert[]> {
+    const at = now();
+    if (store === null) {
+      return planAlerts(batch, { channels: names, now: at });
+    }
+    const states = await readStates(store, batch, limits.concurrency, say);
+    return planAlerts(batch, {
+      channels: names,
+      now: at,
+      getState: (kpi, rule) => states.get(key(kpi, rule)) ?? null,
+    });
+  }
+
+  async function notify(batch: AlertBatch): Promise<RuleDeliveries[]> {
+    const plans = await plan(batch);
+    if (dryRun) {
+      say(describeAlerts(plans, { channelTypes }));
+      return [];
+    }
+    for (const p of plans) {
+      if (p.problem) say(`${p.kpi} ${JSON.stringify(p.ruleId)}: ${p.problem}`);
+    }
+    const active = plans.filter((p) => p.action !== "none");
+    const { sent, records } = await sendPlans(batch, active, context);
+    if (store !== null) await saveOutcomes(store, active, sent, records, say);
+    return plans.flatMap((p) =>
+      p.triggered
+        ? [{ kpi: p.kpi, ruleId: p.ruleId, deliveries: sent.get(p) ?? [] }]
+        : []
+    );
+  }
+
+  return {
+    channels,
+    notify,
+    plan,
+    async describe(batch: AlertBatch): Promise<string> {
+      return describeAlerts(await plan(batch), { channelTypes });
+    },
+  };
+}
+
+/** The validated numeric settings of a notifier. */
+interface Limits {
+  timeoutMs: number;
+  concurrency: number;
+  retries: number;
+}
+
+/** Step 1: checks the timeout, concurrency and retry count. */
+function readLimits(options: CreateNotifierOptions): Limits {
   const timeoutMs = positive(options.timeoutMs, 10_000, "timeoutMs");
   const concurrency = Math.floor(
     positive(options.concurrency, 16, "concurrency"),
@@ -209,6 +285,17 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
       `Invalid retries ${options.retries}: expected 0 or more`,
     );
   }
+  return { timeoutMs, concurrency, retries };
+}
+
+/**
+ * Step 2: builds each channel from its settings (or takes it as given) and
+ * collects the secrets to keep out of logs and errors.
+ */
+function openChannels(
+  options: CreateNotifierOptions,
+  timeoutMs: number,
+): { channels: Record<string, AlertChannel>; secrets: string[] } {
   const channels: Record<string, AlertChannel> = {};
   const secrets: string[] = [];
   for (const [name, value] of Object.entries(options.channels ?? {})) {
@@ -221,33 +308,37 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     };
     if (options.fetch) channelOptions.fetch = options.fetch;
     channels[name] = buildChannel(name, value, channelOptions);
-    for (const key of SECRET_KEYS) {
-      const secret = setting(value, key);
-      if (typeof secret === "string") secrets.push(secret);
-    }
-    const headers = setting(value, "headers");
-    if (headers && typeof headers === "object") {
-      for (const v of Object.values(headers)) {
-        if (typeof v === "string") secrets.push(v);
-      }
+    secrets.push(...channelSecrets(value));
+  }
+  return { channels, secrets };
+}
+
+/** The secret settings of one channel: URLs, keys, passwords, header values. */
+function channelSecrets(config: ChannelConfig): string[] {
+  const secrets: string[] = [];
+  for (const key of SECRET_KEYS) {
+    const secret = setting(config, key);
+    if (typeof secret === "string") secrets.push(secret);
+  }
+  const headers = setting(config, "headers");
+  if (headers && typeof headers === "object") {
+    for (const v of Object.values(headers)) {
+      if (typeof v === "string") secrets.push(v);
     }
   }
-  const names = Object.keys(channels);
-  const channelTypes = Object.fromEntries(
-    Object.entries(channels).map(([name, channel]) => [name, channel.type]),
-  );
-  const redact = redactor(secrets);
-  const now = options.now ?? (() => Temporal.Now.instant());
-  const store = options.store ?? null;
-  const dryRun = options.dryRun ?? false;
-  const log = options.log ??
-    // A dry run's account goes to standard output unless told otherwise.
-    // deno-lint-ignore no-console
-    (dryRun ? (text: string) => console.log(text) : undefined);
-  const say = (text: string) => log?.(redact(text));
-  const settings: DeliverySettings = {
-    timeoutMs,
-    retries,
+  return secrets;
+}
+
+/** Step 3: timeouts, retries, backoff and clock of every delivery. */
+function deliverySettings(
+  options: CreateNotifierOptions,
+  limits: Limits,
+  now: () => Temporal.Instant,
+  redact: (text: string) => string,
+): DeliverySettings {
+  return {
+    timeoutMs: limits.timeoutMs,
+    retries: limits.retries,
     backoffMs: options.backoffMs ?? 500,
     maxBackoffMs: options.maxBackoffMs ?? 30_000,
     maxRetryAfterMs: options.maxRetryAfterMs ?? 30_000,
@@ -257,130 +348,152 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     now,
     redact,
   };
+}
 
-  async function plan(batch: AlertBatch): Promise<PlannedAlert[]> {
-    const at = now();
-    if (store === null) {
-      return planAlerts(batch, { channels: names, now: at });
-    }
-    const keys: [string, string][] = batch.items.flatMap((item) =>
-      item.rules.map((r) => [item.result.name, r.ruleId] as [string, string])
-    );
-    const states = new Map<string, AlertState | null>();
-    await pool(keys, concurrency, async ([kpi, rule]) => {
-      try {
-        states.set(key(kpi, rule), await store.getAlertState(kpi, rule));
-      } catch (error) {
-        say(
-          `Could not read the alert state of ${kpi} ${JSON.stringify(rule)}: ${
-            errorText(error)
-          }`,
-        );
-        states.set(key(kpi, rule), null);
-      }
-    });
-    return planAlerts(batch, {
-      channels: names,
-      now: at,
-      getState: (kpi, rule) => states.get(key(kpi, rule)) ?? null,
-    });
-  }
-
-  async function notify(batch: AlertBatch): Promise<void> {
-    const plans = await plan(batch);
-    if (dryRun) {
-      say(describeAlerts(plans, { channelTypes }));
-      return;
-    }
-    for (const p of plans) {
-      if (p.problem) say(`${p.kpi} ${JSON.stringify(p.ruleId)}: ${p.problem}`);
-      if (p.triggered) p.triggered.deliveries = [];
-    }
-    const active = plans.filter((p) => p.action !== "none");
-    type Job = { plan: PlannedAlert; name: string; index: number };
-    const jobs: Job[] = [];
-    const outcomes = new Map<PlannedAlert, AlertDelivery[]>();
-    const records: DeliveryRecord[] = [];
-    for (const p of active) {
-      const list: AlertDelivery[] = [];
-      outcomes.set(p, list);
-      p.targets.forEach((name, index) => jobs.push({ plan: p, name, index }));
-      for (const name of p.unknownChannels) {
-        const delivery: AlertDelivery = {
-          channel: name,
-          ok: false,
-          status: null,
-          attempts: 0,
-          error: `Unknown channel ${JSON.stringify(name)} (configured: ${
-            names.length > 0 ? names.join(", ") : "none"
-          })`,
-        };
-        list[p.targets.length + list.length] = delivery;
-        records.push(record(batch, p, now().toString(), delivery));
-      }
-    }
-    await pool(jobs, concurrency, async (job) => {
-      const channel = channels[job.name]!;
-      const { delivery, attempts } = await deliverAlert(
-        job.name,
-        channel,
-        job.plan.message,
-        settings,
+/**
+ * Step 4: reads the remembered state of every rule in the batch; a rule
+ * whose state cannot be read is planned as if it had none.
+ */
+async function readStates(
+  store: AlertStateStore,
+  batch: AlertBatch,
+  concurrency: number,
+  say: (text: string) => void,
+): Promise<Map<string, AlertState | null>> {
+  const keys: [string, string][] = batch.items.flatMap((item) =>
+    item.rules.map((r) => [item.result.name, r.ruleId] as [string, string])
+  );
+  const states = new Map<string, AlertState | null>();
+  await pool(keys, concurrency, async ([kpi, rule]) => {
+    try {
+      states.set(key(kpi, rule), await store.getAlertState(kpi, rule));
+    } catch (error) {
+      say(
+        `Could not read the alert state of ${kpi} ${JSON.stringify(rule)}: ${
+          errorText(error)
+        }`,
       );
-      outcomes.get(job.plan)![job.index] = delivery;
-      for (const attempt of attempts) {
-        records.push(record(batch, job.plan, attempt.at, attempt.delivery));
-      }
-      if (!delivery.ok) {
-        say(
-          `Alert ${job.plan.message.status} for ${job.plan.kpi} not delivered to ${job.name} after ${delivery.attempts} attempt${
-            delivery.attempts === 1 ? "" : "s"
-          }: ${delivery.error}`,
-        );
-      }
-    });
-    const writes: Promise<void>[] = [];
-    for (const p of active) {
-      const deliveries = (outcomes.get(p) ?? []).filter((d) => d !== undefined);
-      if (p.triggered) p.triggered.deliveries = deliveries;
-      if (store === null || p.state === null) continue;
-      const state: AlertState = { ...p.state, channels: [...p.state.channels] };
-      if (p.action !== "resolve") {
-        for (const d of deliveries) {
-          if (d.ok && !state.channels.includes(d.channel)) {
-            state.channels.push(d.channel);
-          }
+      states.set(key(kpi, rule), null);
+    }
+  });
+  return states;
+}
+
+/** What sending needs: the channels, the limits and where to report. */
+interface SendContext {
+  channels: Readonly<Record<string, AlertChannel>>;
+  names: readonly string[];
+  concurrency: number;
+  settings: DeliverySettings;
+  now: () => Temporal.Instant;
+  say: (text: string) => void;
+}
+
+/**
+ * Step 5: sends every due notice to its channels, at most `concurrency` at
+ * a time; an unknown channel counts as a failed delivery. Returns each
+ * plan's deliveries, in routing order, and every attempt to record.
+ */
+async function sendPlans(
+  batch: AlertBatch,
+  active: readonly PlannedAlert[],
+  context: SendContext,
+): Promise<{
+  sent: Map<PlannedAlert, AlertDelivery[]>;
+  records: DeliveryRecord[];
+}> {
+  const { channels, names, say } = context;
+  type Job = { plan: PlannedAlert; name: string; index: number };
+  const jobs: Job[] = [];
+  const outcomes = new Map<PlannedAlert, AlertDelivery[]>();
+  const records: DeliveryRecord[] = [];
+  for (const p of active) {
+    const list: AlertDelivery[] = [];
+    outcomes.set(p, list);
+    p.targets.forEach((name, index) => jobs.push({ plan: p, name, index }));
+    for (const name of p.unknownChannels) {
+      const delivery: AlertDelivery = {
+        channel: name,
+        ok: false,
+        status: null,
+        attempts: 0,
+        error: `Unknown channel ${JSON.stringify(name)} (configured: ${
+          names.length > 0 ? names.join(", ") : "none"
+        })`,
+      };
+      list[p.targets.length + list.length] = delivery;
+      records.push(record(batch, p, context.now().toString(), delivery));
+    }
+  }
+  await pool(jobs, context.concurrency, async (job) => {
+    const channel = channels[job.name]!;
+    const { delivery, attempts } = await deliverAlert(
+      job.name,
+      channel,
+      job.plan.message,
+      context.settings,
+    );
+    outcomes.get(job.plan)![job.index] = delivery;
+    for (const attempt of attempts) {
+      records.push(record(batch, job.plan, attempt.at, attempt.delivery));
+    }
+    if (!delivery.ok) {
+      say(
+        `Alert ${job.plan.message.status} for ${job.plan.kpi} not delivered to ${job.name} after ${delivery.attempts} attempt${
+          delivery.attempts === 1 ? "" : "s"
+        }: ${delivery.error}`,
+      );
+    }
+  });
+  const sent = new Map<PlannedAlert, AlertDelivery[]>();
+  for (const [p, list] of outcomes) {
+    sent.set(p, list.filter((d) => d !== undefined));
+  }
+  return { sent, records };
+}
+
+/**
+ * Step 6: saves each rule's new state (with the channels that were told)
+ * and appends every delivery attempt; a store failure is reported, never
+ * thrown.
+ */
+async function saveOutcomes(
+  store: AlertStateStore,
+  active: readonly PlannedAlert[],
+  sent: ReadonlyMap<PlannedAlert, AlertDelivery[]>,
+  records: DeliveryRecord[],
+  say: (text: string) => void,
+): Promise<void> {
+  const writes: Promise<void>[] = [];
+  for (const p of active) {
+    if (p.state === null) continue;
+    const state: AlertState = { ...p.state, channels: [...p.state.channels] };
+    if (p.action !== "resolve") {
+      for (const d of sent.get(p) ?? []) {
+        if (d.ok && !state.channels.includes(d.channel)) {
+          state.channels.push(d.channel);
         }
       }
-      writes.push(
-        store.putAlertState(state).catch((error) =>
-          say(
-            `Could not save the alert state of ${p.kpi} ${
-              JSON.stringify(p.ruleId)
-            }: ${errorText(error)}`,
-          )
-        ),
-      );
     }
-    if (store !== null && records.length > 0) {
-      records.sort((a, b) => a.at < b.at ? -1 : a.at > b.at ? 1 : 0);
-      writes.push(
-        store.appendDeliveries(records).catch((error) =>
-          say(`Could not record alert deliveries: ${errorText(error)}`)
-        ),
-      );
-    }
-    await Promise.all(writes);
+    writes.push(
+      store.putAlertState(state).catch((error) =>
+        say(
+          `Could not save the alert state of ${p.kpi} ${
+            JSON.stringify(p.ruleId)
+          }: ${errorText(error)}`,
+        )
+      ),
+    );
   }
-
-  return {
-    channels,
-    notify,
-    plan,
-    async describe(batch: AlertBatch): Promise<string> {
-      return describeAlerts(await plan(batch), { channelTypes });
-    },
-  };
+  if (records.length > 0) {
+    records.sort((a, b) => a.at < b.at ? -1 : a.at > b.at ? 1 : 0);
+    writes.push(
+      store.appendDeliveries(records).catch((error) =>
+        say(`Could not record alert deliveries: ${errorText(error)}`)
+      ),
+    );
+  }
+  await Promise.all(writes);
 }
 
 function key(kpi: string, rule: string): string {

@@ -115,6 +115,7 @@ export function fromLegacyRow(row: LooseRow): HistoryRecord | null {
     queryDurationMs: numberOrNull(get(["query_duration_ms", "duration_ms"])) ??
       0,
     error,
+    note: null,
   };
   return {
     runId: stringOrNull(get(["run_id"])) ?? "",

@@ -244,7 +244,7 @@ export function toHistoryRow(record: HistoryRecord): HistoryRow {
       "result.queryDurationMs",
     ) ?? 0,
     error: expectStringOrNull(result.error ?? null, "result.error"),
-    note: result.note === undefined
+    note: result.note === undefined || result.note === null
       ? null
       : expectString(result.note, "result.note"),
     comparisons: JSON.stringify(result.comparisons ?? {}),
@@ -274,9 +274,8 @@ export function fromHistoryRow(input: LooseRow | HistoryRow): KPIResult {
     alertsTriggered: parseJson(row.alerts_triggered, []),
     queryDurationMs: numberOrNull(row.query_duration_ms) ?? 0,
     error: stringOrNull(row.error),
+    note: stringOrNull(row.note),
   };
-  const note = stringOrNull(row.note);
-  if (note !== null) result.note = note;
   const extra = parseJson<Record<string, unknown> | null>(row.extra, null);
   if (extra !== null && typeof extra === "object") {
     for (const [key, value] of Object.entries(extra)) {

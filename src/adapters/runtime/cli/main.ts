@@ -1,8 +1,9 @@
-import { parseArgs } from "node:util";
+import { CommanderError } from "commander";
 import { dirname, resolve } from "node:path";
 import { parseKpis } from "../../../config/parse_kpis.ts";
 import { kpiConfigJsonSchema } from "../../../config/kpi_config_json_schema.ts";
 import { KPIConfigError } from "../../../config/kpi_config_error.ts";
+import { formatConfigIssues } from "../../../config/format_config_issues.ts";
 import {
   formatReport,
   REPORT_FORMATS,
@@ -11,6 +12,7 @@ import {
 import type { KPIEngine } from "../../../engine/kpi_engine.ts";
 import type { OpenEngineOptions } from "../../open_engine.ts";
 import { scheduleRuns } from "../cron/schedule_runs.ts";
+import { buildProgram, type Flags } from "./_program.ts";
 import {
   formatBreakdowns,
   formatDrivers,
@@ -46,69 +48,8 @@ export const EXIT = {
   kpiFailed: 3,
 } as const;
 
-const USAGE = `kpi-engine: declarative KPIs for Deno
-
-Usage:
-  deno run -A cli.ts run --config FILE [--db URL] [--period P] [--as-of YYYY-MM-DD]
-                         [--kpi NAME]... [--format table|json|csv|markdown]
-                         [--fail-on warning|critical] [--explain] [--dry-run-alerts]
-                         [--no-history]
-                         [--by DIM]... [--top N]
-  deno run -A cli.ts explain --config FILE --kpi NAME [--period P] [--compare MoM]
-                             [--by DIM]... [--top N] [--format ...]
-  deno run -A cli.ts validate --config FILE
-  deno run -A cli.ts history --config FILE NAME [-n 10] [--format ...]
-  deno run -A cli.ts serve --config FILE [--port 8000] [--hostname 127.0.0.1]
-  deno run -A cli.ts schedule --config FILE --cron EXPR [--period P] [--kpi NAME]...
-  deno run -A cli.ts demo [--period P] [--format ...]
-  deno run -A cli.ts backtest --config FILE --from P [--to P] --grain day|week|month|...
-                              [--kpi NAME]... [--set KPI.PATH=VALUE]... [--against FILE2]
-  deno run -A cli.ts mcp --config FILE   (an MCP server on stdin/stdout)
-  deno run -A cli.ts schema              (the JSON Schema of kpis.yaml)
-
-Exit codes: 0 done; 1 --fail-on severity reached; 2 bad usage or invalid file;
-3 at least one KPI could not be computed (the others are still printed).
-`;
-
 class UsageError extends Error {
   override name = "UsageError";
-}
-
-const OPTIONS = {
-  config: { type: "string", short: "c" },
-  db: { type: "string" },
-  period: { type: "string", short: "p" },
-  "as-of": { type: "string" },
-  kpi: { type: "string", multiple: true, short: "k" },
-  format: { type: "string", short: "f" },
-  "fail-on": { type: "string" },
-  explain: { type: "boolean" },
-  "dry-run-alerts": { type: "boolean" },
-  "no-history": { type: "boolean" },
-  n: { type: "string", short: "n" },
-  port: { type: "string" },
-  hostname: { type: "string" },
-  cron: { type: "string" },
-  from: { type: "string" },
-  to: { type: "string" },
-  grain: { type: "string" },
-  set: { type: "string", multiple: true },
-  against: { type: "string" },
-  by: { type: "string", multiple: true },
-  top: { type: "string" },
-  compare: { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-type Flags = ReturnType<typeof parseFlags>["values"];
-
-function parseFlags(args: string[]) {
-  return parseArgs({
-    args,
-    options: OPTIONS,
-    allowPositionals: true,
-    strict: true,
-  });
 }
 
 /**
@@ -119,19 +60,31 @@ function parseFlags(args: string[]) {
  * @returns The exit code.
  */
 export async function main(args: string[], io: CliIo): Promise<number> {
-  let flags: Flags;
-  let positionals: string[];
-  try {
-    ({ values: flags, positionals } = parseFlags(args));
-  } catch (error) {
-    io.stderr(`${messageOf(error)}\n\n${USAGE}`);
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, async (command, flags, rest) => {
+    code = await dispatch(command, flags, rest, io);
+  });
+  if (args.length === 0) {
+    io.stderr(program.helpInformation());
     return EXIT.usage;
   }
-  const [command, ...rest] = positionals;
-  if (flags.help || command === "help" || command === undefined) {
-    (command === undefined && !flags.help ? io.stderr : io.stdout)(USAGE);
-    return command === undefined && !flags.help ? EXIT.usage : EXIT.ok;
+  try {
+    await program.parseAsync(args, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    throw error;
   }
+  return code;
+}
+
+async function dispatch(
+  command: string,
+  flags: Flags,
+  rest: string[],
+  io: CliIo,
+): Promise<number> {
   try {
     switch (command) {
       case "run":
@@ -146,8 +99,6 @@ export async function main(args: string[], io: CliIo): Promise<number> {
         return await serveCommand(flags, io);
       case "schedule":
         return await scheduleCommand(flags, io);
-      case "demo":
-        return await demoCommand(flags, io);
       case "backtest":
         return await runBacktest(flags, io);
       case "mcp":
@@ -155,9 +106,7 @@ export async function main(args: string[], io: CliIo): Promise<number> {
       case "schema":
         return schemaCommand(io);
       default:
-        throw new UsageError(
-          `Unknown command "${command}": expected one of run, validate, history, serve, schedule, demo, backtest, mcp, schema`,
-        );
+        return await demoCommand(flags, io);
     }
   } catch (error) {
     if (error instanceof KPIConfigError) {
@@ -206,14 +155,31 @@ function readFailOn(flags: Flags): Severity | null {
 }
 
 /** Reads and validates a file without opening anything it names. */
-async function loadConfig(path: string, io: CliIo): Promise<KPIConfig> {
+async function loadConfig(
+  path: string,
+  io: CliIo,
+  allowMissingEnv = false,
+): Promise<KPIConfig> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
     throw new UsageError(`Cannot read --config "${path}": ${messageOf(error)}`);
   }
-  return parseKpis(text, { file: path, env: io.env });
+  return parseKpis(text, {
+    file: path,
+    env: io.env,
+    allowMissingEnv,
+    onWarning: (issue) =>
+      io.stderr(
+        `${
+          formatConfigIssues([{
+            ...issue,
+            message: `${issue.message} (a warning under --allow-missing-env)`,
+          }], path).replace(/^✖/, "⚠")
+        }\n`,
+      ),
+  });
 }
 
 function clockFor(
@@ -239,7 +205,10 @@ async function openEngine(
     Promise.resolve({}),
 ): Promise<KPIEngine> {
   const path = requireConfig(flags);
-  const config = await loadConfig(path, io);
+  const loaded = await loadConfig(path, io);
+  // Under --no-history the audit_log is never opened.
+  const config: KPIConfig = { ...loaded };
+  if (flags["no-history"]) delete config.auditLog;
   const now = clockFor(flags["as-of"], config.timezone);
   const options: OpenEngineOptions & { baseDir: string } = {
     ...await extra(config),
@@ -400,7 +369,11 @@ async function explainCommand(flags: Flags, io: CliIo): Promise<number> {
 
 async function validateCommand(flags: Flags, io: CliIo): Promise<number> {
   const path = requireConfig(flags);
-  const config = await loadConfig(path, io);
+  const config = await loadConfig(
+    path,
+    io,
+    flags["allow-missing-env"] === true,
+  );
   const sources = new Map<string, number>();
   for (const kpi of config.kpis) {
     sources.set(kpi.source, (sources.get(kpi.source) ?? 0) + 1);

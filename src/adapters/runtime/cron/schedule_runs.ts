@@ -198,12 +198,78 @@ export function scheduleRuns(
   const period = options.period ?? "last_month";
   const expression = options.cron.trim();
   const job = parseCron(expression, timezone);
-  const fields = expression.split(/\s+/).length;
   const useDenoCron = options.denoCron !== undefined &&
-    options.useDenoCron !== false &&
-    UTC_ZONES.has(timezone.toUpperCase()) &&
-    fields === 5 && !expression.startsWith("@");
+    options.useDenoCron !== false && denoCronCanRun(expression, timezone);
+  const runner = createRunner(engine, period, options, clock);
+  const driver = useDenoCron && options.denoCron !== undefined
+    ? startDenoCron(options.denoCron, runner, {
+      name: options.name ?? cronName(period, expression),
+      expression,
+      clock,
+      onSkip: options.onSkip,
+    })
+    : startTimerLoop(runner, job, clock);
+  let stopped = false;
 
+  const stop = async (): Promise<ScheduleStats> => {
+    stopped = true;
+    driver.stop();
+    await runner.idle();
+    await driver.done;
+    return { ...runner.stats };
+  };
+
+  if (options.signal !== undefined) {
+    if (options.signal.aborted) void stop();
+    else {
+      options.signal.addEventListener("abort", () => void stop(), {
+        once: true,
+      });
+    }
+  }
+
+  return {
+    mode: useDenoCron ? "deno_cron" : "timer",
+    timezone,
+    stats: () => ({ ...runner.stats }),
+    nextRun: () => {
+      if (stopped) return null;
+      const at = driver.nextDue() ??
+        (useDenoCron
+          ? nextAfterDate(job, clock.now().epochMilliseconds)
+          : null);
+      return at === null ? null : Temporal.Instant.fromEpochMilliseconds(at);
+    },
+    stop,
+  };
+}
+
+/**
+ * Whether `Deno.cron` can honour a schedule: it reads five-field
+ * expressions in UTC only.
+ */
+function denoCronCanRun(expression: string, timezone: string): boolean {
+  return UTC_ZONES.has(timezone.toUpperCase()) &&
+    expression.split(/\s+/).length === 5 && !expression.startsWith("@");
+}
+
+/** Runs the engine at each fire, one run at a time, counting as it goes. */
+interface Runner {
+  /** The live counters. */
+  readonly stats: ScheduleStats;
+  /** Starts a run unless one is going (then counts a skip); the run or null. */
+  fire(scheduledAt: Temporal.Instant): Promise<void> | null;
+  /** Resolves once no run is in flight. */
+  idle(): Promise<void>;
+}
+
+/** Step 1: the part that runs the engine, never two runs at once. */
+function createRunner(
+  engine: ScheduleEngine,
+  period: string,
+  options: ScheduleOptions,
+  clock: SchedulerClock,
+): Runner {
   const stats: ScheduleStats = {
     started: 0,
     completed: 0,
@@ -215,147 +281,155 @@ export function scheduleRuns(
   };
   let inFlight: Promise<void> | null = null;
   let runningSince: Temporal.Instant | null = null;
-  let stopped = false;
 
-  const skip = (scheduledAt: Temporal.Instant): void => {
-    stats.skipped++;
-    options.onSkip?.({
-      scheduledAt,
-      runningSince: runningSince ?? scheduledAt,
-    });
-  };
-
-  /** Starts a run unless one is going; returns the run's promise. */
-  const fire = (scheduledAt: Temporal.Instant): Promise<void> | null => {
-    if (inFlight !== null) {
-      skip(scheduledAt);
-      return null;
+  const run = async (info: FireInfo): Promise<void> => {
+    try {
+      const report = await engine.report(
+        period,
+        options.kpis === undefined ? {} : { kpis: options.kpis },
+      );
+      await options.onResult?.(report, info);
+      stats.completed++;
+    } catch (error) {
+      stats.failed++;
+      stats.lastError = error instanceof Error ? error.message : String(error);
+      options.onError?.(error, info);
+    } finally {
+      stats.running = false;
+      runningSince = null;
+      inFlight = null;
     }
-    const startedAt = clock.now();
-    const info: FireInfo = { scheduledAt, startedAt };
-    stats.started++;
-    stats.running = true;
-    stats.lastStartedAt = startedAt.toString();
-    runningSince = startedAt;
-    const run = async (): Promise<void> => {
-      try {
-        const report = await engine.report(
-          period,
-          options.kpis === undefined ? {} : { kpis: options.kpis },
-        );
-        await options.onResult?.(report, info);
-        stats.completed++;
-      } catch (error) {
-        stats.failed++;
-        stats.lastError = error instanceof Error
-          ? error.message
-          : String(error);
-        options.onError?.(error, info);
-      } finally {
-        stats.running = false;
-        runningSince = null;
-        inFlight = null;
-      }
-    };
-    inFlight = run();
-    return inFlight;
   };
 
+  return {
+    stats,
+    fire(scheduledAt) {
+      if (inFlight !== null) {
+        stats.skipped++;
+        options.onSkip?.({
+          scheduledAt,
+          runningSince: runningSince ?? scheduledAt,
+        });
+        return null;
+      }
+      const startedAt = clock.now();
+      stats.started++;
+      stats.running = true;
+      stats.lastStartedAt = startedAt.toString();
+      runningSince = startedAt;
+      inFlight = run({ scheduledAt, startedAt });
+      return inFlight;
+    },
+    async idle() {
+      while (inFlight !== null) await inFlight;
+    },
+  };
+}
+
+/** What fires the runner: a timer loop or `Deno.cron`. */
+interface Driver {
+  /** Stops firing. */
+  stop(): void;
+  /** Settles once the driver has let go. */
+  done: Promise<void>;
+  /** The next fire time it has planned (epoch ms), or null. */
+  nextDue(): number | null;
+}
+
+/**
+ * Step 2a: the timer loop. The next fire is planned before a run starts,
+ * so a slow run cannot delay the schedule (its fires are skipped instead).
+ */
+function startTimerLoop(
+  runner: Runner,
+  job: Cron,
+  clock: SchedulerClock,
+): Driver {
   let nextDue: number | null = null;
   let timer: unknown = undefined;
   let timerSet = false;
+  let stopped = false;
   const cancelTimer = (): void => {
     if (timerSet) clock.clearTimer(timer);
     timerSet = false;
   };
-  const nextAfter = (epochMs: number): number | null =>
-    job.nextRun(new Date(epochMs))?.getTime() ?? null;
-
-  let cronAbort: AbortController | null = null;
-  let cronDone: Promise<void> | null = null;
-
-  if (useDenoCron && options.denoCron !== undefined) {
-    cronAbort = new AbortController();
-    const utc = parseCron(expression, "UTC");
-    cronDone = options.denoCron(
-      options.name ?? cronName(period, expression),
-      expression,
-      { signal: cronAbort.signal },
-      async () => {
-        if (stopped) return;
-        // Deno.cron gives no fire time: take the last one due.
-        const now = clock.now();
-        const scheduledAt = lastFireAtOrBefore(utc, now) ?? now;
-        const run = fire(scheduledAt);
-        if (run === null) return;
-        const since = clock.now();
-        await run;
-        // Deno.cron skipped the fires that came while this run was going.
-        let t = nextAfterDate(utc, scheduledAt.epochMilliseconds);
-        const end = clock.now().epochMilliseconds;
-        while (t !== null && t <= end) {
-          stats.skipped++;
-          options.onSkip?.({
-            scheduledAt: Temporal.Instant.fromEpochMilliseconds(t),
-            runningSince: since,
-          });
-          t = nextAfterDate(utc, t);
-        }
-      },
-    ).catch((error: unknown) => {
-      stats.lastError = error instanceof Error ? error.message : String(error);
-    });
-  } else {
-    const arm = (): void => {
-      cancelTimer();
-      if (stopped || nextDue === null) return;
-      const delay = nextDue - clock.now().epochMilliseconds;
-      if (delay <= 0) {
-        const due = nextDue;
-        // Plan the next fire before running this one, so a slow run
-        // cannot delay the schedule (its fires are skipped instead).
-        nextDue = nextAfter(Math.max(due, clock.now().epochMilliseconds));
-        fire(Temporal.Instant.fromEpochMilliseconds(due));
-        arm();
-        return;
-      }
-      timer = clock.setTimer(arm, Math.min(delay, MAX_TIMER_MS));
-      timerSet = true;
-    };
-    nextDue = nextAfter(clock.now().epochMilliseconds);
-    arm();
-  }
-
-  const stop = async (): Promise<ScheduleStats> => {
-    stopped = true;
-    nextDue = null;
+  const arm = (): void => {
     cancelTimer();
-    cronAbort?.abort();
-    while (inFlight !== null) await inFlight;
-    await cronDone;
-    return { ...stats };
+    if (stopped || nextDue === null) return;
+    const delay = nextDue - clock.now().epochMilliseconds;
+    if (delay <= 0) {
+      const due = nextDue;
+      nextDue = nextAfterDate(
+        job,
+        Math.max(due, clock.now().epochMilliseconds),
+      );
+      runner.fire(Temporal.Instant.fromEpochMilliseconds(due));
+      arm();
+      return;
+    }
+    timer = clock.setTimer(arm, Math.min(delay, MAX_TIMER_MS));
+    timerSet = true;
   };
-
-  if (options.signal !== undefined) {
-    if (options.signal.aborted) void stop();
-    else {options.signal.addEventListener("abort", () => void stop(), {
-        once: true,
-      });}
-  }
-
+  nextDue = nextAfterDate(job, clock.now().epochMilliseconds);
+  arm();
   return {
-    mode: useDenoCron ? "deno_cron" : "timer",
-    timezone,
-    stats: () => ({ ...stats }),
-    nextRun: () => {
-      if (stopped) return null;
-      const at = useDenoCron
-        ? nextAfter(clock.now().epochMilliseconds)
-        : nextDue;
-      return at === null ? null : Temporal.Instant.fromEpochMilliseconds(at);
+    stop() {
+      stopped = true;
+      nextDue = null;
+      cancelTimer();
     },
-    stop,
+    done: Promise.resolve(),
+    nextDue: () => nextDue,
   };
+}
+
+/**
+ * Step 2b: `Deno.cron`. It gives no fire time, so the last one due is
+ * taken; it never overlaps runs itself, so the fires it skipped while a
+ * run was going are reported when that run ends.
+ */
+function startDenoCron(
+  denoCron: CronRegistrar,
+  runner: Runner,
+  settings: {
+    name: string;
+    expression: string;
+    clock: SchedulerClock;
+    onSkip: ((skip: SkipInfo) => void) | undefined;
+  },
+): Driver {
+  const { clock } = settings;
+  const abort = new AbortController();
+  const utc = parseCron(settings.expression, "UTC");
+  const done = denoCron(
+    settings.name,
+    settings.expression,
+    { signal: abort.signal },
+    async () => {
+      if (abort.signal.aborted) return;
+      const now = clock.now();
+      const scheduledAt = lastFireAtOrBefore(utc, now) ?? now;
+      const run = runner.fire(scheduledAt);
+      if (run === null) return;
+      const since = clock.now();
+      await run;
+      let t = nextAfterDate(utc, scheduledAt.epochMilliseconds);
+      const end = clock.now().epochMilliseconds;
+      while (t !== null && t <= end) {
+        runner.stats.skipped++;
+        settings.onSkip?.({
+          scheduledAt: Temporal.Instant.fromEpochMilliseconds(t),
+          runningSince: since,
+        });
+        t = nextAfterDate(utc, t);
+      }
+    },
+  ).catch((error: unknown) => {
+    runner.stats.lastError = error instanceof Error
+      ? error.message
+      : String(error);
+  });
+  return { stop: () => abort.abort(), done, nextDue: () => null };
 }
 
 function parseCron(expression: string, timezone: string): Cron {

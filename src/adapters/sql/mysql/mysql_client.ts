@@ -71,9 +71,10 @@ type Conn = mysql.PoolConnection | mysql.Connection;
  * the server has not stopped a query a second after its timeout, the client
  * sends `KILL QUERY` from another connection of the pool.
  *
- * Named time zones need the server's time zone tables
- * (`mysql_tzinfo_to_sql`); without them the zone's current UTC offset is
- * used.
+ * Named time zones use the server's time zone tables
+ * (`mysql_tzinfo_to_sql`) when it has them; without them the session runs
+ * at `options.utcOffset`, the offset the engine computed for the query's
+ * periods (else the zone's offset today).
  *
  * @param handle The pool or connection.
  * @param options Whether `close()` ends it.
@@ -116,7 +117,7 @@ export function mysqlClient(
       ? config.password
       : undefined);
   let flavor: Promise<"mariadb" | "mysql"> | null = null;
-  const zones = new Map<string, Promise<string>>();
+  const zones = new Map<string, Promise<boolean>>();
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
@@ -132,25 +133,29 @@ export function mysqlClient(
     return flavor;
   };
 
-  /** The server's name for a zone, or its current offset when unknown. */
-  const zoneFor = (conn: Conn, timezone: string): Promise<string> => {
-    if (timezone === "UTC" || timezone === "Etc/UTC") {
-      return Promise.resolve("+00:00");
-    }
+  /**
+   * The server's name for a zone; when the server has no data for it, the
+   * offset the engine computed for the query's periods (else today's).
+   */
+  const zoneFor = async (
+    conn: Conn,
+    timezone: string,
+    utcOffset: string | undefined,
+  ): Promise<string> => {
+    if (timezone === "UTC" || timezone === "Etc/UTC") return "+00:00";
     let known = zones.get(timezone);
     if (!known) {
       known = conn.execute({
         sql: "SELECT CONVERT_TZ('2000-01-01 00:00:00', '+00:00', ?)",
         rowsAsArray: true,
-      }, [timezone]).then(([rows]) =>
-        (rows as unknown[][])[0]?.[0] === null ? offsetOf(timezone) : timezone
-      ).catch((error) => {
-        zones.delete(timezone);
-        throw error;
-      });
+      }, [timezone]).then(([rows]) => (rows as unknown[][])[0]?.[0] !== null)
+        .catch((error) => {
+          zones.delete(timezone);
+          throw error;
+        });
       zones.set(timezone, known);
     }
-    return known;
+    return await known ? timezone : utcOffset ?? offsetOf(timezone);
   };
 
   const run = async (
@@ -160,7 +165,11 @@ export function mysqlClient(
     queryOptions: SqlQueryOptions,
   ): Promise<unknown[][]> => {
     const kind = await detect(conn);
-    const zone = await zoneFor(conn, queryOptions.timezone ?? "UTC");
+    const zone = await zoneFor(
+      conn,
+      queryOptions.timezone ?? "UTC",
+      queryOptions.utcOffset,
+    );
     const timeoutMs = queryOptions.timeoutMs;
     let text = sql;
     let reset = false;

@@ -387,9 +387,11 @@ export function defineSqlBackendSuite(backend: SqlBackend): void {
   });
 
   test("rate is the share of truthy values over doubles, decimals and text, as in memory", async (fx) => {
-    const double = { postgres: "DOUBLE PRECISION", mysql: "DOUBLE" }[
-      backend.dialect as string
-    ] ?? "REAL";
+    const double = {
+      postgres: "DOUBLE PRECISION",
+      mysql: "DOUBLE",
+      clickhouse: "Nullable(Float64)",
+    }[backend.dialect as string] ?? "REAL";
     const rows = [
       { day: "2024-11-02", score: 2.5, price: 2.5, word: "yes" },
       { day: "2024-11-03", score: 0, price: 0, word: "no" },

@@ -24,6 +24,17 @@ if ! mysqladmin --protocol=tcp -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1
   done
 fi
 
+# The fault tests start private servers: PostgreSQL's initdb/pg_ctl (run as
+# the postgres user through runuser) and MariaDB's mariadb-install-db/mariadbd.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
+  ! command -v mariadb-install-db >/dev/null 2>&1 ||
+  ! command -v runuser >/dev/null 2>&1; then
+  echo "Installing PostgreSQL and MariaDB server programs for the fault tests ..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql mariadb-server util-linux >/dev/null
+fi
+
 # A real ClickHouse for the ClickHouse tests and bench: the engine the npm
 # package chdb ships (libchdb), run by tests/_clickhouse_server.ts with its
 # HTTP listener. Installed once into the npm cache folder below.

@@ -195,6 +195,19 @@ export interface AlertStateStore {
   putAlertState(state: AlertState): Promise<void>;
   /** Appends delivery outcomes. */
   appendDeliveries(records: readonly DeliveryRecord[]): Promise<void>;
+  /**
+   * Claims the sending of one notice, atomically across every process that
+   * shares the store: resolves true for the first claim of `key` and false
+   * for every later one, so that of several engines (or overlapping cron
+   * runs) exactly one sends it. Every built-in store has it; a store
+   * without it cannot keep instances from sending the same notice.
+   *
+   * @param key Names the notice: its dedup key, status and the state it
+   * moves on from.
+   * @param at When it is claimed, ISO instant.
+   * @returns Whether this caller claimed it.
+   */
+  claimNotice?(key: string, at: string): Promise<boolean>;
 }
 
 // Alerts

@@ -174,6 +174,13 @@ export interface KPIConfig {
   schedules: ScheduleConfig[];
   /** Most queries in flight at once. @default 4 */
   maxConcurrency: number;
+  /**
+   * How long opening a database connection (the connection itself, TLS and
+   * the login) may take, in milliseconds, for the SQL database and a
+   * PostgreSQL history store. `timeout_ms` bounds each query once
+   * connected. @default 5000
+   */
+  connectTimeoutMs?: number;
   /** The KPI definitions, in file order. */
   kpis: KPIDefinition[];
 }

@@ -555,6 +555,7 @@ Deno.test("PostgreSQL history is shared by engines on the same schema and prefix
         SELECT table_name FROM information_schema.tables
         WHERE table_schema = ${schema} ORDER BY table_name`;
       assert.deepStrictEqual(tables.map((t) => t.table_name), [
+        "metrics_alert_claim",
         "metrics_alert_delivery",
         "metrics_alert_state",
         "metrics_history",

@@ -429,7 +429,7 @@ Deno.test("the cache keeps at most maxEntries and expires after ttlMs", async ()
 });
 
 Deno.test("GET /health reports the database and history store", async () => {
-  await using s = await setup({ token: TOKEN });
+  await using s = await setup({ token: TOKEN, healthCacheMs: 0 });
   const ok = await s.app.request("/health");
   assert.equal(ok.status, 200);
   const body = await json(ok);

@@ -15,14 +15,15 @@ import {
   type PathSegment,
   type RawIssue,
 } from "./_path.ts";
-import { NAME_PATTERN } from "./_schema.ts";
+import { MAX_NAME_LENGTH, NAME_PATTERN } from "./_schema.ts";
 import { didYouMean } from "./_suggest.ts";
 import {
   TEMPLATE_PERIOD_VARIABLES,
   templateVariables,
 } from "../sql/compile_template.ts";
 import { resolvePeriod } from "../period/resolve_period.ts";
-import { COMPARISON_CODES } from "../types.ts";
+import { COMPARISON_CODES, type SqlDialect } from "../types.ts";
+import { filterProblem, nameProblem } from "../sql/_structured.ts";
 import {
   KNOWN_PLACEHOLDERS_TEXT,
   unknownPlaceholders,
@@ -82,6 +83,8 @@ interface CheckContext {
   channelNames: string[];
   /** What each derived KPI reads, for the cycle check. */
   deps: Map<string, string[]>;
+  /** Whose quoting rules a structured KPI's filter follows. */
+  dialect: SqlDialect;
 }
 
 /** One KPI under check, with helpers that report at its keys. */
@@ -111,6 +114,7 @@ export function checkConfig(
   const channels = asRecord(raw.channels) ?? {};
   const firstIndex = checkNames(kpis, issues);
   checkVars(vars, issues);
+  checkNameLengths(vars, channels, issues);
   const ctx: CheckContext = {
     issues,
     parsers,
@@ -122,6 +126,7 @@ export function checkConfig(
     channels,
     channelNames: Object.keys(channels),
     deps: new Map(),
+    dialect: dialectOf(raw.connection),
   };
   kpis.forEach((item, i) => {
     const kpi = asRecord(item);
@@ -131,6 +136,73 @@ export function checkConfig(
   checkChannels(ctx);
   checkSchedules(ctx, asList(raw.schedules));
   return issues;
+}
+
+/** Variable and channel names: bounded, so messages and stores stay small. */
+function checkNameLengths(
+  vars: Record<string, unknown>,
+  channels: Record<string, unknown>,
+  issues: RawIssue[],
+): void {
+  for (
+    const [section, map] of [["vars", vars], ["channels", channels]] as const
+  ) {
+    for (const key of Object.keys(map)) {
+      if (key.length > MAX_NAME_LENGTH) {
+        issues.push({
+          path: [section, key],
+          atKey: true,
+          message:
+            `Name of ${key.length} characters is too long: expected at most ${MAX_NAME_LENGTH}`,
+        });
+      }
+    }
+  }
+}
+
+/** The dialect a connection URL names; PostgreSQL's rules where unknown. */
+function dialectOf(connection: unknown): SqlDialect {
+  const url = asString(connection) ?? "";
+  if (/^(mysql|mariadb)[:+]/i.test(url)) return "mysql";
+  if (/^sqlite:/i.test(url)) return "sqlite";
+  return "postgres";
+}
+
+/**
+ * Checks a structured KPI's table, column and time column (plain,
+ * optionally schema-qualified identifiers) and its filter (one expression,
+ * no statement separator), as the SQL writer will at run time.
+ */
+function structuredNames(scope: KpiScope, ctx: CheckContext): void {
+  const { kpi, at } = scope;
+  const fields: [string, boolean][] = [
+    ["table", true],
+    ["column", false],
+    ["time_column", false],
+  ];
+  for (const [key, qualified] of fields) {
+    const value = asString(kpi[key]);
+    if (value === undefined || (key === "column" && value.trim() === "*")) {
+      continue;
+    }
+    const problem = nameProblem(value, ctx.spell(key), qualified);
+    if (problem !== null) ctx.issues.push({ path: at(key), message: problem });
+  }
+  const filter = asString(kpi.filter);
+  if (filter !== undefined && filter.trim() !== "") {
+    let problem: string | null = null;
+    try {
+      problem = filterProblem(filter, ctx.dialect);
+    } catch {
+      // Reported by the template check.
+    }
+    if (problem !== null) {
+      ctx.issues.push({
+        path: at("filter"),
+        message: `Invalid filter ${JSON.stringify(filter)}: ${problem}`,
+      });
+    }
+  }
 }
 
 /** Duplicate KPI names; returns the first index of each name. */
@@ -159,6 +231,7 @@ function checkNames(
 /** Variable names: valid, and not the period's own. */
 function checkVars(vars: Record<string, unknown>, issues: RawIssue[]): void {
   for (const key of Object.keys(vars)) {
+    if (key.length > MAX_NAME_LENGTH) continue;
     if (!NAME_PATTERN.test(key)) {
       issues.push({
         path: ["vars", key],
@@ -287,6 +360,7 @@ function checkSqlKpi(ctx: CheckContext, scope: KpiScope): void {
       }
     }
     templates("filter");
+    structuredNames(scope, ctx);
   } else {
     issues.push({
       path: at("query"),

@@ -28,6 +28,9 @@ export const ALL_KEYS: ReadonlySet<string> = new Set([
   ...Object.values(CHANNEL_KEYS).flat(),
 ]);
 
+/** Keys that cannot be stored as plain data in an object literal. */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(["__proto__"]);
+
 const CHANNEL_KEY_SET = new Set(Object.values(CHANNEL_KEYS).flat());
 
 /** `time_column` → `timeColumn`. */
@@ -60,7 +63,13 @@ function rekey(
     if (v === undefined) continue;
     const snake = toSnake(key);
     const name = !has(key) && has(snake) ? snake : key;
-    out[name] = inner[name] ? inner[name](v) : v;
+    // defineProperty keeps a "__proto__" key as data, for expandAll to report.
+    Object.defineProperty(out, name, {
+      value: inner[name] ? inner[name](v) : v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
@@ -129,6 +138,18 @@ export function expandAll(
   if (record !== undefined && (proto === Object.prototype || proto === null)) {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(record)) {
+      if (RESERVED_KEYS.has(key)) {
+        // Assigned, it would set the object's prototype and vanish: a
+        // channel of that name would route its alerts nowhere.
+        issues.push({
+          path: [...path, key],
+          atKey: true,
+          message: `Invalid name ${
+            JSON.stringify(key)
+          }: it is reserved in JavaScript objects; choose another name`,
+        });
+        continue;
+      }
       out[key] = expandAll(v, env, issues, [...path, key]);
     }
     return out;

@@ -6,7 +6,14 @@
  * @module
  */
 
-import { LineCounter, parseDocument } from "yaml";
+import {
+  isCollection,
+  isPair,
+  Lexer,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from "yaml";
 import { checkConfig, type ConfigParsers } from "./_checks.ts";
 import { ALL_KEYS, expandAll, fromTypeScript, toCamel } from "./_input.ts";
 import { type Locator, yamlLocator } from "./_locate.ts";
@@ -59,12 +66,39 @@ export function loadConfig(
 
   if (typeof source === "string") {
     const counter = new LineCounter();
-    const doc = parseDocument(source, {
-      lineCounter: counter,
-      prettyErrors: false,
-      uniqueKeys: true,
-      merge: true,
-    });
+    const tooDeep = (offset: number | null): never => {
+      const before = offset === null ? null : source.slice(0, offset);
+      throw new KPIConfigError([{
+        path: "",
+        line: before === null ? null : before.split("\n").length,
+        column: before === null
+          ? null
+          : before.length - before.lastIndexOf("\n"),
+        message: `Invalid YAML: nested more than ${MAX_YAML_DEPTH} levels deep`,
+      }], { file });
+    };
+    // The YAML composer recurses once per level: refuse deep nesting first.
+    const flowDepthAt = deepFlowOffset(source);
+    if (flowDepthAt !== null) tooDeep(flowDepthAt);
+    let doc: ReturnType<typeof parseDocument>;
+    try {
+      doc = parseDocument(source, {
+        lineCounter: counter,
+        prettyErrors: false,
+        uniqueKeys: true,
+        merge: true,
+      });
+    } catch (error) {
+      if (error instanceof RangeError) tooDeep(null);
+      throw error;
+    }
+    const deepAt = deepNodeOffset(doc.contents);
+    if (
+      deepAt !== null ||
+      doc.errors.some((error) => error.message.includes("call stack"))
+    ) {
+      tooDeep(deepAt);
+    }
     if (doc.errors.length > 0) {
       const hinted = new Set<number>();
       throw new KPIConfigError(
@@ -261,6 +295,53 @@ function withoutPaths(
   return walk(value, []) as Record<string, unknown>;
 }
 
+/** Most levels of nested mappings and lists a file may have. */
+const MAX_YAML_DEPTH = 64;
+
+/** Tokens the YAML lexer emits that are not text of the source. */
+const LEXER_MARKS = new Set(["\u0002", "\u0018", "\u001f"]);
+
+/**
+ * Where flow collections (`{`, `[`) first nest deeper than
+ * {@linkcode MAX_YAML_DEPTH}, or null. Reads the YAML lexer's tokens (which
+ * keeps no stack), so brackets inside strings and comments do not count.
+ */
+function deepFlowOffset(source: string): number | null {
+  let depth = 0;
+  let offset = 0;
+  for (const token of new Lexer().lex(source)) {
+    if (LEXER_MARKS.has(token)) continue;
+    if (token === "{" || token === "[") {
+      if (++depth > MAX_YAML_DEPTH) return offset;
+    } else if (token === "}" || token === "]") {
+      depth = Math.max(0, depth - 1);
+    }
+    offset += token.length;
+  }
+  return null;
+}
+
+/**
+ * Where parsed mappings and lists first nest deeper than
+ * {@linkcode MAX_YAML_DEPTH} (block nesting), or null. Walks without
+ * recursion.
+ */
+function deepNodeOffset(root: unknown): number | null {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (isPair(node)) {
+      stack.push([node.key, depth], [node.value, depth]);
+    } else if (isCollection(node)) {
+      if (depth + 1 > MAX_YAML_DEPTH) {
+        return (node as Node).range?.[0] ?? null;
+      }
+      for (const item of node.items) stack.push([item, depth + 1]);
+    }
+  }
+  return null;
+}
+
 /** Snake_case words, to be spelled as TypeScript input spells them. */
 const SNAKE_KEY = /\b[a-z]+(?:_[a-z]+)+\b/g;
 
@@ -322,6 +403,9 @@ function build(data: ConfigData): KPIConfig {
   };
   if (data.connection !== undefined) config.connection = data.connection;
   if (data.audit_log !== undefined) config.auditLog = data.audit_log;
+  if (data.connect_timeout_ms !== undefined) {
+    config.connectTimeoutMs = data.connect_timeout_ms;
+  }
   return config;
 }
 
@@ -368,6 +452,7 @@ function buildKpi(k: KpiData): KPIDefinition {
     if (a.direction !== undefined) settings.direction = a.direction;
     if (a.min_change !== undefined) settings.minChange = a.min_change;
     if (a.min_points !== undefined) settings.minPoints = a.min_points;
+    if (a.trend !== undefined) settings.trend = a.trend;
     kpi.anomaly = settings;
   }
   if (k.target !== undefined) kpi.target = k.target;

@@ -18,6 +18,12 @@ import {
 import { didYouMean } from "./_suggest.ts";
 import { AGGREGATIONS, COMPARISON_CODES } from "../types.ts";
 
+/** Most characters of a KPI name (PostgreSQL's identifier limit). */
+export const MAX_NAME_LENGTH = 63;
+
+/** Most characters of a KPI label. */
+export const MAX_LABEL_LENGTH = 200;
+
 /** A KPI, variable or channel name. */
 export const NAME_PATTERN: RegExp = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -136,6 +142,7 @@ export const anomalySchema = z.strictObject({
   direction: z.enum(["both", "drop", "rise"]).optional(),
   min_change: share("min_change").optional(),
   min_points: positiveInt("min_points").optional(),
+  trend: z.boolean().optional(),
 });
 
 export const paceSchema = z.strictObject({
@@ -149,8 +156,18 @@ export const kpiSchema = z.strictObject({
       `Invalid KPI name ${
         quote(iss.input)
       } (expected letters, digits and underscores, not starting with a digit)`,
+  }).max(MAX_NAME_LENGTH, {
+    error: (iss) =>
+      `KPI name of ${
+        String(iss.input).length
+      } characters is too long: expected at most ${MAX_NAME_LENGTH}`,
   }),
-  label: z.string().optional(),
+  label: z.string().max(MAX_LABEL_LENGTH, {
+    error: (iss) =>
+      `Label of ${
+        String(iss.input).length
+      } characters is too long: expected at most ${MAX_LABEL_LENGTH}`,
+  }).optional(),
   description: z.string().optional(),
   tags: z.array(z.string()).optional(),
   source: z.enum(SOURCES),
@@ -283,6 +300,7 @@ export const configSchema = z.strictObject({
   channels: z.record(z.string(), channelSchema).optional(),
   schedules: z.array(scheduleSchema).optional(),
   max_concurrency: positiveInt("max_concurrency").optional(),
+  connect_timeout_ms: positiveInt("connect_timeout_ms").optional(),
   kpis: z.array(kpiSchema),
 });
 

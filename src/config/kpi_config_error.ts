@@ -24,6 +24,54 @@ export interface KPIConfigErrorOptions {
   file?: string;
 }
 
+/** Most issues one error holds; the rest are counted in a last issue. */
+export const MAX_CONFIG_ISSUES = 50;
+
+/** Most characters of one issue's message or path. */
+const MAX_TEXT = 500;
+
+/** Whether a character is a control character or reorders text on a terminal. */
+function isUnsafe(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) ||
+    code === 0x200e || code === 0x200f ||
+    (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+}
+
+/**
+ * Makes text from a file safe to print: control characters are shown as
+ * `\uXXXX` escapes (never sent to the terminal) and long text is cut.
+ */
+function cleanText(text: string): string {
+  const safe = text.replace(/[^ -~]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return isUnsafe(code) ? `\\u${code.toString(16).padStart(4, "0")}` : c;
+  });
+  return safe.length <= MAX_TEXT
+    ? safe
+    : `${safe.slice(0, MAX_TEXT)}… (${safe.length - MAX_TEXT} more characters)`;
+}
+
+/** The first issues, cleaned, and a count of those left out. */
+function boundIssues(issues: readonly KPIConfigIssue[]): KPIConfigIssue[] {
+  const shown = issues.slice(0, MAX_CONFIG_ISSUES).map((issue) => ({
+    ...issue,
+    path: cleanText(issue.path),
+    message: cleanText(issue.message),
+  }));
+  const more = issues.length - shown.length;
+  if (more > 0) {
+    shown.push({
+      path: "",
+      line: null,
+      column: null,
+      message: `${more} more issue${
+        more === 1 ? "" : "s"
+      } not shown (fix these first)`,
+    });
+  }
+  return shown;
+}
+
 /**
  * Every problem found in one configuration, reported at once. Its `message`
  * is the issues as {@linkcode formatConfigIssues} renders them; `issues`
@@ -57,10 +105,11 @@ export class KPIConfigError extends SyntaxError {
     issues: readonly KPIConfigIssue[],
     options: KPIConfigErrorOptions = {},
   ) {
-    const file = options.file ?? "<inline>";
-    super(formatConfigIssues(issues, file));
+    const file = cleanText(options.file ?? "<inline>");
+    const shown = boundIssues(issues);
+    super(formatConfigIssues(shown, file));
     this.name = "KPIConfigError";
-    this.issues = issues;
+    this.issues = shown;
     this.file = file;
   }
 }

@@ -5,18 +5,6 @@ import {
   type KpiInsight,
 } from "./_insights.ts";
 import { type BacktestReport, replayAlerts } from "../backtest/run_backtest.ts";
-
-/** Options of {@linkcode KPIEngine.backtest}. */
-export interface BacktestOptions {
-  /** The first period of the span (a period string, e.g. `2024-01`). */
-  from: string;
-  /** The last period of the span, included. @default "today" */
-  to?: string;
-  /** The length of each replayed period. */
-  grain: Grain;
-  /** Only these KPIs. @default every KPI with alert rules */
-  kpis?: readonly string[];
-}
 import { DEFAULT_ANOMALY_WINDOW } from "../anomaly/compute_baseline.ts";
 import { parseCondition } from "../expression/condition.ts";
 import { evaluateCondition } from "../expression/condition.ts";
@@ -140,6 +128,18 @@ export interface BreakdownOptions {
   cap?: number;
   /** Comparisons per segment. @default the KPI's own `compare` */
   compare?: readonly ComparisonCode[];
+}
+
+/** Options of {@linkcode KPIEngine.backtest}. */
+export interface BacktestOptions {
+  /** The first period of the span (a period string, e.g. `2024-01`). */
+  from: string;
+  /** The last period of the span, included. @default "today" */
+  to?: string;
+  /** The length of each replayed period. */
+  grain: Grain;
+  /** Only these KPIs. @default every KPI with alert rules */
+  kpis?: readonly string[];
 }
 
 /** Options of {@linkcode KPIEngine.breakdowns}. */
@@ -1042,21 +1042,31 @@ export class KPIEngine {
       const fetched = values.get(valueKey(name, period));
       return fetched === undefined || fetched.error ? null : fetched.value;
     };
+    const positions = new Map<Period, number>(all.map((p, i) => [p, i]));
+    const series = new Map<
+      string,
+      { periodStart: string; value: number | null }[]
+    >();
     return replayAlerts({
       definitions: selected,
       periods,
       grain,
       channels: Object.keys(this.config.channels ?? {}),
       evaluate: (definition, period) => {
-        const index = all.indexOf(period as (typeof all)[number]);
+        const index = positions.get(period) ?? 0;
+        let samples = series.get(definition.name);
+        if (samples === undefined) {
+          samples = all.map((p) => ({
+            periodStart: p.start,
+            value: valueOf(definition.name, p),
+          }));
+          series.set(definition.name, samples);
+        }
         const insight = insightFromSeries(
           definition,
           period,
           grain,
-          all.slice(0, index).map((p) => ({
-            periodStart: p.start,
-            value: valueOf(definition.name, p),
-          })),
+          samples.slice(Math.max(0, index - window), index),
           valueOf(definition.name, period),
           (text) => this.resolvePeriod(text),
         );

@@ -163,6 +163,13 @@ export interface CreateAppOptions {
   checks?: Record<string, HealthCheck | null>;
   /** Each health check fails after this many milliseconds. @default 2000 */
   healthTimeoutMs?: number;
+  /**
+   * `/health` runs its checks at most once per this many milliseconds;
+   * requests in between (and requests arriving while a probe runs) share
+   * the last outcome, so a load balancer or a flood of requests costs the
+   * database nothing more. 0 probes on every request. @default 3000
+   */
+  healthCacheMs?: number;
   /** The period used when a request names none. @default "last_month" */
   defaultPeriod?: string;
   /** Title of the dashboard page. @default "KPI dashboard" */
@@ -301,6 +308,31 @@ export function createApp(options: CreateAppOptions): KPIApp {
     : makeCache(options.cache ?? {}, () => now().epochMilliseconds);
   const names = new Set(engine.definitions.map((d) => d.name));
   const checks = options.checks ?? defaultChecks(engine);
+  const healthCacheMs = options.healthCacheMs ?? 3000;
+  if (!(Number.isFinite(healthCacheMs) && healthCacheMs >= 0)) {
+    throw new RangeError(
+      `Invalid healthCacheMs ${healthCacheMs}: expected a number of milliseconds of at least 0`,
+    );
+  }
+  // The last probe, shared by the requests of the next healthCacheMs. A
+  // duration, so it is measured on the monotonic clock, not `now`.
+  let lastProbe:
+    | { at: number; outcome: Promise<(readonly [string, CheckOutcome])[]> }
+    | undefined;
+  const probe = () => {
+    const at = performance.now();
+    if (lastProbe === undefined || at - lastProbe.at >= healthCacheMs) {
+      lastProbe = {
+        at,
+        outcome: Promise.all(
+          Object.entries(checks).map(async ([name, check]) =>
+            [name, await runCheck(check, healthTimeoutMs)] as const
+          ),
+        ),
+      };
+    }
+    return lastProbe.outcome;
+  };
   const openApi = JSON.stringify(
     openApiDocument({
       kpiNames: [...names],
@@ -444,13 +476,22 @@ export function createApp(options: CreateAppOptions): KPIApp {
     const period = resolve(c, query.value.period);
     if (period instanceof Response) return period;
     const found = lookup(period, period.label, null, query.value.refresh);
-    const results = await found.results;
     c.header("x-cache", found.state);
     c.header("cache-control", "no-store");
-    return c.json({
+    // A cached computation keeps its serialized list per period label
+    // ("2024-11" and "last_month" may name the same range).
+    const key = `*\u0000${period.label}`;
+    const cached = found.entry?.bodies.get(key);
+    if (cached !== undefined) {
+      return c.body(cached, 200, { "content-type": JSON_TYPE });
+    }
+    const results = await found.results;
+    const body = JSON.stringify({
       period: { label: period.label, start: period.start, end: period.end },
       results,
     });
+    found.entry?.bodies.set(key, body);
+    return c.body(body, 200, { "content-type": JSON_TYPE });
   });
 
   app.get("/kpis/:name", async (c) => {
@@ -542,14 +583,9 @@ export function createApp(options: CreateAppOptions): KPIApp {
   });
 
   app.get("/health", async (c) => {
-    const entries = await Promise.all(
-      Object.entries(checks).map(async ([name, check]) =>
-        [
-          name,
-          await runCheck(check, healthTimeoutMs),
-        ] as const
-      ),
-    );
+    const entries = (await probe()).map((
+      [name, outcome],
+    ): [string, CheckOutcome] => [name, { ...outcome }]);
     const ok = entries.every(([, outcome]) => outcome.status !== "error");
     // /health is public: error details (host names, users) only with the token.
     if (!authorized(c)) {
@@ -626,7 +662,9 @@ function defaultChecks(
       await sql.query("SELECT 1", [], { timeoutMs: 2000 });
     },
     history: store === undefined ? null : async () => {
-      await store.history("__health_check__", 1);
+      const ping = (store as { ping?: () => Promise<void> }).ping;
+      if (typeof ping === "function") await ping.call(store);
+      else await store.history("__health_check__", 1);
     },
   };
 }

@@ -39,6 +39,19 @@ export function hidePassword(
   return out;
 }
 
+/** Driver codes of a connection that was open and went away. */
+const LOST_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "PROTOCOL_CONNECTION_LOST",
+  "ECONNRESET",
+  "EPIPE",
+  "57P01",
+  "57P02",
+]);
+
+/** Driver codes of a connection that did not open in time. */
+const CONNECT_TIMEOUT_CODES = new Set(["CONNECT_TIMEOUT", "ETIMEDOUT"]);
+
 /** What a driver error is to be read against. */
 export interface DriverErrorContext {
   /** The server, as {@linkcode describeServer} names it. */
@@ -77,7 +90,11 @@ export function translateDriverError(
   }
   if (e && context.isConnection(e)) {
     return new SqlConnectionError(
-      `Cannot connect to ${context.server}: ${message}`,
+      LOST_CODES.has(String(e.code))
+        ? `Lost the connection to ${context.server}: ${message}`
+        : CONNECT_TIMEOUT_CODES.has(String(e.code))
+        ? `Cannot connect to ${context.server} within connect_timeout_ms: ${message}`
+        : `Cannot connect to ${context.server}: ${message}`,
       { cause: error },
     );
   }

@@ -14,7 +14,12 @@ import type {
   SqlDialect,
 } from "../types.ts";
 import { AGGREGATIONS } from "../types.ts";
-import { type ParsedTemplate, parseTemplate, SqlBuilder } from "./_template.ts";
+import {
+  lexSql,
+  type ParsedTemplate,
+  parseTemplate,
+  SqlBuilder,
+} from "./_template.ts";
 import { dialectTraits } from "./_dialects.ts";
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -159,9 +164,10 @@ export function structuredKpi(
         part.kind === "comment" ? { kind: "sql", text: " " } : part
       ),
     };
-    if (!filter.balanced || /;/.test(plainText(filter))) {
+    const problem = filterProblem(definition.filter, dialect);
+    if (problem !== null) {
       throw new RangeError(
-        `Invalid filter "${definition.filter}" of KPI "${name}": expected one SQL boolean expression with balanced parentheses and no ";"`,
+        `Invalid filter "${definition.filter}" of KPI "${name}": ${problem}`,
       );
     }
   }
@@ -182,10 +188,49 @@ export function structuredKpi(
   };
 }
 
-function plainText(parsed: ParsedTemplate): string {
-  return parsed.parts.map((part) => part.kind === "sql" ? part.text : "").join(
-    "",
+/**
+ * What is wrong with a structured KPI's filter, or null: it must be one SQL
+ * boolean expression with balanced parentheses and no statement separator
+ * (a `;` inside a quoted string or a comment is text, not a separator).
+ *
+ * @param filter The filter as written.
+ * @param dialect The dialect whose quoting rules apply.
+ * @returns The problem, or null.
+ * @throws {SyntaxError} When the filter is not a valid template.
+ */
+export function filterProblem(
+  filter: string,
+  dialect: SqlDialect,
+): string | null {
+  const parsed = parseTemplate(filter, dialect);
+  const separator = lexSql(filter, dialect).some((token) =>
+    token.kind === "sql" && token.text.includes(";")
   );
+  if (!parsed.balanced || separator) {
+    return 'expected one SQL boolean expression with balanced parentheses and no ";" outside quoted strings';
+  }
+  return null;
+}
+
+/**
+ * What is wrong with a table, column or time column name, or null.
+ *
+ * @param name The name as written.
+ * @param field The field, for the message.
+ * @param allowQualified Whether `schema.table` is accepted.
+ * @returns The problem, or null.
+ */
+export function nameProblem(
+  name: string,
+  field: string,
+  allowQualified: boolean,
+): string | null {
+  try {
+    quoteQualified(name.trim(), "postgres", field, allowQualified);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /** The variables a filter sees in one range. */

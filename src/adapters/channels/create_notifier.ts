@@ -19,10 +19,7 @@ import type {
 import type { AlertChannel } from "../../ports.ts";
 import { planAlerts, type PlannedAlert } from "../../alerts/plan_alerts.ts";
 import { describeAlerts } from "../../alerts/describe_alerts.ts";
-import { createSlackChannel } from "./slack/create_slack_channel.ts";
-import { createEmailChannel } from "./email/create_email_channel.ts";
-import { createPagerDutyChannel } from "./pagerduty/create_pagerduty_channel.ts";
-import { createWebhookChannel } from "./webhook/create_webhook_channel.ts";
+import { CHANNEL_KINDS } from "./_kinds.ts";
 import { deliverAlert, type DeliverySettings } from "./_deliver_alert.ts";
 import { errorText, redactor } from "./_redact.ts";
 import { setting } from "./_settings.ts";
@@ -69,7 +66,8 @@ export interface CreateNotifierOptions {
   /**
    * Where the dry-run account and problems (failed deliveries, store
    * errors) go, one text at a time, secrets removed.
-   * @default console.log for a dry run, else nothing
+   * @default console.log for a dry run, else console.error (problems
+   * such as an unreadable alert state must not pass unnoticed)
    */
   log?: (text: string) => void;
 }
@@ -91,21 +89,7 @@ export interface Notifier extends AlertNotifier {
 }
 
 /** The channel types built in. */
-export const ALERT_CHANNEL_TYPES: readonly string[] = [
-  "slack",
-  "email",
-  "pagerduty",
-  "webhook",
-];
-
-const SECRET_KEYS = [
-  "webhook_url",
-  "url",
-  "integration_key",
-  "routing_key",
-  "password",
-  "secret",
-];
+export const ALERT_CHANNEL_TYPES: readonly string[] = [...CHANNEL_KINDS.keys()];
 
 function isChannel(value: unknown): value is AlertChannel {
   return typeof value === "object" && value !== null &&
@@ -113,7 +97,7 @@ function isChannel(value: unknown): value is AlertChannel {
 }
 
 /**
- * Builds one channel from its settings.
+ * Builds one channel from its settings, by the description of its kind.
  *
  * @param name The channel's name.
  * @param config The settings, with `type`.
@@ -126,25 +110,17 @@ function buildChannel(
   config: ChannelConfig,
   options: { fetch?: typeof fetch; timeoutMs: number },
 ): AlertChannel {
-  const base = options.fetch ? { name, fetch: options.fetch } : { name };
-  switch (config?.type) {
-    case "slack":
-      return createSlackChannel(config, base);
-    case "pagerduty":
-      return createPagerDutyChannel(config, base);
-    case "webhook":
-      return createWebhookChannel(config, base);
-    case "email":
-      return createEmailChannel(config, { name, timeoutMs: options.timeoutMs });
-    default:
-      throw new TypeError(
-        `Channel "${name}" has unknown type ${
-          JSON.stringify(config?.type)
-        } (expected one of ${
-          ALERT_CHANNEL_TYPES.join(", ")
-        }, or an object with send())`,
-      );
+  const kind = CHANNEL_KINDS.get(String(config?.type));
+  if (kind === undefined) {
+    throw new TypeError(
+      `Channel "${name}" has unknown type ${
+        JSON.stringify(config?.type)
+      } (expected one of ${
+        ALERT_CHANNEL_TYPES.join(", ")
+      }, or an object with send())`,
+    );
   }
+  return kind.create(config, { name, ...options });
 }
 
 /**
@@ -211,9 +187,13 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
   const store = options.store ?? null;
   const dryRun = options.dryRun ?? false;
   const log = options.log ??
-    // A dry run's account goes to standard output unless told otherwise.
-    // deno-lint-ignore no-console
-    (dryRun ? (text: string) => console.log(text) : undefined);
+    // A dry run's account goes to standard output unless told otherwise;
+    // problems of a real run go to standard error.
+    (dryRun
+      // deno-lint-ignore no-console
+      ? (text: string) => console.log(text)
+      // deno-lint-ignore no-console
+      : (text: string) => console.error(text));
   const say = (text: string) => log?.(redact(text));
   const context: SendContext = {
     channels,
@@ -225,20 +205,46 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
   };
 
   async function plan(batch: AlertBatch): Promise<PlannedAlert[]> {
+    return (await planWithStates(batch)).plans;
+  }
+
+  /** Plans a batch; also returns the alert states it read. */
+  async function planWithStates(batch: AlertBatch): Promise<{
+    plans: PlannedAlert[];
+    states: Map<string, AlertState | null>;
+  }> {
     const at = now();
     if (store === null) {
-      return planAlerts(batch, { channels: names, now: at });
+      return {
+        plans: planAlerts(batch, { channels: names, now: at }),
+        states: new Map(),
+      };
     }
-    const states = await readStates(store, batch, limits.concurrency, say);
-    return planAlerts(batch, {
+    const { states, unreadable } = await readStates(
+      store,
+      batch,
+      limits.concurrency,
+      say,
+    );
+    const plans = planAlerts(batch, {
       channels: names,
       now: at,
       getState: (kpi, rule) => states.get(key(kpi, rule)) ?? null,
     });
+    // Without its state a rule cannot tell a new alert from one already
+    // sent: it sends nothing this run rather than notifying again.
+    for (const p of plans) {
+      if (unreadable.has(key(p.kpi, p.ruleId)) && p.action !== "none") {
+        p.action = "none";
+        p.state = null;
+        p.problem = "its alert state could not be read";
+      }
+    }
+    return { plans, states };
   }
 
   async function notify(batch: AlertBatch): Promise<RuleDeliveries[]> {
-    const plans = await plan(batch);
+    const { plans, states } = await planWithStates(batch);
     if (dryRun) {
       say(describeAlerts(plans, { channelTypes }));
       return [];
@@ -246,7 +252,13 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
     for (const p of plans) {
       if (p.problem) say(`${p.kpi} ${JSON.stringify(p.ruleId)}: ${p.problem}`);
     }
-    const active = plans.filter((p) => p.action !== "none");
+    const active = await claimPlans(
+      store,
+      plans.filter((p) => p.action !== "none"),
+      states,
+      context,
+      batch.runId,
+    );
     const { sent, records } = await sendPlans(batch, active, context);
     if (store !== null) await saveOutcomes(store, active, sent, records, say);
     return plans.flatMap((p) =>
@@ -316,7 +328,8 @@ function openChannels(
 /** The secret settings of one channel: URLs, keys, passwords, header values. */
 function channelSecrets(config: ChannelConfig): string[] {
   const secrets: string[] = [];
-  for (const key of SECRET_KEYS) {
+  const kind = CHANNEL_KINDS.get(String(config?.type));
+  for (const key of kind?.secretKeys ?? []) {
     const secret = setting(config, key);
     if (typeof secret === "string") secrets.push(secret);
   }
@@ -359,24 +372,79 @@ async function readStates(
   batch: AlertBatch,
   concurrency: number,
   say: (text: string) => void,
-): Promise<Map<string, AlertState | null>> {
+): Promise<{
+  states: Map<string, AlertState | null>;
+  unreadable: Set<string>;
+}> {
   const keys: [string, string][] = batch.items.flatMap((item) =>
     item.rules.map((r) => [item.result.name, r.ruleId] as [string, string])
   );
   const states = new Map<string, AlertState | null>();
+  const unreadable = new Set<string>();
   await pool(keys, concurrency, async ([kpi, rule]) => {
     try {
       states.set(key(kpi, rule), await store.getAlertState(kpi, rule));
     } catch (error) {
       say(
-        `Could not read the alert state of ${kpi} ${JSON.stringify(rule)}: ${
-          errorText(error)
-        }`,
+        `Could not read the alert state of ${kpi} ${
+          JSON.stringify(rule)
+        }, so no notice is sent for it: ${errorText(error)}`,
       );
       states.set(key(kpi, rule), null);
+      unreadable.add(key(kpi, rule));
     }
   });
-  return states;
+  return { states, unreadable };
+}
+
+/**
+ * Step 4b: claims each due notice in the store, so that of several
+ * instances planning the same notice from the same state exactly one sends
+ * it; returns the plans this instance sends, in order. A plan is kept when
+ * there is nothing to coordinate through, or the store could not be asked
+ * (a notice is rather sent twice than not at all).
+ */
+async function claimPlans(
+  store: AlertStateStore | null,
+  plans: readonly PlannedAlert[],
+  states: ReadonlyMap<string, AlertState | null>,
+  context: SendContext,
+  runId: string,
+): Promise<PlannedAlert[]> {
+  if (store === null || typeof store.claimNotice !== "function") {
+    return [...plans];
+  }
+  const claim = store.claimNotice.bind(store);
+  const kept = new Set<PlannedAlert>();
+  await pool([...plans], context.concurrency, async (p) => {
+    const previous = states.get(key(p.kpi, p.ruleId)) ?? null;
+    const noticeKey = [
+      p.message.dedupKey,
+      p.message.status,
+      p.action,
+      previous?.lastSentAt ?? "-",
+    ].join("|");
+    try {
+      if (await claim(noticeKey, context.now().toString())) {
+        kept.add(p);
+        return;
+      }
+    } catch (error) {
+      context.say(
+        `Could not claim the ${p.message.status} notice of ${p.kpi} ${
+          JSON.stringify(p.ruleId)
+        }; sending it anyway: ${errorText(error)}`,
+      );
+      kept.add(p);
+      return;
+    }
+    context.say(
+      `Alert ${p.message.status} for ${p.kpi} ${
+        JSON.stringify(p.ruleId)
+      } was already sent by another run (run ${runId} does not send it again)`,
+    );
+  });
+  return plans.filter((p) => kept.has(p));
 }
 
 /** What sending needs: the channels, the limits and where to report. */

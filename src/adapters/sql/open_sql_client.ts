@@ -33,6 +33,12 @@ export interface OpenSqlClientOptions {
    * @default Deno.env.toObject(), read only when such a URL is opened
    */
   env?: Readonly<Record<string, string | undefined>>;
+   * PostgreSQL and MySQL: how long opening a connection (including TLS and
+   * the login) may take, in milliseconds.
+   *
+   * @default 5000
+   */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -224,9 +230,14 @@ async function openUrl(
       options.baseDir === undefined ? {} : { baseDir: options.baseDir },
     );
   }
-  const poolOptions = options.maxConnections === undefined
-    ? {}
-    : { maxConnections: options.maxConnections };
+  const poolOptions = {
+    ...(options.maxConnections === undefined
+      ? {}
+      : { maxConnections: options.maxConnections }),
+    ...(options.connectTimeoutMs === undefined
+      ? {}
+      : { connectTimeoutMs: options.connectTimeoutMs }),
+  };
   if (scheme === "postgres" || scheme === "postgresql") {
     const { openPostgresClient } = await import(
       "./postgres/postgres_client.ts"

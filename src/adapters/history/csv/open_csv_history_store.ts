@@ -46,14 +46,17 @@ export interface CsvHistoryFiles {
   alerts: string;
   /** Delivery outcomes, e.g. `audit.deliveries.csv`. */
   deliveries: string;
+  /** Notices claimed for sending, one JSON line each, e.g. `audit.claims.jsonl`. */
+  claims: string;
 }
 
 /**
  * Names the files a CSV history store at `path` uses: the file itself, and
- * beside it `<name>.alerts.json` and `<name>.deliveries.csv`.
+ * beside it `<name>.alerts.json`, `<name>.deliveries.csv` and
+ * `<name>.claims.jsonl`.
  *
  * @param path The history file, e.g. `logs/audit.csv`.
- * @returns The three paths.
+ * @returns The four paths.
  *
  * @example
  * ```ts
@@ -63,6 +66,7 @@ export interface CsvHistoryFiles {
  *   history: "logs/audit.csv",
  *   alerts: "logs/audit.alerts.json",
  *   deliveries: "logs/audit.deliveries.csv",
+ *   claims: "logs/audit.claims.jsonl",
  * });
  * ```
  */
@@ -72,6 +76,7 @@ export function csvHistoryFiles(path: string): CsvHistoryFiles {
     history: path,
     alerts: `${base}.alerts.json`,
     deliveries: `${base}.deliveries.csv`,
+    claims: `${base}.claims.jsonl`,
   };
 }
 
@@ -134,7 +139,12 @@ class CsvHistoryStore implements AuditLog {
       if (size === 0) {
         text = encodeRows([HISTORY_HEADER]) + body;
       } else {
-        const header = headerOf(await readHead(file, size));
+        const head = await readHead(file, size);
+        const header = headerOf(head);
+        if (header.includes(VERSION_COLUMN)) {
+          // As `history` does: rows of a newer version are not mixed with ours.
+          checkHeadVersion(head, header, this.location);
+        }
         if (!header.includes(VERSION_COLUMN)) {
           if (!isLegacyHistoryColumns(header)) {
             throw new Error(
@@ -264,6 +274,31 @@ class CsvHistoryStore implements AuditLog {
     return newestFirst(entries).slice(0, n).map((e) => fromDeliveryRow(e.row));
   }
 
+  async claimNotice(key: string, at: string): Promise<boolean> {
+    assertOpen(this.#closed, this.location);
+    let claimed = false;
+    // Under the claims file's exclusive lock, the first to find the key
+    // absent appends it; every later claim finds it.
+    await withExclusiveLock(this.#files.claims, async (file, size) => {
+      const text = size === 0 ? "" : await readFrom(file);
+      for (const line of text.split("\n")) {
+        if (line === "") continue;
+        try {
+          if ((JSON.parse(line) as { key?: unknown }).key === key) return;
+        } catch {
+          // A line cut short by a crash claims nothing.
+        }
+      }
+      const entry = JSON.stringify({ key, at }) + "\n";
+      await writeAll(
+        file,
+        size > 0 && !text.endsWith("\n") ? "\n" + entry : entry,
+      );
+      claimed = true;
+    });
+    return claimed;
+  }
+
   async ping(): Promise<void> {
     assertOpen(this.#closed, this.location);
     const info = await Deno.stat(dirname(this.location));
@@ -328,6 +363,29 @@ function checkRowVersion(row: LooseRow, path: string): void {
   }
 }
 
+/**
+ * Refuses a file whose first rows (those wholly in `head`) were written by
+ * a newer schema version.
+ *
+ * @throws {RangeError} When a row's version is newer than this one's.
+ */
+function checkHeadVersion(
+  head: string,
+  header: readonly string[],
+  path: string,
+): void {
+  const whole = head.slice(0, head.lastIndexOf("\n") + 1);
+  let records: (string | null)[][];
+  try {
+    records = decode(whole);
+  } catch {
+    return; // A quoted field cut by the head's end: nothing whole to check.
+  }
+  for (const record of records.slice(1)) {
+    checkRowVersion(toObject(header, record), path);
+  }
+}
+
 function legacyRecords(text: string): HistoryRecord[] {
   const records = decode(text);
   const header = (records[0] ?? []).map((h) => String(h ?? "").trim());
@@ -347,10 +405,21 @@ async function readAlertStates(path: string): Promise<AlertState[]> {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
-  const data = JSON.parse(text) as {
-    schema_version?: number;
-    states?: unknown[];
-  };
+  let data: { schema_version?: number; states?: unknown[] };
+  try {
+    data = JSON.parse(text);
+    if (data === null || typeof data !== "object" || Array.isArray(data)) {
+      throw new SyntaxError("expected a JSON object");
+    }
+  } catch (error) {
+    // Never read as "no alerts": every alert would be sent again.
+    throw new Error(
+      `Cannot read alert state "${path}": it is not valid JSON (${
+        (error as Error).message
+      }); fix or remove the file (removing it sends every firing alert again)`,
+      { cause: error },
+    );
+  }
   const version = data.schema_version ?? HISTORY_SCHEMA_VERSION;
   if (!(version <= HISTORY_SCHEMA_VERSION)) {
     throw new RangeError(

@@ -51,6 +51,7 @@ const HISTORY = "kpi-history";
 const PART = "kpi-history-part";
 const STATE = "kpi-alert-state";
 const DELIVERY = "kpi-alert-delivery";
+const CLAIM = "kpi-alert-claim";
 const META = "kpi-meta";
 const VERSION_KEY: Deno.KvKey = [META, "schema_version"];
 const SEQ_KEY: Deno.KvKey = [META, "seq"];
@@ -254,6 +255,19 @@ class KvHistoryStore implements AuditLog {
     return entries.map((entry) => fromDeliveryRow(entry.value));
   }
 
+  async claimNotice(key: string, at: string): Promise<boolean> {
+    assertOpen(this.#closed, this.location);
+    // Only the first claim finds the key absent; KV keys hold at most 2 KiB.
+    const id = key.length <= 1000 ? key : await digest(key);
+    const result = await whileLocked(() =>
+      this.#kv.atomic()
+        .check({ key: [CLAIM, id], versionstamp: null })
+        .set([CLAIM, id], at)
+        .commit()
+    );
+    return result.ok;
+  }
+
   async ping(): Promise<void> {
     assertOpen(this.#closed, this.location);
     await whileLocked(() => this.#kv.get(VERSION_KEY));
@@ -266,6 +280,19 @@ class KvHistoryStore implements AuditLog {
     }
     return Promise.resolve();
   }
+}
+
+/** A SHA-256 hex digest, to key a long claim. */
+async function digest(text: string): Promise<string> {
+  const hash = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(text),
+  );
+  return Array.from(
+    new Uint8Array(hash),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
 }
 
 /** Reserves `count` sequence numbers and returns the first. */

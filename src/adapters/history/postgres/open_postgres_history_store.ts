@@ -29,6 +29,8 @@ import {
   toDeliveryRow,
   toHistoryRow,
 } from "../_row.ts";
+import { beginTransaction } from "../../sql/postgres/_begin_transaction.ts";
+import { describeServer, hidePassword } from "../../../sql/_errors.ts";
 
 /** Options of {@linkcode openPostgresHistoryStore}. */
 export interface PostgresHistoryStoreOptions {
@@ -46,6 +48,11 @@ export interface PostgresHistoryStoreOptions {
   tablePrefix?: string;
   /** Most connections the store's pool opens. @default 4 */
   maxConnections?: number;
+  /**
+   * How long opening a connection (TCP, TLS and the login) may take, in
+   * milliseconds. @default 5000
+   */
+  connectTimeoutMs?: number;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -106,14 +113,23 @@ export async function openPostgresHistoryStore(
   const sql = postgres(target.url, {
     max: options.maxConnections ?? 4,
     onnotice: () => {},
-    connect_timeout: 10,
+    connect_timeout: (options.connectTimeoutMs ?? 5000) / 1000,
   });
   const tables = tableNames(target.schema, target.prefix);
   try {
     await prepareSchema(sql, target.schema, target.prefix, tables, target);
   } catch (error) {
-    await sql.end({ timeout: 1 });
-    throw error;
+    await sql.end({ timeout: 0 });
+    if (error instanceof RangeError) throw error;
+    throw new Error(
+      `Cannot open the history store (audit_log: ${target.server}, tables ${target.schema}.${target.prefix}*): ${
+        hidePassword(
+          String((error as Error)?.message ?? error),
+          target.password,
+        )
+      }`,
+      { cause: error },
+    );
   }
   return new PostgresHistoryStore(sql, target.location, tables);
 }
@@ -123,9 +139,14 @@ interface Target {
   location: string;
   schema: string;
   prefix: string;
+  /** Kind, host, port and database, for messages. */
+  server: string;
+  /** The password, to scrub from messages. */
+  password: string | undefined;
 }
 
 interface Tables {
+  claim: string;
   meta: string;
   history: string;
   alertState: string;
@@ -172,12 +193,27 @@ function parseTarget(
   }
   const shown = new URL(parsed.href);
   if (shown.password !== "") shown.password = "***";
-  return { url: parsed.href, location: shown.href, schema, prefix };
+  const server = describeServer("PostgreSQL", {
+    host: parsed.hostname || "localhost",
+    port: parsed.port || "5432",
+    database: decodeURIComponent(parsed.pathname.slice(1)) ||
+      decodeURIComponent(parsed.username),
+  });
+  const password = decodeURIComponent(parsed.password) || undefined;
+  return {
+    url: parsed.href,
+    location: shown.href,
+    schema,
+    prefix,
+    server,
+    password,
+  };
 }
 
 function tableNames(schema: string, prefix: string): Tables {
   const q = (name: string) => `"${schema}"."${prefix}${name}"`;
   return {
+    claim: q("alert_claim"),
     meta: q("meta"),
     history: q("history"),
     alertState: q("alert_state"),
@@ -192,7 +228,7 @@ async function prepareSchema(
   t: Tables,
   target: Target,
 ): Promise<void> {
-  await sql.begin(async (tx) => {
+  await beginTransaction(sql, "", async (tx) => {
     await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [
       `kpi-engine history ${schema}.${prefix}`,
     ]);
@@ -210,7 +246,11 @@ async function prepareSchema(
           `Cannot read history "${target.location}" (${schema}.${prefix}*) of schema version ${version}: this kpi-engine reads versions up to ${HISTORY_SCHEMA_VERSION}; upgrade kpi-engine`,
         );
       }
-      if (version === HISTORY_SCHEMA_VERSION) return;
+      if (version === HISTORY_SCHEMA_VERSION) {
+        // Added beside schema version 1: older tables get it on open.
+        await tx.unsafe(createClaims(t));
+        return;
+      }
     }
     const [space] = await tx.unsafe(
       "SELECT 1 AS present FROM pg_namespace WHERE nspname = $1",
@@ -279,12 +319,21 @@ async function prepareSchema(
       `CREATE INDEX IF NOT EXISTS "${prefix}alert_delivery_by_kpi"
        ON ${t.delivery} (kpi, at DESC, id DESC)`,
     );
+    await tx.unsafe(createClaims(t));
     await tx.unsafe(
       `INSERT INTO ${t.meta} (key, value) VALUES ('schema_version', $1)
        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
       [String(HISTORY_SCHEMA_VERSION)],
     );
   });
+}
+
+/** Notices claimed for sending, one row per notice (see `claimNotice`). */
+function createClaims(t: Tables): string {
+  return `CREATE TABLE IF NOT EXISTS ${t.claim} (
+    key text PRIMARY KEY,
+    claimed_at timestamptz NOT NULL
+  )`;
 }
 
 class PostgresHistoryStore implements AuditLog {
@@ -304,7 +353,7 @@ class PostgresHistoryStore implements AuditLog {
     assertOpen(this.#closed, this.location);
     const rows = records.map(toHistoryRow);
     if (rows.length === 0) return;
-    await this.#sql.begin(async (tx) => {
+    await beginTransaction(this.#sql, "", async (tx) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
         const batch = rows.slice(i, i + ROWS_PER_INSERT);
         const [text, params] = insertStatement(
@@ -368,7 +417,7 @@ class PostgresHistoryStore implements AuditLog {
     assertOpen(this.#closed, this.location);
     const rows = records.map(toDeliveryRow);
     if (rows.length === 0) return;
-    await this.#sql.begin(async (tx) => {
+    await beginTransaction(this.#sql, "", async (tx) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
         const [text, params] = insertStatement(
           this.#t.delivery,
@@ -392,6 +441,17 @@ class PostgresHistoryStore implements AuditLog {
       [kpi, n],
     );
     return rows.map((row) => fromDeliveryRow(row as LooseRow));
+  }
+
+  async claimNotice(key: string, at: string): Promise<boolean> {
+    assertOpen(this.#closed, this.location);
+    // The primary key makes the first INSERT win; later ones insert nothing.
+    const rows = await this.#sql.unsafe(
+      `INSERT INTO ${this.#t.claim} (key, claimed_at)
+       VALUES ($1, $2::timestamptz) ON CONFLICT (key) DO NOTHING RETURNING 1`,
+      [key.replaceAll("\u0000", "\uFFFD"), at],
+    );
+    return rows.length === 1;
   }
 
   async ping(): Promise<void> {

@@ -30,6 +30,7 @@ import {
   toHistoryRow,
 } from "../_row.ts";
 import { fromLegacyRow, isLegacyHistoryColumns } from "../_legacy.ts";
+import { StatementCache } from "../../sql/sqlite/_statement_cache.ts";
 
 /** Options of {@linkcode openSqliteHistoryStore}. */
 export interface SqliteHistoryStoreOptions {
@@ -172,6 +173,8 @@ export function openSqliteHistoryStore(
         db.exec("PRAGMA synchronous = NORMAL");
       }
       prepareSchema(db, path);
+      // Added beside schema version 1: older files get it on open.
+      db.exec(CREATE_CLAIMS);
     } catch (error) {
       db.close();
       throw error;
@@ -184,10 +187,12 @@ class SqliteHistoryStore implements AuditLog {
   readonly kind = "sqlite" as const;
   readonly location: string;
   #db: DatabaseSync;
+  #statements: StatementCache;
   #closed = false;
 
   constructor(db: DatabaseSync, location: string) {
     this.#db = db;
+    this.#statements = new StatementCache(db);
     this.location = location;
   }
 
@@ -197,7 +202,7 @@ class SqliteHistoryStore implements AuditLog {
       const rows = records.map(toHistoryRow);
       if (rows.length === 0) return;
       transaction(this.#db, () => {
-        const insert = this.#db.prepare(INSERT_HISTORY);
+        const insert = this.#statements.get(INSERT_HISTORY);
         for (const row of rows) {
           insert.run(...HISTORY_COLUMNS.map((c) => row[c]));
         }
@@ -209,7 +214,7 @@ class SqliteHistoryStore implements AuditLog {
     return run(() => {
       assertOpen(this.#closed, this.location);
       checkHistoryQuery(name, n);
-      const rows = this.#db.prepare(
+      const rows = this.#statements.get(
         `SELECT * FROM kpi_history WHERE kpi_name = ?
          ORDER BY run_at DESC, id DESC LIMIT ?`,
       ).all(name, n) as LooseRow[];
@@ -220,7 +225,7 @@ class SqliteHistoryStore implements AuditLog {
   getAlertState(kpi: string, rule: string): Promise<AlertState | null> {
     return run(() => {
       assertOpen(this.#closed, this.location);
-      const row = this.#db.prepare(
+      const row = this.#statements.get(
         "SELECT * FROM kpi_alert_state WHERE kpi = ? AND rule = ?",
       ).get(kpi, rule) as LooseRow | undefined;
       return row === undefined ? null : fromAlertStateRow(row);
@@ -231,7 +236,7 @@ class SqliteHistoryStore implements AuditLog {
     return run(() => {
       assertOpen(this.#closed, this.location);
       const row = toAlertStateRow(state);
-      this.#db.prepare(UPSERT_ALERT_STATE).run(
+      this.#statements.get(UPSERT_ALERT_STATE).run(
         ...ALERT_STATE_COLUMNS.map((c) => row[c]),
       );
     });
@@ -243,7 +248,7 @@ class SqliteHistoryStore implements AuditLog {
       const rows = records.map(toDeliveryRow);
       if (rows.length === 0) return;
       transaction(this.#db, () => {
-        const insert = this.#db.prepare(INSERT_DELIVERY);
+        const insert = this.#statements.get(INSERT_DELIVERY);
         for (const row of rows) {
           insert.run(
             ...DELIVERY_COLUMNS.map((c) =>
@@ -259,7 +264,7 @@ class SqliteHistoryStore implements AuditLog {
     return run(() => {
       assertOpen(this.#closed, this.location);
       checkHistoryQuery(kpi, n);
-      const rows = this.#db.prepare(
+      const rows = this.#statements.get(
         `SELECT * FROM kpi_alert_delivery WHERE kpi = ?
          ORDER BY at DESC, id DESC LIMIT ?`,
       ).all(kpi, n) as LooseRow[];
@@ -267,21 +272,38 @@ class SqliteHistoryStore implements AuditLog {
     });
   }
 
+  claimNotice(key: string, at: string): Promise<boolean> {
+    return run(() => {
+      assertOpen(this.#closed, this.location);
+      const { changes } = this.#statements.get(
+        "INSERT OR IGNORE INTO kpi_alert_claim (key, claimed_at) VALUES (?, ?)",
+      ).run(key, at);
+      return Number(changes) === 1;
+    });
+  }
+
   ping(): Promise<void> {
     return run(() => {
       assertOpen(this.#closed, this.location);
-      this.#db.prepare("SELECT 1").get();
+      this.#statements.get("SELECT 1").get();
     });
   }
 
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      this.#statements.clear();
       this.#db.close();
     }
     return Promise.resolve();
   }
 }
+
+/** Notices claimed for sending, one row per notice (see `claimNotice`). */
+const CREATE_CLAIMS = `CREATE TABLE IF NOT EXISTS kpi_alert_claim (
+  key TEXT PRIMARY KEY,
+  claimed_at TEXT NOT NULL
+)`;
 
 /** Runs synchronous work, turning a throw into a rejection. */
 function run<T>(work: () => T): Promise<T> {

@@ -38,6 +38,11 @@ export interface MysqlClientOptions {
 export interface OpenMysqlClientOptions {
   /** Most connections the pool opens. @default 10 */
   maxConnections?: number;
+  /**
+   * How long opening a connection (TCP, TLS and the login) may take, in
+   * milliseconds. @default 5000
+   */
+  connectTimeoutMs?: number;
 }
 
 /** Extra time past `timeoutMs` before the client kills a query itself. */
@@ -351,7 +356,7 @@ export function openMysqlClient(
   const pool = mysql.createPool({
     uri,
     connectionLimit: options.maxConnections ?? 10,
-    connectTimeout: 10_000,
+    connectTimeout: options.connectTimeoutMs ?? 5000,
     supportBigNumbers: true,
     maxIdle: 2,
     idleTimeout: 30_000,

@@ -13,6 +13,7 @@ import {
   hidePassword,
   translateDriverError,
 } from "../../../sql/_errors.ts";
+import { beginTransaction, isConnectionGone } from "./_begin_transaction.ts";
 
 /** The parts of a `postgres` sql instance this client uses. */
 export type PostgresSql = postgres.Sql<Record<string, never>>;
@@ -44,9 +45,17 @@ export interface PostgresClientOptions {
 export interface OpenPostgresClientOptions {
   /** Most connections the pool opens. @default 10 */
   maxConnections?: number;
+  /**
+   * How long opening a connection (TCP, TLS and the login) may take, in
+   * milliseconds. @default 5000
+   */
+  connectTimeoutMs?: number;
   /** Keep the server's JIT setting (see {@linkcode PostgresClientOptions}). @default false */
   jit?: boolean;
 }
+
+/** How long opening a connection may take, by default. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /** Extra time past `timeoutMs` before the client cancels a query itself. */
 const GRACE_MS = 1000;
@@ -65,6 +74,8 @@ const CONNECTION_CODES = new Set([
   "28P01", // password authentication failed
   "28000", // invalid authorization
   "3D000", // database does not exist
+  "57P01", // terminating connection due to administrator command
+  "57P02", // terminating connection due to a crash of another process
   "57P03", // cannot connect now
   "53300", // too many connections
 ]);
@@ -117,6 +128,9 @@ export function postgresClient(
     (typeof settings.pass === "string" ? settings.pass : undefined);
   passDateStringsThrough(sql);
   let closed = false;
+  // A connection the server closed mid-query is never marked idle by the
+  // package, so ending the pool gently would wait out its whole timeout.
+  let lost = false;
   return {
     dialect: "postgres",
     async query(
@@ -127,7 +141,7 @@ export function postgresClient(
       if (closed) throw new Error("The PostgreSQL client is closed");
       const timeoutMs = queryOptions.timeoutMs;
       try {
-        return await sql.begin("read only", async (tx) => {
+        return await beginTransaction(sql, "read only", async (tx) => {
           await tx.unsafe(
             jit
               ? "SELECT set_config('statement_timeout', $1, true), set_config('TimeZone', $2, true)"
@@ -156,13 +170,14 @@ export function postgresClient(
           }
         }) as unknown as unknown[][];
       } catch (error) {
+        if (isConnectionGone(error)) lost = true;
         throw translate(error, { server, password, timeoutMs });
       }
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      if (owned) await sql.end({ timeout: 5 });
+      if (owned) await sql.end({ timeout: lost ? 0 : 5 });
     },
   };
 }
@@ -247,7 +262,8 @@ export function openPostgresClient(
   }
   const sql = postgres(url, {
     max: options.maxConnections ?? 10,
-    connect_timeout: 10,
+    connect_timeout: (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) /
+      1000,
     idle_timeout: 30,
     onnotice: () => {},
   }) as unknown as PostgresSql;

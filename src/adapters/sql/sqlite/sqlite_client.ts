@@ -6,6 +6,7 @@
 
 import { DatabaseSync } from "node:sqlite";
 import type { SqlClient, SqlQueryOptions } from "../../../types.ts";
+import { StatementCache } from "./_statement_cache.ts";
 
 /** Options of {@linkcode openSqliteClient}. */
 export interface OpenSqliteClientOptions {
@@ -57,6 +58,7 @@ export function sqliteClient(
   options: SqliteClientOptions = {},
 ): SqlClient {
   const owned = options.owned ?? false;
+  const statements = new StatementCache(db);
   let closed = false;
   return {
     dialect: "sqlite",
@@ -67,13 +69,13 @@ export function sqliteClient(
     ): Promise<unknown[][]> {
       try {
         if (closed) throw new Error("The SQLite client is closed");
-        const previous = db.prepare("PRAGMA query_only").get() as
+        const previous = statements.get("PRAGMA query_only").get() as
           | Record<string, unknown>
           | undefined;
         const wasOn = Number(previous?.["query_only"] ?? 0) === 1;
         if (!wasOn) db.exec("PRAGMA query_only = ON");
         try {
-          const statement = db.prepare(sql);
+          const statement = statements.get(sql);
           // Typed in newer @types/node; present in Deno's node:sqlite.
           (statement as unknown as {
             setReturnArrays(enabled: boolean): void;
@@ -93,6 +95,7 @@ export function sqliteClient(
     close(): Promise<void> {
       if (!closed) {
         closed = true;
+        statements.clear();
         if (owned && db.isOpen) db.close();
       }
       return Promise.resolve();

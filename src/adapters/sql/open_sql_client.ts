@@ -33,6 +33,7 @@ export interface OpenSqlClientOptions {
    * @default Deno.env.toObject(), read only when such a URL is opened
    */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
    * PostgreSQL and MySQL: how long opening a connection (including TLS and
    * the login) may take, in milliseconds.
    *

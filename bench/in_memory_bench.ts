@@ -1,47 +1,58 @@
 /**
- * The in-memory source on 10 million rows: a `sum` with its MoM and YoY
- * bases, beside the bare-loop floor (summing one Float64Array) measured in
- * the same run, and pandas when Debian's python3-pandas is installed.
+ * The in-memory source against the floor (one bare loop over a
+ * Float64Array of the same length) and against pandas, on the same data.
+ *
+ * A `sum` with its MoM and YoY bases over `--rows` orders spread over two
+ * years: columns in time order and shuffled, and row objects (shuffled),
+ * each on its first call (fresh arrays, so nothing is cached) and on
+ * repeated calls (the same arrays: the time index and columnar copies are
+ * built by then; a first call gets new typed-array views over the same
+ * memory, and a new array of the same row objects). Every contender runs once per round, the order rotating
+ * by one each round, for `--rounds` rounds; medians are printed with the
+ * spread and the load average. pandas (when `python3` has it) runs in a
+ * process of its own on the very same times and amounts, loaded once, and
+ * is asked for one run per round between the others. Every result is
+ * checked against a plain loop (the slow path).
  *
  * ```sh
- * deno run -A bench/in_memory_bench.ts [--rows 10000000] [--runs 7]
+ * deno run -A bench/in_memory_bench.ts                 # 10 million rows
+ * deno run -A bench/in_memory_bench.ts --rows 2000000 --rounds 5
  * ```
  *
  * @module
  */
+
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { fetchDataFrameValues } from "../src/dataframe/fetch_dataframe_values.ts";
 import type { DataFrameInput, KPIDefinition, Period } from "../src/types.ts";
 import { shiftPeriod } from "../src/period/shift_period.ts";
+import { periodInstants } from "../src/period/period_instants.ts";
+import { cleanNumber } from "../src/_numbers.ts";
+import { valueKey } from "../src/_value_key.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
     rows: { type: "string", default: "10000000" },
-    runs: { type: "string", default: "7" },
+    rounds: { type: "string", default: "7" },
   },
 });
 const ROWS = Number(flags.rows);
-const RUNS = Number(flags.runs);
+const ROUNDS = Number(flags.rounds);
 const DAY = 86_400_000;
 const FIRST = Date.UTC(2023, 0, 1);
 const SPAN_DAYS = 730;
 
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-function time(run: () => unknown): number {
-  run(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const started = performance.now();
-    run();
-    samples.push(performance.now() - started);
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3)
+      .join(" ");
+  } catch {
+    return "unknown";
   }
-  return median(samples);
 }
+const loadBefore = loadAverage();
 
 let seed = 7;
 function random(): number {
@@ -72,6 +83,12 @@ const shuffledAmounts = new Float64Array(ROWS);
     shuffledAmounts[i] = amounts[order[i] as number] as number;
   }
 }
+console.error("Building row objects ...");
+const rows = Array.from({ length: ROWS }, (_, i) => ({
+  at: shuffledTimes[i] as number,
+  amount: shuffledAmounts[i] as number,
+  region: i % 4,
+}));
 
 const period: Period = {
   label: "2024-11",
@@ -91,81 +108,243 @@ const definition: KPIDefinition = {
   aggregation: "sum",
   timeColumn: "at",
 };
-function engineSum(table: DataFrameInput): () => unknown {
-  return () =>
-    fetchDataFrameValues({ orders: table }, [{ definition, periods }]);
+
+/** The slow path: a plain compensated loop per period. */
+const expected = periods.map((p) => {
+  const { startMs, endMs } = periodInstants(p);
+  let sum = 0;
+  let compensation = 0;
+  for (let i = 0; i < ROWS; i++) {
+    const t = shuffledTimes[i] as number;
+    if (t < startMs || t >= endMs) continue;
+    const v = shuffledAmounts[i] as number;
+    const next = sum + v;
+    compensation += Math.abs(sum) >= Math.abs(v)
+      ? (sum - next) + v
+      : (v - next) + sum;
+    sum = next;
+  }
+  return cleanNumber(sum + compensation);
+});
+
+function check(name: string, got: readonly (number | null)[]): void {
+  got.forEach((value, i) => {
+    const want = expected[i] as number;
+    if (value === null || Math.abs(value - want) > 1e-9 * Math.abs(want)) {
+      throw new Error(`${name}: ${value} where the slow path gives ${want}`);
+    }
+    if (value !== want) inexact.add(`${name}: ${value} vs ${want}`);
+  });
+}
+const inexact = new Set<string>();
+
+type Sample = [wall: number, cpu: number];
+
+/** Wall and CPU milliseconds of `run` (CPU time: immune to other load). */
+function timed(run: () => void): Sample {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  run();
+  const wall = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return [wall, (used.user + used.system) / 1000];
 }
 
-const floor = time(() => {
-  let sum = 0;
-  for (let i = 0; i < amounts.length; i++) sum += amounts[i] as number;
-  return sum;
-});
-const sortedColumns = time(engineSum({ at: sortedTimes, amount: amounts }));
-const unsortedColumns = time(
-  engineSum({ at: shuffledTimes, amount: shuffledAmounts }),
-);
-console.error("Building row objects ...");
-const rows = Array.from({ length: ROWS }, (_, i) => ({
-  at: shuffledTimes[i] as number,
-  amount: shuffledAmounts[i] as number,
-  region: i % 4,
-}));
-const rowObjects = time(engineSum(rows));
+function engine(name: string, table: () => DataFrameInput): () => Sample {
+  return () => {
+    const input = table();
+    let out = new Map<string, { value: number | null }>();
+    const ms = timed(() => {
+      out = fetchDataFrameValues({ orders: input }, [{ definition, periods }]);
+    });
+    check(
+      name,
+      periods.map((p) => out.get(valueKey("revenue", p))?.value ?? null),
+    );
+    return ms;
+  };
+}
 
-async function pandasMs(): Promise<number | null> {
+/** pandas in a process of its own, on the same data, one run per request. */
+async function startPandas(): Promise<
+  { run: () => Promise<Sample>; stop: () => Promise<void> } | null
+> {
+  const dir = await Deno.makeTempDir({ prefix: "kpi_bench_" });
+  await Deno.writeFile(`${dir}/t.f64`, new Uint8Array(shuffledTimes.buffer));
+  await Deno.writeFile(`${dir}/v.f64`, new Uint8Array(shuffledAmounts.buffer));
+  const ranges = periods.map((p) => {
+    const { startMs, endMs } = periodInstants(p);
+    return [startMs, endMs];
+  });
   const script = `
-import time, numpy as np, pandas as pd
-n = ${ROWS}
-rng = np.random.default_rng(7)
-start = np.datetime64("2023-01-01")
-days = (np.arange(n) * ${SPAN_DAYS} // n).astype("timedelta64[D]")
-df = pd.DataFrame({"order_date": start + days, "amount": rng.integers(0, 10000, n) / 100})
-df = df.sample(frac=1, random_state=7).reset_index(drop=True)
+import sys, time, numpy as np, pandas as pd
+t = np.fromfile(${JSON.stringify(`${dir}/t.f64`)}, dtype="<f8")
+v = np.fromfile(${JSON.stringify(`${dir}/v.f64`)}, dtype="<f8")
+df = pd.DataFrame({"at": pd.to_datetime(t.astype("int64"), unit="ms"), "amount": v})
+ranges = [(pd.Timestamp(a, unit="ms"), pd.Timestamp(b, unit="ms")) for a, b in ${
+    JSON.stringify(ranges)
+  }]
 def run():
-    out = []
-    for a, b in [("2024-11-01", "2024-12-01"), ("2024-10-01", "2024-11-01"), ("2023-11-01", "2023-12-01")]:
-        mask = (df["order_date"] >= a) & (df["order_date"] < b)
-        out.append(df.loc[mask, "amount"].sum())
-    return out
+    return [float(df.loc[(df["at"] >= a) & (df["at"] < b), "amount"].sum()) for a, b in ranges]
 run()
-samples = []
-for _ in range(${RUNS}):
-    t = time.perf_counter(); run(); samples.append((time.perf_counter() - t) * 1000)
-samples.sort()
-print(samples[len(samples) // 2])
+print("ready " + pd.__version__, flush=True)
+for line in sys.stdin:
+    s = time.perf_counter(); c = time.process_time(); out = run()
+    print((time.perf_counter() - s) * 1000, (time.process_time() - c) * 1000, *out, flush=True)
 `;
+  let child: Deno.ChildProcess;
   try {
-    const out = await new Deno.Command("/usr/bin/python3", {
+    // Debian's python3-pandas lives beside the system python3.
+    const python = await Deno.stat("/usr/bin/python3").then(
+      () => "/usr/bin/python3",
+      () => "python3",
+    );
+    child = new Deno.Command(python, {
       args: ["-c", script],
+      stdin: "piped",
       stdout: "piped",
       stderr: "null",
-    }).output();
-    if (!out.success) return null;
-    return Number(new TextDecoder().decode(out.stdout).trim());
+    }).spawn();
   } catch {
     return null;
   }
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  const readLine = async (): Promise<string | null> => {
+    while (!buffer.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) return null;
+      buffer += value;
+    }
+    const at = buffer.indexOf("\n");
+    const line = buffer.slice(0, at);
+    buffer = buffer.slice(at + 1);
+    return line;
+  };
+  const writer = child.stdin.getWriter();
+  const stop = async () => {
+    await writer.close().catch(() => {});
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  };
+  const ready = await readLine();
+  if (ready === null || !ready.startsWith("ready")) {
+    await stop();
+    return null;
+  }
+  pandasVersion = ready.slice(6);
+  return {
+    run: async () => {
+      await writer.write(new TextEncoder().encode("run\n"));
+      const [wall, cpu, ...sums] = (await readLine() ?? "").split(" ").map(
+        Number,
+      );
+      check("pandas", sums.map((s) => cleanNumber(s)));
+      return [wall as number, cpu as number];
+    },
+    stop,
+  };
 }
-console.error("Running pandas if installed ...");
-const pandas = await pandasMs();
+let pandasVersion = "";
 
-const table = [
-  ["bare loop over one Float64Array (floor)", floor],
-  ["engine, columnar, rows in time order", sortedColumns],
-  ["engine, columnar, rows shuffled", unsortedColumns],
-  ["engine, array of row objects, shuffled", rowObjects],
-  ...(pandas === null
-    ? []
-    : [["pandas, three boolean masks (shuffled)", pandas] as const]),
-] as const;
+/** The floor: the median of five bare loops (it is short, so noisier). */
+const floor = (): Sample => {
+  const five = Array.from({ length: 5 }, () =>
+    timed(() => {
+      let sum = 0;
+      for (let i = 0; i < amounts.length; i++) sum += amounts[i] as number;
+      if (sum < 0) throw new Error("unreachable");
+    }));
+  const mid = (k: 0 | 1) =>
+    five.map((s) => s[k]).sort((a, b) => a - b)[2] as number;
+  return [mid(0), mid(1)];
+};
+const shuffled = { at: shuffledTimes, amount: shuffledAmounts };
+const sorted = { at: sortedTimes, amount: amounts };
+const contenders: Record<string, () => Sample | Promise<Sample>> = {
+  "floor: bare loop over one Float64Array": floor,
+  // New views over the same memory: new arrays to every cache, no copy.
+  "columns shuffled, first call": engine("columns shuffled, first", () => ({
+    at: new Float64Array(shuffledTimes.buffer),
+    amount: new Float64Array(shuffledAmounts.buffer),
+  })),
+  "columns shuffled, repeated calls": engine(
+    "columns shuffled, repeated",
+    () => shuffled,
+  ),
+  "columns in time order, first call": engine("sorted, first", () => ({
+    at: new Float64Array(sortedTimes.buffer),
+    amount: new Float64Array(amounts.buffer),
+  })),
+  "columns in time order, repeated calls": engine(
+    "sorted, repeated",
+    () => sorted,
+  ),
+  "row objects shuffled, first call": engine(
+    "rows, first",
+    () => rows.slice(),
+  ),
+  "row objects shuffled, repeated calls": engine("rows, repeated", () => rows),
+};
+
+console.error("Starting pandas if python3 has it ...");
+const pandas = await startPandas();
+if (pandas) {
+  contenders[`pandas ${pandasVersion}, three boolean masks`] = pandas.run;
+}
+
+// Warm-up: twice each (the second call on the same arrays builds the
+// index and the columnar copy of the rows).
+for (const run of Object.values(contenders)) {
+  await run();
+  await run();
+}
+const names = Object.keys(contenders);
+const samples = new Map<string, Sample[]>(names.map((n) => [n, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  console.error(`Round ${round + 1} of ${ROUNDS} ...`);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[(i + round) % names.length] as string;
+    samples.get(name)!.push(await contenders[name]!());
+  }
+}
+await pandas?.stop();
+
+const median = (list: number[]) =>
+  [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
+const of = (name: string, k: 0 | 1) => samples.get(name)!.map((s) => s[k]);
+const floorName = names[0] as string;
+const floorCpu = median(of(floorName, 1));
+const floorWall = median(of(floorName, 0));
+const goals: Record<string, string> = {
+  "columns shuffled, first call": "≤ 4",
+  "columns shuffled, repeated calls": "≤ 0.5",
+  "row objects shuffled, repeated calls": "≤ 10",
+};
 console.log(
   `\n${
     ROWS.toLocaleString("en-US")
-  } rows; sum with MoM and YoY bases; median of ${RUNS} runs\n`,
+  } rows; a sum with its MoM and YoY bases; medians of ${ROUNDS} interleaved rounds; ` +
+    `load average ${loadBefore} before, ${loadAverage()} after; ` +
+    `every result checked against a plain loop${
+      inexact.size === 0 ? " (all equal to the last digit)" : ""
+    }${pandas ? "" : "; pandas not available to python3"}. ` +
+    `CPU time is the process's own (user + system), which other load on the machine does not inflate\n`,
 );
-console.log(`| case | median ms | × floor |`);
-console.log(`| --- | ---: | ---: |`);
-for (const [name, ms] of table) {
-  console.log(`| ${name} | ${ms.toFixed(1)} | ${(ms / floor).toFixed(2)} |`);
+console.log(
+  `| case | CPU ms | × floor (CPU) | goal | wall ms | wall min–max | × floor (wall) |`,
+);
+console.log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: |`);
+for (const name of names) {
+  const cpu = median(of(name, 1));
+  const walls = of(name, 0);
+  const wall = median(walls);
+  console.log(
+    `| ${name} | ${cpu.toFixed(1)} | ${(cpu / floorCpu).toFixed(2)} | ${
+      goals[name] ?? ""
+    } | ${wall.toFixed(1)} | ${Math.min(...walls).toFixed(1)}–${
+      Math.max(...walls).toFixed(1)
+    } | ${(wall / floorWall).toFixed(2)} |`,
+  );
 }
+for (const line of inexact) console.log(`not to the last digit: ${line}`);

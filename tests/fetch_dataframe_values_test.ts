@@ -273,3 +273,121 @@ Deno.test("fetchDataFrameValues() adds a million cents to exactly 10,000", () =>
   for (let i = 0; i < n; i++) naive += 0.01;
   assert.notEqual(naive, 10000, "a plain float sum drifts");
 });
+
+Deno.test("fetchDataFrameValues() gives the same values on every run over shuffled data, once a time index and columnar copies are built", () => {
+  const n = 100_000;
+  let seed = 11;
+  const random = () =>
+    (seed = (seed * 1103515245 + 12345) % 2147483648) /
+    2147483648;
+  const start = Date.UTC(2024, 0, 1);
+  // Times to the millisecond over a year, some missing; amounts in cents,
+  // some missing; flags for rate.
+  const at = new Float64Array(n);
+  const amount: (number | null)[] = [];
+  const paid: boolean[] = [];
+  for (let i = 0; i < n; i++) {
+    at[i] = i % 997 === 0
+      ? NaN
+      : start + Math.floor(random() * 366 * 86_400_000);
+    amount.push(i % 101 === 0 ? null : Math.round(random() * 100_000) / 100);
+    paid.push(random() < 0.3);
+  }
+  const rows = Array.from({ length: n }, (_, i) => ({
+    at: at[i] as number,
+    amount: amount[i],
+    paid: paid[i],
+  }));
+  const zone = "Asia/Kathmandu"; // UTC+05:45: days start off the hour
+  const periods = [
+    {
+      label: "2024-11",
+      start: "2024-11-01",
+      end: "2024-12-01",
+      timezone: zone,
+    },
+    {
+      label: "2024-10",
+      start: "2024-10-01",
+      end: "2024-11-01",
+      timezone: zone,
+    },
+    { label: "w", start: "2024-03-04", end: "2024-03-11", timezone: zone },
+  ];
+  const slow = (aggregation: Aggregation, p: (typeof periods)[number]) => {
+    const lo = Temporal.PlainDate.from(p.start).toZonedDateTime(zone)
+      .epochMilliseconds;
+    const hi = Temporal.PlainDate.from(p.end).toZonedDateTime(zone)
+      .epochMilliseconds;
+    let sum = 0, count = 0, trues = 0, rated = 0;
+    let last: number | null = null, lastAt = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const t = at[i] as number;
+      if (!(t >= lo && t < hi)) continue;
+      rated++;
+      if (paid[i]) trues++;
+      const v = amount[i];
+      if (v === null || v === undefined) continue;
+      sum += v;
+      count++;
+      if (t >= lastAt) {
+        lastAt = t;
+        last = v;
+      }
+    }
+    switch (aggregation) {
+      case "sum":
+        return sum;
+      case "count":
+        return count;
+      case "avg":
+        return sum / count;
+      case "rate":
+        return trues / rated;
+      default:
+        return last;
+    }
+  };
+  const aggregations: Aggregation[] = ["sum", "count", "avg", "last", "rate"];
+  const requests = aggregations.map((aggregation) => ({
+    definition: kpi(
+      `t.${aggregation === "rate" ? "paid" : "amount"}`,
+      aggregation,
+      { name: aggregation, timeColumn: "at" },
+    ),
+    periods,
+  }));
+  const columns = { at, amount, paid };
+  for (const table of [columns, rows]) {
+    for (let run = 0; run < 4; run++) {
+      const got = fetchDataFrameValues({ t: table }, requests);
+      for (const aggregation of aggregations) {
+        for (const p of periods) {
+          const value = got.get(valueKey(aggregation, p));
+          assert.equal(value?.error, null);
+          const want = slow(aggregation, p) as number;
+          assert.ok(
+            Math.abs((value?.value as number) - want) <=
+              1e-9 * Math.abs(want),
+            `${
+              Array.isArray(table) ? "rows" : "columns"
+            } run ${run} ${aggregation} ${p.label}: ${value?.value} vs ${want}`,
+          );
+        }
+      }
+    }
+  }
+  // A longer array is new data: the index is rebuilt, not reused.
+  const longer = {
+    at: new Float64Array([...at, start]),
+    amount: [...amount, 5],
+    paid: [...paid, true],
+  };
+  const once = fetchDataFrameValues({ t: longer }, requests.slice(0, 1));
+  assert.equal(
+    once.get(valueKey("sum", periods[0]!))?.value,
+    fetchDataFrameValues({ t: longer }, requests.slice(0, 1)).get(
+      valueKey("sum", periods[0]!),
+    )?.value,
+  );
+});

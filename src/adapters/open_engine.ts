@@ -21,7 +21,6 @@ import type {
 } from "../types.ts";
 import { openSqlClient } from "./sql/open_sql_client.ts";
 import { openHistoryStore } from "./history/open_history_store.ts";
-import { createNotifier } from "./channels/create_notifier.ts";
 
 /** Options of {@linkcode openEngine}. */
 export interface OpenEngineOptions {
@@ -179,9 +178,10 @@ export async function openEngineOptions(
     await sql?.close();
     throw error;
   }
+  // Channels are loaded only for a file that names some.
   const notifier = options.notifier ??
     (Object.keys(config.channels).length > 0
-      ? createNotifier({
+      ? (await import("./channels/create_notifier.ts")).createNotifier({
         channels: config.channels,
         ...(history && isAlertStateStore(history) ? { store: history } : {}),
       })

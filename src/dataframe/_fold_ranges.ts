@@ -28,6 +28,7 @@ export function foldRanges(
   starts: readonly number[],
   ends: readonly number[],
   sorted: boolean,
+  needCount = true,
 ): RangeFold[] {
   return sorted
     ? starts.map((start, r) =>
@@ -38,7 +39,65 @@ export function foldRanges(
         lowerBound(times, ends[r] ?? start),
       )
     )
-    : foldUnsorted(times, values, starts, ends);
+    : foldUnsorted(times, values, starts, ends, needCount);
+}
+
+/**
+ * Folds over each range through a time index (see `_time_index.ts`):
+ * `times` and `values` in the index's order, `slices` the part of them that
+ * holds each range's rows; rows at the slice edges outside the range are
+ * masked out.
+ */
+export function foldSlices(
+  times: Float64Array,
+  values: Float64Array | null,
+  slices: readonly [number, number][],
+  starts: readonly number[],
+  ends: readonly number[],
+): RangeFold[] {
+  return slices.map(([from, to], r) => {
+    const lo = starts[r] as number;
+    const hi = ends[r] as number;
+    const sums = new CompensatedSums(1);
+    let count = 0;
+    for (let i = from; i < to;) {
+      const stop = Math.min(to, i + BLOCK);
+      let block = 0;
+      for (; i < stop; i++) {
+        const t = times[i] as number;
+        const m = +(t >= lo) * +(t < hi);
+        if (values === null) {
+          count += m;
+          continue;
+        }
+        const v = values[i] as number;
+        const ok = +(v === v);
+        block += (ok ? v : 0) * m;
+        count += m * ok;
+      }
+      sums.add(0, block);
+    }
+    return {
+      sum: values === null ? count : sums.total(0),
+      count,
+      latest: () => {
+        // Stable order: of rows at the same time, the later row comes later.
+        let last: number | null = null;
+        let lastTime = -Infinity;
+        for (let i = from; i < to; i++) {
+          const t = times[i] as number;
+          if (!(t >= lo && t < hi)) continue;
+          const v = values === null ? 1 : values[i] as number;
+          if (v !== v) continue;
+          if (t >= lastTime) {
+            lastTime = t;
+            last = v;
+          }
+        }
+        return last;
+      },
+    };
+  });
 }
 
 /** First index whose time is not before `target` in a sorted column. */
@@ -109,14 +168,19 @@ function foldUnsorted(
   values: ArrayLike<number> | null,
   starts: readonly number[],
   ends: readonly number[],
+  needCount: boolean,
 ): RangeFold[] {
   const out: RangeFold[] = [];
   for (let r = 0; r < starts.length; r += 3) {
     const lo = [starts[r], starts[r + 1], starts[r + 2]];
     const hi = [ends[r], ends[r + 1], ends[r + 2]];
-    const folds = values === null || !hasMissing(values)
-      ? foldThreeBranchless(times, values, lo, hi)
-      : foldThreeChecked(times, values, lo, hi);
+    let folds = values !== null && !needCount
+      ? sumThreeBranchless(times, values, lo, hi)
+      : null;
+    // A missing value (NaN) spoils the plain sums: fold again with checks.
+    if (folds === null || folds.some((fold) => fold.sum !== fold.sum)) {
+      folds = foldThreeBranchless(times, values, lo, hi);
+    }
     for (let k = 0; k < 3 && r + k < starts.length; k++) {
       out.push(folds[k] as RangeFold);
     }
@@ -124,32 +188,12 @@ function foldUnsorted(
   return out;
 }
 
-const missingCache = new WeakMap<
-  object,
-  { length: number; missing: boolean }
->();
-
-/** Whether a value column holds NaN (missing values); remembered per array. */
-function hasMissing(values: ArrayLike<number>): boolean {
-  const known = missingCache.get(values as object);
-  if (known && known.length === values.length) return known.missing;
-  let missing = false;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number;
-    if (v !== v) {
-      missing = true;
-      break;
-    }
-  }
-  missingCache.set(values as object, { length: values.length, missing });
-  return missing;
-}
-
 /**
  * Three ranges in one pass without branches in the loop (rows fall in a
  * range at random when the column is shuffled, which defeats branch
- * prediction), with Kahan-compensated sums. Needs values without NaN.
- * Unused ranges are given as undefined and come out empty.
+ * prediction), with compensated sums; a missing value (NaN) adds nothing
+ * and is not counted. Unused ranges are given as undefined and come out
+ * empty.
  */
 function foldThreeBranchless(
   times: TimeColumn,
@@ -171,16 +215,18 @@ function foldThreeBranchless(
     let b0 = 0, b1 = 0, b2 = 0;
     for (; i < stop; i++) {
       const t = times[i] as number;
-      const v = values === null ? 1 : values[i] as number;
+      const raw = values === null ? 1 : values[i] as number;
+      const ok = +(raw === raw);
+      const v = ok ? raw : 0;
       const m0 = +(t >= lo0) * +(t < hi0);
       const m1 = +(t >= lo1) * +(t < hi1);
       const m2 = +(t >= lo2) * +(t < hi2);
       b0 += v * m0;
       b1 += v * m1;
       b2 += v * m2;
-      n0 += m0;
-      n1 += m1;
-      n2 += m2;
+      n0 += m0 * ok;
+      n1 += m1 * ok;
+      n2 += m2 * ok;
     }
     sums.add(0, b0);
     sums.add(1, b1);
@@ -195,6 +241,44 @@ function foldThreeBranchless(
     { sum: sums.total(0), count: n0, latest: latestOf(0) },
     { sum: sums.total(1), count: n1, latest: latestOf(1) },
     { sum: sums.total(2), count: n2, latest: latestOf(2) },
+  ];
+}
+
+/**
+ * Sums only (no counts), for columns without missing values: the fewest
+ * operations per row. A NaN anywhere makes a sum NaN, and the caller folds
+ * again with {@linkcode foldThreeBranchless}.
+ */
+function sumThreeBranchless(
+  times: TimeColumn,
+  values: ArrayLike<number>,
+  lo: (number | undefined)[],
+  hi: (number | undefined)[],
+): RangeFold[] {
+  const lo0 = lo[0] ?? 0, hi0 = hi[0] ?? 0;
+  const lo1 = lo[1] ?? 0, hi1 = hi[1] ?? 0;
+  const lo2 = lo[2] ?? 0, hi2 = hi[2] ?? 0;
+  const sums = new CompensatedSums(3);
+  const n = times.length;
+  for (let i = 0; i < n;) {
+    const stop = Math.min(n, i + BLOCK);
+    let b0 = 0, b1 = 0, b2 = 0;
+    for (; i < stop; i++) {
+      const t = times[i] as number;
+      const v = values[i] as number;
+      b0 += v * (+(t >= lo0) * +(t < hi0));
+      b1 += v * (+(t >= lo1) * +(t < hi1));
+      b2 += v * (+(t >= lo2) * +(t < hi2));
+    }
+    sums.add(0, b0);
+    sums.add(1, b1);
+    sums.add(2, b2);
+  }
+  const latest = () => null;
+  return [
+    { sum: sums.total(0), count: NaN, latest },
+    { sum: sums.total(1), count: NaN, latest },
+    { sum: sums.total(2), count: NaN, latest },
   ];
 }
 
@@ -228,41 +312,6 @@ class CompensatedSums {
   total(k: number): number {
     return (this.#sums[k] as number) + (this.#compensations[k] as number);
   }
-}
-
-/** The same with missing values skipped (branches and all). */
-function foldThreeChecked(
-  times: TimeColumn,
-  values: ArrayLike<number>,
-  lo: (number | undefined)[],
-  hi: (number | undefined)[],
-): RangeFold[] {
-  return [0, 1, 2].map((k) => {
-    const from = lo[k], to = hi[k];
-    if (from === undefined || to === undefined) {
-      return { sum: 0, count: 0, latest: () => null };
-    }
-    let sum = 0;
-    let compensation = 0;
-    let count = 0;
-    for (let i = 0; i < times.length; i++) {
-      const t = times[i] as number;
-      if (!(t >= from && t < to)) continue;
-      const v = values[i] as number;
-      if (v !== v) continue;
-      const next = sum + v;
-      compensation += Math.abs(sum) >= Math.abs(v)
-        ? (sum - next) + v
-        : (v - next) + sum;
-      sum = next;
-      count++;
-    }
-    return {
-      sum: sum + compensation,
-      count,
-      latest: () => latestIn(times, values, from, to),
-    };
-  });
 }
 
 /** The value at the latest time in `[from, to)`, ties going to the later row. */

@@ -1,8 +1,10 @@
 import { cleanNumber, toNumber } from "../_numbers.ts";
 import { type FetchedValue, valueKey } from "../_value_key.ts";
+import { sliceOf, timeIndexFor, valuesInOrder } from "./_time_index.ts";
 import {
   foldRanges,
   foldRows,
+  foldSlices,
   isSortedTimes,
   type RangeFold,
   type TimeColumn,
@@ -141,9 +143,10 @@ function computeFolds(
   }
   const mode: ValueMode = aggregation === "rate" ? "truthy" : "numeric";
   const rows = view.rows;
-  // The row fold reads numbers as they are, so only sums of numbers use it;
-  // a rate reads every cell through toTruthy.
-  if (rows !== null && mode === "numeric") {
+  // A first run on row objects reads the cells in place; the row fold reads
+  // numbers as they are, so only sums of numbers use it (a rate reads every
+  // cell through toTruthy, from the columnar copy).
+  if (rows !== null && mode === "numeric" && !view.rowsSeenBefore()) {
     if (column !== "*") view.requireColumn(column);
     const reader = new TimeCellReader(timeZone);
     return foldRows(
@@ -157,9 +160,31 @@ function computeFolds(
       aggregation === "last",
     );
   }
+  // Columns, or row objects seen before: their columnar copy.
   const times = view.times(timeColumn, timeZone);
   const values = column === "*" ? null : view.values(column, mode);
-  return foldRanges(times.column, values, starts, ends, times.sorted);
+  if (!times.sorted) {
+    const index = timeIndexFor(times.column, {
+      build: rows !== null && view.rowsSeenBefore(),
+    });
+    if (index !== null) {
+      return foldSlices(
+        index.times,
+        values === null ? null : valuesInOrder(times.column, index, values),
+        starts.map((start, r) => sliceOf(index, start, ends[r] as number)),
+        starts,
+        ends,
+      );
+    }
+  }
+  return foldRanges(
+    times.column,
+    values,
+    starts,
+    ends,
+    times.sorted,
+    aggregation !== "sum",
+  );
 }
 
 function finish(aggregation: Aggregation, fold: RangeFold): number | null {
@@ -189,9 +214,21 @@ const parsedTimeCache = new WeakMap<object, ParsedTimes>();
 const parsedValueCache = new WeakMap<object, Map<ValueMode, Float64Array>>();
 
 /** A uniform view of rows or columns, with per-call caches. */
+/**
+ * Columnar copies of arrays of row objects, made on their second run and
+ * kept as long as the array (8 bytes per row per column read), together
+ * with the length it had.
+ */
+const rowCopies = new WeakMap<object, {
+  length: number;
+  times: Map<string, ParsedTimes>;
+  values: Map<string, Float64Array>;
+}>();
+
 class TableView {
   readonly #name: string;
   readonly #rows: readonly Record<string, unknown>[] | null;
+  #rowsSeen = false;
   readonly #columns: Record<string, ArrayLike<unknown>> | null;
   readonly #length: number;
   readonly #times = new Map<string, ParsedTimes>();
@@ -203,6 +240,15 @@ class TableView {
       this.#rows = input as readonly Record<string, unknown>[];
       this.#columns = null;
       this.#length = input.length;
+      const copy = rowCopies.get(input);
+      if (copy && copy.length === input.length) this.#rowsSeen = true;
+      else {
+        rowCopies.set(input, {
+          length: input.length,
+          times: new Map(),
+          values: new Map(),
+        });
+      }
     } else if (input !== null && typeof input === "object") {
       this.#rows = null;
       this.#columns = input as Record<string, ArrayLike<unknown>>;
@@ -222,6 +268,14 @@ class TableView {
         `Table "${name}" must be an array of rows or an object of columns`,
       );
     }
+  }
+
+  /**
+   * Whether the rows were run on before with the same length: their
+   * columnar copy is then used (and made, the first time).
+   */
+  rowsSeenBefore(): boolean {
+    return this.#rowsSeen;
   }
 
   /** The rows, when the table is an array of row objects. */
@@ -277,12 +331,14 @@ class TableView {
     const key = `${name}\u0000${timeZone}`;
     const known = this.#times.get(key);
     if (known) return known;
+    const copy = this.#rows ? rowCopies.get(this.#rows) : undefined;
     const parsed = this.#columns
       ? this.#parseColumnTimes(
         this.#columns[name] as ArrayLike<unknown>,
         timeZone,
       )
-      : this.#parseRowTimes(name, timeZone);
+      : copy?.times.get(key) ?? this.#parseRowTimes(name, timeZone);
+    copy?.times.set(key, parsed);
     this.#times.set(key, parsed);
     return parsed;
   }
@@ -311,10 +367,15 @@ class TableView {
         );
       }
       const rows = this.#rows!;
-      const out = new Float64Array(rows.length);
-      const read = mode === "truthy" ? toTruthy : toNumber;
-      for (let i = 0; i < rows.length; i++) {
-        out[i] = read((rows[i] as Record<string, unknown>)[name]);
+      const copy = rowCopies.get(rows);
+      let out = copy?.values.get(key);
+      if (out === undefined) {
+        out = new Float64Array(rows.length);
+        const read = mode === "truthy" ? toTruthy : toNumber;
+        for (let i = 0; i < rows.length; i++) {
+          out[i] = read((rows[i] as Record<string, unknown>)[name]);
+        }
+        copy?.values.set(key, out);
       }
       values = out;
     }
@@ -346,6 +407,7 @@ class TableView {
       cached && cached.length === column.length && cached.timeZone === timeZone
     ) return cached;
     let times: TimeColumn;
+    let sorted: boolean | undefined;
     if (column instanceof Float64Array) {
       times = column;
     } else if (
@@ -354,14 +416,23 @@ class TableView {
     ) {
       times = column as unknown as ArrayLike<number>;
     } else {
+      // Parsed and checked for order in the same pass.
       const reader = new TimeCellReader(timeZone);
       const out = new Float64Array(column.length);
-      for (let i = 0; i < column.length; i++) out[i] = reader.read(column[i]);
+      let previous = -Infinity;
+      let inOrder = true;
+      for (let i = 0; i < column.length; i++) {
+        const t = reader.read(column[i]);
+        out[i] = t;
+        if (!(t >= previous)) inOrder = false;
+        previous = t;
+      }
       times = out;
+      sorted = inOrder;
     }
     const parsed = {
       column: times,
-      sorted: isSortedTimes(times),
+      sorted: sorted ?? isSortedTimes(times),
       length: column.length,
       timeZone,
     };

@@ -12,7 +12,10 @@ import type { KPIResult } from "../types.ts";
 export interface CacheEntry {
   /** The results, once computed. */
   readonly results: Promise<KPIResult[]>;
-  /** Serialized single results by KPI name, filled lazily. */
+  /**
+   * Serialized responses, filled lazily: single results by KPI name, and
+   * the whole list by `*` and the period label.
+   */
   readonly bodies: Map<string, string>;
   /** When the entry was stored, epoch milliseconds. */
   readonly storedAt: number;

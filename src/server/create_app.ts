@@ -476,13 +476,22 @@ export function createApp(options: CreateAppOptions): KPIApp {
     const period = resolve(c, query.value.period);
     if (period instanceof Response) return period;
     const found = lookup(period, period.label, null, query.value.refresh);
-    const results = await found.results;
     c.header("x-cache", found.state);
     c.header("cache-control", "no-store");
-    return c.json({
+    // A cached computation keeps its serialized list per period label
+    // ("2024-11" and "last_month" may name the same range).
+    const key = `*\u0000${period.label}`;
+    const cached = found.entry?.bodies.get(key);
+    if (cached !== undefined) {
+      return c.body(cached, 200, { "content-type": JSON_TYPE });
+    }
+    const results = await found.results;
+    const body = JSON.stringify({
       period: { label: period.label, start: period.start, end: period.end },
       results,
     });
+    found.entry?.bodies.set(key, body);
+    return c.body(body, 200, { "content-type": JSON_TYPE });
   });
 
   app.get("/kpis/:name", async (c) => {

@@ -129,6 +129,17 @@ dialog h2 { margin: 0 0 6px; font-size: 17px; }
 dialog p { margin: 0 0 14px; color: var(--muted); }
 dialog input { width: 100%; margin-bottom: 14px; }
 dialog .row { display: flex; justify-content: flex-end; gap: 8px; }
+.card[data-kpi] { cursor: pointer; }
+.card[data-kpi]:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
+#segments-dialog { width: min(760px, 94vw); max-height: 86vh; overflow: auto; }
+#segments-dialog .seg-head { justify-content: space-between; align-items: center; }
+#segments-dialog h3 { margin: 16px 0 6px; font-size: 14px; }
+.seg-table { width: 100%; border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
+.seg-table th, .seg-table td { padding: 4px 6px; text-align: right; border-bottom: 1px solid var(--neutral-soft); }
+.seg-table th:first-child, .seg-table td:first-child { text-align: left; }
+.seg-table td.bar { width: 30%; }
+.seg-bar { height: 8px; border-radius: 4px; background: var(--accent); opacity: .75; }
+.seg-bar.neg { background: var(--bad); }
 `;
 
 const SCRIPT = String.raw`
@@ -282,6 +293,16 @@ const SCRIPT = String.raw`
     var node = el("article", "card " + status);
     node.dataset.kpi = result.name;
     node.dataset.status = status;
+    node.tabIndex = 0;
+    node.setAttribute("role", "button");
+    node.setAttribute("aria-label", (result.label || result.name) + ": breakdown and drivers");
+    node.addEventListener("click", function () { openSegments(result); });
+    node.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        openSegments(result);
+      }
+    });
     if (result.value !== null) node.dataset.value = String(result.value);
     var head = el("div", "card-head");
     var titles = el("div");
@@ -315,6 +336,109 @@ const SCRIPT = String.raw`
     spark.appendChild(el("div", "skeleton"));
     node.appendChild(spark);
     return node;
+  }
+
+  function signedPct(pct) {
+    if (pct === null || pct === undefined) return "—";
+    return (pct > 0 ? "+" : pct < 0 ? "−" : "") + Math.abs(pct).toFixed(1) + "%";
+  }
+
+  function segmentText(segment, other) {
+    return Object.keys(segment).map(function (k) {
+      if (other !== undefined) return k + " = other (" + other + " segments)";
+      return k + " = " + (segment[k] === null ? "(NULL)" : segment[k]);
+    }).join(", ");
+  }
+
+  function table(head, rows) {
+    var t = el("table", "seg-table");
+    var tr = el("tr");
+    head.forEach(function (h) { tr.appendChild(el("th", null, h)); });
+    t.appendChild(tr);
+    rows.forEach(function (cells) {
+      var row = el("tr");
+      cells.forEach(function (cell) {
+        if (cell && cell.nodeType) {
+          var td = el("td", "bar");
+          td.appendChild(cell);
+          row.appendChild(td);
+        } else row.appendChild(el("td", null, cell));
+      });
+      t.appendChild(row);
+    });
+    return t;
+  }
+
+  function barNode(fraction) {
+    var bar = el("div", "seg-bar" + (fraction < 0 ? " neg" : ""));
+    bar.style.width = Math.round(Math.min(1, Math.abs(fraction)) * 100) + "%";
+    return bar;
+  }
+
+  function openSegments(result) {
+    var dialog = $("segments-dialog");
+    var body = $("segments-body");
+    body.textContent = "";
+    dialog.dataset.state = "loading";
+    $("segments-title").textContent = result.label || result.name;
+    body.appendChild(el("div", "note", "Loading breakdown and drivers…"));
+    if (!dialog.open) dialog.showModal();
+    var period = encodeURIComponent(currentPeriod());
+    var path = BASE + "kpis/" + encodeURIComponent(result.name);
+    api(path + "/drivers?period=" + period).then(function (why) {
+      body.textContent = "";
+      var unit = result.unit;
+      var drivers = el("section");
+      drivers.id = "segments-drivers";
+      drivers.appendChild(el("h3", null, "Why it changed (" + why.compare + ")"));
+      if (why.error || why.note) {
+        drivers.appendChild(el("div", "note", why.error || why.note));
+      } else {
+        drivers.appendChild(el("div", "note",
+          formatValue(why.previousValue, unit) + " → " + formatValue(why.value, unit) +
+          " (" + signedPct(why.changePct) + ")"));
+        var ratio = why.method === "ratio";
+        var head = ["Segment", "Contribution", "Share"];
+        if (ratio) head.push("Rate", "Mix");
+        head.push("");
+        drivers.appendChild(table(head, why.drivers.map(function (d) {
+          var cells = [segmentText(d.segment), formatValue(d.contribution, unit),
+            d.contributionPct === null ? "—" : d.contributionPct.toFixed(1) + "%"];
+          if (ratio) cells.push(formatValue(d.rateEffect, unit), formatValue(d.mixEffect, unit));
+          cells.push(barNode((d.contribution < 0 ? -1 : 1) * Math.abs(d.contributionPct || 0) / 100));
+          return cells;
+        })));
+        drivers.appendChild(el("div", "note", "Unexplained: " + formatValue(why.unexplained, unit)));
+      }
+      body.appendChild(drivers);
+      if (!why.dimensions || why.dimensions.length === 0) {
+        dialog.dataset.state = "ready";
+        return;
+      }
+      return api(path + "/breakdown?period=" + period + "&by=" +
+        encodeURIComponent(why.dimensions.join(","))).then(function (b) {
+        var section = el("section");
+        section.id = "segments-breakdown";
+        (b.dimensions || []).forEach(function (d) {
+          section.appendChild(el("h3", null, "By " + d.dimension));
+          var codes = COMPARISONS.filter(function (code) {
+            return d.rows.some(function (r) { return r.comparisons && r.comparisons[code]; });
+          });
+          section.appendChild(table(["Segment", "Value", "Share"].concat(codes, [""]), d.rows.map(function (r) {
+            return [segmentText(r.segment, r.other), formatValue(r.value, unit),
+              r.share === null ? "—" : (r.share * 100).toFixed(1) + "%"].concat(
+              codes.map(function (code) { return signedPct(r.comparisons[code] && r.comparisons[code].changePct); }),
+              [barNode(r.share || 0)]);
+          })));
+        });
+        body.appendChild(section);
+        dialog.dataset.state = "ready";
+      });
+    }).catch(function (error) {
+      body.textContent = "";
+      body.appendChild(el("div", "error-text", error.message));
+      dialog.dataset.state = "error";
+    });
   }
 
   function sparkline(container, history, unit) {
@@ -485,7 +609,8 @@ const SCRIPT = String.raw`
 /**
  * Renders the dashboard page: a card per KPI with its value and unit, its
  * comparisons with arrows colored by polarity, its alert status and a
- * sparkline of its history, plus a period picker. The page asks for the API
+ * sparkline of its history, plus a period picker. Clicking a card (or Enter
+ * on it) opens its drivers and, for a KPI with dimensions, its breakdown. The page asks for the API
  * token when the server answers 401 and keeps it in `sessionStorage`.
  *
  * @param options The CSP nonce, the title and the default period.
@@ -543,6 +668,12 @@ export function dashboardHtml(options: DashboardHtmlOptions): string {
     <p id="token-hint"></p>
     <input id="token-input" type="password" autocomplete="off" placeholder="Token" aria-label="API token">
     <div class="row"><button type="submit" class="primary">Continue</button></div>
+  </form>
+</dialog>
+<dialog id="segments-dialog" aria-labelledby="segments-title">
+  <form method="dialog">
+    <div class="row seg-head"><h2 id="segments-title"></h2><button type="submit" id="segments-close">Close</button></div>
+    <div id="segments-body"></div>
   </form>
 </dialog>
 <script nonce="${nonce}">${SCRIPT}</script>

@@ -8,10 +8,6 @@
 
 import { isAbsolute, resolve } from "node:path";
 import type { AuditLog, HistoryStoreKind } from "./_types.ts";
-import { openSqliteHistoryStore } from "./sqlite/open_sqlite_history_store.ts";
-import { openCsvHistoryStore } from "./csv/open_csv_history_store.ts";
-import { openKvHistoryStore } from "./kv/open_kv_history_store.ts";
-import { openPostgresHistoryStore } from "./postgres/open_postgres_history_store.ts";
 
 export type { AuditLog, HistoryStoreKind } from "./_types.ts";
 
@@ -119,16 +115,27 @@ export async function openHistoryStore(
   const base = options.baseDir ?? Deno.cwd();
   const path = (p: string) =>
     p === ":memory:" || isAbsolute(p) ? p : resolve(base, p);
+  // Each store is loaded when named, so that a run loads one driver at most.
   switch (kind) {
     case "sqlite": {
+      const { openSqliteHistoryStore } = await import(
+        "./sqlite/open_sqlite_history_store.ts"
+      );
       const opts = options.busyTimeoutMs === undefined
         ? {}
         : { busyTimeoutMs: options.busyTimeoutMs };
       return await openSqliteHistoryStore(path(where), opts);
     }
-    case "csv":
+    case "csv": {
+      const { openCsvHistoryStore } = await import(
+        "./csv/open_csv_history_store.ts"
+      );
       return await openCsvHistoryStore(path(where));
+    }
     case "kv": {
+      const { openKvHistoryStore } = await import(
+        "./kv/open_kv_history_store.ts"
+      );
       if (options.kv !== undefined) {
         return await openKvHistoryStore(options.kv, {
           location: target,
@@ -143,6 +150,9 @@ export async function openHistoryStore(
       });
     }
     case "postgres": {
+      const { openPostgresHistoryStore } = await import(
+        "./postgres/open_postgres_history_store.ts"
+      );
       const opts: {
         schema?: string;
         tablePrefix?: string;

@@ -11,7 +11,6 @@ import {
 } from "../../../format/format_report.ts";
 import type { KPIEngine } from "../../../engine/kpi_engine.ts";
 import type { OpenEngineOptions } from "../../open_engine.ts";
-import { scheduleRuns } from "../cron/schedule_runs.ts";
 import { buildProgram, type Flags } from "./_program.ts";
 import {
   formatBreakdowns,
@@ -266,7 +265,7 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
     const period = engine.resolvePeriod(flags.period ?? "last_month");
     const kpis = flags.kpi ?? [];
     if (flags.explain) {
-      io.stdout(engine.explain(period, { kpis }));
+      io.stdout(await engine.explainWithDryRun(period, { kpis }));
       const by = readBy(flags);
       if (by.length > 0) {
         io.stdout(
@@ -459,6 +458,7 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
       signal: stopSignal(io),
       log: io.stderr,
     });
+    const { scheduleRuns } = await import("../cron/schedule_runs.ts");
     const schedules = engine.config.schedules.map((schedule, i) => {
       const runs = scheduleRuns(engine, {
         cron: schedule.cron,

@@ -20,12 +20,26 @@ const REGIONS = [
   { name: "Latin America", weight: 0.1, basket: 0.8 },
 ] as const;
 
+/** Sales channels and devices, with their shares of orders. */
+const CHANNELS = [
+  { name: "web", weight: 0.45 },
+  { name: "ads", weight: 0.25 },
+  { name: "email", weight: 0.15 },
+  { name: "partner", weight: 0.15 },
+] as const;
+const DEVICES = [
+  { name: "mobile", weight: 0.55 },
+  { name: "desktop", weight: 0.35 },
+  { name: "tablet", weight: 0.1 },
+] as const;
+
 /** Relative order volume by ISO weekday, Monday first. */
 const WEEKDAY_FACTOR = [0.9, 0.92, 0.95, 1.0, 1.1, 1.3, 1.2] as const;
 
 /**
  * Builds the demo shop database unless a current one exists: users in four
- * regions and two years of daily orders up to today, with weekly and yearly
+ * regions and two years of daily orders up to today (each with a region,
+ * a sales channel and a device, the dimensions to break KPIs down by), with weekly and yearly
  * seasonality, growth, and about 5% refunds. The data is pseudo-random with
  * a fixed seed, so two builds on the same day are identical.
  *
@@ -88,6 +102,19 @@ export function fillDemoDatabase(
   seed: number,
 ): void {
   const random = mulberry32(seed);
+  // Channels and devices draw from their own sequence, so that adding them
+  // left every other number of the demo as it was.
+  const randomSegment = mulberry32(seed ^ 0x5bd1e995);
+  const pick = (
+    options: readonly { name: string; weight: number }[],
+  ): string => {
+    let r = randomSegment();
+    for (const option of options) {
+      r -= option.weight;
+      if (r <= 0) return option.name;
+    }
+    return options[options.length - 1]!.name;
+  };
   const first = today.subtract({ days: days - 1 });
   db.exec(`
     CREATE TABLE users (
@@ -99,6 +126,8 @@ export function fillDemoDatabase(
       id INTEGER PRIMARY KEY,
       user_id INTEGER NOT NULL REFERENCES users(id),
       region TEXT NOT NULL,
+      channel TEXT NOT NULL,
+      device TEXT NOT NULL,
       order_date TEXT NOT NULL,
       amount REAL NOT NULL,
       status TEXT NOT NULL CHECK (status IN ('completed', 'refunded')),
@@ -109,7 +138,7 @@ export function fillDemoDatabase(
     "INSERT INTO users (id, region, signup_date) VALUES (?, ?, ?)",
   );
   const insertOrder = db.prepare(
-    "INSERT INTO orders (user_id, region, order_date, amount, status, refunded) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO orders (user_id, region, channel, device, order_date, amount, status, refunded) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
   );
   db.exec("BEGIN");
   const userRegions: number[] = [];
@@ -147,6 +176,8 @@ export function fillDemoDatabase(
       insertOrder.run(
         user,
         region.name,
+        pick(CHANNELS),
+        pick(DEVICES),
         date,
         Math.round(amount * 100) / 100,
         refunded ? "refunded" : "completed",

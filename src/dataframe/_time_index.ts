@@ -1,0 +1,225 @@
+/**
+ * Private: a per-array time index for in-memory tables whose rows are not in
+ * time order, so that repeated runs on the same arrays read only the rows of
+ * their periods.
+ *
+ * The index is a stable counting sort of the rows into time buckets (15
+ * minutes, or a power-of-two multiple of it so that there are at most about
+ * a quarter as many buckets as rows): the row numbers in bucket order, the
+ * times in that order, and the start of each bucket. A range's rows are then
+ * one contiguous slice (its first and last buckets checked row by row), and a
+ * value column copied once into the same order is summed over that slice
+ * sequentially. Fifteen minutes divides every UTC offset in use, so periods
+ * cut at midnight in any zone fall on bucket edges.
+ *
+ * Memory: 12 bytes per row for the index, plus 8 bytes per row for each
+ * value column read through it. All indexes and copies together are kept
+ * under {@linkcode TIME_INDEX_BUDGET_BYTES}, the least recently used dropped
+ * first; they are keyed by the arrays themselves (a `WeakMap`), so they go
+ * when the arrays do.
+ *
+ * @module
+ */
+
+import type { TimeColumn } from "./_fold_ranges.ts";
+
+/** Most bytes all time indexes and value copies hold together. */
+export const TIME_INDEX_BUDGET_BYTES = 512 * 1024 * 1024;
+
+/** Tables shorter than this are scanned: an index would not pay. */
+export const TIME_INDEX_MIN_ROWS = 65_536;
+
+const QUARTER_HOUR = 15 * 60 * 1000;
+
+/** Rows of a time column grouped in time buckets. */
+export interface TimeIndex {
+  /** Row numbers in bucket order (rows without a time left out). */
+  readonly order: Uint32Array;
+  /** Times in bucket order. */
+  readonly times: Float64Array;
+  /** Where each bucket starts in `order`; one more entry than buckets. */
+  readonly starts: Uint32Array;
+  /** Time of the first bucket's start. */
+  readonly origin: number;
+  /** Width of a bucket in milliseconds. */
+  readonly width: number;
+  /** Length of the time column it was built from. */
+  readonly length: number;
+}
+
+interface Entry {
+  index: TimeIndex;
+  /** Value columns copied into bucket order, by source array. */
+  values: WeakMap<object, Float64Array>;
+}
+
+const entries = new WeakMap<object, Entry>();
+/** Least recently used first: what is held, to drop when over budget. */
+const held = new Map<
+  WeakRef<object>,
+  { bytes: number; owner: WeakRef<object>; value: WeakRef<object> | null }
+>();
+let heldBytes = 0;
+const seen = new WeakMap<object, number>();
+
+/**
+ * The index of a time column, building it on the second call for the same
+ * array (a first run pays no more than a scan), or at once with `build`;
+ * null while there is none.
+ */
+export function timeIndexFor(
+  times: TimeColumn,
+  options: { build?: boolean } = {},
+): TimeIndex | null {
+  const key = times as object;
+  const entry = entries.get(key);
+  if (entry && entry.index.length === times.length) {
+    touch(key, null);
+    return entry.index;
+  }
+  if (times.length < TIME_INDEX_MIN_ROWS) return null;
+  if (!options.build && seen.get(key) !== times.length) {
+    seen.set(key, times.length);
+    return null;
+  }
+  const index = buildTimeIndex(times);
+  entries.set(key, { index, values: new WeakMap() });
+  hold(key, null, index.order.byteLength + index.times.byteLength);
+  return index;
+}
+
+/** A value column in the index's order, copied once and remembered. */
+export function valuesInOrder(
+  times: TimeColumn,
+  index: TimeIndex,
+  values: ArrayLike<number>,
+): Float64Array {
+  const entry = entries.get(times as object);
+  const known = entry?.values.get(values as object);
+  if (known) {
+    touch(times as object, values as object);
+    return known;
+  }
+  const { order } = index;
+  const out = new Float64Array(order.length);
+  for (let i = 0; i < order.length; i++) {
+    out[i] = values[order[i] as number] as number;
+  }
+  if (entry) {
+    entry.values.set(values as object, out);
+    hold(times as object, values as object, out.byteLength);
+  }
+  return out;
+}
+
+/** The slice of the index that holds every row of `[from, to)` (edges inclusive). */
+export function sliceOf(
+  index: TimeIndex,
+  from: number,
+  to: number,
+): [number, number] {
+  const buckets = index.starts.length - 1;
+  const first = Math.max(
+    0,
+    Math.min(buckets, Math.floor((from - index.origin) / index.width)),
+  );
+  const last = Math.max(
+    0,
+    Math.min(buckets, Math.ceil((to - index.origin) / index.width)),
+  );
+  return [index.starts[first] as number, index.starts[last] as number];
+}
+
+/** Builds the index: a stable counting sort into time buckets. */
+export function buildTimeIndex(times: TimeColumn): TimeIndex {
+  const n = times.length;
+  let min = Infinity;
+  let max = -Infinity;
+  let present = 0;
+  for (let i = 0; i < n; i++) {
+    const t = times[i] as number;
+    if (t === t) {
+      present++;
+      if (t < min) min = t;
+      if (t > max) max = t;
+    }
+  }
+  const origin = present === 0
+    ? 0
+    : Math.floor(min / QUARTER_HOUR) * QUARTER_HOUR;
+  let width = QUARTER_HOUR;
+  const most = Math.max(1024, Math.ceil(present / 4));
+  while (present > 0 && (max - origin) / width >= most) width *= 2;
+  const buckets = present === 0 ? 0 : Math.floor((max - origin) / width) + 1;
+  const starts = new Uint32Array(buckets + 1);
+  const bucketOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = times[i] as number;
+    if (t === t) {
+      const b = Math.floor((t - origin) / width);
+      bucketOf[i] = b;
+      starts[b + 1]!++;
+    } else bucketOf[i] = -1;
+  }
+  for (let b = 0; b < buckets; b++) {
+    starts[b + 1] = (starts[b + 1] as number) + (starts[b] as number);
+  }
+  const next = starts.slice(0, buckets);
+  const order = new Uint32Array(present);
+  const sorted = new Float64Array(present);
+  for (let i = 0; i < n; i++) {
+    const b = bucketOf[i] as number;
+    if (b < 0) continue;
+    const at = next[b]!++;
+    order[at] = i;
+    sorted[at] = times[i] as number;
+  }
+  return { order, times: sorted, starts, origin, width, length: n };
+}
+
+/** Records what an entry holds, dropping the oldest past the budget. */
+function hold(owner: object, value: object | null, bytes: number): void {
+  held.set(new WeakRef(value ?? owner), {
+    bytes,
+    owner: new WeakRef(owner),
+    value: value === null ? null : new WeakRef(value),
+  });
+  heldBytes += bytes;
+  const drop = (ref: WeakRef<object>) => {
+    const item = held.get(ref);
+    if (!item) return;
+    held.delete(ref);
+    heldBytes -= item.bytes;
+  };
+  for (const [ref, item] of held) {
+    // Arrays the program let go of: their copies went with them.
+    if (!item.owner.deref() || (item.value && !item.value.deref())) drop(ref);
+  }
+  for (const [ref, item] of held) {
+    if (heldBytes <= TIME_INDEX_BUDGET_BYTES) break;
+    drop(ref);
+    const ownerArray = item.owner.deref();
+    if (!ownerArray) continue;
+    if (item.value === null) {
+      entries.delete(ownerArray);
+      for (const [other, rest] of held) {
+        if (rest.owner.deref() === ownerArray) drop(other);
+      }
+    } else {
+      const valueArray = item.value.deref();
+      if (valueArray) entries.get(ownerArray)?.values.delete(valueArray);
+    }
+  }
+}
+
+/** Marks an entry as just used (moves it to the end of the list). */
+function touch(owner: object, value: object | null): void {
+  const target = value ?? owner;
+  for (const [ref, item] of held) {
+    if (ref.deref() === target && item.owner.deref() === owner) {
+      held.delete(ref);
+      held.set(ref, item);
+      return;
+    }
+  }
+}

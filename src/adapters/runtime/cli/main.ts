@@ -265,7 +265,7 @@ async function runCommand(flags: Flags, io: CliIo): Promise<number> {
     const period = engine.resolvePeriod(flags.period ?? "last_month");
     const kpis = flags.kpi ?? [];
     if (flags.explain) {
-      io.stdout(engine.explain(period, { kpis }));
+      io.stdout(await engine.explainWithDryRun(period, { kpis }));
       const by = readBy(flags);
       if (by.length > 0) {
         io.stdout(

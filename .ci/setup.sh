@@ -34,3 +34,14 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
   apt-get update -qq
   apt-get install -y -qq postgresql mariadb-server util-linux >/dev/null
 fi
+
+# A real ClickHouse for the ClickHouse tests and bench: the engine the npm
+# package chdb ships (libchdb), run by tests/_clickhouse_server.ts with its
+# HTTP listener. Installed once into the npm cache folder below.
+CHDB_DIR="${KPI_CHDB_DIR:-${HOME:-/tmp}/.cache/kpi-engine/chdb}"
+if [ ! -f "$CHDB_DIR/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so" ]; then
+  echo "Installing ClickHouse (npm @chdb/lib-linux-x64-gnu) ..."
+  mkdir -p "$CHDB_DIR"
+  npm install --no-save --no-package-lock --no-audit --no-fund --prefix "$CHDB_DIR" \
+    @chdb/lib-linux-x64-gnu@26.7.3-stable.1 >/dev/null
+fi

@@ -51,7 +51,14 @@ import type {
 // SQL
 
 /** A SQL dialect the engine can write for. */
-export type SqlDialect = "sqlite" | "postgres" | "mysql";
+export type SqlDialect =
+  | "sqlite"
+  | "postgres"
+  | "mysql"
+  | "duckdb"
+  | "clickhouse"
+  | "bigquery"
+  | "snowflake";
 
 /** Options for one SQL query. */
 export interface SqlQueryOptions {
@@ -83,6 +90,16 @@ export interface SqlClient {
     params: readonly unknown[],
     options?: SqlQueryOptions,
   ): Promise<unknown[][]>;
+  /**
+   * The bytes a statement would read, from a dry run that does not run it
+   * (BigQuery has one); absent where the database has none. `--explain`
+   * prints it beside each query.
+   */
+  estimateBytes?(
+    sql: string,
+    params: readonly unknown[],
+    options?: SqlQueryOptions,
+  ): Promise<number>;
   /** Releases the connection or pool. */
   close(): Promise<void>;
 }

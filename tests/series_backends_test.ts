@@ -70,7 +70,8 @@ function inPeriod(p: Period): Row[] {
   );
 }
 
-function kpis(table: string | null): KPIDefinition[] {
+/** `at` is the time column; `atInSql` how a template writes it (DuckDB reserves `at`). */
+function kpis(table: string | null, atInSql = "at"): KPIDefinition[] {
   const structured = (
     name: string,
     column: string,
@@ -117,7 +118,7 @@ function kpis(table: string | null): KPIDefinition[] {
         name: "priced",
         source: "sql",
         query:
-          `SELECT COUNT(amount) FROM ${table} WHERE at >= {{ period_start }} AND at < {{ period_end }}`,
+          `SELECT COUNT(amount) FROM ${table} WHERE ${atInSql} >= {{ period_start }} AND ${atInSql} < {{ period_end }}`,
         compare: ["DoD"],
       },
     );
@@ -217,9 +218,13 @@ async function checkEngine(
   assert.ok(Math.abs(perHour(fall.points["orders"]![0]!) - 25) < 1.2);
 }
 
-function sqlEngine(client: SqlClient, table: string): KPIEngine {
+function sqlEngine(
+  client: SqlClient,
+  table: string,
+  atInSql = "at",
+): KPIEngine {
   return new KPIEngine({
-    kpis: kpis(table),
+    kpis: kpis(table, atInSql),
     sql: client,
     timezone: ZONE,
     now: () => NOW,
@@ -342,5 +347,139 @@ Deno.test("[mariadb] series points equal runKpi across the DST changes of Europe
     await counter.client.close();
     await admin.query(`DROP DATABASE ${schema}`);
     await admin.end();
+  }
+});
+
+/** Loads the rows into a DuckDB connection, `at` as TIMESTAMPTZ. */
+async function loadDuckDB(
+  run: (sql: string) => Promise<unknown>,
+  table: string,
+): Promise<void> {
+  await run(
+    `CREATE TABLE ${table} (id INTEGER, "at" TIMESTAMPTZ, amount DECIMAL(10, 2), paid BOOLEAN)`,
+  );
+  const values = ROWS.map((r) =>
+    `(${r.id}, '${r.at.toString()}', ${r.amount ?? "NULL"}, ${
+      r.paid ?? "NULL"
+    })`
+  );
+  await run(`INSERT INTO ${table} VALUES ${values.join(", ")}`);
+}
+
+Deno.test("[duckdb] series points equal runKpi across the DST changes of Europe/London", async () => {
+  const { DuckDBInstance } = await import("@duckdb/node-api");
+  const dir = await Deno.makeTempDir({ prefix: "kpi_series_duckdb_" });
+  const path = join(dir, "shop.duckdb");
+  const instance = await DuckDBInstance.create(path);
+  const connection = await instance.connect();
+  await loadDuckDB((sql) => connection.run(sql), "orders");
+  connection.closeSync();
+  instance.closeSync();
+  const counter = counting(await openSqlClient(`duckdb:${path}`));
+  try {
+    await checkEngine(
+      "duckdb",
+      sqlEngine(counter.client, "orders", '"at"'),
+      counter.sent,
+    );
+  } finally {
+    await counter.client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "[clickhouse] series points equal runKpi across the DST changes of Europe/London",
+  // The server is a child process that lives as long as the test process.
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { startClickHouse } = await import("./_clickhouse_server.ts");
+    const server = await startClickHouse();
+    const schema = schemaName();
+    await server.admin(`CREATE DATABASE ${schema}`);
+    const counter = counting(
+      await openSqlClient(
+        `clickhouse://default@127.0.0.1:${server.port}/default`,
+      ),
+    );
+    try {
+      await server.admin(
+        `CREATE TABLE ${schema}.orders (id Int32, at DateTime, amount Nullable(Decimal(10, 2)), paid Nullable(Bool)) ENGINE = MergeTree ORDER BY id`,
+      );
+      const values = ROWS.map((r) =>
+        `(${r.id}, toDateTime('${
+          r.at.toString().replace("T", " ").replace("Z", "")
+        }', 'UTC'), ${r.amount ?? "NULL"}, ${r.paid ?? "NULL"})`
+      );
+      await server.admin(
+        `INSERT INTO ${schema}.orders VALUES ${values.join(", ")}`,
+      );
+      await checkEngine(
+        "clickhouse",
+        sqlEngine(counter.client, `${schema}.orders`),
+        counter.sent,
+      );
+    } finally {
+      await counter.client.close();
+      await server.admin(`DROP DATABASE ${schema}`);
+    }
+  },
+});
+
+Deno.test("[bigquery protocol] series points equal runKpi across the DST changes of Europe/London", async () => {
+  const fakes = await import("./_warehouse_fakes.ts");
+  const db = await fakes.fakeDatabase();
+  const fake = await fakes.startFakeBigQuery(db, "kpi-series");
+  await db.connection.run("CREATE SCHEMA shop");
+  await loadDuckDB((sql) => db.connection.run(sql), "shop.orders");
+  fake.controls.pageSize = 1000;
+  const counter = counting(
+    await openSqlClient(
+      `bigquery://kpi-series?endpoint=${encodeURIComponent(fake.endpoint)}`,
+      {
+        env: { GOOGLE_APPLICATION_CREDENTIALS_JSON: JSON.stringify(fake.key) },
+      },
+    ),
+  );
+  try {
+    await checkEngine(
+      "bigquery",
+      sqlEngine(counter.client, "shop.orders", "`at`"),
+      counter.sent,
+    );
+  } finally {
+    await counter.client.close();
+    await fake.close();
+    db.close();
+  }
+});
+
+Deno.test("[snowflake protocol] series points equal runKpi across the DST changes of Europe/London", async () => {
+  const fakes = await import("./_warehouse_fakes.ts");
+  const db = await fakes.fakeDatabase();
+  const fake = await fakes.startFakeSnowflake(db, "myorg-series", "kpi");
+  await db.connection.run("CREATE SCHEMA shop");
+  await loadDuckDB((sql) => db.connection.run(sql), "shop.orders");
+  fake.controls.pageSize = 1000;
+  const counter = counting(
+    await openSqlClient(
+      `snowflake://kpi@myorg-series/ANALYTICS?endpoint=${
+        encodeURIComponent(fake.endpoint)
+      }`,
+      { env: { SNOWFLAKE_PRIVATE_KEY: fake.privateKey } },
+    ),
+  );
+  try {
+    await checkEngine(
+      "snowflake",
+      sqlEngine(counter.client, "shop.orders", '"AT"'),
+      counter.sent,
+    );
+  } finally {
+    await counter.client.close();
+    await fake.close();
+    db.close();
   }
 });

@@ -154,7 +154,7 @@ Deno.test("openSqlClient() names the accepted forms for an unknown URL, hiding i
     openSqlClient("oracle://scott:tiger@db/x"),
     (error: Error) =>
       error instanceof TypeError && !error.message.includes("tiger") &&
-      /expected one starting with sqlite:, postgres:\/\/, postgresql:\/\/, mysql:\/\/ or mariadb:\/\//
+      /expected one starting with sqlite:, postgres:\/\/, postgresql:\/\/, mysql:\/\/, mariadb:\/\/, duckdb:/
         .test(error.message),
   );
   await assert.rejects(openSqlClient(42), /Cannot use a number as a database/);

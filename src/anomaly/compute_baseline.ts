@@ -40,6 +40,12 @@ export interface AnomalySettings {
   minChange?: number;
   /** The fewest earlier points a baseline needs. @default 4 */
   minPoints?: number;
+  /**
+   * Follow the points' trend (a robust line through them) instead of their
+   * level alone, so that growth or a season's slope is not read as a change.
+   * @default true
+   */
+  trend?: boolean;
 }
 
 /** One earlier point the baseline may learn from. */
@@ -99,13 +105,15 @@ export const DEFAULT_ANOMALY_WINDOW: Readonly<Record<Grain, number>> = {
  * ```ts
  * import assert from "node:assert/strict";
  *
- * // Five Mondays of orders, then a Monday with half as many.
- * const earlier = ["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22", "2024-01-29"]
- *   .map((periodStart, i) => ({ periodStart, value: [100, 104, 98, 101, 99][i]! }));
- * const baseline = computeBaseline(50, "2024-02-05", earlier, "day");
+ * // Six weeks of daily orders: 100 on weekdays, 40 on weekends, then a
+ * // Monday with half as many.
+ * const earlier = Array.from({ length: 42 }, (_, i) => {
+ *   const day = Temporal.PlainDate.from("2024-01-01").add({ days: i });
+ *   return { periodStart: day.toString(), value: day.dayOfWeek > 5 ? 40 : 100 };
+ * });
+ * const baseline = computeBaseline(50, "2024-02-12", earlier, "day");
  * assert.equal(baseline.expected, 100);
  * assert.equal(baseline.anomalous, true);
- * assert.ok(baseline.score! < -10);
  * ```
  */
 export function computeBaseline(
@@ -123,30 +131,31 @@ export function computeBaseline(
   const prior = earlier.filter((p) => p.periodStart < periodStart).slice(
     -window,
   );
-  const weekday = Temporal.PlainDate.from(periodStart).dayOfWeek;
-  const samples = prior
-    .filter((p) =>
-      !byWeekday || Temporal.PlainDate.from(p.periodStart).dayOfWeek === weekday
-    )
-    .map((p) => p.value)
-    .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
-  if (samples.length < minPoints) {
+  const today = epochDay(periodStart);
+  const known = prior
+    .map((p) => ({ x: epochDay(p.periodStart), y: p.value }))
+    .filter((p): p is { x: number; y: number } =>
+      typeof p.y === "number" && Number.isFinite(p.y)
+    );
+  const fit = byWeekday
+    ? weekdayFit(known, today)
+    : trendFit(known, today, settings.trend !== false);
+  if (fit.points < minPoints) {
     return {
       expected: null,
       lower: null,
       upper: null,
       score: null,
-      baselinePoints: samples.length,
+      baselinePoints: fit.points,
       anomalous: false,
       note:
-        `Too little data for a baseline: ${samples.length} of the ${minPoints} earlier ${
+        `Too little data for a baseline: ${fit.points} of the ${minPoints} earlier ${
           byWeekday ? "same-weekday " : ""
         }points it needs`,
     };
   }
-  const expected = median(samples);
-  const mad = median(samples.map((v) => Math.abs(v - expected)));
-  const spread = Math.max(MAD_SCALE * mad, Math.abs(expected) * 0.01);
+  const { expected } = fit;
+  const spread = Math.max(fit.spread, Math.abs(expected) * 0.01);
   const sensitivity = settings.sensitivity ?? 3;
   const lower = expected - sensitivity * spread;
   const upper = expected + sensitivity * spread;
@@ -165,10 +174,97 @@ export function computeBaseline(
     lower: tidy(lower),
     upper: tidy(upper),
     score: score === null ? null : Math.round(score * 100) / 100,
-    baselinePoints: samples.length,
+    baselinePoints: fit.points,
     anomalous: outside && bigEnough,
     note: null,
   };
+}
+
+/** Days since 1970-01-01 of an ISO day, without building a date object. */
+function epochDay(iso: string): number {
+  return Date.UTC(
+    Number(iso.slice(0, 4)),
+    Number(iso.slice(5, 7)) - 1,
+    Number(iso.slice(8, 10)),
+  ) / 86_400_000;
+}
+
+interface Fit {
+  expected: number;
+  spread: number;
+  points: number;
+}
+
+/**
+ * Daily values with a weekly pattern: each earlier same-weekday value over
+ * the trimmed mean of the 7 days before it (its ratio to the running weekly
+ * level), and today's expected value as the median ratio times the level of
+ * the 7 days before today. The level follows growth and seasons within a
+ * week; the ratio keeps Saturdays apart from Tuesdays.
+ */
+function weekdayFit(
+  known: readonly { x: number; y: number }[],
+  today: number,
+): Fit {
+  const byDay = new Map(known.map((p) => [p.x, p.y]));
+  const level = (day: number): number | null => {
+    const week: number[] = [];
+    for (let d = day - 7; d < day; d++) {
+      const y = byDay.get(d);
+      if (y !== undefined) week.push(y);
+    }
+    if (week.length < 7) return null;
+    week.sort((a, b) => a - b);
+    const trimmed = week.slice(1, -1);
+    return trimmed.reduce((a, b) => a + b, 0) / trimmed.length;
+  };
+  const ratios: number[] = [];
+  for (const p of known) {
+    if ((today - p.x) % 7 !== 0) continue;
+    const l = level(p.x);
+    if (l !== null && l !== 0) ratios.push(p.y / l);
+  }
+  const now = level(today);
+  if (now === null || ratios.length === 0) {
+    return { expected: 0, spread: 0, points: now === null ? 0 : ratios.length };
+  }
+  const ratio = median(ratios);
+  const mad = median(ratios.map((r) => Math.abs(r - ratio)));
+  return {
+    expected: ratio * now,
+    spread: MAD_SCALE * mad * Math.abs(now),
+    points: ratios.length,
+  };
+}
+
+/**
+ * Values without a weekly pattern: a robust line through them (Theil–Sen,
+ * the median of pairwise slopes) when `trend`, then the median and MAD of
+ * what is left around it.
+ */
+function trendFit(
+  known: readonly { x: number; y: number }[],
+  today: number,
+  trend: boolean,
+): Fit {
+  if (known.length === 0) return { expected: 0, spread: 0, points: 0 };
+  const slope = trend ? theilSen(known) : 0;
+  const residuals = known.map((p) => p.y - slope * (p.x - today));
+  const expected = median(residuals);
+  const mad = median(residuals.map((r) => Math.abs(r - expected)));
+  return { expected, spread: MAD_SCALE * mad, points: known.length };
+}
+
+/** The Theil–Sen slope: the median of the slopes between every two points. */
+function theilSen(points: readonly { x: number; y: number }[]): number {
+  const slopes: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    for (let j = i + 1; j < points.length; j++) {
+      const dx = points[j]!.x - points[i]!.x;
+      if (dx !== 0) slopes.push((points[j]!.y - points[i]!.y) / dx);
+    }
+  }
+  return slopes.length === 0 ? 0 : median(slopes);
 }
 
 /** The median of a non-empty list. */

@@ -70,6 +70,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "schedules[].timezone":
     "The time zone the cron expression is read in. Default the file's timezone.",
   max_concurrency: "Most queries in flight at once. Default 4.",
+  connect_timeout_ms:
+    "How long opening a database connection may take, in milliseconds, before the run fails with a connection error. Default 5000.",
   kpis: "The KPI definitions, in the order reports list them.",
   "kpis[].name":
     "Unique name of letters, digits and underscores, not starting with a digit; derived expressions and the API use it.",
@@ -124,6 +126,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     "The smallest departure from the expected value that counts, as a share of it (0.1 = 10%, the default), so tiny moves never fire.",
   "kpis[].anomaly.min_points":
     "The fewest earlier points a baseline needs; with fewer it says so and does not fire. Default 4.",
+  "kpis[].anomaly.trend":
+    "Follow the trend of the training points (a robust Theil–Sen line) rather than their level alone, for weekly and longer periods. Default true.",
   "kpis[].target":
     'The target: one number for every period, or numbers by fixed period ("2024-11": 300000, "2024-Q4": 900000). Conditions may then use target, attainment and projected.',
   "kpis[].target.*": "The target for this period.",

@@ -454,6 +454,7 @@ function buildKpi(k: KpiData): KPIDefinition {
     if (a.direction !== undefined) settings.direction = a.direction;
     if (a.min_change !== undefined) settings.minChange = a.min_change;
     if (a.min_points !== undefined) settings.minPoints = a.min_points;
+    if (a.trend !== undefined) settings.trend = a.trend;
     kpi.anomaly = settings;
   }
   if (k.target !== undefined) kpi.target = k.target;

@@ -142,6 +142,7 @@ export const anomalySchema = z.strictObject({
   direction: z.enum(["both", "drop", "rise"]).optional(),
   min_change: share("min_change").optional(),
   min_points: positiveInt("min_points").optional(),
+  trend: z.boolean().optional(),
 });
 
 export const paceSchema = z.strictObject({

@@ -5,18 +5,6 @@ import {
   type KpiInsight,
 } from "./_insights.ts";
 import { type BacktestReport, replayAlerts } from "../backtest/run_backtest.ts";
-
-/** Options of {@linkcode KPIEngine.backtest}. */
-export interface BacktestOptions {
-  /** The first period of the span (a period string, e.g. `2024-01`). */
-  from: string;
-  /** The last period of the span, included. @default "today" */
-  to?: string;
-  /** The length of each replayed period. */
-  grain: Grain;
-  /** Only these KPIs. @default every KPI with alert rules */
-  kpis?: readonly string[];
-}
 import { DEFAULT_ANOMALY_WINDOW } from "../anomaly/compute_baseline.ts";
 import { parseCondition } from "../expression/condition.ts";
 import { evaluateCondition } from "../expression/condition.ts";
@@ -31,7 +19,11 @@ import type { DataFrameValueRequest } from "../dataframe/fetch_dataframe_values.
 import { fetchSqlValues } from "../sql/fetch_sql_values.ts";
 import type { SqlValueRequest } from "../sql/fetch_sql_values.ts";
 import { parseKpis } from "../config/parse_kpis.ts";
-import { explainSqlQueries } from "../sql/plan_sql_queries.ts";
+import {
+  explainSqlQueries,
+  formatExplain,
+  planSql,
+} from "../sql/plan_sql_queries.ts";
 import { resolvePeriod } from "../period/resolve_period.ts";
 import { shiftPeriod } from "../period/shift_period.ts";
 import { renderAlertMessage } from "../alerts/render_alert_message.ts";
@@ -153,6 +145,18 @@ export interface BreakdownOptions {
   cap?: number;
   /** Comparisons per segment. @default the KPI's own `compare` */
   compare?: readonly ComparisonCode[];
+}
+
+/** Options of {@linkcode KPIEngine.backtest}. */
+export interface BacktestOptions {
+  /** The first period of the span (a period string, e.g. `2024-01`). */
+  from: string;
+  /** The last period of the span, included. @default "today" */
+  to?: string;
+  /** The length of each replayed period. */
+  grain: Grain;
+  /** Only these KPIs. @default every KPI with alert rules */
+  kpis?: readonly string[];
 }
 
 /** Options of {@linkcode KPIEngine.breakdowns}. */
@@ -659,6 +663,59 @@ export class KPIEngine {
     period: string | Period = "last_month",
     options: Pick<RunOptions, "kpis"> = {},
   ): string {
+    return explainSqlQueries(
+      this.#sql?.dialect ?? "sqlite",
+      this.#explainRequests(period, options),
+      { vars: this.config.vars, fuse: this.#fuse },
+    );
+  }
+
+  /**
+   * Like {@linkcode KPIEngine.explain}, and where the database can dry-run a
+   * query (BigQuery), each query is followed by the bytes it would read:
+   * `-- Dry run: 1,234,567 bytes (1.2 MB) would be processed`. Nothing is
+   * run.
+   *
+   * @param period A period string. @default "last_month"
+   * @param options Which KPIs.
+   * @returns The printable plan.
+   * @throws {RangeError} for a bad period or an unknown KPI name.
+   */
+  async explainWithDryRun(
+    period: string | Period = "last_month",
+    options: Pick<RunOptions, "kpis"> = {},
+  ): Promise<string> {
+    const requests = this.#explainRequests(period, options);
+    const { queries, failures } = planSql(
+      this.#sql?.dialect ?? "sqlite",
+      requests,
+      { vars: this.config.vars, fuse: this.#fuse },
+    );
+    const sql = this.#sql;
+    const estimate = sql?.estimateBytes?.bind(sql);
+    if (!estimate) return formatExplain(queries, failures);
+    const notes = await Promise.all(queries.map(async (query) => {
+      try {
+        const bytes = await estimate(query.sql, query.params, {
+          timeoutMs: query.timeoutMs,
+          timezone: query.timezone,
+        });
+        return `Dry run: ${bytes.toLocaleString("en-US")} bytes (${
+          humanBytes(bytes)
+        }) would be processed`;
+      } catch (error) {
+        return `Dry run failed: ${
+          error instanceof Error ? error.message : String(error)
+        }`;
+      }
+    }));
+    return formatExplain(queries, failures, notes);
+  }
+
+  #explainRequests(
+    period: string | Period,
+    options: Pick<RunOptions, "kpis">,
+  ): SqlValueRequest[] {
     const resolved = typeof period === "string"
       ? this.resolvePeriod(period)
       : period;
@@ -670,10 +727,7 @@ export class KPIEngine {
         requests.push({ definition, periods: [...periods.values()] });
       }
     }
-    return explainSqlQueries(this.#sql?.dialect ?? "sqlite", requests, {
-      vars: this.config.vars,
-      fuse: this.#fuse,
-    });
+    return requests;
   }
 
   /**
@@ -1229,21 +1283,31 @@ export class KPIEngine {
       const fetched = values.get(valueKey(name, period));
       return fetched === undefined || fetched.error ? null : fetched.value;
     };
+    const positions = new Map<Period, number>(all.map((p, i) => [p, i]));
+    const series = new Map<
+      string,
+      { periodStart: string; value: number | null }[]
+    >();
     return replayAlerts({
       definitions: selected,
       periods,
       grain,
       channels: Object.keys(this.config.channels ?? {}),
       evaluate: (definition, period) => {
-        const index = all.indexOf(period as (typeof all)[number]);
+        const index = positions.get(period) ?? 0;
+        let samples = series.get(definition.name);
+        if (samples === undefined) {
+          samples = all.map((p) => ({
+            periodStart: p.start,
+            value: valueOf(definition.name, p),
+          }));
+          series.set(definition.name, samples);
+        }
         const insight = insightFromSeries(
           definition,
           period,
           grain,
-          all.slice(0, index).map((p) => ({
-            periodStart: p.start,
-            value: valueOf(definition.name, p),
-          })),
+          samples.slice(Math.max(0, index - window), index),
           valueOf(definition.name, period),
           (text) => this.resolvePeriod(text),
         );
@@ -1431,6 +1495,18 @@ function compile(definitions: readonly KPIDefinition[]): Compiled {
   };
   for (const name of expressions.keys()) visit(name);
   return { expressions, conditions, derivedOrder };
+}
+
+/** `1.2 MB`, `3.4 GB`: decimal units, as BigQuery bills. */
+function humanBytes(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 /**

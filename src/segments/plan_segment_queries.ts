@@ -20,10 +20,12 @@ import {
   trimTerminator,
 } from "../sql/_template.ts";
 import {
+  quoteName,
   quoteQualified,
   type StructuredKpi,
   structuredKpi,
 } from "../sql/_structured.ts";
+import { dialectTraits } from "../sql/_dialects.ts";
 
 /** One KPI whose segments are needed, with its periods. */
 export interface SegmentRequest {
@@ -243,12 +245,18 @@ function uniquePeriods(periods: readonly Period[]): Period[] {
   return [...seen.values()];
 }
 
+const TEXT_TYPES: Partial<Record<SqlDialect, string>> = {
+  mysql: "CHAR",
+  clickhouse: "Nullable(String)",
+  bigquery: "STRING",
+};
+
 function textCast(expression: string, dialect: SqlDialect): string {
-  return `CAST(${expression} AS ${dialect === "mysql" ? "CHAR" : "TEXT"})`;
+  return `CAST(${expression} AS ${TEXT_TYPES[dialect] ?? "TEXT"})`;
 }
 
 function quote(name: string, dialect: SqlDialect): string {
-  return dialect === "mysql" ? `\`${name}\`` : `"${name}"`;
+  return quoteName(name, dialect);
 }
 
 /** Writes each KPI's two columns: its additive part and its weight. */
@@ -286,16 +294,14 @@ function measures(
         return;
       case "avg":
         b.text("SUM(");
-        filtered(dialect === "mysql" ? `${column} + 0e0` : column);
+        filtered(dialectTraits(dialect).avgArgument(column));
         b.text(`) AS n${index + 1},\n  COUNT(`);
         filtered(column);
         b.text(`) AS d${index + 1}`);
         return;
       default: {
         // rate: the share of truthy values among the non-missing ones.
-        const truthy = dialect === "postgres"
-          ? `CAST(${column} AS BOOLEAN)`
-          : column;
+        const truthy = dialectTraits(dialect).truthy(column);
         const cell =
           `CASE WHEN ${column} IS NULL THEN NULL WHEN ${truthy} THEN 1e0 ELSE 0e0 END`;
         b.text("SUM(");

@@ -20,12 +20,16 @@ import {
   parseTemplate,
   SqlBuilder,
 } from "./_template.ts";
+import { dialectTraits } from "./_dialects.ts";
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PROJECT_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 /** Quotes one plain identifier for the dialect. */
 export function quoteName(name: string, dialect: SqlDialect): string {
-  return dialect === "mysql" ? `\`${name}\`` : `"${name}"`;
+  const traits = dialectTraits(dialect);
+  const q = traits.identifierQuote;
+  return `${q}${traits.upperCaseNames ? name.toUpperCase() : name}${q}`;
 }
 
 /**
@@ -40,8 +44,12 @@ export function quoteQualified(
   allowQualified: boolean,
 ): string {
   const parts = name.split(".");
-  const ok = parts.every((part) => PLAIN_NAME.test(part)) &&
-    parts.length <= (allowQualified ? 3 : 1);
+  const project = dialectTraits(dialect).hyphenatedProject &&
+    parts.length === 3;
+  const ok =
+    parts.every((part, i) =>
+      PLAIN_NAME.test(part) || (project && i === 0 && PROJECT_NAME.test(part))
+    ) && parts.length <= (allowQualified ? 3 : 1);
   if (!ok) {
     throw new RangeError(
       `Invalid ${field} "${name}": expected a plain name of letters, digits and underscores${
@@ -52,6 +60,49 @@ export function quoteQualified(
     );
   }
   return parts.map((part) => quoteName(part, dialect)).join(".");
+}
+
+/** DuckDB table functions that read files in place. */
+const FILE_READERS = [
+  "read_parquet",
+  "read_csv",
+  "read_csv_auto",
+  "read_json",
+  "read_json_auto",
+];
+
+const FILE_SOURCE = new RegExp(
+  `^(?:(${
+    FILE_READERS.join("|")
+  })\\s*\\(\\s*)?'([^'\\\\\u0000]+)'(?:\\s*\\))?$`,
+  "i",
+);
+
+/**
+ * The table a structured KPI reads: a (qualified) name, or on DuckDB a file
+ * read in place, `read_parquet('events/*.parquet')` or `'orders.csv'`.
+ *
+ * @throws {RangeError} When it is neither.
+ */
+function tableSource(table: string, dialect: SqlDialect): string {
+  if (dialect === "duckdb" && table.includes("'")) {
+    const m = FILE_SOURCE.exec(table);
+    const reader = m?.[1];
+    const path = m?.[2];
+    const bare = m !== null && reader === undefined;
+    if (
+      m && path !== undefined &&
+      (bare ? !/[()]/.test(table) : /\)\s*$/.test(table))
+    ) {
+      return reader === undefined
+        ? `'${path}'`
+        : `${reader.toLowerCase()}('${path}')`;
+    }
+    throw new RangeError(
+      `Invalid table "${table}": expected a table name such as analytics.orders, or a file read in place such as read_parquet('events/*.parquet'), read_csv('orders.csv') or 'orders.parquet' (one quoted path without quotes or backslashes in it)`,
+    );
+  }
+  return quoteQualified(table, dialect, "table", true);
 }
 
 /** A structured KPI, checked and ready to write SQL for. */
@@ -122,7 +173,7 @@ export function structuredKpi(
   }
   return {
     name,
-    table: quoteQualified(definition.table.trim(), dialect, "table", true),
+    table: tableSource(definition.table.trim(), dialect),
     timeColumn: quoteQualified(
       definition.timeColumn.trim(),
       dialect,
@@ -239,6 +290,29 @@ function truthyCase(column: string, dialect: SqlDialect): string {
       falsy = `${text} IN (${FALSY_WORDS}) OR ${text} REGEXP '${ZERO_TEXT}'`;
       break;
     }
+    case "duckdb": {
+      const text = `LOWER(TRIM(CAST(${column} AS VARCHAR)))`;
+      falsy =
+        `${text} IN (${FALSY_WORDS}) OR regexp_matches(${text}, '${ZERO_TEXT}')`;
+      break;
+    }
+    case "clickhouse": {
+      const text = `lower(trim(toString(${column})))`;
+      falsy = `${text} IN (${FALSY_WORDS}) OR match(${text}, '${ZERO_TEXT}')`;
+      break;
+    }
+    case "bigquery": {
+      const text = `LOWER(TRIM(CAST(${column} AS STRING)))`;
+      falsy =
+        `${text} IN (${FALSY_WORDS}) OR REGEXP_CONTAINS(${text}, '${ZERO_TEXT}')`;
+      break;
+    }
+    case "snowflake": {
+      const text = `LOWER(TRIM(CAST(${column} AS VARCHAR)))`;
+      falsy =
+        `${text} IN (${FALSY_WORDS}) OR REGEXP_LIKE(${text}, '${ZERO_TEXT}')`;
+      break;
+    }
     default: {
       // SQLite has no REGEXP: numbers compare with 0; text that holds only
       // the characters of a number and reads as 0 is a zero.
@@ -268,7 +342,7 @@ function fold(
       condition(b);
     });
   if (conditions.length === 0) b.text(`${fn}(${value})`);
-  else if (b.dialect === "mysql") {
+  else if (!dialectTraits(b.dialect).aggregateFilter) {
     b.text(`${fn}(CASE WHEN `);
     all();
     b.text(` THEN ${value === "*" ? "1" : value} END)`);
@@ -312,7 +386,7 @@ export function aggregate(
       fold(
         b,
         "AVG",
-        dialect === "mysql" ? `${column} + 0e0` : column,
+        dialectTraits(dialect).avgArgument(column),
         conditions,
       );
       return;
@@ -320,10 +394,13 @@ export function aggregate(
       fold(b, "AVG", truthyCase(column, dialect), conditions);
       return;
     case "last": {
-      if (lastFrom !== null) {
-        // Through an index on the time column: read backwards, one row.
+      const lookup = lastFrom ??
+        (dialectTraits(dialect).lastByLookup ? range : null);
+      if (lookup !== null) {
+        // Through an index on the time column: read backwards, one row
+        // (and where the dialect has no (time, value) maximum).
         b.text(`(SELECT ${column} FROM ${kpi.table} WHERE `);
-        rangeCondition(b, kpi.timeColumn, lastFrom, bounds);
+        rangeCondition(b, kpi.timeColumn, lookup, bounds);
         b.text(` AND ${column} IS NOT NULL`);
         if (filter !== null) {
           b.text(" AND ");
@@ -348,6 +425,23 @@ export function aggregate(
           present,
         );
         b.text(")[2]");
+      } else if (dialect === "duckdb") {
+        // Lists compare element by element, as PostgreSQL's arrays do.
+        b.text("(");
+        fold(
+          b,
+          "MAX",
+          `[epoch(${t})::DOUBLE, ${column}::DOUBLE]`,
+          present,
+        );
+        b.text(")[2]");
+      } else if (dialect === "clickhouse") {
+        // Tuples compare element by element; NULL when no row is present.
+        b.text("(CASE WHEN ");
+        fold(b, "COUNT", "*", present);
+        b.text(" = 0 THEN NULL ELSE ");
+        fold(b, "argMax", `${column}, (${t}, ${column})`, present);
+        b.text(" END)");
       } else if (dialect === "mysql") {
         // A fixed-width time, then the value as text: read back exactly.
         b.text("SUBSTRING(");
@@ -462,7 +556,14 @@ export function structuredQuery(
     items.forEach((item, index) => {
       b.text(",\n  ");
       if (item.ranges.has(tag)) {
-        aggregate(b, item.kpi, vars, null, indexed ? range : null, bounds);
+        aggregate(
+          b,
+          item.kpi,
+          vars,
+          null,
+          indexed || dialectTraits(dialect).lastByLookup ? range : null,
+          bounds,
+        );
       } else b.text("NULL");
       b.text(` AS v${index + 1}`);
     });

@@ -8,6 +8,7 @@
  */
 
 import type { SqlDialect } from "../types.ts";
+import { dialectTraits } from "./_dialects.ts";
 
 /** The variables every template gets from the period it is run for. */
 export const PERIOD_VARIABLES: readonly string[] = [
@@ -40,7 +41,8 @@ export interface ParsedTemplate {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PLACEHOLDER = /\{\{([\s\S]*?)\}\}/g;
-const TYPE_KEYWORD = /\b(DATE|TIMESTAMPTZ|TIMESTAMP|TIME|INTERVAL)\s*$/i;
+const TYPE_KEYWORD =
+  /\b(DATE|DATETIME|TIMESTAMP_TZ|TIMESTAMP_NTZ|TIMESTAMP_LTZ|TIMESTAMPTZ|TIMESTAMP|TIME|INTERVAL)\s*$/i;
 const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
 
 /** Reads the name inside `{{ ... }}`, throwing when it is not a plain name. */
@@ -72,6 +74,7 @@ interface Lexed {
  * comments, following the dialect's rules.
  */
 export function lexSql(text: string, dialect: SqlDialect): Lexed[] {
+  const traits = dialectTraits(dialect);
   const out: Lexed[] = [];
   let plain = "";
   let i = 0;
@@ -87,9 +90,9 @@ export function lexSql(text: string, dialect: SqlDialect): Lexed[] {
     // on MySQL, `# ...`.
     if (
       (c === "-" && next === "-" &&
-        (dialect !== "mysql" || i + 2 >= n ||
+        (!traits.dashCommentNeedsSpace || i + 2 >= n ||
           /\s/.test(text[i + 2] as string))) ||
-      (c === "#" && dialect === "mysql")
+      (c === "#" && traits.hashComments)
     ) {
       const end = text.indexOf("\n", i);
       const stop = end === -1 ? n : end;
@@ -106,7 +109,7 @@ export function lexSql(text: string, dialect: SqlDialect): Lexed[] {
           depth--;
           j += 2;
         } else if (
-          dialect === "postgres" && text[j] === "/" && text[j + 1] === "*"
+          traits.nestedBlockComments && text[j] === "/" && text[j + 1] === "*"
         ) {
           depth++;
           j += 2;
@@ -119,7 +122,7 @@ export function lexSql(text: string, dialect: SqlDialect): Lexed[] {
     }
     // PostgreSQL dollar quoting: $$...$$ or $tag$...$tag$.
     if (
-      c === "$" && dialect === "postgres" &&
+      c === "$" && traits.dollarQuotes &&
       !(i > 0 && IDENT_CHAR.test(text[i - 1] as string))
     ) {
       const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i));
@@ -142,7 +145,7 @@ export function lexSql(text: string, dialect: SqlDialect): Lexed[] {
     }
     // Quoted strings and identifiers.
     const quote = c === "'" || c === '"' || c === "`" ||
-      (c === "[" && dialect === "sqlite");
+      (c === "[" && traits.bracketIdentifiers);
     if (quote) {
       const close = c === "[" ? "]" : c;
       // A letter prefix directly before a single quote: E'..', N'..', X'..'.
@@ -154,8 +157,9 @@ export function lexSql(text: string, dialect: SqlDialect): Lexed[] {
           plain = plain.slice(0, plain.length - prefix.length);
         }
       }
-      const backslash = c !== "[" && c !== "`" &&
-        (dialect === "mysql" || (c === "'" && /^[Ee]$/.test(prefix)));
+      const backslash = traits.backslashEscapes
+        ? c === "'" || (c === '"' && traits.doubleQuotedStrings)
+        : c === "'" && /^[Ee]$/.test(prefix);
       let j = i + 1;
       while (j < n) {
         const d = text[j];
@@ -174,7 +178,7 @@ export function lexSql(text: string, dialect: SqlDialect): Lexed[] {
       }
       const stop = Math.min(j + 1, n);
       flush();
-      const isString = c === "'" || (c === '"' && dialect === "mysql");
+      const isString = c === "'" || (c === '"' && traits.doubleQuotedStrings);
       out.push({
         kind: isString ? "string" : "identifier",
         text: prefix + text.slice(i, stop),
@@ -191,20 +195,6 @@ export function lexSql(text: string, dialect: SqlDialect): Lexed[] {
   }
   flush();
   return out;
-}
-
-/** Finds driver-level parameters written in plain SQL text. */
-function driverParameter(text: string, dialect: SqlDialect): string | null {
-  if (dialect === "postgres") {
-    const m = /(^|[^A-Za-z0-9_$])(\$\d+)/.exec(text);
-    return m ? (m[2] as string) : null;
-  }
-  if (text.includes("?")) return "?";
-  if (dialect === "sqlite") {
-    const m = /(^|[^A-Za-z0-9_:])([:@$][A-Za-z_][A-Za-z0-9_]*)/.exec(text);
-    return m ? (m[2] as string) : null;
-  }
-  return null;
 }
 
 /**
@@ -233,23 +223,16 @@ export function parseTemplate(
     else parts.push({ kind: "sql", text });
   };
   /** Takes a trailing type keyword (`DATE`) off the SQL written so far. */
+  const casts = dialectTraits(dialect).casts;
   const takeCast = (): string | null => {
-    if (dialect === "sqlite") return null;
     const last = parts[parts.length - 1];
     if (!last || last.kind !== "sql") return null;
     const m = TYPE_KEYWORD.exec(last.text);
     if (!m) return null;
-    const keyword = (m[1] as string).toUpperCase();
-    if (
-      dialect === "mysql" &&
-      (keyword === "INTERVAL" || keyword === "TIMESTAMPTZ")
-    ) {
-      return null;
-    }
+    const cast = casts[(m[1] as string).toUpperCase()];
+    if (cast === undefined) return null;
     last.text = last.text.slice(0, m.index);
-    return dialect === "mysql" && keyword === "TIMESTAMP"
-      ? "DATETIME"
-      : keyword;
+    return cast;
   };
   /** Notes content after a `;`, which makes a second statement. */
   const content = (text: string) => {
@@ -329,7 +312,7 @@ export function parseTemplate(
 }
 
 function checkDriverParameter(text: string, dialect: SqlDialect): void {
-  const found = driverParameter(text, dialect);
+  const found = dialectTraits(dialect).driverParameter(text);
   if (found !== null) {
     throw new SyntaxError(
       `Template contains the driver parameter "${found}" outside a string: write values as template variables such as {{ period_start }} instead`,
@@ -359,8 +342,12 @@ export class SqlBuilder {
 
   /** Appends a placeholder bound to `value`. */
   param(value: unknown): this {
-    this.params.push(bindable(value, this.dialect));
-    this.sql += this.dialect === "postgres" ? `$${this.params.length}` : "?";
+    const traits = dialectTraits(this.dialect);
+    const bound = typeof value === "boolean" && traits.booleansAsNumbers
+      ? (value ? 1 : 0)
+      : value;
+    this.params.push(bound);
+    this.sql += traits.placeholder(this.params.length, bound);
     return this;
   }
 
@@ -378,13 +365,14 @@ export class SqlBuilder {
         if (part.cast) this.text(` AS ${part.cast})`);
       } else {
         if (part.cast) this.text("CAST(");
-        this.text(this.dialect === "mysql" ? "CONCAT(" : "(");
+        const traits = dialectTraits(this.dialect);
+        this.text(traits.concatFunction ? "CONCAT(" : "(");
         part.pieces.forEach((piece, index) => {
-          if (index > 0) this.text(this.dialect === "mysql" ? ", " : " || ");
+          if (index > 0) this.text(traits.concatFunction ? ", " : " || ");
           if ("literal" in piece) this.text(piece.literal);
           else {
             this.param(String(lookup(vars, piece.name)));
-            if (this.dialect === "postgres") this.text("::text");
+            this.text(traits.textSuffix(""));
           }
         });
         this.text(")");
@@ -393,14 +381,6 @@ export class SqlBuilder {
     }
     return this;
   }
-}
-
-/** Converts a value to one the dialect's driver binds. */
-function bindable(value: unknown, dialect: SqlDialect): unknown {
-  if (typeof value === "boolean" && dialect !== "postgres") {
-    return value ? 1 : 0;
-  }
-  return value;
 }
 
 function lookup(

@@ -527,6 +527,8 @@ export type ExplainSqlQueriesOptions = PlanSqlQueriesOptions;
  *
  * @param queries The planned queries.
  * @param failures Keys that could not be planned, with the reason.
+ * @param notes A line to print under each query (by index), such as the
+ * bytes a dry run reports; none by default.
  * @returns The text, ending with a newline.
  *
  * @example
@@ -545,6 +547,7 @@ export type ExplainSqlQueriesOptions = PlanSqlQueriesOptions;
 export function formatExplain(
   queries: readonly PlannedQuery[],
   failures: ReadonlyMap<string, string> = new Map(),
+  notes: readonly (string | null)[] = [],
 ): string {
   const lines: string[] = [];
   const total = queries.length;
@@ -566,16 +569,26 @@ export function formatExplain(
       `-- Time zone ${query.timezone}, timeout ${query.timeoutMs} ms, read-only`,
     );
     lines.push(query.sql.trimEnd() + ";");
-    const dollar = query.params.length > 0 && /\$1\b/.test(query.sql);
+    const label = query.params.length === 0
+      ? ""
+      : /\$1\b/.test(query.sql)
+      ? "$"
+      : /@p1\b/.test(query.sql)
+      ? "@p"
+      : /\{p1:/.test(query.sql)
+      ? "p"
+      : "";
     lines.push(
       query.params.length === 0
         ? "-- Parameters: none"
         : `-- Parameters: ${
           query.params.map((value, i) =>
-            `${dollar ? "$" : ""}${i + 1} = ${JSON.stringify(value)}`
+            `${label}${i + 1} = ${JSON.stringify(value)}`
           ).join(", ")
         }`,
     );
+    const note = notes[index];
+    if (note) lines.push(`-- ${note}`);
     if (query.fallback.length > 0) {
       lines.push(
         query.kind === "structured"

@@ -19,10 +19,7 @@ import type {
 import type { AlertChannel } from "../../ports.ts";
 import { planAlerts, type PlannedAlert } from "../../alerts/plan_alerts.ts";
 import { describeAlerts } from "../../alerts/describe_alerts.ts";
-import { createSlackChannel } from "./slack/create_slack_channel.ts";
-import { createEmailChannel } from "./email/create_email_channel.ts";
-import { createPagerDutyChannel } from "./pagerduty/create_pagerduty_channel.ts";
-import { createWebhookChannel } from "./webhook/create_webhook_channel.ts";
+import { CHANNEL_KINDS } from "./_kinds.ts";
 import { deliverAlert, type DeliverySettings } from "./_deliver_alert.ts";
 import { errorText, redactor } from "./_redact.ts";
 import { setting } from "./_settings.ts";
@@ -92,21 +89,7 @@ export interface Notifier extends AlertNotifier {
 }
 
 /** The channel types built in. */
-export const ALERT_CHANNEL_TYPES: readonly string[] = [
-  "slack",
-  "email",
-  "pagerduty",
-  "webhook",
-];
-
-const SECRET_KEYS = [
-  "webhook_url",
-  "url",
-  "integration_key",
-  "routing_key",
-  "password",
-  "secret",
-];
+export const ALERT_CHANNEL_TYPES: readonly string[] = [...CHANNEL_KINDS.keys()];
 
 function isChannel(value: unknown): value is AlertChannel {
   return typeof value === "object" && value !== null &&
@@ -114,7 +97,7 @@ function isChannel(value: unknown): value is AlertChannel {
 }
 
 /**
- * Builds one channel from its settings.
+ * Builds one channel from its settings, by the description of its kind.
  *
  * @param name The channel's name.
  * @param config The settings, with `type`.
@@ -127,25 +110,17 @@ function buildChannel(
   config: ChannelConfig,
   options: { fetch?: typeof fetch; timeoutMs: number },
 ): AlertChannel {
-  const base = options.fetch ? { name, fetch: options.fetch } : { name };
-  switch (config?.type) {
-    case "slack":
-      return createSlackChannel(config, base);
-    case "pagerduty":
-      return createPagerDutyChannel(config, base);
-    case "webhook":
-      return createWebhookChannel(config, base);
-    case "email":
-      return createEmailChannel(config, { name, timeoutMs: options.timeoutMs });
-    default:
-      throw new TypeError(
-        `Channel "${name}" has unknown type ${
-          JSON.stringify(config?.type)
-        } (expected one of ${
-          ALERT_CHANNEL_TYPES.join(", ")
-        }, or an object with send())`,
-      );
+  const kind = CHANNEL_KINDS.get(String(config?.type));
+  if (kind === undefined) {
+    throw new TypeError(
+      `Channel "${name}" has unknown type ${
+        JSON.stringify(config?.type)
+      } (expected one of ${
+        ALERT_CHANNEL_TYPES.join(", ")
+      }, or an object with send())`,
+    );
   }
+  return kind.create(config, { name, ...options });
 }
 
 /**
@@ -353,7 +328,8 @@ function openChannels(
 /** The secret settings of one channel: URLs, keys, passwords, header values. */
 function channelSecrets(config: ChannelConfig): string[] {
   const secrets: string[] = [];
-  for (const key of SECRET_KEYS) {
+  const kind = CHANNEL_KINDS.get(String(config?.type));
+  for (const key of kind?.secretKeys ?? []) {
     const secret = setting(config, key);
     if (typeof secret === "string") secrets.push(secret);
   }

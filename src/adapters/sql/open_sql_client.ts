@@ -7,7 +7,8 @@
  */
 
 import { isAbsolute, resolve } from "node:path";
-import type { SqlClient, SqlDialect } from "../../types.ts";
+import type { SqlClient } from "../../types.ts";
+import { SQL_DIALECTS } from "../../sql/_dialects.ts";
 
 /** Options of {@linkcode openSqlClient}. */
 export interface OpenSqlClientOptions {
@@ -25,6 +26,14 @@ export interface OpenSqlClientOptions {
    */
   maxConnections?: number;
   /**
+   * Environment variables read for warehouse credentials (BigQuery's
+   * `GOOGLE_APPLICATION_CREDENTIALS_JSON` or `GOOGLE_APPLICATION_CREDENTIALS`,
+   * Snowflake's `SNOWFLAKE_PRIVATE_KEY` or `SNOWFLAKE_PRIVATE_KEY_PATH`).
+   *
+   * @default Deno.env.toObject(), read only when such a URL is opened
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
    * PostgreSQL and MySQL: how long opening a connection (including TLS and
    * the login) may take, in milliseconds.
    *
@@ -32,8 +41,6 @@ export interface OpenSqlClientOptions {
    */
   connectTimeoutMs?: number;
 }
-
-const DIALECTS: readonly SqlDialect[] = ["sqlite", "postgres", "mysql"];
 
 /**
  * Opens a SQL client.
@@ -45,6 +52,16 @@ const DIALECTS: readonly SqlDialect[] = ["sqlite", "postgres", "mysql"];
  * - `postgres://user:pass@host:5432/db` or `postgresql://...`, through the
  *   `postgres` package.
  * - `mysql://user:pass@host:3306/db` or `mariadb://...`, through `mysql2`.
+ * - `duckdb:./shop.duckdb` (relative to `baseDir`, opened read-only),
+ *   `duckdb:///abs/shop.duckdb` or `duckdb::memory:` (to read Parquet, CSV
+ *   or JSON files in place), through `@duckdb/node-api` (not on Deno
+ *   Deploy).
+ * - `clickhouse://user:pass@host:8123/db` (HTTP) or `clickhouses://...`
+ *   (HTTPS), through ClickHouse's HTTP interface with `fetch`.
+ * - `bigquery://PROJECT[/DATASET]?location=EU&maximum_bytes_billed=N`,
+ *   through BigQuery's REST API with `fetch` and a service account key.
+ * - `snowflake://USER@ACCOUNT/DATABASE/SCHEMA?warehouse=WH&role=ROLE`,
+ *   through Snowflake's SQL API v2 with `fetch` and key-pair authentication.
  * - A handle the caller holds: a `postgres` sql instance, a `mysql2` pool
  *   or connection (promise or callback flavor), a `node:sqlite`
  *   `DatabaseSync`: closing the returned client leaves such a handle open,
@@ -107,14 +124,14 @@ export async function openSqlClient(
   throw new TypeError(
     `Cannot use ${
       describeTarget(target)
-    } as a database: expected a URL (sqlite:, postgres://, postgresql://, mysql://, mariadb://), a postgres sql instance, a mysql2 pool or a node:sqlite DatabaseSync`,
+    } as a database: expected a URL (${URL_FORMS}), a postgres sql instance, a mysql2 pool or a node:sqlite DatabaseSync`,
   );
 }
 
 function isSqlClient(target: unknown): target is SqlClient {
   if (target === null || typeof target !== "object") return false;
   const client = target as Partial<SqlClient>;
-  return DIALECTS.includes(client.dialect as SqlDialect) &&
+  return SQL_DIALECTS.includes(client.dialect as SqlClient["dialect"]) &&
     typeof client.query === "function" && typeof client.close === "function";
 }
 
@@ -181,6 +198,39 @@ async function openUrl(
     return await openSqliteClient(path);
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === "clickhouse" || scheme === "clickhouses") {
+    const { openClickHouseClient } = await import(
+      "./clickhouse/clickhouse_client.ts"
+    );
+    return openClickHouseClient(url);
+  }
+  if (scheme === "bigquery") {
+    const { openBigQueryClient } = await import(
+      "./bigquery/bigquery_client.ts"
+    );
+    return await openBigQueryClient(url, {
+      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+    });
+  }
+  if (scheme === "snowflake") {
+    const { openSnowflakeClient } = await import(
+      "./snowflake/snowflake_client.ts"
+    );
+    return await openSnowflakeClient(url, {
+      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+    });
+  }
+  if (scheme === "duckdb") {
+    const { duckdbPath, openDuckDBClient } = await import(
+      "./duckdb/duckdb_client.ts"
+    );
+    return await openDuckDBClient(
+      duckdbPath(url, options.baseDir) as string,
+      options.baseDir === undefined ? {} : { baseDir: options.baseDir },
+    );
+  }
   const poolOptions = {
     ...(options.maxConnections === undefined
       ? {}
@@ -202,9 +252,22 @@ async function openUrl(
   throw new TypeError(
     `Unsupported database URL ${
       JSON.stringify(redact(url))
-    }: expected one starting with sqlite:, postgres://, postgresql://, mysql:// or mariadb://`,
+    }: expected one starting with ${URL_FORMS}`,
   );
 }
+
+const URL_FORMS = [
+  "sqlite:",
+  "postgres://",
+  "postgresql://",
+  "mysql://",
+  "mariadb://",
+  "duckdb:",
+  "clickhouse://",
+  "clickhouses://",
+  "bigquery://",
+  "snowflake://",
+].join(", ");
 
 /** Hides the password of a URL. */
 function redact(url: string): string {

@@ -1,43 +1,39 @@
 /**
- * The HTTP server entry point: reads its settings once, builds the engine
- * from a YAML file, registers the file's `schedules:` and serves the REST
- * API and dashboard.
+ * The HTTP server entry point: reads its settings once, validates the YAML
+ * file, registers the file's `schedules:` (on `Deno.cron` where it exists),
+ * opens the engine and serves the REST API and dashboard.
  *
  * ```sh
- * KPI_API_TOKEN=s3cret deno run -A server.ts --config kpis.yaml --port 8000
+ * deno serve -A --host 127.0.0.1 --port 8000 server.ts --config kpis.yaml
+ * deno run -A server.ts --config kpis.yaml --port 8000
  * ```
  *
+ * Both commands work: `deno serve` uses this module's default export (see
+ * {@linkcode serverEntry}); under `deno run` the module listens itself.
  * Settings (flags win over environment): `--config FILE` or `KPI_CONFIG`
  * (default `kpis.yaml`); `--port N` or `PORT` (default 8000); `--hostname H`
- * or `HOST` (default `0.0.0.0`); `--db URL` or `KPI_DB` (overrides the
- * file's `connection`); `KPI_API_TOKEN` (bearer token; unset means no
- * authentication). `${VAR}` in the file expands from the environment.
+ * or `HOST` (default `127.0.0.1`; `0.0.0.0` on Deno Deploy); `--db URL` or
+ * `KPI_DB` (overrides the file's `connection`); `KPI_API_TOKEN` (bearer
+ * token; unset means no authentication, and the server warns when it is
+ * reachable from other machines). Under `deno serve`, Deno's own `--port`
+ * and `--host` decide where it listens (Deno's default host is `0.0.0.0`).
+ * `${VAR}` in the file expands from the environment.
  *
- * On Deno Deploy the same file is the entry point (`deno run` semantics:
- * `import.meta.main` is true); set `KPI_CONFIG` and `KPI_API_TOKEN` in the
- * project's environment and use `audit_log: kv:` for history in the
- * platform's KV. UTC schedules are registered with `Deno.cron` before the
- * server starts, as Deploy requires.
- *
- * `deno serve` needs a module with a default export, which this package
- * does not have; a three-line module of your own does it:
- *
- * ```ts ignore
- * import { buildServer, readServerSettings } from "jsr:@kpi-engine/kpi-engine/server";
- * const { app } = await buildServer(readServerSettings([], Deno.env.toObject()), { denoCron: Deno.cron });
- * export default { fetch: app.fetch };
- * ```
+ * Imported as a library (`@kpi-engine/kpi-engine/server`), the module only
+ * exports {@linkcode createApp} and the set-up pieces; it reads nothing and
+ * starts nothing.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import type { KPIEngine } from "./mod.ts";
-import { openEngine, processEnv, scheduleRuns } from "./src/adapters/mod.ts";
-import type { CronRegistrar } from "./mod.ts";
-import type { ScheduledRuns } from "./src/adapters/mod.ts";
-import { createApp } from "./src/server/create_app.ts";
-import type { KPIApp } from "./src/server/create_app.ts";
+import type { PreparedServer } from "./src/adapters/runtime/serve/prepare_server.ts";
+import {
+  listenUntilSignal,
+  prepareServer,
+} from "./src/adapters/runtime/serve/prepare_server.ts";
+import { readServerSettings } from "./src/adapters/runtime/serve/server_settings.ts";
+import { availableDenoCron } from "./src/adapters/runtime/cron/register_schedules.ts";
+import { processEnv } from "./src/adapters/runtime/process_env.ts";
 
 export {
   createApp,
@@ -54,243 +50,95 @@ export {
   openApiDocument,
   type OpenApiDocumentOptions,
 } from "./src/server/open_api_document.ts";
+export {
+  readServerSettings,
+  type ServerFlags,
+  type ServerSettings,
+  serverSettings,
+} from "./src/adapters/runtime/serve/server_settings.ts";
+export {
+  listenUntilSignal,
+  type ListenUntilSignalOptions,
+  type PreparedServer,
+  prepareServer,
+  type PrepareServerOptions,
+} from "./src/adapters/runtime/serve/prepare_server.ts";
 
-/** What the server entry reads from flags and environment, once. */
-export interface ServerSettings {
-  /** The YAML file. */
-  config: string;
-  /** TCP port. */
-  port: number;
-  /** Interface to listen on. */
-  hostname: string;
-  /** Bearer token, or undefined for none. */
-  token: string | undefined;
-  /** A database URL overriding the file's `connection`, if any. */
-  connection: string | undefined;
-  /** Variables for `${VAR}` in the file. */
-  env: Readonly<Record<string, string | undefined>>;
-}
+/** The server this module runs as the main module; undefined when imported. */
+let running: PreparedServer | undefined;
+/** Set once `deno serve` (or Deno Deploy) listens through the default export. */
+let listenedByDeno = false;
 
-/**
- * Reads the server's settings from command-line flags and environment.
- *
- * @param args Command-line arguments (`Deno.args`).
- * @param env The environment, e.g. `processEnv()` from `./adapters`, which
- * reads each variable only when asked.
- * @returns The settings.
- * @throws {TypeError} For an unknown flag or a flag without its value.
- * @throws {RangeError} For a port that is not an integer from 0 to 65535.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- *
- * const settings = readServerSettings(["--port", "9000"], {
- *   KPI_CONFIG: "shop.yaml",
- *   KPI_API_TOKEN: "s3cret",
- * });
- * assert.equal(settings.config, "shop.yaml");
- * assert.equal(settings.port, 9000);
- * assert.equal(settings.token, "s3cret");
- * ```
- */
-export function readServerSettings(
-  args: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-): ServerSettings {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        config: { type: "string", short: "c" },
-        port: { type: "string", short: "p" },
-        hostname: { type: "string" },
-        db: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new TypeError(
-      `${
-        error instanceof Error ? error.message : String(error)
-      }; expected --config FILE, --port N, --hostname HOST, --db URL`,
-    );
-  }
-  const portText = values.port ?? env["PORT"] ?? "8000";
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) {
-    throw new RangeError(
-      `Invalid port "${portText}": expected an integer from 0 to 65535`,
-    );
-  }
-  const token = env["KPI_API_TOKEN"];
-  return {
-    config: values.config ?? env["KPI_CONFIG"] ?? "kpis.yaml",
-    port,
-    hostname: values.hostname ?? env["HOST"] ?? "0.0.0.0",
-    token: token === undefined || token === "" ? undefined : token,
-    connection: values.db ?? env["KPI_DB"],
-    env,
-  };
-}
-
-/** Options of {@linkcode buildServer}. */
-export interface BuildServerOptions {
-  /**
-   * `Deno.cron`, to run UTC schedules on it (required on Deno Deploy);
-   * without it every schedule runs on a timer loop. @default undefined
-   */
-  denoCron?: CronRegistrar;
-  /** Where progress and failures go, a line at a time. @default stderr */
-  log?: (line: string) => void;
-}
-
-/** The engine, the app and the schedules the entry point built. */
-export interface BuiltServer {
-  /** The REST app; serve `app.fetch`. */
-  app: KPIApp;
-  /** The engine. */
-  engine: KPIEngine;
-  /** The running schedules from the file's `schedules:`. */
-  schedules: ScheduledRuns[];
-  /** Stops the schedules (after their runs in flight) and closes the engine. */
-  close(): Promise<void>;
-}
-
-/**
- * Builds the engine from the YAML file, registers its `schedules:` and
- * creates the app: everything but listening.
- *
- * @param settings From {@linkcode readServerSettings}.
- * @param options `Deno.cron` and a logger.
- * @returns The app, engine and schedules.
- * @throws {KPIConfigError} When the file is invalid.
- */
-export async function buildServer(
-  settings: ServerSettings,
-  options: BuildServerOptions = {},
-): Promise<BuiltServer> {
-  const log = options.log ??
-    ((line: string) =>
-      Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`)));
-  const engine = await openEngine(settings.config, {
-    env: settings.env,
-    ...(settings.connection === undefined
-      ? {}
-      : { connection: settings.connection }),
-  });
-  const schedules: ScheduledRuns[] = [];
-  try {
-    engine.config.schedules.forEach((schedule, i) => {
-      const period = schedule.period ?? "last_month";
-      const runs = scheduleRuns(engine, {
-        cron: schedule.cron,
-        period,
-        ...(schedule.kpis === undefined ? {} : { kpis: schedule.kpis }),
-        ...(schedule.timezone === undefined
-          ? {}
-          : { timezone: schedule.timezone }),
-        ...(options.denoCron === undefined
-          ? {}
-          : { denoCron: options.denoCron }),
-        name: `kpi-engine schedule ${i + 1}`,
-        onResult: (report, fire) => {
-          const bad = report.results.filter((r) => r.alertStatus !== "ok");
-          log(
-            `Schedule ${i + 1} (${schedule.cron}) ran ${report.period.label} ` +
-              `due at ${fire.scheduledAt}: ${report.results.length} KPI(s), ` +
-              `${bad.length} not ok`,
-          );
-        },
-        onSkip: (skip) =>
-          log(
-            `Schedule ${i + 1} (${schedule.cron}) skipped the run due at ` +
-              `${skip.scheduledAt}: the run started at ${skip.runningSince} ` +
-              "is still going",
-          ),
-        onError: (error, fire) =>
-          log(
-            `Schedule ${i + 1} (${schedule.cron}) failed the run due at ` +
-              `${fire.scheduledAt}: ${
-                error instanceof Error ? error.message : String(error)
-              }`,
-          ),
-      });
-      schedules.push(runs);
-      log(
-        `Schedule ${i + 1}: ${
-          JSON.stringify(schedule.cron)
-        } (${runs.timezone}, ${
-          runs.mode === "deno_cron" ? "Deno.cron" : "timer"
-        }) computes ${period}; next run at ${runs.nextRun() ?? "never"}`,
-      );
-    });
-  } catch (error) {
-    await Promise.all(schedules.map((s) => s.stop()));
-    await engine.close();
-    throw error;
-  }
-  const app = createApp({
-    engine,
-    token: settings.token,
-    onError: (error, request) => {
-      const path = new URL(request.url).pathname;
-      log(
-        `${request.method} ${path}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-      );
-    },
-  });
-  return {
-    app,
-    engine,
-    schedules,
-    close: async () => {
-      await Promise.all(schedules.map((s) => s.stop()));
-      await engine.close();
-    },
-  };
-}
+const log = (line: string): void =>
+  void Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
 
 if (import.meta.main) {
-  const log = (line: string): void =>
-    void Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
   try {
-    const settings = readServerSettings(Deno.args, processEnv());
-    const built = await buildServer(settings, {
-      ...(typeof Deno.cron === "function" ? { denoCron: Deno.cron } : {}),
-      log,
-    });
-    const server = Deno.serve({
-      port: settings.port,
-      hostname: settings.hostname,
-      onListen: ({ hostname, port }) =>
-        log(
-          `Listening on http://${
-            hostname.includes(":") ? `[${hostname}]` : hostname
-          }:${port}/${settings.token ? " (bearer token required)" : ""}`,
-        ),
-    }, built.app.fetch);
-    let stopping = false;
-    const stop = async (): Promise<void> => {
-      if (stopping) Deno.exit(130);
-      stopping = true;
-      log("Stopping: finishing requests and runs in flight");
-      await server.shutdown();
-      await built.close();
-      Deno.exit(0);
-    };
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      try {
-        Deno.addSignalListener(signal, () => void stop());
-      } catch {
-        // Signals are not available everywhere (Windows SIGTERM, Deploy).
-      }
-    }
+    // Everything up to `ready` is synchronous: the file's schedules are
+    // registered with Deno.cron here, at the top level before the first
+    // await, as Deno Deploy requires.
+    running = prepareServer(
+      readServerSettings(Deno.args, processEnv()),
+      { denoCron: availableDenoCron(), log },
+    );
+    await running.ready;
   } catch (error) {
     log(error instanceof Error ? error.message : String(error));
+    await running?.close();
     Deno.exit(2);
   }
+  // `deno serve` starts listening through the default export as soon as
+  // this module has finished evaluating, before any timer fires. If
+  // nobody did, this is `deno run`: listen here.
+  setTimeout(() => {
+    if (listenedByDeno || running === undefined) return;
+    listenUntilSignal(running, { log }).then(
+      () => Deno.exit(0),
+      (error: unknown) => {
+        log(error instanceof Error ? error.message : String(error));
+        Deno.exit(2);
+      },
+    );
+  }, 0);
 }
+
+/**
+ * What `deno serve server.ts` (and Deno Deploy) calls: Deno's contract for
+ * a served module is a default export with `fetch`. This is an entry
+ * point's export, not a library's (the package has no other default
+ * export); imported as a library it answers 503, since only the main
+ * module reads the settings and opens the engine.
+ */
+const serverEntry: Deno.ServeDefaultExport = {
+  fetch(request: Request): Promise<Response> | Response {
+    if (running === undefined) {
+      return Response.json({
+        error:
+          "server.ts serves only as the main module (deno serve server.ts); " +
+          "use createApp() in a module of your own",
+      }, { status: 503 });
+    }
+    return running.fetch(request);
+  },
+  onListen(address: Deno.Addr): void {
+    listenedByDeno = true;
+    const server = running;
+    if (server === undefined || address.transport !== "tcp") return;
+    server.onListen(address);
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) Deno.exit(130);
+      stopping = true;
+      log("Stopping: finishing scheduled runs in flight");
+      server.close().then(() => Deno.exit(0));
+    };
+    for (
+      const signal of Deno.build.os === "windows"
+        ? ["SIGINT" as const]
+        : ["SIGINT" as const, "SIGTERM" as const]
+    ) {
+      Deno.addSignalListener(signal, stop);
+    }
+  },
+};
+export default serverEntry;

@@ -48,7 +48,7 @@ async function waitFor(
   throw new Error(`No ${pattern} in: ${seen.join("")}`);
 }
 
-Deno.test("cli.ts serve answers with the token, registers the file's schedules and stops on SIGTERM", async () => {
+Deno.test("cli.ts serve reads PORT, binds 127.0.0.1, answers with the token, registers the file's schedules on Deno.cron and stops on SIGTERM", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const config = await shopConfig(
@@ -63,12 +63,9 @@ Deno.test("cli.ts serve answers with the token, registers the file's schedules a
         "serve",
         "-c",
         config,
-        "--port",
-        "0",
-        "--hostname",
-        "127.0.0.1",
       ],
-      env: { KPI_API_TOKEN: "t0ken" },
+      // PORT and HOST are read as server.ts reads them; 127.0.0.1 by default.
+      env: { KPI_API_TOKEN: "t0ken", PORT: "0" },
       stdout: "null",
       stderr: "piped",
     }).spawn();
@@ -78,12 +75,12 @@ Deno.test("cli.ts serve answers with the token, registers the file's schedules a
     try {
       const [, port] = await waitFor(
         reader,
-        /Listening on http:\/\/[^:]+:(\d+)\//,
+        /Listening on http:\/\/localhost:(\d+)\/ \(bound to 127\.0\.0\.1; bearer token required\)/,
         seen,
       );
       await waitFor(
         reader,
-        /Schedule 1: "0 6 \* \* \*" \(UTC\) computes yesterday/,
+        /Schedule 1: "0 6 \* \* \*" \(UTC, Deno\.cron\) computes yesterday/,
         seen,
       );
       const denied = await fetch(

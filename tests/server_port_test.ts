@@ -54,9 +54,10 @@ Deno.test("readServerSettings() takes flags over environment and defaults the re
   assert.deepEqual(readServerSettings([], {}), {
     config: "kpis.yaml",
     port: 8000,
-    hostname: "0.0.0.0",
+    hostname: "127.0.0.1",
     token: undefined,
     connection: undefined,
+    deploy: false,
     env: {},
   });
   const env = {
@@ -123,8 +124,6 @@ Deno.test("server.ts serves a YAML file, registers its schedules and exits 0 on 
         "server.ts",
         "--port",
         "0",
-        "--hostname",
-        "127.0.0.1",
       ],
       cwd: new URL("..", import.meta.url).pathname,
       env: {
@@ -143,7 +142,7 @@ Deno.test("server.ts serves a YAML file, registers its schedules and exits 0 on 
       const { value, done } = await reader.read();
       if (done) break;
       log += value;
-      const match = /Listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(log);
+      const match = /Listening on http:\/\/localhost:(\d+)\//.exec(log);
       if (match) port = Number(match[1]);
     }
     assert.ok(port, log);
@@ -155,7 +154,7 @@ Deno.test("server.ts serves a YAML file, registers its schedules and exits 0 on 
       log,
       /Schedule 2: "0 7 1 \* \*" \(America\/Toronto, timer\) computes last_month/,
     );
-    assert.match(log, /bearer token required/);
+    assert.match(log, /\(bound to 127\.0\.0\.1; bearer token required\)/);
     assert.ok(!log.includes("tok-123"), "the token is never logged");
 
     const base = `http://127.0.0.1:${port}`;

@@ -143,7 +143,15 @@ export async function openHistoryStore(
         });
       }
       const file = where === "" ? undefined : path(where);
-      const kv = await Deno.openKv(file);
+      const openKv = (Deno as { openKv?: typeof Deno.openKv }).openKv;
+      if (typeof openKv !== "function") {
+        throw new Error(
+          `Cannot open audit_log "${target}": Deno KV is an unstable API ` +
+            'here. Run with --unstable-kv, or add "unstable": ["kv"] to ' +
+            "deno.json (Deno Deploy has it on)",
+        );
+      }
+      const kv = await openKv(file);
       return await openKvHistoryStore(kv, {
         location: file === undefined ? "kv:" : `kv:${file}`,
         closeKv: true,

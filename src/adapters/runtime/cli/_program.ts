@@ -259,13 +259,20 @@ ${
     ),
   )
     .option("--db <url>", "database URL, instead of the file's connection")
-    .option("--port <port>", "port to listen on (0 picks a free one)", "8000")
-    .option("--hostname <host>", "address to listen on", "0.0.0.0")
+    .option(
+      "--port <port>",
+      "port to listen on (0 picks a free one; default PORT, else 8000)",
+    )
+    .option(
+      "--hostname <host>",
+      "address to listen on (default HOST, else 127.0.0.1; 0.0.0.0 on Deno Deploy)",
+    )
     .addHelpText(
       "after",
       `
 Environment: KPI_API_TOKEN, when set, is the bearer token every route but
-/health requires.
+/health requires; without it, listening beyond 127.0.0.1 prints a WARNING.
+PORT and HOST are read as server.ts reads them.
 ${
         examples(
           `${COMMAND_NAME} serve --config kpis.yaml`,

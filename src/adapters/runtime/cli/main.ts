@@ -387,6 +387,8 @@ async function validateCommand(flags: Flags, io: CliIo): Promise<number> {
       Object.keys(config.channels).length
     } channel(s), time zone ${config.timezone}\n`,
   );
+  const { deployWarnings } = await import("../serve/deploy_warnings.ts");
+  for (const line of deployWarnings(config, io.env)) io.stderr(`${line}\n`);
   return EXIT.ok;
 }
 
@@ -442,61 +444,36 @@ function stopSignal(io: CliIo): AbortSignal {
 }
 
 async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
-  const port = flags.port === undefined ? 8000 : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`Invalid --port "${flags.port}": expected 0 to 65535`);
-  }
-  const engine = await openEngine(flags, io);
+  // The same set-up as server.ts: settings, schedules on Deno.cron, engine.
+  const [{ serverSettings }, { prepareServer, listenUntilSignal }, cron] =
+    await Promise.all([
+      import("../serve/server_settings.ts"),
+      import("../serve/prepare_server.ts"),
+      import("../cron/register_schedules.ts"),
+    ]);
+  let settings;
   try {
-    const { serve } = await import("../serve/serve.ts");
-    const token = io.env["KPI_API_TOKEN"];
-    const server = serve({
-      engine,
-      port,
-      hostname: flags.hostname ?? "0.0.0.0",
-      ...(token ? { token } : {}),
-      signal: stopSignal(io),
-      log: io.stderr,
-    });
-    const { scheduleRuns } = await import("../cron/schedule_runs.ts");
-    const schedules = engine.config.schedules.map((schedule, i) => {
-      const runs = scheduleRuns(engine, {
-        cron: schedule.cron,
-        period: schedule.period ?? "last_month",
-        ...(schedule.kpis ? { kpis: schedule.kpis } : {}),
-        ...(schedule.timezone ? { timezone: schedule.timezone } : {}),
-        onResult: (report) =>
-          io.stderr(
-            `Schedule ${
-              i + 1
-            } (${schedule.cron}) computed ${report.period.label}: ${report.results.length} KPI(s)\n`,
-          ),
-        onSkip: (skip) =>
-          io.stderr(
-            `Schedule ${
-              i + 1
-            } (${schedule.cron}) skipped the run due at ${skip.scheduledAt}: the previous run is still going\n`,
-          ),
-        onError: (error) =>
-          io.stderr(
-            `Schedule ${i + 1} (${schedule.cron}) failed: ${
-              messageOf(error)
-            }\n`,
-          ),
-      });
-      io.stderr(
-        `Schedule ${i + 1}: "${schedule.cron}" (${runs.timezone}) computes ${
-          schedule.period ?? "last_month"
-        }; next run at ${runs.nextRun() ?? "never"}\n`,
-      );
-      return runs;
-    });
-    await server.finished;
-    await Promise.all(schedules.map((runs) => runs.stop()));
-    return EXIT.ok;
-  } finally {
-    await engine.close();
+    settings = serverSettings({
+      config: requireConfig(flags),
+      port: flags.port,
+      hostname: flags.hostname,
+      db: flags.db,
+    }, io.env);
+  } catch (error) {
+    throw new UsageError(messageOf(error));
   }
+  const log = (line: string): void => io.stderr(`${line}\n`);
+  const now = flags["as-of"] === undefined ? undefined : clockFor(
+    flags["as-of"],
+    (await loadConfig(settings.config, io)).timezone,
+  );
+  const server = prepareServer(settings, {
+    denoCron: cron.availableDenoCron(),
+    log,
+    ...(now === undefined ? {} : { now }),
+  });
+  await listenUntilSignal(server, { signal: io.signal, log });
+  return EXIT.ok;
 }
 
 function schemaCommand(io: CliIo): number {
@@ -550,12 +527,16 @@ async function scheduleCommand(flags: Flags, io: CliIo): Promise<number> {
   if (!flags.cron) throw new UsageError("Missing --cron EXPR");
   const engine = await openEngine(flags, io);
   try {
-    const { runScheduleUntilSignal } = await import(
-      "../cron/run_schedule_until_signal.ts"
-    );
+    const [{ runScheduleUntilSignal }, { availableDenoCron }] = await Promise
+      .all([
+        import("../cron/run_schedule_until_signal.ts"),
+        import("../cron/register_schedules.ts"),
+      ]);
+    const denoCron = availableDenoCron();
     await runScheduleUntilSignal(engine, {
       cron: flags.cron,
       period: flags.period ?? "last_month",
+      ...(denoCron === undefined ? {} : { denoCron }),
       ...(flags.kpi ? { kpis: flags.kpi } : {}),
       ...(io.signal ? { signal: io.signal, signals: [] } : {}),
       log: io.stderr,

@@ -5,9 +5,8 @@
  * @module
  */
 
-import { scheduleRuns } from "./schedule_runs.ts";
+import { startLoggedSchedule } from "./register_schedules.ts";
 import type {
-  ScheduledReport,
   ScheduleEngine,
   ScheduleOptions,
   ScheduleStats,
@@ -30,7 +29,7 @@ export interface RunScheduleUntilSignalOptions extends ScheduleOptions {
 }
 
 /**
- * Starts {@linkcode scheduleRuns} and waits for SIGINT or SIGTERM (or
+ * Starts a logged schedule ({@linkcode startLoggedSchedule}) and waits for SIGINT or SIGTERM (or
  * `options.signal`). On the first signal it stops firing, waits for the run
  * in flight to finish (its history is recorded and its alerts sent) and
  * resolves; a second signal while waiting exits at once (code 130).
@@ -94,27 +93,7 @@ export async function runScheduleUntilSignal(
 
   try {
     const { signal: _signal, ...scheduleOptions } = options;
-    const runs = scheduleRuns(engine, {
-      ...scheduleOptions,
-      onResult: options.onResult ?? ((report) => log(summarize(report))),
-      onSkip: options.onSkip ?? ((skip) =>
-        log(
-          `Skipped the run due at ${skip.scheduledAt}: the run started at ${skip.runningSince} is still going`,
-        )),
-      onError: options.onError ?? ((error, fire) =>
-        log(
-          `The run due at ${fire.scheduledAt} failed: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-        )),
-    });
-    log(
-      `Scheduled ${JSON.stringify(options.cron)} (${runs.timezone}, ${
-        runs.mode === "deno_cron" ? "Deno.cron" : "timer"
-      }) for period ${options.period ?? "last_month"}; next run at ${
-        runs.nextRun() ?? "never"
-      }`,
-    );
+    const runs = startLoggedSchedule(engine, scheduleOptions, { log });
     const reason = await stopRequested;
     stopping = true;
     if (runs.stats().running) {
@@ -131,13 +110,4 @@ export async function runScheduleUntilSignal(
     }
     options.signal?.removeEventListener("abort", onAbort);
   }
-}
-
-function summarize(report: ScheduledReport): string {
-  const count = (status: string): number =>
-    report.results.filter((r) => r.alertStatus === status).length;
-  const { label, start, end } = report.period;
-  return `Ran ${label} (${start}..${end}): ${report.results.length} KPI(s), ${
-    count("warning")
-  } warning, ${count("critical")} critical, ${count("error")} error`;
 }

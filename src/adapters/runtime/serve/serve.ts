@@ -8,6 +8,7 @@
 
 import { createApp } from "../../../server/create_app.ts";
 import type { CreateAppOptions } from "../../../server/create_app.ts";
+import { listenMessage } from "./listen_message.ts";
 
 /** Options of {@linkcode serve}: those of `createApp` plus where to listen. */
 export interface ServeOptions extends CreateAppOptions {
@@ -22,7 +23,8 @@ export interface ServeOptions extends CreateAppOptions {
   signal?: AbortSignal;
   /**
    * Told the address once listening. @default logs
-   * `Listening on http://HOST:PORT/`
+   * `Listening on http://localhost:PORT/ (...)`, and a warning when the
+   * bind is not loopback and no token is set
    */
   onListen?: (address: Deno.NetAddr) => void;
   /**
@@ -85,10 +87,10 @@ export function serve(options: ServeOptions): Deno.HttpServer<Deno.NetAddr> {
     hostname: options.hostname ?? "127.0.0.1",
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     onListen: options.onListen ?? ((address) => {
-      const host = address.hostname.includes(":")
-        ? `[${address.hostname}]`
-        : address.hostname;
-      write(`Listening on http://${host}:${address.port}/\n`);
+      const secured = options.token !== undefined && options.token !== "";
+      for (const line of listenMessage(address, { secured })) {
+        write(`${line}\n`);
+      }
     }),
   }, app.fetch);
 }

@@ -311,3 +311,66 @@ Deno.test("cli.ts mcp: history answers what runs recorded, newest first", async 
     });
   });
 });
+
+Deno.test("the REST app serves MCP at /mcp behind its token, and the JSON Schema at /schema/kpis.json", async () => {
+  const { KPIEngine, kpiConfigJsonSchema } = await import("../mod.ts");
+  const { createApp } = await import("../server.ts");
+  const { StreamableHTTPClientTransport } = await import(
+    "@modelcontextprotocol/sdk/client/streamableHttp.js"
+  );
+  const engine = new KPIEngine({
+    kpis: [{
+      name: "orders",
+      source: "dataframe",
+      query: "shop.n",
+      aggregation: "sum",
+      timeColumn: "day",
+      unit: "orders",
+    }],
+    dataframes: { shop: { day: ["2024-03-01", "2024-03-02"], n: [4, 5] } },
+  });
+  const app = createApp({ engine, token: "s3cret" });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    app.fetch,
+  );
+  const url = new URL(`http://127.0.0.1:${server.addr.port}/mcp`);
+  try {
+    const schema = await fetch(new URL("/schema/kpis.json", url));
+    assert.equal(schema.status, 200, "the schema needs no token");
+    assert.deepEqual(await schema.json(), kpiConfigJsonSchema());
+
+    const refused = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    assert.equal(refused.status, 401);
+    await refused.body?.cancel();
+
+    const client = new Client({ name: "kpi-test", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(url, {
+        requestInit: { headers: { authorization: "Bearer s3cret" } },
+      }),
+    );
+    try {
+      const { tools } = await client.listTools();
+      assert.ok(
+        tools.some((tool: { name: string }) => tool.name === "get_kpi"),
+      );
+      const answer = structured(
+        await client.callTool({
+          name: "get_kpi",
+          arguments: { name: "orders", period: "2024-03" },
+        }),
+      );
+      assert.equal((answer.result as KPIResult).value, 9);
+      assert.equal((answer.kpi as { unit: string }).unit, "orders");
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -34,6 +34,12 @@ import type {
 import { openApiDocument } from "./open_api_document.ts";
 import { dashboardHtml } from "./dashboard_html.ts";
 import { docsHtml } from "./docs_html.ts";
+import { handleMcpRequest } from "./_mcp_route.ts";
+import type { McpEngine } from "../mcp/create_mcp_server.ts";
+import { kpiConfigJsonSchema } from "../config/kpi_config_json_schema.ts";
+
+/** The JSON Schema of `kpis.yaml`, served at `/schema/kpis.json`. */
+const kpiSchemaText = JSON.stringify(kpiConfigJsonSchema(), null, 2);
 
 /**
  * The app {@linkcode createApp} returns. It is a Hono app; this interface
@@ -192,7 +198,7 @@ export interface CreateAppOptions {
 /** History rows returned when `n` is not given. */
 const DEFAULT_HISTORY_ROWS = 10;
 const JSON_TYPE = "application/json; charset=utf-8";
-const PUBLIC_PATHS = new Set(["/health"]);
+const PUBLIC_PATHS = new Set(["/health", "/schema/kpis.json"]);
 /**
  * Pages that hold no data: without the token they are still sent, with
  * status 401, so a browser shows them and they ask for the token (kept in
@@ -625,6 +631,17 @@ export function createApp(options: CreateAppOptions): KPIApp {
       ok ? 200 : 503,
     );
   });
+
+  app.get("/schema/kpis.json", (c) => {
+    c.header("cache-control", "no-cache");
+    return c.body(kpiSchemaText, 200, { "content-type": JSON_TYPE });
+  });
+
+  app.on(
+    ["GET", "POST", "DELETE"],
+    "/mcp",
+    (c) => handleMcpRequest(c.req.raw, options.engine as McpEngine),
+  );
 
   app.get("/openapi.json", (c) => {
     c.header("cache-control", "no-cache");

@@ -143,6 +143,9 @@ const TRAITS: Readonly<Record<SqlDialect, DialectTraits>> = {
   },
   duckdb: {
     ...BASE,
+    // A one-row lookup per range beats a (time, value) list maximum folded
+    // into the scan (measured in bench/warehouse_bench.ts).
+    lastByLookup: true,
     dollarQuotes: true,
     textSuffix: () => "::VARCHAR",
     driverParameter: (text) => {

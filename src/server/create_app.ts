@@ -100,7 +100,10 @@ export interface ServerEngine {
   /** The last `n` results of one KPI, newest first. */
   history(name: string, n?: number): Promise<KPIResult[]>;
   /** KPIs as series (`GET /kpis/{name}/series`); absent: the route answers 501. */
-  series?(name: string, options: SeriesOptions): Promise<SeriesResult>;
+  series?(
+    names: string | readonly string[],
+    options: SeriesOptions,
+  ): Promise<SeriesResult>;
   /** The dimensions of a KPI (for `/breakdown` and `/drivers`). */
   dimensions?(name: string): string[];
   /** Breaks a KPI down by dimensions (for `/kpis/{name}/breakdown`). */

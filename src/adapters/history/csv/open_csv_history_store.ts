@@ -9,6 +9,7 @@
 
 import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
+import { parse as parseStream } from "csv-parse";
 import { dirname } from "node:path";
 import type {
   AlertState,
@@ -85,7 +86,9 @@ export function csvHistoryFiles(path: string): CsvHistoryFiles {
  * file in an older layout (version 0: the reference package's columns such
  * as `timestamp,kpi_name,value,period_start,period_end,alert_status`) reads
  * as it is; the first append rewrites it in the current layout, keeping a
- * copy of the original as `<file>.v0.bak`.
+ * copy of the original as `<file>.v0.bak`. The rewrite goes to a temporary
+ * file in the same folder, flushed to disk and renamed over the original, so
+ * a crash part-way leaves the old file whole.
  *
  * @param path The CSV file.
  * @returns The open store.
@@ -153,19 +156,10 @@ class CsvHistoryStore implements AuditLog {
               }) is not a kpi-engine history`,
             );
           }
-          const existing = await readFrom(file);
-          await backUp(this.location, existing);
-          await file.truncate(0);
-          text = encodeRows([HISTORY_HEADER]) +
-            encodeRows(
-              legacyRecords(existing).map((record) => {
-                const row = toHistoryRow(record);
-                return [
-                  HISTORY_SCHEMA_VERSION,
-                  ...HISTORY_COLUMNS.map((c) => row[c]),
-                ];
-              }),
-            ) + body;
+          // Written beside the file and renamed over it: a crash leaves
+          // either the old file or the whole new one, never a cut one.
+          await migrateLegacy(this.location, file, body);
+          return;
         } else if (!(await endsWithNewline(file, size))) {
           // A row cut short (e.g. by a crash) stays on its own line.
           text = "\n" + body;
@@ -328,15 +322,17 @@ function encodeRows(rows: readonly unknown[][]): string {
   });
 }
 
+const DECODE_OPTIONS = {
+  bom: true,
+  skip_empty_lines: true,
+  skip_records_with_error: true,
+  cast: (value: string, context: { quoting: boolean }) =>
+    context.quoting ? value : value === "" ? null : value,
+};
+
 /** Parses CSV text into records: unquoted empty fields become null. */
 function decode(text: string): (string | null)[][] {
-  return parse(text, {
-    bom: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    cast: (value, context) =>
-      context.quoting ? value : value === "" ? null : value,
-  }) as (string | null)[][];
+  return parse(text, DECODE_OPTIONS) as (string | null)[][];
 }
 
 function headerOf(text: string): string[] {
@@ -431,26 +427,47 @@ async function readAlertStates(path: string): Promise<AlertState[]> {
   );
 }
 
+/**
+ * Runs `work` holding an exclusive lock on the file at `path`. When the file
+ * was replaced (renamed over) while this one waited for the lock, the lock
+ * is on a file no longer at `path`: it lets go and locks the new one.
+ */
 async function withExclusiveLock(
   path: string,
   work: (file: Deno.FsFile, size: number) => Promise<void>,
 ): Promise<void> {
-  const file = await Deno.open(path, {
-    read: true,
-    append: true,
-    create: true,
-  });
-  try {
-    await file.lock(true);
+  for (;;) {
+    const file = await Deno.open(path, {
+      read: true,
+      append: true,
+      create: true,
+    });
     try {
-      const { size } = await file.stat();
-      await work(file, size);
+      await file.lock(true);
+      try {
+        const info = await file.stat();
+        if (!(await isStillAt(path, info))) continue;
+        await work(file, info.size);
+        return;
+      } finally {
+        await file.unlock();
+      }
     } finally {
-      await file.unlock();
+      file.close();
     }
-  } finally {
-    file.close();
   }
+}
+
+/** Whether the open file described by `info` is still the one at `path`. */
+async function isStillAt(path: string, info: Deno.FileInfo): Promise<boolean> {
+  let now: Deno.FileInfo;
+  try {
+    now = await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+  return now.ino === info.ino && now.dev === info.dev;
 }
 
 /** Reads a whole file under a shared lock; null when it does not exist. */
@@ -536,14 +553,119 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   }
 }
 
-async function backUp(path: string, text: string): Promise<void> {
+/**
+ * Rewrites a version 0 file in the current layout, `tail` (rows already in
+ * CSV) last. The original is read once, in chunks: each chunk is copied to
+ * `<file>.v0.bak` and its rows converted into a temporary file beside the
+ * original, which is flushed to disk and renamed over it. Until that rename
+ * the original is untouched, so a crash leaves it whole (and a stray
+ * `*.tmp` beside it).
+ */
+async function migrateLegacy(
+  path: string,
+  file: Deno.FsFile,
+  tail: string,
+): Promise<void> {
+  const backup = await createBackup(path);
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
+  const out = await Deno.open(temp, { write: true, createNew: true });
+  let renamed = false;
+  try {
+    const pending: string[] = [encodeRows([HISTORY_HEADER])];
+    let pendingRows = 0;
+    const flush = async () => {
+      await writeAll(out, pending.join(""));
+      pending.length = 0;
+      pendingRows = 0;
+    };
+    const parser = parseStream(DECODE_OPTIONS);
+    const feed = (async () => {
+      try {
+        await file.seek(0, Deno.SeekMode.Start);
+        const buffer = new Uint8Array(256 * 1024);
+        for (;;) {
+          const read = await file.read(buffer);
+          if (read === null) break;
+          const chunk = buffer.slice(0, read);
+          await writeBytes(backup, chunk);
+          if (!parser.write(chunk)) {
+            await new Promise((resolve) => parser.once("drain", resolve));
+          }
+        }
+        parser.end();
+      } catch (error) {
+        parser.destroy(error as Error);
+      }
+    })();
+    let header: string[] | null = null;
+    for await (const fields of parser as AsyncIterable<(string | null)[]>) {
+      if (header === null) {
+        header = fields.map((h) => String(h ?? "").trim());
+        continue;
+      }
+      const record = fromLegacyRow(toObject(header, fields));
+      if (record === null) continue;
+      const row = toHistoryRow(record);
+      pending.push(
+        encodeRows([[
+          HISTORY_SCHEMA_VERSION,
+          ...HISTORY_COLUMNS.map((c) => row[c]),
+        ]]),
+      );
+      if (++pendingRows >= 1000) await flush();
+    }
+    await feed;
+    pending.push(tail);
+    await flush();
+    await backup.sync();
+    await out.sync();
+    out.close();
+    await Deno.rename(temp, path);
+    renamed = true;
+    await syncFolder(dirname(path));
+  } finally {
+    backup.close();
+    if (!renamed) {
+      try {
+        out.close();
+      } catch {
+        // Already closed.
+      }
+      await Deno.remove(temp).catch(() => {});
+    }
+  }
+}
+
+/** Opens a new `<file>.v0.bak` (or `<file>.v0.<n>.bak` if taken). */
+async function createBackup(path: string): Promise<Deno.FsFile> {
   for (let i = 0;; i++) {
     const name = i === 0 ? `${path}.v0.bak` : `${path}.v0.${i}.bak`;
     try {
-      await Deno.writeTextFile(name, text, { createNew: true });
-      return;
+      return await Deno.open(name, { write: true, createNew: true });
     } catch (error) {
       if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
     }
+  }
+}
+
+async function writeBytes(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    offset += await file.write(bytes.subarray(offset));
+  }
+}
+
+/** Makes a rename in `folder` durable where the platform allows it. */
+async function syncFolder(folder: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  try {
+    const dir = await Deno.open(folder, { read: true });
+    try {
+      await dir.sync();
+    } finally {
+      dir.close();
+    }
+  } catch {
+    // Not every file system lets a folder be synced; the rename stands.
   }
 }

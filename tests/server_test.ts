@@ -184,7 +184,7 @@ Deno.test("a bad n or refresh answers 400 naming the parameter", async () => {
 });
 
 Deno.test("GET /kpis/{name}/history answers {name, results}, newest first, n at most", async () => {
-  await using s = await setup();
+  await using s = await setup({ record: true });
   for (const month of ["2024-08", "2024-09", "2024-10", "2024-11"]) {
     await s.app.request(`/kpis?period=${month}`);
   }
@@ -276,8 +276,8 @@ Deno.test("without a token the routes are open", async () => {
   assert.equal((await json(response)).value, 64);
 });
 
-Deno.test("a closed period is computed once and recorded once; refresh=true recomputes", async () => {
-  await using s = await setup();
+Deno.test("a closed period is computed once and recorded once (record: true); refresh=true recomputes", async () => {
+  await using s = await setup({ record: true });
   const first = await s.app.request("/kpis/revenue?period=2024-11");
   assert.equal(first.headers.get("x-cache"), "MISS");
   assert.equal((await json(first)).value, 7480);
@@ -307,7 +307,7 @@ Deno.test("a closed period is computed once and recorded once; refresh=true reco
 });
 
 Deno.test("the cache is keyed by period range and KPI set, not by label", async () => {
-  await using s = await setup();
+  await using s = await setup({ record: true });
   const all = await json(await s.app.request("/kpis?period=2024-11"));
   assert.equal(s.reports(), 1);
   assert.equal(s.history.appended.length, KPIS.length);
@@ -360,7 +360,7 @@ Deno.test("open periods are never cached", async () => {
 });
 
 Deno.test("concurrent requests for an uncached closed period share one computation", async () => {
-  await using s = await setup();
+  await using s = await setup({ record: true });
   const responses = await Promise.all(
     Array.from(
       { length: 20 },
@@ -397,11 +397,28 @@ Deno.test("cache: false computes every request", async () => {
   assert.equal(s.reports(), 2);
 });
 
-Deno.test("record: false computes without appending history", async () => {
-  await using s = await setup({ record: false });
-  const response = await s.app.request("/kpis?period=2024-11");
-  await response.body?.cancel();
-  assert.equal(s.history.appended.length, 0);
+Deno.test("requests are not recorded unless record=true asks: then the results are computed now and appended", async () => {
+  await using s = await setup();
+  const viewed = await s.app.request("/kpis?period=2024-11");
+  await viewed.body?.cancel();
+  assert.equal(s.history.appended.length, 0, "a page view is not recorded");
+  assert.equal(s.reports(), 1);
+
+  const one = await s.app.request("/kpis/revenue?period=2024-11&record=true");
+  assert.equal((await json(one)).value, 7480);
+  assert.equal(s.reports(), 2, "record=true computes although cached");
+  assert.deepEqual(
+    s.history.appended.map((r) => r.result.name),
+    ["revenue"],
+  );
+  const all = await s.app.request("/kpis?period=2024-11&record=1");
+  await all.body?.cancel();
+  const kpiCount = s.engine.definitions.length;
+  assert.equal(s.history.appended.length, 1 + kpiCount);
+
+  const bad = await s.app.request("/kpis?period=2024-11&record=maybe");
+  assert.equal(bad.status, 400);
+  assert.match(JSON.stringify(await bad.json()), /record/);
 });
 
 Deno.test("the cache keeps at most maxEntries and expires after ttlMs", async () => {

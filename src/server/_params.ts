@@ -51,6 +51,7 @@ const n = z
 const kpisQuery = z.object({
   period: period.optional(),
   refresh: refresh.optional(),
+  record: refresh.optional(),
 });
 
 const historyQuery = z.object({
@@ -63,6 +64,8 @@ export interface KpisQuery {
   period: string | undefined;
   /** Whether `refresh=true` asked for a recompute. */
   refresh: boolean;
+  /** Whether `record=true` asked to compute now and append to history. */
+  record: boolean;
 }
 
 /** A parse outcome: the value, or the issues to answer 400 with. */
@@ -76,7 +79,7 @@ function issuesOf(error: z.ZodError): ParamIssue[] {
   });
 }
 
-/** Validates `period` and `refresh`. */
+/** Validates `period`, `refresh` and `record`. */
 export function parseKpisQuery(
   query: Record<string, string>,
 ): ParseOutcome<KpisQuery> {
@@ -87,6 +90,7 @@ export function parseKpisQuery(
     value: {
       period: parsed.data.period,
       refresh: parsed.data.refresh ?? false,
+      record: parsed.data.record ?? false,
     },
   };
 }

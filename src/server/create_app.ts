@@ -162,8 +162,10 @@ export interface CreateAppOptions {
   /** Result cache settings, or `false` to compute every request. @default {} */
   cache?: ServerCacheOptions | false;
   /**
-   * Whether results computed for a request are appended to the history
-   * store (cache hits never are). @default true
+   * Whether every result computed for a request is appended to the history
+   * store (cache hits never are). Without it, only a request with
+   * `record=true` is recorded: a page view or an ad-hoc period should not
+   * mix into the history that scheduled runs keep. @default false
    */
   record?: boolean;
   /**
@@ -312,7 +314,7 @@ function pageHeaders(nonce: string): Record<string, string> {
 export function createApp(options: CreateAppOptions): KPIApp {
   const { engine } = options;
   const now = options.now ?? (() => Temporal.Now.instant());
-  const record = options.record ?? true;
+  const record = options.record ?? false;
   const alerts = options.alerts ?? false;
   const defaultPeriod = options.defaultPeriod ?? "last_month";
   const healthTimeoutMs = options.healthTimeoutMs ?? 2000;
@@ -451,6 +453,7 @@ export function createApp(options: CreateAppOptions): KPIApp {
     label: string,
     kpi: string | null,
     refresh: boolean,
+    recordThis = false,
   ): {
     entry: CacheEntry | null;
     results: Promise<KPIResult[]>;
@@ -460,7 +463,7 @@ export function createApp(options: CreateAppOptions): KPIApp {
       engine
         .report(label, {
           ...(kpi === null ? {} : { kpis: [kpi] }),
-          record,
+          record: record || recordThis,
           alerts,
         })
         .then((report) => report.results);
@@ -468,6 +471,8 @@ export function createApp(options: CreateAppOptions): KPIApp {
       return { entry: null, results: compute(), state: "BYPASS" };
     }
     const base = `${period.timezone}|${period.start}|${period.end}|`;
+    // record=true computes now, so that there is something to record.
+    refresh ||= recordThis;
     if (kpi !== null && !refresh) {
       const all = cache.get(`${base}*`);
       if (all !== undefined) {
@@ -491,7 +496,13 @@ export function createApp(options: CreateAppOptions): KPIApp {
     if (!query.ok) return badRequest(c, query.issues);
     const period = resolve(c, query.value.period);
     if (period instanceof Response) return period;
-    const found = lookup(period, period.label, null, query.value.refresh);
+    const found = lookup(
+      period,
+      period.label,
+      null,
+      query.value.refresh,
+      query.value.record,
+    );
     c.header("x-cache", found.state);
     c.header("cache-control", "no-store");
     // A cached computation keeps its serialized list per period label
@@ -517,7 +528,13 @@ export function createApp(options: CreateAppOptions): KPIApp {
     if (!query.ok) return badRequest(c, query.issues);
     const period = resolve(c, query.value.period);
     if (period instanceof Response) return period;
-    const found = lookup(period, period.label, name, query.value.refresh);
+    const found = lookup(
+      period,
+      period.label,
+      name,
+      query.value.refresh,
+      query.value.record,
+    );
     c.header("x-cache", found.state);
     c.header("cache-control", "no-store");
     const cached = found.entry?.bodies.get(name);

@@ -102,10 +102,11 @@ export function openApiDocument(
           parameters: [
             { $ref: "#/components/parameters/period" },
             { $ref: "#/components/parameters/refresh" },
+            { $ref: "#/components/parameters/record" },
           ],
           responses: {
             "200": jsonResponse("Every KPI's result.", ref("RunReport")),
-            "400": errorResponse("Bad `period` or `refresh`."),
+            "400": errorResponse("Bad `period`, `refresh` or `record`."),
             ...unauthorized,
             "500": errorResponse("Unexpected failure."),
           },
@@ -119,10 +120,11 @@ export function openApiDocument(
             { $ref: "#/components/parameters/name" },
             { $ref: "#/components/parameters/period" },
             { $ref: "#/components/parameters/refresh" },
+            { $ref: "#/components/parameters/record" },
           ],
           responses: {
             "200": jsonResponse("The KPI's result.", ref("KPIResult")),
-            "400": errorResponse("Bad `period` or `refresh`."),
+            "400": errorResponse("Bad `period`, `refresh` or `record`."),
             ...unauthorized,
             "404": errorResponse("No KPI of that name."),
             "500": errorResponse("Unexpected failure."),
@@ -387,6 +389,13 @@ export function openApiDocument(
           name: "refresh",
           in: "query",
           description: "Recompute even when the period's result is cached.",
+          schema: { type: "boolean", default: false },
+        },
+        record: {
+          name: "record",
+          in: "query",
+          description:
+            "Compute now and append the results to the history store (requests are not recorded otherwise, unless the server records every computation).",
           schema: { type: "boolean", default: false },
         },
       },

@@ -399,7 +399,11 @@ Deno.test("the Deno Deploy recipe of docs/server.md serves, schedules on Deno.cr
       assert.doesNotMatch(seen.text, /WARNING/);
       const auth = { headers: { Authorization: "Bearer deploy-token" } };
       const base = `http://127.0.0.1:${port}`;
-      const result = await fetch(`${base}/kpis/revenue?period=2024-11`, auth);
+      // A request records history only when it asks to (record=true).
+      const result = await fetch(
+        `${base}/kpis/revenue?period=2024-11&record=true`,
+        auth,
+      );
       assert.equal((await result.json()).value, 350.5);
       const history = await fetch(`${base}/kpis/revenue/history?n=5`, auth);
       const { results } = await history.json();

@@ -28,6 +28,15 @@ export function cleanNumber(value: number): number {
 }
 
 /**
+ * Rounds a derived statistic (a baseline, a pace share, a projection) to 12
+ * significant digits: more than any KPI's data carries, few enough that
+ * float residue from medians and divisions does not show.
+ */
+export function roundStatistic(value: number): number {
+  return Number(value.toPrecision(12));
+}
+
+/**
  * Reads a cell as a number: numbers as they are, booleans as 1 or 0,
  * bigints and numeric strings converted; anything missing or not numeric is
  * NaN, which aggregations skip.

@@ -7,6 +7,7 @@
  */
 
 import type { Grain } from "../series/series_buckets.ts";
+import { roundStatistic } from "../_numbers.ts";
 
 /** Which way of leaving the band counts. */
 export type AnomalyDirection = "both" | "drop" | "rise";
@@ -170,9 +171,9 @@ export function computeBaseline(
   const bigEnough = value !== null &&
     Math.abs(value - expected) >= minChange * Math.abs(expected);
   return {
-    expected: tidy(expected),
-    lower: tidy(lower),
-    upper: tidy(upper),
+    expected: roundStatistic(expected),
+    lower: roundStatistic(lower),
+    upper: roundStatistic(upper),
     score: score === null ? null : Math.round(score * 100) / 100,
     baselinePoints: fit.points,
     anomalous: outside && bigEnough,
@@ -274,8 +275,4 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1
     ? sorted[middle]!
     : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function tidy(x: number): number {
-  return Number(x.toPrecision(12));
 }

@@ -6,6 +6,7 @@
  */
 
 import type { BaselineSample } from "../anomaly/compute_baseline.ts";
+import { roundStatistic } from "../_numbers.ts";
 
 /** How the share of a running period that has passed is measured. */
 export type PaceMethod = "calendar" | "weekday";
@@ -86,15 +87,17 @@ export function computePace(
 ): TargetStatus {
   const method = options.method ?? "calendar";
   const elapsed = elapsedShare(bucket, toDateEnd, method, options);
-  const targetToDate = tidy(target * elapsed);
+  const targetToDate = roundStatistic(target * elapsed);
   const estimate = elapsed < 1 && elapsed < (options.minElapsed ?? 0.25);
   return {
     target,
     attainment: value === null || targetToDate === 0
       ? null
-      : tidy(value / targetToDate),
-    projected: value === null || elapsed === 0 ? null : tidy(value / elapsed),
-    pace: { elapsed: tidy(elapsed), targetToDate, estimate, method },
+      : roundStatistic(value / targetToDate),
+    projected: value === null || elapsed === 0
+      ? null
+      : roundStatistic(value / elapsed),
+    pace: { elapsed: roundStatistic(elapsed), targetToDate, estimate, method },
   };
 }
 
@@ -134,7 +137,7 @@ export function learnWeekdayWeights(
   const known = means.filter((m): m is number => m !== null);
   const overall = known.reduce((a, b) => a + b, 0) / (known.length || 1);
   if (known.length === 0 || overall <= 0) return new Array<number>(7).fill(1);
-  return means.map((m) => m === null ? 1 : tidy(m / overall));
+  return means.map((m) => m === null ? 1 : roundStatistic(m / overall));
 }
 
 function elapsedShare(
@@ -162,8 +165,4 @@ function elapsedShare(
     if (Temporal.PlainDate.compare(day, cut) < 0) done += weight;
   }
   return total === 0 ? 0 : done / total;
-}
-
-function tidy(x: number): number {
-  return Number(x.toPrecision(12));
 }

@@ -10,12 +10,11 @@ import type { AlertRule, ComparisonCode, KPIResult } from "../types.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import {
   changeArrow,
-  formatAlertValue,
   formatNumber,
   formatPercentChange,
-  formatRange,
   formatSigned,
-} from "./_format.ts";
+} from "../format/format_number.ts";
+import { formatAlertValue, formatRange } from "./_format.ts";
 
 /** Options of {@linkcode renderAlertMessage}. */
 export interface RenderAlertMessageOptions {

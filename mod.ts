@@ -108,7 +108,7 @@ export {
   formatChange,
   formatValue,
   type FormatValueOptions,
-} from "./src/format/format_value.ts";
+} from "./src/format/format_number.ts";
 export {
   formatHistory,
   formatSeries,

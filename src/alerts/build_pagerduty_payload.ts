@@ -8,7 +8,8 @@ import { describeDrivers } from "../segments/describe_drivers.ts";
 import type { AlertMessage } from "../ports.ts";
 import type { Severity } from "../types.ts";
 import { COMPARISON_CODES } from "../types.ts";
-import { formatAlertValue, formatPercentChange } from "./_format.ts";
+import { formatPercentChange } from "../format/format_number.ts";
+import { formatAlertValue } from "./_format.ts";
 
 /** A PagerDuty Events API v2 event. */
 export interface PagerDutyEvent {

@@ -7,11 +7,8 @@
 import { describeDrivers } from "../segments/describe_drivers.ts";
 import type { AlertMessage } from "../ports.ts";
 import { COMPARISON_CODES } from "../types.ts";
-import {
-  describeComparison,
-  formatAlertValue,
-  formatRange,
-} from "./_format.ts";
+import { describeComparison } from "../format/format_number.ts";
+import { formatAlertValue, formatRange } from "./_format.ts";
 
 /** A Slack incoming-webhook body: fallback text and Block Kit blocks. */
 export interface SlackPayload {

@@ -6,6 +6,5 @@
  */
 
 export * from "./format_number.ts";
-export * from "./format_value.ts";
 export * from "./format_report.ts";
 export * from "./format_series.ts";

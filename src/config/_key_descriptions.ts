@@ -79,13 +79,13 @@ const OWN_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "kpis[].alerts[].repeat_interval":
     "Re-send while the rule still holds after this long: 30m, 4h, 1d, 1h30m (units ms, s, m, h, d, w).",
   "kpis[].anomaly":
-    "An anomaly baseline learned from the KPI's own series (median and MAD of earlier points, same weekday for daily periods); conditions may then use anomaly, expected, lower, upper and score. anomaly: {} takes the defaults.",
+    "An anomaly baseline learned from the KPI's own series (for days: a level per weekday and a trend, fitted robustly on the log scale, outlying training days set aside; otherwise a robust line with median and MAD); conditions may then use anomaly, expected, lower, upper and score. anomaly: {} takes the defaults.",
   "kpis[].anomaly.window":
     "How many earlier buckets the baseline learns from. Default 56 for days (8 weeks), 12 for weeks and months, 8 for quarters, 5 for years.",
   "kpis[].anomaly.seasonal":
     "weekday: learn only from the same day of the week (daily periods); none: from every earlier point; auto (default): weekday for days, none otherwise.",
   "kpis[].anomaly.sensitivity":
-    "Half the width of the normal band, in robust standard deviations (1.4826 × MAD). Default 3; larger fires less.",
+    "Half the width of the normal band, in standard deviations of the noise (for days, of the prediction; otherwise 1.4826 × MAD). Default 3; larger fires less.",
   "kpis[].anomaly.direction":
     "Which departures count: drop, rise or both (default).",
   "kpis[].anomaly.min_change":
@@ -93,7 +93,7 @@ const OWN_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "kpis[].anomaly.min_points":
     "The fewest earlier points a baseline needs; with fewer it says so and does not fire. Default 4.",
   "kpis[].anomaly.trend":
-    "Follow the trend of the training points (a robust Theil–Sen line) rather than their level alone, for weekly and longer periods. Default true.",
+    "Follow the trend of the training points rather than their level alone (for days a common slope across weekdays, otherwise a robust Theil–Sen line). Default true.",
   "kpis[].target":
     'The target: one number for every period, or numbers by fixed period ("2024-11": 300000, "2024-Q4": 900000). Conditions may then use target, attainment and projected.',
   "kpis[].target.*": "The target for this period.",

@@ -351,6 +351,69 @@ Deno.test("[mariadb] series points equal runKpi across the DST changes of Europe
   }
 });
 
+Deno.test("[mariadb] without time zone tables, series points on a TIMESTAMP column equal runKpi and the rows across the DST changes of Europe/London", async () => {
+  const schema = schemaName();
+  const admin = await mysql.createConnection({
+    host: "127.0.0.1",
+    port: 3306,
+    user: "root",
+    database: "test",
+  });
+  await admin.query("SET time_zone = '+00:00'");
+  const [zones] = await admin.query({
+    sql: "SELECT CONVERT_TZ('2024-11-01 00:00:00', '+00:00', ?)",
+    rowsAsArray: true,
+  }, [ZONE]);
+  assert.equal(
+    (zones as unknown[][])[0]?.[0],
+    null,
+    "this server has no time zone tables",
+  );
+  await admin.query(`CREATE DATABASE ${schema}`);
+  const counter = counting(
+    await openSqlClient("mysql://root@127.0.0.1:3306/test"),
+  );
+  try {
+    await admin.query(
+      `CREATE TABLE ${schema}.orders (id INTEGER, at TIMESTAMP NULL, amount DECIMAL(10, 2), paid BOOLEAN)`,
+    );
+    await admin.query(`INSERT INTO ${schema}.orders VALUES ?`, [
+      ROWS.map((r) => [
+        r.id,
+        r.at.toString().slice(0, 19).replace("T", " "),
+        r.amount,
+        r.paid === null ? null : r.paid ? 1 : 0,
+      ]),
+    ]);
+    const engine = sqlEngine(counter.client, `${schema}.orders`);
+    await checkEngine("mariadb TIMESTAMP", engine, counter.sent);
+    // The template over the TIMESTAMP column, for months across each change.
+    const months: [string, string][] = [
+      ["2024-03-01", "2024-04-01"],
+      ["2024-10-01", "2024-11-01"],
+    ];
+    for (const [start, end] of months) {
+      const period = { label: start, start, end, timezone: ZONE } as Period;
+      const priced = await engine.runKpi("priced", period);
+      assert.equal(
+        priced.value,
+        inPeriod(period).filter((r) => r.amount !== null).length,
+        `priced ${start}`,
+      );
+      const { points } = await engine.series("priced", {
+        grain: "month",
+        from: start.slice(0, 7),
+        to: start.slice(0, 7),
+      });
+      assert.equal(points["priced"]?.[0]?.value, priced.value);
+    }
+  } finally {
+    await counter.client.close();
+    await admin.query(`DROP DATABASE ${schema}`);
+    await admin.end();
+  }
+});
+
 /** Loads the rows into a DuckDB connection, `at` as TIMESTAMPTZ. */
 async function loadDuckDB(
   run: (sql: string) => Promise<unknown>,

@@ -23,7 +23,11 @@ import {
   SqlBuilder,
 } from "../sql/_template.ts";
 import { toNumber } from "../sql/_result.ts";
-import type { SqlValueRequest } from "../sql/plan_sql_queries.ts";
+import {
+  instantColumnKey,
+  type SqlValueRequest,
+} from "../sql/plan_sql_queries.ts";
+import { periodInstants } from "../period/period_instants.ts";
 
 /** Most periods one batched query computes (templates and `last`). */
 export const MAX_SERIES_BATCH = 100;
@@ -36,6 +40,13 @@ export interface PlanSeriesSqlOptions {
   defaultTimeoutMs?: number;
   /** Most periods per batched query. @default MAX_SERIES_BATCH (100) */
   maxBatch?: number;
+  /**
+   * Time columns that hold instants the server would cut at its own idea of
+   * the zone (a MySQL `TIMESTAMP`), as `instantColumnKey(table, column)`:
+   * their edges are sent as the UTC date-times of local midnight, with the
+   * session in UTC. @default none
+   */
+  instantTimeColumns?: ReadonlySet<string>;
 }
 
 /** One KPI's part of a series query: which columns hold it. */
@@ -64,6 +75,11 @@ export interface SeriesSqlQuery {
   bounds: string[];
   /** The time zone the session runs in. */
   timezone: string;
+  /**
+   * Whether the time column holds instants (a MySQL `TIMESTAMP`): the edges
+   * are then sent as UTC date-times and the session runs in UTC.
+   */
+  instant: boolean;
   /** Cancel it after this many milliseconds. */
   timeoutMs: number;
   /** How many values it yields. */
@@ -134,6 +150,7 @@ export function planSeriesSql(
     string,
     {
       timezone: string;
+      instant: boolean;
       members: { kpi: StructuredKpi; request: SqlValueRequest }[];
     }
   >();
@@ -145,15 +162,23 @@ export function planSeriesSql(
       ordinary.push(request);
       continue;
     }
+    const instant = options.instantTimeColumns?.has(
+      instantColumnKey(definition.table ?? "", definition.timeColumn ?? ""),
+    ) ?? false;
     for (const [timezone, periods] of byTimezone(request.periods)) {
       const id = `${kpi.table}\u0000${kpi.timeColumn}\u0000${timezone}`;
       let group = groups.get(id);
-      if (!group) groups.set(id, group = { timezone, members: [] });
+      if (!group) groups.set(id, group = { timezone, instant, members: [] });
       group.members.push({ kpi, request: { definition, periods } });
     }
   }
   const queries = [...groups.values()].map((group) =>
-    seriesQuery(dialect, group.members, group.timezone, vars, defaultTimeoutMs)
+    seriesQuery(dialect, group.members, {
+      timezone: group.timezone,
+      instant: group.instant,
+      vars,
+      defaultTimeoutMs,
+    })
   );
   const batches: SqlValueRequest[][] = [];
   for (const request of ordinary) {
@@ -198,15 +223,23 @@ function groupable(
 function seriesQuery(
   dialect: SqlDialect,
   members: readonly { kpi: StructuredKpi; request: SqlValueRequest }[],
-  timezone: string,
-  vars: Readonly<Record<string, unknown>>,
-  defaultTimeoutMs: number,
+  context: {
+    timezone: string;
+    instant: boolean;
+    vars: Readonly<Record<string, unknown>>;
+    defaultTimeoutMs: number;
+  },
 ): SeriesSqlQuery {
+  const { timezone, instant, vars, defaultTimeoutMs } = context;
   const all = members.flatMap((m) => m.request.periods);
   const bounds = [...new Set(all.flatMap((p) => [p.start, p.end]))].sort();
   const covered = mergeRanges(all);
   const first = (members[0] as (typeof members)[number]).kpi;
   const t = first.timeColumn;
+  // An instant column is cut at the UTC date-times of local midnight.
+  const edge = instant
+    ? (day: string): string => utcMidnight(day, timezone)
+    : (day: string): string => day;
   const b = new SqlBuilder(dialect);
   b.text("SELECT ");
   // Binary search over the edges: piece j holds bounds[j] <= t < bounds[j+1].
@@ -216,7 +249,9 @@ function seriesQuery(
       return;
     }
     const mid = (lo + hi) >>> 1;
-    b.text(`CASE WHEN ${t} < `).param(bounds[mid]).text(" THEN ");
+    b.text(`CASE WHEN ${t} < `).param(edge(bounds[mid] as string)).text(
+      " THEN ",
+    );
     search(lo, mid);
     b.text(" ELSE ");
     search(mid, hi);
@@ -276,9 +311,9 @@ function seriesQuery(
   b.text(`,\n  COUNT(*)\nFROM ${first.table}\nWHERE `);
   covered.forEach(([start, end], i) => {
     if (i > 0) b.text(" OR ");
-    b.text(`(${t} >= `).param(start).text(` AND ${t} < `).param(end).text(
-      ")",
-    );
+    b.text(`(${t} >= `).param(edge(start)).text(` AND ${t} < `).param(
+      edge(end),
+    ).text(")");
   });
   b.text("\nGROUP BY 1");
   return {
@@ -287,7 +322,8 @@ function seriesQuery(
     table: first.table,
     kpis: members.map((m) => m.kpi.name),
     bounds,
-    timezone,
+    timezone: instant ? "UTC" : timezone,
+    instant,
     timeoutMs: Math.max(
       ...members.map((m) => m.request.definition.timeoutMs ?? defaultTimeoutMs),
     ),
@@ -403,7 +439,9 @@ export function formatSeriesQuery(
     }; ${query.values} values from ${query.bounds.length - 1} pieces, ${
       query.bounds[0]
     }..${query.bounds[query.bounds.length - 1]}`,
-    `-- Time zone ${query.timezone}, timeout ${query.timeoutMs} ms, read-only; each value adds up the pieces its period covers`,
+    `-- Time zone ${query.timezone}${
+      query.instant ? " (a TIMESTAMP column: edges sent as UTC date-times)" : ""
+    }, timeout ${query.timeoutMs} ms, read-only; each value adds up the pieces its period covers`,
     query.sql.trimEnd() + ";",
     `-- Parameters: ${
       query.params.map((value, i) =>
@@ -432,6 +470,17 @@ function byTimezone(periods: readonly Period[]): Map<string, Period[]> {
     else out.set(period.timezone, [period]);
   }
   return out;
+}
+
+/** The instant a day starts in a zone, as UTC `YYYY-MM-DD HH:MM:SS`. */
+function utcMidnight(day: string, timezone: string): string {
+  const { startMs } = periodInstants({
+    label: day,
+    start: day,
+    end: day,
+    timezone,
+  });
+  return new Date(startMs).toISOString().slice(0, 19).replace("T", " ");
 }
 
 /** The union of periods as disjoint `[start, end)` day ranges, in order. */

@@ -16,7 +16,6 @@ import {
   checkVariables,
   type ParsedTemplate,
   SqlBuilder,
-  trimTerminator,
 } from "../sql/_template.ts";
 import {
   quoteName,
@@ -28,6 +27,7 @@ import { dialectTraits } from "../sql/_dialects.ts";
 import {
   DEFAULT_TIMEOUT_MS,
   parseKpiTemplate,
+  taggedTemplateUnion,
   templateVariables,
   uniquePeriods,
 } from "../sql/_plan_common.ts";
@@ -383,17 +383,15 @@ function templateQuery(
     varsFor: (range: Period) => Record<string, unknown>;
   },
 ): PlannedSegmentQuery {
-  const nested = trimTerminator(parsed);
-  const b = new SqlBuilder(dialect);
-  ranges.forEach((range, tag) => {
-    if (tag > 0) b.text("\nUNION ALL\n");
-    b.text(`SELECT ${tag} AS p, t.* FROM (\n`);
-    b.template(nested, context.varsFor(range));
-    b.text("\n) AS t");
-  });
+  const { sql, params } = taggedTemplateUnion(
+    dialect,
+    parsed,
+    ranges,
+    context.varsFor,
+  );
   return {
-    sql: b.sql,
-    params: b.params,
+    sql,
+    params,
     kind: "template",
     kpis: [name],
     table: null,

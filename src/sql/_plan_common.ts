@@ -13,6 +13,8 @@ import {
   type ParsedTemplate,
   parseTemplate,
   PERIOD_VARIABLES,
+  SqlBuilder,
+  trimTerminator,
 } from "./_template.ts";
 
 /** How long a KPI's query may run when it does not say. */
@@ -92,4 +94,32 @@ export function parseKpiTemplate(
     );
   }
   return parsed;
+}
+
+/**
+ * One query for a template over several ranges: each range's instance as a
+ * derived table, its rows tagged `p` with the range's index, joined with
+ * UNION ALL.
+ *
+ * @param dialect The SQL dialect.
+ * @param parsed The KPI's template.
+ * @param ranges The ranges, in tag order.
+ * @param varsFor The variables' values for a range.
+ * @returns The SQL and its parameters.
+ */
+export function taggedTemplateUnion(
+  dialect: SqlDialect,
+  parsed: ParsedTemplate,
+  ranges: readonly Period[],
+  varsFor: (range: Period) => Record<string, unknown>,
+): { sql: string; params: unknown[] } {
+  const nested = trimTerminator(parsed);
+  const b = new SqlBuilder(dialect);
+  ranges.forEach((range, tag) => {
+    if (tag > 0) b.text("\nUNION ALL\n");
+    b.text(`SELECT ${tag} AS p, t.* FROM (\n`);
+    b.template(nested, varsFor(range));
+    b.text("\n) AS t");
+  });
+  return { sql: b.sql, params: b.params };
 }

@@ -12,7 +12,6 @@ import {
   checkVariables,
   type ParsedTemplate,
   SqlBuilder,
-  trimTerminator,
 } from "./_template.ts";
 import {
   DAY_BOUNDS,
@@ -26,6 +25,7 @@ import { periodInstants } from "../period/period_instants.ts";
 import {
   DEFAULT_TIMEOUT_MS,
   parseKpiTemplate,
+  taggedTemplateUnion,
   templateVariables,
   uniquePeriods,
 } from "./_plan_common.ts";
@@ -156,9 +156,10 @@ export interface SqlPlan {
   failures: Map<string, string>;
 }
 
-// The segments planner (segments/plan_segment_queries.ts) has the same
-// shape of plan and of entry point on purpose: the steps both take are
-// shared in _plan_common.ts; the queries they write differ.
+// The segments planner (segments/plan_segment_queries.ts) and the series
+// planner (series/plan_series_sql.ts) have the same shape of plan and of
+// entry point on purpose: the steps they take alike are shared in
+// _plan_common.ts; the queries they write differ.
 /**
  * Plans the queries for a set of SQL KPIs, keeping going past KPIs that
  * cannot be planned (their keys land in `failures`).
@@ -474,17 +475,15 @@ function templateQueries(
   };
   if (!context.fuse || periods.length === 1) return periods.map(single);
   // Each period's instance as a derived table, tagged with its index.
-  const nested = trimTerminator(parsed);
-  const b = new SqlBuilder(dialect);
-  periods.forEach((period, tag) => {
-    if (tag > 0) b.text("\nUNION ALL\n");
-    b.text(`SELECT ${tag} AS p, t.* FROM (\n`);
-    b.template(nested, context.varsFor(period));
-    b.text("\n) AS t");
-  });
+  const { sql, params } = taggedTemplateUnion(
+    dialect,
+    parsed,
+    periods,
+    context.varsFor,
+  );
   return [{
-    sql: b.sql,
-    params: b.params,
+    sql,
+    params,
     kind: "template",
     kpis: [name],
     keys: periods.map((period) => valueKey(name, period)),

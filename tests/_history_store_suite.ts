@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import type { AuditLog } from "../src/adapters/history/open_history_store.ts";
+import { KPIEngine } from "../mod.ts";
 import type {
   AlertState,
   DeliveryRecord,
@@ -129,6 +130,24 @@ function record(
 ): HistoryRecord {
   return { runId, runAt, periodLabel: "last_month", result };
 }
+
+function inPeriod(
+  result: KPIResult,
+  [periodStart, periodEnd]: readonly [string, string],
+): KPIResult {
+  return { ...result, periodStart, periodEnd };
+}
+
+/** One order a day from December 2023 to July 15, 2024: amount = day. */
+const DAILY_ORDERS = (() => {
+  const rows: { day: string; amount: number; qty: number }[] = [];
+  for (
+    let d = Temporal.PlainDate.from("2023-12-01");
+    Temporal.PlainDate.compare(d, Temporal.PlainDate.from("2024-07-16")) < 0;
+    d = d.add({ days: 1 })
+  ) rows.push({ day: d.toString(), amount: d.day, qty: 1 });
+  return rows;
+})();
 
 function alertState(overrides: Partial<AlertState> = {}): AlertState {
   return {
@@ -295,6 +314,103 @@ export function historyStoreSuite(
     big.error = "x".repeat(70_000);
     await store.append([record(big, "2024-12-01T00:00:00Z")]);
     assert.deepStrictEqual(await store.history("revenue", 1), [big]);
+  });
+
+  test("replace() leaves one row per KPI and period, and keeps the others", async (store) => {
+    const nov = ["2024-11-01", "2024-12-01"] as const;
+    const oct = ["2024-10-01", "2024-11-01"] as const;
+    const sep = ["2024-09-01", "2024-10-01"] as const;
+    const big = { ...inPeriod(richResult(), sep), value: 9 };
+    big.error = "x".repeat(70_000);
+    await store.append([
+      record(inPeriod(valueResult("revenue", 1), nov), "2024-12-01T00:00:00Z"),
+      record(inPeriod(valueResult("revenue", 2), oct), "2024-12-01T00:00:00Z"),
+      record(inPeriod(valueResult("orders", 3), nov), "2024-12-01T00:00:00Z"),
+      record(big, "2024-12-01T00:00:00Z"),
+    ]);
+    await store.append([
+      record(inPeriod(valueResult("revenue", 4), nov), "2024-12-02T00:00:00Z"),
+    ]);
+    // A quarter overlapping November is another period: kept.
+    const q4 = ["2024-10-01", "2025-01-01"] as const;
+    await store.append([
+      record(inPeriod(valueResult("revenue", 5), q4), "2025-01-02T00:00:00Z"),
+    ]);
+    const fresh = [
+      record(inPeriod(valueResult("revenue", 10), nov), "2025-02-01T00:00:00Z"),
+      record(inPeriod(valueResult("revenue", 11), sep), "2025-02-01T00:00:00Z"),
+    ];
+    for (let round = 0; round < 2; round++) {
+      await store.replace(fresh);
+      const rows = await store.history("revenue", 100);
+      assert.deepStrictEqual(
+        rows.map((r) => [r.periodStart, r.periodEnd, r.value]),
+        [
+          // Same instant: the later insertion first.
+          ["2024-09-01", "2024-10-01", 11],
+          ["2024-11-01", "2024-12-01", 10],
+          ["2024-10-01", "2025-01-01", 5],
+          ["2024-10-01", "2024-11-01", 2],
+        ],
+        `round ${round + 1}`,
+      );
+      assert.deepStrictEqual(
+        (await store.history("orders", 10)).map((r) => r.value),
+        [3],
+      );
+    }
+    await store.replace([]);
+    assert.equal((await store.history("revenue", 100)).length, 4);
+  });
+
+  test("replace() of a large row replaces it and is read back whole", async (store) => {
+    const big = richResult();
+    big.error = "x".repeat(70_000);
+    await store.replace([record(big, "2024-12-01T00:00:00Z")]);
+    const bigger = { ...big, value: 7, error: "y".repeat(80_000) };
+    await store.replace([record(bigger, "2024-12-02T00:00:00Z")]);
+    assert.deepStrictEqual(await store.history("revenue", 5), [bigger]);
+  });
+
+  test("backfill twice leaves one row per KPI, grain and period; a changed definition replaces them", async (store) => {
+    const backfill = async (aggregation: "sum" | "avg") => {
+      const engine = new KPIEngine({
+        kpis: ["revenue", "units"].map((name) => ({
+          name,
+          source: "dataframe" as const,
+          query: `orders.${name === "revenue" ? "amount" : "qty"}`,
+          aggregation,
+        })),
+        dataframes: { orders: DAILY_ORDERS },
+        history: store,
+        now: () => Temporal.Instant.from("2024-07-15T12:00:00Z"),
+      });
+      for (const grain of ["month", "week"] as const) {
+        await engine.backfill([], { grain, from: "2024-01", to: "2024-07" });
+      }
+      return engine;
+    };
+    // The whole buckets up to July 15: 6 months (July is not over) and 28
+    // weeks (Monday, January 1 to Sunday, July 14).
+    const expected = 6 + 28;
+    await backfill("sum");
+    const first = await store.history("revenue", 1000);
+    assert.equal(first.length, expected);
+    await backfill("sum");
+    for (const name of ["revenue", "units"]) {
+      const rows = await store.history(name, 1000);
+      assert.equal(rows.length, expected, name);
+      const periods = new Set(rows.map((r) => `${r.periodStart}/${r.grain}`));
+      assert.equal(periods.size, expected, name);
+    }
+    const changed = await backfill("avg");
+    const rows = await store.history("revenue", 1000);
+    assert.equal(rows.length, expected);
+    assert.ok(rows.every((r) => r.definitionHash !== first[0]?.definitionHash));
+    const june =
+      (await changed.history("revenue", { grain: "month", n: 1 }))[0];
+    assert.equal(june?.periodStart, "2024-06-01");
+    assert.equal(june?.value, 15.5); // days 1 to 30, one order each
   });
 
   test("putAlertState() upserts by KPI and rule; getAlertState() reads it", async (store) => {

@@ -415,6 +415,64 @@ Deno.test("CSV history upgrades a version 0 file on first append and keeps a bac
   }
 });
 
+Deno.test("CSV history: replace() on a version 0 file upgrades it, keeps a backup and replaces the period's row", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/audit.csv`;
+    await Deno.copyFile(new URL("reference_v0.csv", FIXTURES), path);
+    const original = await Deno.readTextFile(path);
+    const store = await openHistoryStore(path);
+    await store.replace([
+      record(
+        {
+          ...valueResult("revenue", 1),
+          periodStart: "2024-10-01",
+          periodEnd: "2024-11-01",
+        },
+        "2025-01-01T06:00:00Z",
+      ),
+    ]);
+    assert.deepStrictEqual(
+      (await store.history("revenue", 10)).map((r) => [r.periodStart, r.value]),
+      [["2024-10-01", 1], ["2024-11-01", 104500], ["2024-09-01", 125000.5]],
+    );
+    assert.equal((await store.history("active_users", 10)).length, 2);
+    await store.close();
+    assert.equal(await Deno.readTextFile(`${path}.v0.bak`), original);
+    assert.ok(
+      (await Deno.readTextFile(path)).startsWith("schema_version,run_id,"),
+    );
+    const left = [];
+    for await (const entry of Deno.readDir(dir)) left.push(entry.name);
+    assert.deepStrictEqual(left.sort(), ["audit.csv", "audit.csv.v0.bak"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("CSV history: replace() refuses a file with rows of a newer schema version and leaves it as it was", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/audit.csv`;
+    const store = await openHistoryStore(path);
+    await store.append([
+      record(valueResult("revenue", 1), "2024-12-01T00:00:00Z"),
+    ]);
+    const newer = (await Deno.readTextFile(path)).replace("\n1,", "\n2,");
+    await Deno.writeTextFile(path, newer);
+    await assert.rejects(
+      store.replace([
+        record(valueResult("revenue", 2), "2024-12-02T00:00:00Z"),
+      ]),
+      /schema version 2/,
+    );
+    assert.equal(await Deno.readTextFile(path), newer);
+    await store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("CSV history refuses rows of a newer schema version", async () => {
   const dir = await tempDir();
   try {

@@ -133,12 +133,12 @@ export function planAlerts(
       const resolved = decision.action === "resolve";
       const alertPeriod = decision.alertPeriod ??
         { start: result.periodStart, end: result.periodEnd };
-      const text = !resolved && evaluation.triggered
-        ? evaluation.triggered.message
-        : renderAlertMessage(rule, result, {
-          periodLabel: batch.period.label,
-          resolved,
-        });
+      // Every notice, firing or resolved, is worded here by the one
+      // renderer (the engine's firing text on results comes from it too).
+      const text = renderAlertMessage(rule, result, {
+        periodLabel: batch.period.label,
+        resolved,
+      });
       const message: AlertMessage = {
         status: resolved ? "resolved" : "firing",
         repeat: decision.action === "repeat",

@@ -6,16 +6,21 @@
  */
 
 import { describeDrivers } from "../segments/describe_drivers.ts";
-import type { AlertRule, ComparisonCode, KPIResult } from "../types.ts";
+import type {
+  AlertRule,
+  ComparisonCode,
+  KPIResult,
+  TriggeredAlert,
+} from "../types.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import {
   changeArrow,
-  formatAlertValue,
   formatNumber,
   formatPercentChange,
-  formatRange,
   formatSigned,
-} from "./_format.ts";
+  formatValue,
+} from "../format/format_number.ts";
+import { formatDayRange } from "../format/format_day_range.ts";
 
 /** Options of {@linkcode renderAlertMessage}. */
 export interface RenderAlertMessageOptions {
@@ -118,11 +123,47 @@ export function renderAlertMessage(
   return defaultMessage(rule, result, options.periodLabel, resolved);
 }
 
+/**
+ * The triggered alert of a rule that holds, as a result carries it: the
+ * rule's condition and severity and the firing text of
+ * {@linkcode renderAlertMessage}, the one place notices are worded.
+ *
+ * @param rule The alert rule that holds.
+ * @param result The KPI result it holds on.
+ * @param periodLabel The period as it was asked for, e.g. `2024-11`.
+ * @returns The triggered alert.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const result = {
+ *   name: "revenue", label: "Revenue", unit: "USD", value: 86250,
+ *   periodStart: "2024-11-01", periodEnd: "2024-12-01", comparisons: {},
+ *   momChangePct: null, yoyChangePct: null, alertStatus: "ok" as const,
+ *   alertsTriggered: [], queryDurationMs: 1, error: null, note: null,
+ * };
+ * const alert = firingAlert({ condition: "< 100000", severity: "critical" }, result, "2024-11");
+ * assert.equal(alert.message, 'Revenue is 86,250 USD for 2024-11: "< 100000" holds');
+ * ```
+ */
+export function firingAlert(
+  rule: AlertRule,
+  result: KPIResult,
+  periodLabel: string,
+): TriggeredAlert {
+  return {
+    condition: rule.condition,
+    severity: rule.severity,
+    message: renderAlertMessage(rule, result, { periodLabel }),
+  };
+}
+
 function periodText(
   result: KPIResult,
   periodLabel: string | undefined,
 ): string {
-  return periodLabel ?? formatRange(result.periodStart, result.periodEnd);
+  return periodLabel ?? formatDayRange(result.periodStart, result.periodEnd);
 }
 
 function defaultMessage(
@@ -133,13 +174,15 @@ function defaultMessage(
 ): string {
   let period = periodText(result, periodLabel);
   if (periodLabel !== undefined && !/^\d/.test(periodLabel)) {
-    period += ` (${formatRange(result.periodStart, result.periodEnd)})`;
+    period += ` (${formatDayRange(result.periodStart, result.periodEnd)})`;
   }
   const condition = JSON.stringify(rule.condition);
   const head = resolved ? "Resolved: " : "";
   const value = result.value === null && result.error
     ? `could not be computed for ${period} (${result.error})`
-    : `is ${formatAlertValue(result.value, result.unit)} for ${period}`;
+    : `is ${
+      formatValue(result.value, result.unit, { missing: "n/a" })
+    } for ${period}`;
   const verdict = resolved ? "no longer holds" : "holds";
   const changes = COMPARISON_CODES
     .filter((code) => result.comparisons[code] !== undefined)
@@ -209,7 +252,7 @@ function lookup(
     case "period_end":
       return result.periodEnd;
     case "period_range":
-      return formatRange(result.periodStart, result.periodEnd);
+      return formatDayRange(result.periodStart, result.periodEnd);
     case "severity":
       return rule.severity;
     case "condition":

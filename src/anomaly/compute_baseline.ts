@@ -1,13 +1,16 @@
 /**
  * What normal looks like for one point of a KPI's series: a robust centre
- * and spread of earlier points (the median and the median absolute
- * deviation), seasonal where it helps, and whether the point falls outside.
+ * and spread of earlier points, seasonal where it helps (for days, a level
+ * per weekday and a trend fitted on the log scale with outlying training
+ * days set aside; otherwise a robust line with the median and the median
+ * absolute deviation), and whether the point falls outside.
  *
  * @module
  */
 
 import type { Grain } from "../series/series_buckets.ts";
 import { roundStatistic } from "../_numbers.ts";
+import { weekdayFit } from "./_weekday_fit.ts";
 
 /** Which way of leaving the band counts. */
 export type AnomalyDirection = "both" | "drop" | "rise";
@@ -29,7 +32,10 @@ export interface AnomalySettings {
    * @default "auto"
    */
   seasonal?: AnomalySeasonality;
-  /** How many robust standard deviations the band is wide, each side. @default 3 */
+  /**
+   * How many standard deviations the band is wide, each side (for days, of
+   * the prediction; otherwise 1.4826 × the MAD). @default 3
+   */
   sensitivity?: number;
   /** Which departures count. @default "both" */
   direction?: AnomalyDirection;
@@ -42,8 +48,9 @@ export interface AnomalySettings {
   /** The fewest earlier points a baseline needs. @default 4 */
   minPoints?: number;
   /**
-   * Follow the points' trend (a robust line through them) instead of their
-   * level alone, so that growth or a season's slope is not read as a change.
+   * Follow the points' trend (for days a slope common to all weekdays,
+   * otherwise a Theil–Sen line) instead of their level alone, so that growth
+   * or a season's slope is not read as a change.
    * @default true
    */
   trend?: boolean;
@@ -59,15 +66,15 @@ export interface BaselineSample {
 
 /** The baseline of one point, as it appears on a result (`anomaly`). */
 export interface AnomalyBaseline {
-  /** The expected value: the median of the baseline points. */
+  /** The expected value of the point by the baseline's fit. */
   expected: number | null;
   /** The lower edge of the normal band. */
   lower: number | null;
   /** The upper edge of the normal band. */
   upper: number | null;
-  /** How far the value is from expected, in robust standard deviations (signed). */
+  /** How far the value is from expected, in the band's standard deviations (signed; for days, on the log scale). */
   score: number | null;
-  /** How many earlier points the baseline used. */
+  /** How many earlier points the baseline used (for days, those of the same weekday). */
   baselinePoints: number;
   /** Whether the value is unusual by these settings. */
   anomalous: boolean;
@@ -89,12 +96,18 @@ export const DEFAULT_ANOMALY_WINDOW: Readonly<Record<Grain, number>> = {
 
 /**
  * Computes the baseline of the point starting `periodStart` from earlier
- * points. The band is `expected ± sensitivity × spread`, where the spread is
- * 1.4826 × the median absolute deviation (a standard deviation for normal
- * data, unmoved by a few outliers), floored at 1% of |expected| so that a
- * perfectly steady series still has a band. The value is anomalous when it
- * leaves the band in `direction` and differs from expected by at least
- * `minChange` of |expected|.
+ * points. For a day (weekday seasonality): a level per weekday and a common
+ * trend fitted on the log scale, robustly (training days more than 3 robust
+ * deviations from a resistant fit are set aside, the rest fitted by least
+ * squares); the band is `expected × e^(± sensitivity × d)`, d the standard
+ * deviation of the prediction (docs/anomalies.md gives the formulas).
+ * Otherwise: a Theil–Sen line, the median of what is left around it as
+ * `expected`, and the band `expected ± sensitivity × spread`, the spread
+ * being 1.4826 × the median absolute deviation (a standard deviation for
+ * normal data, unmoved by a few outliers). Spreads are floored at 1% of
+ * |expected| so that a perfectly steady series still has a band. The value
+ * is anomalous when it leaves the band in `direction` and differs from
+ * expected by at least `minChange` of |expected|.
  *
  * @param value The point's value.
  * @param periodStart The point's first day, ISO.
@@ -138,23 +151,11 @@ export function computeBaseline(
     .filter((p): p is { x: number; y: number } =>
       typeof p.y === "number" && Number.isFinite(p.y)
     );
-  const fit = byWeekday
-    ? weekdayFit(known, today)
-    : trendFit(known, today, settings.trend !== false);
-  if (fit.points < minPoints) {
-    return {
-      expected: null,
-      lower: null,
-      upper: null,
-      score: null,
-      baselinePoints: fit.points,
-      anomalous: false,
-      note:
-        `Too little data for a baseline: ${fit.points} of the ${minPoints} earlier ${
-          byWeekday ? "same-weekday " : ""
-        }points it needs`,
-    };
+  if (byWeekday) {
+    return dailyBaseline(value, known, today, settings, minPoints);
   }
+  const fit = trendFit(known, today, settings.trend !== false);
+  if (fit.points < minPoints) return tooLittle(fit.points, minPoints, false);
   const { expected } = fit;
   const spread = Math.max(fit.spread, Math.abs(expected) * 0.01);
   const sensitivity = settings.sensitivity ?? 3;
@@ -163,6 +164,71 @@ export function computeBaseline(
   const score = value === null || spread === 0
     ? null
     : (value - expected) / spread;
+  return verdict(
+    value,
+    { expected, lower, upper, score },
+    fit.points,
+    settings,
+  );
+}
+
+/** The baseline of a day from same-weekday levels and a trend (see `_weekday_fit.ts`). */
+function dailyBaseline(
+  value: number | null,
+  known: readonly { x: number; y: number }[],
+  today: number,
+  settings: AnomalySettings,
+  minPoints: number,
+): AnomalyBaseline {
+  const fit = weekdayFit(
+    known.map((p) => ({ t: p.x - today, y: p.y })),
+    value,
+    settings.sensitivity ?? 3,
+    settings.trend !== false,
+  );
+  const points = fit?.points ?? 0;
+  if (fit === null || points < minPoints) {
+    return tooLittle(points, minPoints, true);
+  }
+  return verdict(value, fit, points, settings);
+}
+
+/** A baseline with too little data: nulls, a note, never anomalous. */
+function tooLittle(
+  points: number,
+  minPoints: number,
+  weekday: boolean,
+): AnomalyBaseline {
+  return {
+    expected: null,
+    lower: null,
+    upper: null,
+    score: null,
+    baselinePoints: points,
+    anomalous: false,
+    note:
+      `Too little data for a baseline: ${points} of the ${minPoints} earlier ${
+        weekday ? "same-weekday " : ""
+      }points it needs`,
+  };
+}
+
+/**
+ * The verdict on a value given its band: outside it in `direction`, and at
+ * least `minChange` of |expected| away.
+ */
+function verdict(
+  value: number | null,
+  band: {
+    expected: number;
+    lower: number;
+    upper: number;
+    score: number | null;
+  },
+  points: number,
+  settings: AnomalySettings,
+): AnomalyBaseline {
+  const { expected, lower, upper, score } = band;
   const direction = settings.direction ?? "both";
   const minChange = settings.minChange ?? 0.1;
   const outside = value !== null &&
@@ -175,7 +241,7 @@ export function computeBaseline(
     lower: roundStatistic(lower),
     upper: roundStatistic(upper),
     score: score === null ? null : Math.round(score * 100) / 100,
-    baselinePoints: fit.points,
+    baselinePoints: points,
     anomalous: outside && bigEnough,
     note: null,
   };
@@ -194,48 +260,6 @@ interface Fit {
   expected: number;
   spread: number;
   points: number;
-}
-
-/**
- * Daily values with a weekly pattern: each earlier same-weekday value over
- * the trimmed mean of the 7 days before it (its ratio to the running weekly
- * level), and today's expected value as the median ratio times the level of
- * the 7 days before today. The level follows growth and seasons within a
- * week; the ratio keeps Saturdays apart from Tuesdays.
- */
-function weekdayFit(
-  known: readonly { x: number; y: number }[],
-  today: number,
-): Fit {
-  const byDay = new Map(known.map((p) => [p.x, p.y]));
-  const level = (day: number): number | null => {
-    const week: number[] = [];
-    for (let d = day - 7; d < day; d++) {
-      const y = byDay.get(d);
-      if (y !== undefined) week.push(y);
-    }
-    if (week.length < 7) return null;
-    week.sort((a, b) => a - b);
-    const trimmed = week.slice(1, -1);
-    return trimmed.reduce((a, b) => a + b, 0) / trimmed.length;
-  };
-  const ratios: number[] = [];
-  for (const p of known) {
-    if ((today - p.x) % 7 !== 0) continue;
-    const l = level(p.x);
-    if (l !== null && l !== 0) ratios.push(p.y / l);
-  }
-  const now = level(today);
-  if (now === null || ratios.length === 0) {
-    return { expected: 0, spread: 0, points: now === null ? 0 : ratios.length };
-  }
-  const ratio = median(ratios);
-  const mad = median(ratios.map((r) => Math.abs(r - ratio)));
-  return {
-    expected: ratio * now,
-    spread: MAD_SCALE * mad * Math.abs(now),
-    points: ratios.length,
-  };
 }
 
 /**

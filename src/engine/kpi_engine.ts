@@ -26,7 +26,7 @@ import {
 } from "../sql/plan_sql_queries.ts";
 import { resolvePeriod } from "../period/resolve_period.ts";
 import { shiftPeriod } from "../period/shift_period.ts";
-import { renderAlertMessage } from "../alerts/render_alert_message.ts";
+import { firingAlert } from "../alerts/render_alert_message.ts";
 import { type FetchedValue, valueKey } from "../_value_key.ts";
 import { cleanNumber } from "../_numbers.ts";
 import {
@@ -967,11 +967,9 @@ export class KPIEngine {
       };
       for (const evaluation of evaluations.get(drivers.name) ?? []) {
         if (evaluation.triggered) {
-          evaluation.triggered.message = renderAlertMessage(
-            evaluation.rule,
-            result,
-            { periodLabel: period.label },
-          );
+          // The drivers are part of the firing text: word it again.
+          evaluation.triggered.message =
+            firingAlert(evaluation.rule, result, period.label).message;
         }
       }
     }
@@ -1408,15 +1406,7 @@ export class KPIEngine {
           projected: insight?.target?.projected ?? null,
           pace: insight?.target?.pace ?? null,
         });
-      const triggered: TriggeredAlert | null = holds
-        ? {
-          condition: rule.condition,
-          severity: rule.severity,
-          message: renderAlertMessage(rule, result, {
-            periodLabel: period.label,
-          }),
-        }
-        : null;
+      const triggered = holds ? firingAlert(rule, result, period.label) : null;
       return {
         rule,
         ruleId: `${rule.severity}:${rule.condition}`,

@@ -6,7 +6,7 @@
  */
 
 import { toCsv } from "./_csv.ts";
-import { formatChange, formatValue } from "./format_value.ts";
+import { formatChange, formatValue } from "./format_number.ts";
 import type { ReportFormat } from "./format_report.ts";
 import type { KPIBreakdown, KPIDrivers, Segment } from "../segments/types.ts";
 import type { ComparisonCode } from "../types.ts";

@@ -6,7 +6,7 @@
  */
 
 import { toCsv } from "./_csv.ts";
-import { formatChange, formatValue } from "./format_value.ts";
+import { formatChange, formatValue } from "./format_number.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import type { ComparisonCode, KPIResult } from "../types.ts";
 import type {

@@ -4,7 +4,11 @@
  * @module
  */
 
-import type { DeliveryRecord, HistoryAndAlertStore } from "../../types.ts";
+import type {
+  DeliveryRecord,
+  HistoryAndAlertStore,
+  HistoryRecord,
+} from "../../types.ts";
 
 /** Which kind of store keeps the history. */
 export type HistoryStoreKind = "sqlite" | "csv" | "kv" | "postgres";
@@ -18,6 +22,14 @@ export interface AuditLog extends HistoryAndAlertStore {
   readonly kind: HistoryStoreKind;
   /** Where it is: a file path, `kv::memory:`, or a URL without its password. */
   readonly location: string;
+  /**
+   * Replaces the rows of the same KPI and period (start and end) with these
+   * records; what backfill uses, so running it twice leaves one row per
+   * KPI, grain and period. SQLite and PostgreSQL do it in one transaction,
+   * the CSV file by a rewrite renamed over it, Deno KV by writing the new
+   * rows and then deleting the old ones.
+   */
+  replace(records: readonly HistoryRecord[]): Promise<void>;
   /**
    * The last `n` delivery outcomes of one KPI, newest first (by `at`, later
    * insertions first among equal instants).

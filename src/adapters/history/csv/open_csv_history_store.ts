@@ -1,6 +1,8 @@
 /**
- * The CSV history store: one append-only CSV file, header written once,
- * every append a whole number of rows written under an exclusive file lock.
+ * The CSV history store: one CSV file, header written once, every append a
+ * whole number of rows written under an exclusive file lock. `replace`
+ * (what backfill uses) rewrites the file under the same lock into a
+ * temporary file renamed over it, so a crash leaves the old file whole.
  * Alert state lives beside it in `<name>.alerts.json` (replaced atomically),
  * delivery outcomes in `<name>.deliveries.csv` (append-only like the log).
  *
@@ -167,6 +169,54 @@ class CsvHistoryStore implements AuditLog {
       }
       await writeAll(file, text);
     });
+  }
+
+  async replace(records: readonly HistoryRecord[]): Promise<void> {
+    assertOpen(this.#closed, this.location);
+    const rows = records.map(toHistoryRow);
+    if (rows.length === 0) return;
+    const replaced = new Set(
+      rows.map((r) => periodKey(r.kpi_name, r.period_start, r.period_end)),
+    );
+    const body = rows.map((row) => [
+      HISTORY_SCHEMA_VERSION,
+      ...HISTORY_COLUMNS.map((c) => row[c]),
+    ]);
+    for (;;) {
+      let migrated = false;
+      await withExclusiveLock(this.#files.history, async (file, size) => {
+        if (size === 0) {
+          await writeAll(file, encodeRows([HISTORY_HEADER, ...body]));
+          return;
+        }
+        const text = await readFrom(file);
+        const header = headerOf(text);
+        if (!header.includes(VERSION_COLUMN)) {
+          if (!isLegacyHistoryColumns(header)) {
+            throw new Error(
+              `Cannot replace rows in "${this.location}": its header (${
+                header.join(",")
+              }) is not a kpi-engine history`,
+            );
+          }
+          // Upgraded first (with its backup), as `append` does; then again.
+          await migrateLegacy(this.location, file, "");
+          migrated = true;
+          return;
+        }
+        const kept: unknown[][] = [HISTORY_HEADER];
+        const parsed = decode(text);
+        for (let i = 1; i < parsed.length; i++) {
+          const row = toObject(header, parsed[i]!);
+          checkRowVersion(row, this.location);
+          const key = periodKey(row.kpi_name, row.period_start, row.period_end);
+          if (replaced.has(key)) continue;
+          kept.push(HISTORY_HEADER.map((c) => row[c] ?? null));
+        }
+        await rewrite(this.location, encodeRows([...kept, ...body]));
+      });
+      if (!migrated) return;
+    }
   }
 
   async history(name: string, n: number): Promise<KPIResult[]> {
@@ -539,6 +589,35 @@ async function writeAll(file: Deno.FsFile, text: string): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) {
     offset += await file.write(bytes.subarray(offset));
+  }
+}
+
+/** Identifies the rows of one KPI and period. */
+function periodKey(name: unknown, start: unknown, end: unknown): string {
+  return JSON.stringify([name, start, end]);
+}
+
+/**
+ * Replaces the file at `path` with `text`: written to a temporary file in
+ * the same folder, flushed to disk, renamed over it. Writers waiting on the
+ * old file's lock see the rename and lock the new one.
+ */
+async function rewrite(path: string, text: string): Promise<void> {
+  const temp = `${path}.${crypto.randomUUID()}.tmp`;
+  let renamed = false;
+  try {
+    const out = await Deno.open(temp, { write: true, createNew: true });
+    try {
+      await writeAll(out, text);
+      await out.sync();
+    } finally {
+      out.close();
+    }
+    await Deno.rename(temp, path);
+    renamed = true;
+    await syncFolder(dirname(path));
+  } finally {
+    if (!renamed) await Deno.remove(temp).catch(() => {});
   }
 }
 

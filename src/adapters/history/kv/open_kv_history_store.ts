@@ -13,7 +13,9 @@
  * `runAt` is a UTC ISO instant (it sorts as text); `seq` is a counter kept
  * with a compare-and-set, so results of one instant keep insertion order
  * even across processes. Writes go in atomic operations of at most ten
- * mutations.
+ * mutations. `replace` (what backfill uses) finds the rows of the same KPI
+ * and period, writes the new rows, then deletes the old ones: a crash in
+ * between leaves both, and readers by grain take the one recorded last.
  *
  * @module
  */
@@ -68,6 +70,8 @@ interface HistoryValue {
   v: number;
   row?: HistoryRow;
   parts?: number;
+  /** With `parts`: the row's period start and end, read without the parts. */
+  period?: [string | null, string | null];
 }
 
 /**
@@ -151,11 +155,54 @@ class KvHistoryStore implements AuditLog {
           bytes.slice(p * PART_BYTES, (p + 1) * PART_BYTES),
         ]);
       }
-      heads.push([key, { v: HISTORY_SCHEMA_VERSION, parts: count }]);
+      heads.push([key, {
+        v: HISTORY_SCHEMA_VERSION,
+        parts: count,
+        period: [row.period_start, row.period_end],
+      }]);
     });
     // Pieces first: a head is only listed once all its pieces exist.
     await setInChunks(this.#kv, parts);
     await setInChunks(this.#kv, heads);
+  }
+
+  async replace(records: readonly HistoryRecord[]): Promise<void> {
+    assertOpen(this.#closed, this.location);
+    const rows = records.map(toHistoryRow);
+    if (rows.length === 0) return;
+    const periods = new Map<string, Set<string>>();
+    for (const row of rows) {
+      const wanted = periods.get(row.kpi_name) ?? new Set<string>();
+      wanted.add(JSON.stringify([row.period_start, row.period_end]));
+      periods.set(row.kpi_name, wanted);
+    }
+    // The old rows are found before the new ones exist.
+    const stale: Deno.KvKey[] = [];
+    const stalePieces: Deno.KvKey[] = [];
+    for (const [name, wanted] of periods) {
+      const entries = await whileLocked(() =>
+        Array.fromAsync(
+          this.#kv.list<HistoryValue>({ prefix: [HISTORY, name] }),
+        )
+      );
+      for (const entry of entries) {
+        const value = entry.value;
+        const period = value.row
+          ? [value.row.period_start, value.row.period_end]
+          : value.period ?? await this.#readParts(entry.key, value.parts ?? 0)
+            .then((row) => [row.period_start, row.period_end]);
+        if (!wanted.has(JSON.stringify(period))) continue;
+        stale.push(entry.key);
+        const [, , runAt, seq] = entry.key;
+        for (let p = 0; p < (value.parts ?? 0); p++) {
+          stalePieces.push([PART, name, runAt!, seq!, p]);
+        }
+      }
+    }
+    await this.append(records);
+    // Heads before pieces: no head is listed without its pieces.
+    await deleteInChunks(this.#kv, stale);
+    await deleteInChunks(this.#kv, stalePieces);
   }
 
   async history(name: string, n: number): Promise<KPIResult[]> {
@@ -348,6 +395,22 @@ async function setInChunks(
     const done = await whileLocked(() => atomic.commit());
     if (!done.ok) {
       throw new Error("Cannot append to KV history: an atomic write failed");
+    }
+  }
+}
+
+async function deleteInChunks(
+  kv: Deno.Kv,
+  keys: readonly Deno.KvKey[],
+): Promise<void> {
+  for (let i = 0; i < keys.length; i += MUTATIONS_PER_ATOMIC) {
+    const atomic = kv.atomic();
+    for (const key of keys.slice(i, i + MUTATIONS_PER_ATOMIC)) {
+      atomic.delete(key);
+    }
+    const done = await whileLocked(() => atomic.commit());
+    if (!done.ok) {
+      throw new Error("Cannot replace in KV history: an atomic delete failed");
     }
   }
 }

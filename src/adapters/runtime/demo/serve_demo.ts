@@ -1,20 +1,46 @@
 /**
- * `deno task dashboard`: the demo shop on the dashboard, with a year of
- * history for the sparklines. Builds `.demo/shop.db` if needed, keeps
- * history in `.demo/history.db` (filled with the last twelve months on the
- * first start) and serves `kpis.example.yaml` on http://localhost:8000/
- * through the same set-up as `server.ts`.
+ * `deno task dashboard`: the demo shop on the dashboard, with history for
+ * the sparklines. Builds `.demo/shop.db` if needed (it is rebuilt each day,
+ * ending today), backfills `.demo/history.db` with the last 13 whole months,
+ * 13 whole weeks and 60 whole days of every KPI (`engine.backfill`: one
+ * series query per table and grain, rows replaced, so a restart leaves one
+ * row per KPI, grain and period), then serves `kpis.example.yaml` on
+ * http://localhost:8000/ through the same set-up as `server.ts`.
+ *
+ * `PORT` and `HOST` choose where it listens (127.0.0.1 unless told);
+ * `KPI_API_TOKEN` requires a bearer token, as for `server.ts`.
  *
  * @module
  */
 
 import { resolve } from "node:path";
+import type { KPIEngine } from "../../../engine/kpi_engine.ts";
+import type { Grain } from "../../../series/series_buckets.ts";
 import { ensureDemoDatabase } from "./build_demo_database.ts";
 import { serverSettings } from "../serve/server_settings.ts";
 import { listenUntilSignal, prepareServer } from "../serve/prepare_server.ts";
 
-/** Months of history written on the first start. */
-const MONTHS = 12;
+/** What is backfilled: whole buckets ending with the last whole one. */
+const BACKFILL: readonly { grain: Grain; to: string; last: number }[] = [
+  { grain: "month", to: "last_month", last: 13 },
+  { grain: "week", to: "last_week", last: 13 },
+  { grain: "day", to: "yesterday", last: 60 },
+];
+
+async function backfillDemo(
+  engine: KPIEngine,
+  log: (line: string) => void,
+): Promise<void> {
+  for (const { grain, to, last } of BACKFILL) {
+    const started = performance.now();
+    const summary = await engine.backfill([], { grain, to, last });
+    log(
+      `History: ${summary.written} rows (${summary.kpis.length} KPIs × ${summary.periods} ${grain}s) in ${
+        Math.round(performance.now() - started)
+      } ms`,
+    );
+  }
+}
 
 if (import.meta.main) {
   const log = (line: string): void =>
@@ -35,18 +61,7 @@ if (import.meta.main) {
     { auditLog: resolve(root, ".demo/history.db"), log },
   );
   const { engine } = await server.ready;
-  const first = engine.definitions[0]?.name;
-  if (first !== undefined && (await engine.history(first, 1)).length === 0) {
-    log(`Writing ${MONTHS} months of history to .demo/history.db ...`);
-    let month = Temporal.Now.plainDateISO("UTC").toPlainYearMonth();
-    const months: string[] = [];
-    for (let i = 0; i < MONTHS; i++) {
-      month = month.subtract({ months: 1 });
-      months.unshift(month.toString());
-    }
-    for (const label of months) {
-      await engine.report(label, { alerts: false });
-    }
-  }
+  log("Backfilling .demo/history.db ...");
+  await backfillDemo(engine, log);
   await listenUntilSignal(server, { log });
 }

@@ -12,12 +12,13 @@
  * channels, the HTTP server and the scheduler.
  *
  * This root keeps what a user of the engine needs: `KPIEngine`, parsing and
- * validation, periods, comparison, expressions and conditions, formatting,
- * the definition and result types, the ports and the errors. The parts
- * inside are on subpaths: `./sql` (template compiler, planner, fetcher),
- * `./alerts` (alert planning, state decisions, messages, channel payloads),
- * `./expression` (the expression tree) and `./dataframe` (the in-memory
- * kernel).
+ * validation, periods, comparison, expressions and conditions, values and
+ * changes formatted for people, the definition and result types, the ports
+ * and the errors. The parts inside are on subpaths: `./sql` (template
+ * compiler, planner, fetcher), `./alerts` (alert planning, state decisions,
+ * messages, channel payloads), `./expression` (the expression tree),
+ * `./dataframe` (the in-memory kernel) and `./format` (the number formatter
+ * and whole reports and series as a table, JSON, CSV or Markdown).
  *
  * @example
  * ```ts
@@ -98,24 +99,10 @@ export {
   parseCondition,
 } from "./src/expression/condition.ts";
 export {
-  formatReport,
-  type FormatReportOptions,
-  REPORT_FORMATS,
-  type ReportFormat,
-  type ReportLike,
-} from "./src/format/format_report.ts";
-export {
   formatChange,
   formatValue,
   type FormatValueOptions,
 } from "./src/format/format_number.ts";
-export {
-  formatHistory,
-  formatSeries,
-  type FormatSeriesOptions,
-  type SeriesKpiInfo,
-  sparkline,
-} from "./src/format/format_series.ts";
 export * from "./src/series/mod.ts";
 export * from "./src/anomaly/mod.ts";
 export * from "./src/targets/mod.ts";

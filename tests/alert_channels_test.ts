@@ -5,8 +5,8 @@ import { createSlackChannel } from "../src/adapters/channels/slack/create_slack_
 import { createPagerDutyChannel } from "../src/adapters/channels/pagerduty/create_pagerduty_channel.ts";
 import { createWebhookChannel } from "../src/adapters/channels/webhook/create_webhook_channel.ts";
 import type { AlertRule } from "../src/types.ts";
-import type { PagerDutyEvent } from "../src/alerts/build_pagerduty_payload.ts";
-import type { WebhookPayload } from "../src/alerts/build_webhook_payload.ts";
+import type { PagerDutyEvent } from "../src/adapters/channels/pagerduty/build_pagerduty_payload.ts";
+import type { WebhookPayload } from "../src/adapters/channels/webhook/build_webhook_payload.ts";
 import {
   comparison,
   makeBatch,

@@ -5,10 +5,10 @@ import {
 } from "../src/alerts/render_alert_message.ts";
 import { parseDuration } from "../src/alerts/parse_duration.ts";
 import { alertDedupKey } from "../src/alerts/alert_dedup_key.ts";
-import { buildSlackPayload } from "../src/alerts/build_slack_payload.ts";
-import { buildPagerDutyPayload } from "../src/alerts/build_pagerduty_payload.ts";
-import { buildWebhookPayload } from "../src/alerts/build_webhook_payload.ts";
-import { buildEmailContent } from "../src/alerts/build_email_content.ts";
+import { buildSlackPayload } from "../src/adapters/channels/slack/build_slack_payload.ts";
+import { buildPagerDutyPayload } from "../src/adapters/channels/pagerduty/build_pagerduty_payload.ts";
+import { buildWebhookPayload } from "../src/adapters/channels/webhook/build_webhook_payload.ts";
+import { buildEmailContent } from "../src/adapters/channels/email/build_email_content.ts";
 import { describeAlerts } from "../src/alerts/describe_alerts.ts";
 import { planAlerts } from "../src/alerts/plan_alerts.ts";
 import type { AlertMessage } from "../src/ports.ts";

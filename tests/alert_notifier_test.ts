@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { createNotifier } from "../src/adapters/channels/create_notifier.ts";
 import { openHistoryStore } from "../src/adapters/history/open_history_store.ts";
 import type { AlertChannel, RuleDeliveries } from "../src/ports.ts";
-import type { PagerDutyEvent } from "../src/alerts/build_pagerduty_payload.ts";
-import type { WebhookPayload } from "../src/alerts/build_webhook_payload.ts";
+import type { PagerDutyEvent } from "../src/adapters/channels/pagerduty/build_pagerduty_payload.ts";
+import type { WebhookPayload } from "../src/adapters/channels/webhook/build_webhook_payload.ts";
 import type { AlertBatch, AlertRule, ChannelConfig } from "../src/types.ts";
 import {
   closedPort,

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import {
   computeBaseline,
   computePace,
-  formatReport,
   KPIEngine,
   learnWeekdayWeights,
   parseKpis,
 } from "../mod.ts";
+import { formatReport } from "../src/format/mod.ts";
 import { formatNumber } from "../src/format/format_number.ts";
 
 /** Daily orders: 100 on weekdays, 40 on weekends, through `last`. */

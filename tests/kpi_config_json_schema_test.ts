@@ -54,7 +54,7 @@ Deno.test("kpiConfigJsonSchema() has enums for sources, aggregations, comparison
   const types = schema.properties.channels.additionalProperties.oneOf.map((
     variant: { properties: { type: { const: string } } },
   ) => variant.properties.type.const);
-  assert.deepEqual(types, ["slack", "pagerduty", "email", "webhook"]);
+  assert.deepEqual(types, ["slack", "email", "pagerduty", "webhook"]);
 });
 
 Deno.test("every valid file passes the JSON Schema (ajv) as it passes parseKpis", () => {

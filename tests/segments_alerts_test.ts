@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { KPIEngine } from "../mod.ts";
 import { createNotifier } from "../src/adapters/channels/create_notifier.ts";
-import type { PagerDutyEvent } from "../src/alerts/build_pagerduty_payload.ts";
-import type { WebhookPayload } from "../src/alerts/build_webhook_payload.ts";
-import type { SlackPayload } from "../src/alerts/build_slack_payload.ts";
+import type { PagerDutyEvent } from "../src/adapters/channels/pagerduty/build_pagerduty_payload.ts";
+import type { WebhookPayload } from "../src/adapters/channels/webhook/build_webhook_payload.ts";
+import type { SlackPayload } from "../src/adapters/channels/slack/build_slack_payload.ts";
 import { parseMail, startReceiver, startSmtp } from "./_alert_receiver.ts";
 
 /** Revenue by region and channel: EU falls by 1,200 in November, ads by 100 more in US. */

@@ -576,7 +576,9 @@ Deno.test("GET /openapi.json is OpenAPI 3.1 describing every route and the KPIRe
     "/kpis/{name}/drivers",
     "/kpis/{name}/history",
     "/kpis/{name}/series",
+    "/mcp",
     "/openapi.json",
+    "/schema/kpis.json",
   ]);
   assert.deepEqual(doc.security, [{ bearerAuth: [] }]);
   assert.deepEqual(doc.paths["/health"].get.security, []);

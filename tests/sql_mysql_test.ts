@@ -10,6 +10,7 @@ import {
 } from "./_sql_backend_suite.ts";
 import { openSqlClient } from "../src/adapters/sql/open_sql_client.ts";
 import { fetchSqlValues } from "../src/sql/fetch_sql_values.ts";
+import { fetchSeriesSql } from "../src/series/fetch_series_sql.ts";
 import { valueKey } from "../src/_value_key.ts";
 import type { KPIDefinition } from "../src/types.ts";
 
@@ -220,7 +221,7 @@ Deno.test("[mariadb] identifiers are quoted with backticks, so reserved words wo
   }
 });
 
-Deno.test("[mariadb] without time zone tables, a DST-crossing month in America/New_York is cut at local midnight for DATE, DATETIME and TIMESTAMP columns", async () => {
+Deno.test("[mariadb] without time zone tables, a DST-crossing month in America/New_York is cut at local midnight for DATE, DATETIME and TIMESTAMP columns, in templates and series too", async () => {
   const fx = await fixture();
   try {
     const [zones] = await fx.admin.query({
@@ -278,13 +279,29 @@ Deno.test("[mariadb] without time zone tables, a DST-crossing month in America/N
         definition: structured(column),
         periods,
       })),
-      ...["local_at", "day"].map((column) => ({
+      ...["local_at", "day", "at"].map((column) => ({
         definition: template(column),
         periods,
       })),
-      // A template on a TIMESTAMP column runs at the offset where the period
-      // starts: exact for a month without a DST change.
-      { definition: template("at"), periods: [jul] },
+      // Other ways to write the comparison with the TIMESTAMP column.
+      {
+        definition: {
+          name: "template_reversed",
+          source: "sql",
+          query:
+            `SELECT SUM(e.weight) FROM ${fx.schema}.events AS e WHERE {{ period_start }} <= e.\`at\` AND '{{ period_end }}' > e.at`,
+        },
+        periods,
+      },
+      {
+        definition: {
+          name: "template_between",
+          source: "sql",
+          query:
+            `SELECT SUM(weight) FROM ${fx.schema}.events WHERE at BETWEEN {{ period_start }} AND {{ period_end }} AND at < {{ period_end }}`,
+        },
+        periods,
+      },
     ]);
     const names = [
       "by_at",
@@ -292,6 +309,9 @@ Deno.test("[mariadb] without time zone tables, a DST-crossing month in America/N
       "by_day",
       "template_local_at",
       "template_day",
+      "template_at",
+      "template_reversed",
+      "template_between",
     ];
     for (const name of names) {
       for (const p of periods) {
@@ -300,7 +320,36 @@ Deno.test("[mariadb] without time zone tables, a DST-crossing month in America/N
         assert.equal(got?.value, 110, `${name} ${p.start}`);
       }
     }
-    assert.equal(values.get(valueKey("template_at", jul))?.value, 110);
+    // A series: one grouped query per time column, the same values.
+    const sent: string[] = [];
+    const counted = {
+      ...fx.client,
+      query: (sql: string, params: readonly unknown[], options?: object) => {
+        sent.push(sql);
+        return fx.client.query(sql, params, options);
+      },
+    };
+    const months = [
+      month("2024-10-01", "2024-11-01"),
+      nov,
+      month("2024-12-01", "2025-01-01"),
+      jul,
+    ];
+    const series = await fetchSeriesSql(counted, [
+      ...["at", "local_at", "day"].map((column) => ({
+        definition: structured(column),
+        periods: months,
+      })),
+      { definition: template("at"), periods: months },
+    ]);
+    for (const name of ["by_at", "by_local_at", "by_day", "template_at"]) {
+      assert.deepEqual(
+        months.map((p) => series.get(valueKey(name, p))?.value),
+        [1, 110, 1000, 110],
+        name,
+      );
+    }
+    assert.equal(sent.filter((q) => /GROUP BY 1/.test(q)).length, 3);
   } finally {
     await fx.close();
   }

@@ -18,8 +18,9 @@ import {
   formatNumber,
   formatPercentChange,
   formatSigned,
+  formatValue,
 } from "../format/format_number.ts";
-import { formatAlertValue, formatRange } from "./_format.ts";
+import { formatDayRange } from "../format/format_day_range.ts";
 
 /** Options of {@linkcode renderAlertMessage}. */
 export interface RenderAlertMessageOptions {
@@ -162,7 +163,7 @@ function periodText(
   result: KPIResult,
   periodLabel: string | undefined,
 ): string {
-  return periodLabel ?? formatRange(result.periodStart, result.periodEnd);
+  return periodLabel ?? formatDayRange(result.periodStart, result.periodEnd);
 }
 
 function defaultMessage(
@@ -173,13 +174,15 @@ function defaultMessage(
 ): string {
   let period = periodText(result, periodLabel);
   if (periodLabel !== undefined && !/^\d/.test(periodLabel)) {
-    period += ` (${formatRange(result.periodStart, result.periodEnd)})`;
+    period += ` (${formatDayRange(result.periodStart, result.periodEnd)})`;
   }
   const condition = JSON.stringify(rule.condition);
   const head = resolved ? "Resolved: " : "";
   const value = result.value === null && result.error
     ? `could not be computed for ${period} (${result.error})`
-    : `is ${formatAlertValue(result.value, result.unit)} for ${period}`;
+    : `is ${
+      formatValue(result.value, result.unit, { missing: "n/a" })
+    } for ${period}`;
   const verdict = resolved ? "no longer holds" : "holds";
   const changes = COMPARISON_CODES
     .filter((code) => result.comparisons[code] !== undefined)
@@ -249,7 +252,7 @@ function lookup(
     case "period_end":
       return result.periodEnd;
     case "period_range":
-      return formatRange(result.periodStart, result.periodEnd);
+      return formatDayRange(result.periodStart, result.periodEnd);
     case "severity":
       return rule.severity;
     case "condition":

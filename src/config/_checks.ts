@@ -26,6 +26,7 @@ import {
   templateVariables,
 } from "../sql/compile_template.ts";
 import { resolvePeriod } from "../period/resolve_period.ts";
+import { channelKind } from "../adapters/channels/channel_kinds.ts";
 import { COMPARISON_CODES, type SqlDialect } from "../types.ts";
 import { filterProblem, nameProblem } from "../sql/_structured.ts";
 import {
@@ -592,53 +593,31 @@ function checkComparisonsAndAlerts(ctx: CheckContext, scope: KpiScope): void {
   });
 }
 
-/** Channels: the settings each type needs. */
+/** Channels: the settings each kind needs, under one of two names. */
 function checkChannels(ctx: CheckContext): void {
   const { issues, k } = ctx;
   for (const [name, value] of Object.entries(ctx.channels)) {
     const channel = asRecord(value);
-    if (channel === undefined) continue;
-    const at = (key: string): PathSegment[] => ["channels", name, key];
-    const oneOf = (a: string, b: string, what: string) => {
-      if (channel[a] === undefined && channel[b] === undefined) {
+    const kind = channelKind(channel?.type);
+    if (channel === undefined || kind === undefined) continue;
+    for (const { key, alternative, what, both } of kind.required) {
+      if (channel[key] === undefined && channel[alternative] === undefined) {
         issues.push({
-          path: at(a),
-          message: `Missing required key ${k(a)} (${what}; ${
-            k(b)
+          path: ["channels", name, key],
+          message: `Missing required key ${k(key)} (${what}; ${
+            k(alternative)
           } is accepted too)`,
         });
-      } else if (channel[a] !== undefined && channel[b] !== undefined) {
+      } else if (
+        !both && channel[key] !== undefined &&
+        channel[alternative] !== undefined
+      ) {
         issues.push({
-          path: at(b),
+          path: ["channels", name, alternative],
           atKey: true,
-          message: `Give ${k(a)} or ${k(b)}, not both`,
+          message: `Give ${k(key)} or ${k(alternative)}, not both`,
         });
       }
-    };
-    switch (channel.type) {
-      case "slack":
-        if (channel.webhook_url === undefined && channel.url === undefined) {
-          issues.push({
-            path: at("webhook_url"),
-            message: `Missing required key ${
-              k("webhook_url")
-            } (a slack channel posts to an incoming webhook; ${
-              k("url")
-            } is accepted too)`,
-          });
-        }
-        break;
-      case "pagerduty":
-        oneOf(
-          "integration_key",
-          "routing_key",
-          "the Events API v2 routing key of a PagerDuty service",
-        );
-        break;
-      case "email":
-        oneOf("from", "from_email", "the sender's address");
-        oneOf("to", "to_emails", "the recipients");
-        break;
     }
   }
 }

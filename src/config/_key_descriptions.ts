@@ -2,14 +2,17 @@
  * What each key of `kpis.yaml` means, as editors show it on hover. Keyed by
  * the key's path in the schema: `kpis[].alerts[].condition` for a list
  * item's key, `vars.*` for a map's values, `channels.*<email>.to` for a
- * key of one channel type. A test checks that every key of the schema has a
+ * key of one channel type (those come from the channel kinds, each
+ * described in its folder under `adapters/channels/`). A test checks that every key of the schema has a
  * description and that no entry here names a key the schema lacks.
  *
  * @module
  */
 
+import { CHANNEL_KINDS } from "../adapters/channels/channel_kinds.ts";
+
 /** The description of every key of the configuration file, by path. */
-export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
+const OWN_DESCRIPTIONS: Readonly<Record<string, string>> = {
   connection:
     "Database URL the SQL KPIs read: sqlite:./shop.db, postgres://user@host/db, mysql://user@host/db. ${VAR} expands from the environment.",
   timezone:
@@ -23,43 +26,6 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     "History store every run appends to: history.db (SQLite), audit.csv, kv:./kpi.kv or kv: (Deno KV), postgres://... . Alert state lives there too.",
   channels: "Alert channels by name; alert rules route to them by name.",
   "channels.*": "One alert channel: its type and settings.",
-  "channels.*<slack>.type": "A Slack incoming webhook.",
-  "channels.*<slack>.webhook_url":
-    'The Slack incoming webhook URL, e.g. "${SLACK_WEBHOOK_URL}".',
-  "channels.*<slack>.url":
-    "The endpoint actually posted to, when it differs from webhook_url (a proxy).",
-  "channels.*<pagerduty>.type": "PagerDuty's Events API v2.",
-  "channels.*<pagerduty>.integration_key":
-    'The Events API v2 routing (integration) key, e.g. "${PD_ROUTING_KEY}".',
-  "channels.*<pagerduty>.routing_key": "Another name for integration_key.",
-  "channels.*<pagerduty>.url":
-    "The Events API endpoint. Default https://events.pagerduty.com/v2/enqueue.",
-  "channels.*<pagerduty>.source":
-    "The event's source field (the affected system). Default kpi-engine.",
-  "channels.*<email>.type": "Email over SMTP.",
-  "channels.*<email>.smtp_host": "The SMTP server's host name.",
-  "channels.*<email>.smtp_port":
-    "The SMTP server's port. Default 465 with secure, else 587.",
-  "channels.*<email>.from": "The sender's address.",
-  "channels.*<email>.from_email": "Another name for from.",
-  "channels.*<email>.to":
-    "The recipients: an address, a comma-separated list, or a list.",
-  "channels.*<email>.to_emails": "Another name for to.",
-  "channels.*<email>.username": 'SMTP user name, e.g. "${SMTP_USER}".',
-  "channels.*<email>.password":
-    'SMTP password; write "${SMTP_PASSWORD}" to keep it out of the file.',
-  "channels.*<email>.secure":
-    "Use TLS from the start of the connection (port 465).",
-  "channels.*<email>.starttls":
-    "true requires upgrading to TLS with STARTTLS, false never upgrades; when absent the connection upgrades if the server offers it.",
-  "channels.*<email>.tls_reject_unauthorized":
-    "false accepts a server certificate that does not verify (for test servers). Default true.",
-  "channels.*<webhook>.type": "An HTTP POST of the alert as JSON.",
-  "channels.*<webhook>.url": "The URL the alert's JSON is posted to.",
-  "channels.*<webhook>.secret":
-    "Signs each body: header X-KPI-Signature: sha256=<hex HMAC-SHA256 of the body>.",
-  "channels.*<webhook>.headers": "Extra request headers, by name.",
-  "channels.*<webhook>.headers.*": "A header's value.",
   schedules:
     "Scheduled runs for the server and `kpi schedule`: a cron expression, a period and the KPIs.",
   "schedules[].cron":
@@ -151,4 +117,16 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     "Cancel the KPI's query after this many milliseconds. Default 30000.",
   "kpis[].window":
     "A trailing window: the value for a period is the aggregate over the window ending where the period ends. 7d, 28d (1 to 9999 days), mtd, qtd or ytd.",
+};
+
+/** The description of every key of the configuration file, by path. */
+export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  ...OWN_DESCRIPTIONS,
+  ...Object.fromEntries(
+    CHANNEL_KINDS.flatMap((kind) =>
+      Object.entries(kind.descriptions).map((
+        [key, text],
+      ) => [`channels.*<${kind.type}>.${key}`, text])
+    ),
+  ),
 };

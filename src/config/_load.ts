@@ -18,6 +18,7 @@ import { checkConfig, type ConfigParsers } from "./_checks.ts";
 import { ALL_KEYS, expandAll, fromTypeScript, toCamel } from "./_input.ts";
 import { type Locator, yamlLocator } from "./_locate.ts";
 import { asRecord, describe, formatPath, type RawIssue } from "./_path.ts";
+import { channelKind } from "../adapters/channels/channel_kinds.ts";
 import {
   type ChannelData,
   type ConfigData,
@@ -490,43 +491,8 @@ function buildTarget(
 }
 
 function buildChannel(c: ChannelData): ChannelConfig {
-  const out: ChannelConfig = { type: c.type };
-  const set = (key: string, value: unknown) => {
-    if (value !== undefined) out[key] = value;
-  };
-  switch (c.type) {
-    case "slack":
-      set("webhook_url", c.url ?? c.webhook_url);
-      set("url", c.url);
-      break;
-    case "pagerduty":
-      set("integration_key", c.integration_key ?? c.routing_key);
-      set("url", c.url);
-      set("source", c.source);
-      break;
-    case "email": {
-      set("smtp_host", c.smtp_host);
-      set("smtp_port", c.smtp_port);
-      set("from", c.from ?? c.from_email);
-      const to = c.to ?? c.to_emails ?? [];
-      set(
-        "to",
-        (Array.isArray(to) ? to : to.split(",")).map((s) => s.trim()).filter(
-          (s) => s !== "",
-        ),
-      );
-      set("username", c.username);
-      set("password", c.password);
-      set("secure", c.secure);
-      set("starttls", c.starttls);
-      set("tls_reject_unauthorized", c.tls_reject_unauthorized);
-      break;
-    }
-    case "webhook":
-      set("url", c.url);
-      set("secret", c.secret);
-      set("headers", c.headers);
-      break;
-  }
-  return out;
+  const kind = channelKind(c.type);
+  // The schema admits only the types of the kinds listed.
+  if (kind === undefined) throw new TypeError(`Unknown channel type ${c.type}`);
+  return kind.toConfig(c);
 }

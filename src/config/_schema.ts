@@ -17,6 +17,12 @@ import {
 } from "./_path.ts";
 import { didYouMean } from "./_suggest.ts";
 import { AGGREGATIONS, COMPARISON_CODES } from "../types.ts";
+import {
+  CHANNEL_KINDS,
+  CHANNEL_TYPES,
+} from "../adapters/channels/channel_kinds.ts";
+import type { ChannelSettingsData } from "../adapters/channels/channel_kind.ts";
+import { nonEmpty, positiveInt } from "./setting_schemas.ts";
 
 /** Most characters of a KPI name (PostgreSQL's identifier limit). */
 export const MAX_NAME_LENGTH = 63;
@@ -27,16 +33,10 @@ export const MAX_LABEL_LENGTH = 200;
 /** A KPI, variable or channel name. */
 export const NAME_PATTERN: RegExp = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The sources, aggregations, polarities, severities and channel types. */
+/** The sources, polarities and severities. */
 export const SOURCES = ["sql", "dataframe", "derived"] as const;
 export const POLARITIES = ["higher_is_better", "lower_is_better"] as const;
 export const SEVERITIES = ["info", "warning", "critical"] as const;
-export const CHANNEL_TYPES = [
-  "slack",
-  "email",
-  "pagerduty",
-  "webhook",
-] as const;
 
 /** Whether `zone` is an IANA time zone this runtime knows. */
 export function isTimeZone(zone: string): boolean {
@@ -61,56 +61,6 @@ function timeZoneMessage(input: unknown): string {
 const timeZone = z.string().refine(isTimeZone, {
   error: (iss) => timeZoneMessage(iss.input),
 });
-
-const nonEmpty = (key: string) =>
-  z.string().refine((s) => s.trim() !== "", {
-    error: `"${key}" must not be empty`,
-  });
-
-const positiveInt = (key: string) =>
-  z.number().int().positive({
-    error: (iss) =>
-      `"${key}" must be a positive whole number, got ${describe(iss.input)}`,
-  });
-
-const httpUrl = (key: string) =>
-  z.string().refine(
-    (s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol),
-    {
-      error: (iss) =>
-        `"${key}" must be an http(s) URL, got ${quote(iss.input)}`,
-    },
-  );
-
-const looseBoolean = (key: string) =>
-  z.union([
-    z.boolean(),
-    z.enum(["true", "false"]).transform((s) => s === "true"),
-  ], {
-    error: (iss) =>
-      `"${key}" must be true or false, got ${describe(iss.input)}`,
-  });
-
-const emailAddress = (key: string) =>
-  z.string().refine((s) => s.includes("@"), {
-    error: (iss) =>
-      `"${key}" must be an email address, got ${quote(iss.input)}`,
-  });
-
-const emailList = (key: string) =>
-  z.union([
-    emailAddress(key),
-    z.array(emailAddress(key)).min(1, {
-      error: `"${key}" must list at least one address`,
-    }),
-  ], {
-    error: (iss) =>
-      Array.isArray(iss.input) && iss.input.length === 0
-        ? `"${key}" must list at least one address`
-        : `"${key}" must be an address or a list of addresses, got ${
-          describe(iss.input)
-        }`,
-  });
 
 export const alertSchema = z.strictObject({
   condition: nonEmpty("condition"),
@@ -230,58 +180,14 @@ export const kpiSchema = z.strictObject({
   pace: paceSchema.optional(),
 });
 
-const slackSchema = z.strictObject({
-  type: z.literal("slack"),
-  webhook_url: httpUrl("webhook_url").optional(),
-  url: httpUrl("url").optional(),
-});
-
-const pagerdutySchema = z.strictObject({
-  type: z.literal("pagerduty"),
-  integration_key: nonEmpty("integration_key").optional(),
-  routing_key: nonEmpty("routing_key").optional(),
-  url: httpUrl("url").optional(),
-  source: nonEmpty("source").optional(),
-});
-
-const emailSchema = z.strictObject({
-  type: z.literal("email"),
-  smtp_host: nonEmpty("smtp_host"),
-  smtp_port: z.union(
-    [z.number(), z.string().regex(/^\d+$/).transform(Number)],
-    {
-      error: (iss) =>
-        `"smtp_port" must be a port number, got ${describe(iss.input)}`,
-    },
-  ).pipe(
-    z.number().int().min(1).max(65535, {
-      error: (iss) => `"smtp_port" must be from 1 to 65535, got ${iss.input}`,
-    }),
-  ).optional(),
-  from: emailAddress("from").optional(),
-  from_email: emailAddress("from_email").optional(),
-  to: emailList("to").optional(),
-  to_emails: emailList("to_emails").optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  secure: looseBoolean("secure").optional(),
-  starttls: looseBoolean("starttls").optional(),
-  tls_reject_unauthorized: looseBoolean("tls_reject_unauthorized").optional(),
-});
-
-const webhookSchema = z.strictObject({
-  type: z.literal("webhook"),
-  url: httpUrl("url"),
-  secret: z.string().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-});
-
-export const channelSchema = z.discriminatedUnion("type", [
-  slackSchema,
-  pagerdutySchema,
-  emailSchema,
-  webhookSchema,
-]);
+/** Each kind's settings, as its folder describes them. */
+export const channelSchema = z.discriminatedUnion(
+  "type",
+  CHANNEL_KINDS.map((kind) => kind.settings) as unknown as [
+    z.ZodObject<{ type: z.ZodLiteral<string> }>,
+    ...z.ZodObject<{ type: z.ZodLiteral<string> }>[],
+  ],
+);
 
 export const scheduleSchema = z.strictObject({
   cron: z.string().refine(
@@ -332,7 +238,7 @@ export type ConfigData = z.output<typeof configSchema>;
 /** A validated KPI, still in the file's spelling. */
 export type KpiData = z.output<typeof kpiSchema>;
 /** A validated channel, still in the file's spelling. */
-export type ChannelData = z.output<typeof channelSchema>;
+export type ChannelData = ChannelSettingsData;
 
 /** The keys each kind of mapping accepts, for "unknown key" messages. */
 export const TOP_KEYS: readonly string[] = Object.keys(configSchema.shape);
@@ -346,12 +252,10 @@ export const TARGET_KEYS: readonly string[] = Object.keys(
 export const SCHEDULE_KEYS: readonly string[] = Object.keys(
   scheduleSchema.shape,
 );
-export const CHANNEL_KEYS: Readonly<Record<string, readonly string[]>> = {
-  slack: Object.keys(slackSchema.shape),
-  pagerduty: Object.keys(pagerdutySchema.shape),
-  email: Object.keys(emailSchema.shape),
-  webhook: Object.keys(webhookSchema.shape),
-};
+export const CHANNEL_KEYS: Readonly<Record<string, readonly string[]>> = Object
+  .fromEntries(
+    CHANNEL_KINDS.map((kind) => [kind.type, Object.keys(kind.settings.shape)]),
+  );
 
 /** The keys the mapping at `path` accepts. */
 function acceptedKeys(

@@ -10,6 +10,7 @@
 import type { SqlClient } from "../types.ts";
 import type { FetchedValue } from "../_value_key.ts";
 import { fetchSqlValues } from "../sql/fetch_sql_values.ts";
+import { mysqlInstantColumns } from "../sql/_instant_columns.ts";
 import type { SqlValueRequest } from "../sql/plan_sql_queries.ts";
 import {
   planSeriesSql,
@@ -62,7 +63,14 @@ export async function fetchSeriesSql(
   options: FetchSeriesSqlOptions = {},
 ): Promise<Map<string, FetchedValue>> {
   const maxConcurrency = options.maxConcurrency ?? 4;
-  const { queries, batches } = planSeriesSql(client.dialect, requests, options);
+  const instantTimeColumns = options.instantTimeColumns ??
+    (client.dialect === "mysql"
+      ? await mysqlInstantColumns(client, requests)
+      : undefined);
+  const { queries, batches } = planSeriesSql(client.dialect, requests, {
+    ...options,
+    ...(instantTimeColumns ? { instantTimeColumns } : {}),
+  });
   const out = new Map<string, FetchedValue>();
   const single = {
     maxConcurrency,

@@ -5,7 +5,9 @@
  * bucket edge and sends the edges as bound parameters; each row finds its
  * piece through a binary search written as nested `CASE WHEN t < ?`, the
  * query groups by piece, and each bucket adds up its pieces (sums and
- * counts add exactly, so averages and rates do too). Template KPIs, `last`
+ * counts add exactly, so averages and rates do too). `last` is the value
+ * at the latest time of the latest piece that has one, folded per piece as
+ * a single period folds it (BigQuery and Snowflake aside). Template KPIs
  * and filters that use the period variables are planned as for single
  * periods, in batches of at most {@linkcode MAX_SERIES_BATCH} periods per
  * query.
@@ -16,14 +18,31 @@
 import type { KPIDefinition, Period, SqlDialect } from "../types.ts";
 import { type FetchedValue, valueKey } from "../_value_key.ts";
 import { cleanNumber } from "../_numbers.ts";
-import { type StructuredKpi, structuredKpi } from "../sql/_structured.ts";
+import {
+  aggregate,
+  type StructuredKpi,
+  structuredKpi,
+} from "../sql/_structured.ts";
 import {
   type ParsedTemplate,
   PERIOD_VARIABLES,
   SqlBuilder,
 } from "../sql/_template.ts";
 import { toNumber } from "../sql/_result.ts";
-import type { SqlValueRequest } from "../sql/plan_sql_queries.ts";
+import {
+  instantColumnKey,
+  type SqlValueRequest,
+} from "../sql/plan_sql_queries.ts";
+import { periodInstants } from "../period/period_instants.ts";
+
+/** Dialects whose grouped series query computes `last` per piece. */
+const LAST_IN_GROUP: ReadonlySet<SqlDialect> = new Set([
+  "sqlite",
+  "postgres",
+  "mysql",
+  "duckdb",
+  "clickhouse",
+]);
 
 /** Most periods one batched query computes (templates and `last`). */
 export const MAX_SERIES_BATCH = 100;
@@ -36,14 +55,24 @@ export interface PlanSeriesSqlOptions {
   defaultTimeoutMs?: number;
   /** Most periods per batched query. @default MAX_SERIES_BATCH (100) */
   maxBatch?: number;
+  /**
+   * Time columns that hold instants the server would cut at its own idea of
+   * the zone (a MySQL `TIMESTAMP`), as `instantColumnKey(table, column)`:
+   * their edges are sent as the UTC date-times of local midnight, with the
+   * session in UTC. @default none
+   */
+  instantTimeColumns?: ReadonlySet<string>;
 }
 
 /** One KPI's part of a series query: which columns hold it. */
 export interface SeriesColumn {
   /** KPI name. */
   name: string;
-  /** How its pieces combine. */
-  aggregation: "sum" | "count" | "avg" | "rate";
+  /**
+   * How its pieces combine: sums and counts add up, averages and rates add
+   * up a sum and a count, `last` takes the latest piece that has a value.
+   */
+  aggregation: "sum" | "count" | "avg" | "rate" | "last";
   /** Index of its first value column (after the piece column). */
   first: number;
   /** The periods it is needed for. */
@@ -64,6 +93,11 @@ export interface SeriesSqlQuery {
   bounds: string[];
   /** The time zone the session runs in. */
   timezone: string;
+  /**
+   * Whether the time column holds instants (a MySQL `TIMESTAMP`): the edges
+   * are then sent as UTC date-times and the session runs in UTC.
+   */
+  instant: boolean;
   /** Cancel it after this many milliseconds. */
   timeoutMs: number;
   /** How many values it yields. */
@@ -134,6 +168,7 @@ export function planSeriesSql(
     string,
     {
       timezone: string;
+      instant: boolean;
       members: { kpi: StructuredKpi; request: SqlValueRequest }[];
     }
   >();
@@ -145,15 +180,23 @@ export function planSeriesSql(
       ordinary.push(request);
       continue;
     }
+    const instant = options.instantTimeColumns?.has(
+      instantColumnKey(definition.table ?? "", definition.timeColumn ?? ""),
+    ) ?? false;
     for (const [timezone, periods] of byTimezone(request.periods)) {
       const id = `${kpi.table}\u0000${kpi.timeColumn}\u0000${timezone}`;
       let group = groups.get(id);
-      if (!group) groups.set(id, group = { timezone, members: [] });
+      if (!group) groups.set(id, group = { timezone, instant, members: [] });
       group.members.push({ kpi, request: { definition, periods } });
     }
   }
   const queries = [...groups.values()].map((group) =>
-    seriesQuery(dialect, group.members, group.timezone, vars, defaultTimeoutMs)
+    seriesQuery(dialect, group.members, {
+      timezone: group.timezone,
+      instant: group.instant,
+      vars,
+      defaultTimeoutMs,
+    })
   );
   const batches: SqlValueRequest[][] = [];
   for (const request of ordinary) {
@@ -186,7 +229,9 @@ function groupable(
     // The single-period planner reports the problem.
     return null;
   }
-  if (kpi.aggregation === "last") return null;
+  // `last` folds a (time, value) maximum per piece; BigQuery and Snowflake
+  // look it up per range instead (no such maximum is written for them).
+  if (kpi.aggregation === "last" && !LAST_IN_GROUP.has(dialect)) return null;
   if (
     kpi.filter?.variables.some((name) => PERIOD_VARIABLES.includes(name))
   ) {
@@ -198,15 +243,23 @@ function groupable(
 function seriesQuery(
   dialect: SqlDialect,
   members: readonly { kpi: StructuredKpi; request: SqlValueRequest }[],
-  timezone: string,
-  vars: Readonly<Record<string, unknown>>,
-  defaultTimeoutMs: number,
+  context: {
+    timezone: string;
+    instant: boolean;
+    vars: Readonly<Record<string, unknown>>;
+    defaultTimeoutMs: number;
+  },
 ): SeriesSqlQuery {
+  const { timezone, instant, vars, defaultTimeoutMs } = context;
   const all = members.flatMap((m) => m.request.periods);
   const bounds = [...new Set(all.flatMap((p) => [p.start, p.end]))].sort();
   const covered = mergeRanges(all);
   const first = (members[0] as (typeof members)[number]).kpi;
   const t = first.timeColumn;
+  // An instant column is cut at the UTC date-times of local midnight.
+  const edge = instant
+    ? (day: string): string => utcMidnight(day, timezone)
+    : (day: string): string => day;
   const b = new SqlBuilder(dialect);
   b.text("SELECT ");
   // Binary search over the edges: piece j holds bounds[j] <= t < bounds[j+1].
@@ -216,7 +269,9 @@ function seriesQuery(
       return;
     }
     const mid = (lo + hi) >>> 1;
-    b.text(`CASE WHEN ${t} < `).param(bounds[mid]).text(" THEN ");
+    b.text(`CASE WHEN ${t} < `).param(edge(bounds[mid] as string)).text(
+      " THEN ",
+    );
     search(lo, mid);
     b.text(" ELSE ");
     search(mid, hi);
@@ -244,6 +299,11 @@ function seriesQuery(
     b.text(",\n  ");
     const c = kpi.column;
     switch (aggregation) {
+      case "last":
+        // The value at the piece's latest time, as a single period folds it.
+        aggregate(b, kpi, vars, null);
+        column += 1;
+        break;
       case "sum":
         b.text("SUM(");
         filtered(c);
@@ -276,9 +336,9 @@ function seriesQuery(
   b.text(`,\n  COUNT(*)\nFROM ${first.table}\nWHERE `);
   covered.forEach(([start, end], i) => {
     if (i > 0) b.text(" OR ");
-    b.text(`(${t} >= `).param(start).text(` AND ${t} < `).param(end).text(
-      ")",
-    );
+    b.text(`(${t} >= `).param(edge(start)).text(` AND ${t} < `).param(
+      edge(end),
+    ).text(")");
   });
   b.text("\nGROUP BY 1");
   return {
@@ -287,7 +347,8 @@ function seriesQuery(
     table: first.table,
     kpis: members.map((m) => m.kpi.name),
     bounds,
-    timezone,
+    timezone: instant ? "UTC" : timezone,
+    instant,
     timeoutMs: Math.max(
       ...members.map((m) => m.request.definition.timeoutMs ?? defaultTimeoutMs),
     ),
@@ -347,7 +408,24 @@ export function readSeriesRows(
       let count = 0;
       let rowCount = 0;
       let error: string | null = null;
-      for (let j = from; j < to && error === null; j++) {
+      let latest: number | null = null;
+      if (column.aggregation === "last") {
+        // The latest piece with a value: pieces are in time order.
+        for (let j = to - 1; j >= from && error === null; j--) {
+          const row = byPiece[j];
+          if (!row) continue;
+          rowCount += Number(toNumber(row[width - 1]).value ?? 0);
+          if (latest !== null) continue;
+          const a = toNumber(row[column.first]);
+          error = a.error;
+          latest = a.value;
+        }
+      }
+      for (
+        let j = from;
+        j < to && error === null && column.aggregation !== "last";
+        j++
+      ) {
         const row = byPiece[j];
         if (!row) continue;
         const a = toNumber(row[column.first]);
@@ -367,7 +445,10 @@ export function readSeriesRows(
         continue;
       }
       let value: number | null;
-      if (column.aggregation === "sum" || column.aggregation === "count") {
+      if (column.aggregation === "last") value = latest;
+      else if (
+        column.aggregation === "sum" || column.aggregation === "count"
+      ) {
         value = to - from === 1 ? sum : cleanNumber(sum);
       } else value = count === 0 ? null : cleanNumber(sum / count);
       const fetched: FetchedValue = { value, error: null, durationMs };
@@ -403,7 +484,9 @@ export function formatSeriesQuery(
     }; ${query.values} values from ${query.bounds.length - 1} pieces, ${
       query.bounds[0]
     }..${query.bounds[query.bounds.length - 1]}`,
-    `-- Time zone ${query.timezone}, timeout ${query.timeoutMs} ms, read-only; each value adds up the pieces its period covers`,
+    `-- Time zone ${query.timezone}${
+      query.instant ? " (a TIMESTAMP column: edges sent as UTC date-times)" : ""
+    }, timeout ${query.timeoutMs} ms, read-only; each value adds up the pieces its period covers`,
     query.sql.trimEnd() + ";",
     `-- Parameters: ${
       query.params.map((value, i) =>
@@ -432,6 +515,17 @@ function byTimezone(periods: readonly Period[]): Map<string, Period[]> {
     else out.set(period.timezone, [period]);
   }
   return out;
+}
+
+/** The instant a day starts in a zone, as UTC `YYYY-MM-DD HH:MM:SS`. */
+function utcMidnight(day: string, timezone: string): string {
+  const { startMs } = periodInstants({
+    label: day,
+    start: day,
+    end: day,
+    timezone,
+  });
+  return new Date(startMs).toISOString().slice(0, 19).replace("T", " ");
 }
 
 /** The union of periods as disjoint `[start, end)` day ranges, in order. */

@@ -7,6 +7,7 @@
  */
 
 import type { KPIResult } from "../types.ts";
+import type { ServerCacheOptions } from "./create_app.ts";
 
 /** One cached computation. */
 export interface CacheEntry {
@@ -111,4 +112,33 @@ export class ResultCache {
   clear(): void {
     this.#entries.clear();
   }
+}
+
+/**
+ * A cache from the app's settings, or a RangeError naming the bad one.
+ *
+ * @param settings `maxEntries` (default 1000) and `ttlMs` (default none).
+ * @param clock Epoch milliseconds.
+ */
+export function makeCache(
+  settings: ServerCacheOptions,
+  clock: () => number,
+): ResultCache {
+  const maxEntries = settings.maxEntries ?? 1000;
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+    throw new RangeError(
+      `Invalid cache.maxEntries ${
+        JSON.stringify(maxEntries)
+      }: expected a positive integer`,
+    );
+  }
+  const ttlMs = settings.ttlMs ?? null;
+  if (ttlMs !== null && !(ttlMs > 0)) {
+    throw new RangeError(
+      `Invalid cache.ttlMs ${
+        JSON.stringify(ttlMs)
+      }: expected a positive number of milliseconds`,
+    );
+  }
+  return new ResultCache({ maxEntries, ttlMs, now: clock });
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Hono } from "hono";
 import type { McpEngine } from "../mcp/create_mcp_server.ts";
 import { parseKpis } from "../config/parse_kpis.ts";
 
@@ -41,4 +42,13 @@ export async function handleMcpRequest(
   } finally {
     await server.close();
   }
+}
+
+/** Adds `/mcp` (POST, and GET and DELETE answering 405). */
+export function addMcpRoute(app: Hono, engine: McpEngine): void {
+  app.on(
+    ["GET", "POST", "DELETE"],
+    "/mcp",
+    (c) => handleMcpRequest(c.req.raw, engine),
+  );
 }

@@ -1,9 +1,16 @@
 /**
  * The OpenAPI 3.1 description of the REST routes, served at `/openapi.json`
- * and rendered by `/docs`.
+ * and rendered by `/docs`. It is generated from the route table
+ * (`_api_routes.ts`): each route's query schema (the zod schema that
+ * validates requests) becomes its parameters, and its answer schemas
+ * become `components.schemas` through zod's JSON Schema output.
  *
  * @module
  */
+
+import { z } from "zod";
+import { API_ROUTES, type ApiRoute } from "./_api_routes.ts";
+import { components, ErrorBody } from "./_api_schemas.ts";
 
 /** An OpenAPI 3.1 document, as plain JSON-ready data. */
 export interface OpenApiDocument {
@@ -31,30 +38,14 @@ export interface OpenApiDocumentOptions {
   version?: string;
 }
 
-const ref = (name: string): { $ref: string } => ({
-  $ref: `#/components/schemas/${name}`,
-});
+type Json = Record<string, unknown>;
 
-const nullable = (type: string): { type: string[] } => ({
-  type: [type, "null"],
-});
-
-const errorResponse = (description: string): Record<string, unknown> => ({
-  description,
-  content: { "application/json": { schema: ref("Error") } },
-});
-
-const jsonResponse = (
-  description: string,
-  schema: unknown,
-): Record<string, unknown> => ({
-  description,
-  content: { "application/json": { schema } },
-});
+const REF_PREFIX = "#/components/schemas/";
 
 /**
  * Describes every route of the server and the `KPIResult` schema as an
- * OpenAPI 3.1 document.
+ * OpenAPI 3.1 document, generated from the zod schemas that validate the
+ * requests and describe the answers.
  *
  * @param options KPI names to list, whether a token is required.
  * @returns The document, ready for `JSON.stringify`.
@@ -71,19 +62,22 @@ const jsonResponse = (
 export function openApiDocument(
   options: OpenApiDocumentOptions = {},
 ): OpenApiDocument {
-  const kpiNames = options.kpiNames ?? [];
   const secured = options.secured ?? false;
-  const defaultPeriod = options.defaultPeriod ?? "last_month";
-  const publicRoute = secured ? { security: [] } : {};
-  const unauthorized = secured
-    ? { "401": errorResponse("Missing or invalid bearer token.") }
-    : {};
-  const nameSchema: Record<string, unknown> = {
+  const defaults: Json = { period: options.defaultPeriod ?? "last_month" };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of API_ROUTES) {
+    paths[route.path] = {
+      ...paths[route.path],
+      [route.method]: operation(route, secured, defaults),
+    };
+  }
+  const nameSchema: Json = {
     type: "string",
     pattern: "^[A-Za-z_][A-Za-z0-9_]*$",
   };
-  if (kpiNames.length > 0) nameSchema.enum = [...kpiNames];
-
+  if ((options.kpiNames ?? []).length > 0) {
+    nameSchema.enum = [...options.kpiNames ?? []];
+  }
   const doc: OpenApiDocument = {
     openapi: "3.1.0",
     info: {
@@ -94,273 +88,7 @@ export function openApiDocument(
         "status, and serves their history. Results of closed periods are " +
         "cached until `refresh=true`.",
     },
-    paths: {
-      "/kpis": {
-        get: {
-          operationId: "listKpis",
-          summary: "Compute every KPI for a period",
-          parameters: [
-            { $ref: "#/components/parameters/period" },
-            { $ref: "#/components/parameters/refresh" },
-            { $ref: "#/components/parameters/record" },
-          ],
-          responses: {
-            "200": jsonResponse("Every KPI's result.", ref("RunReport")),
-            "400": errorResponse("Bad `period`, `refresh` or `record`."),
-            ...unauthorized,
-            "500": errorResponse("Unexpected failure."),
-          },
-        },
-      },
-      "/kpis/{name}": {
-        get: {
-          operationId: "getKpi",
-          summary: "Compute one KPI for a period",
-          parameters: [
-            { $ref: "#/components/parameters/name" },
-            { $ref: "#/components/parameters/period" },
-            { $ref: "#/components/parameters/refresh" },
-            { $ref: "#/components/parameters/record" },
-          ],
-          responses: {
-            "200": jsonResponse("The KPI's result.", ref("KPIResult")),
-            "400": errorResponse("Bad `period`, `refresh` or `record`."),
-            ...unauthorized,
-            "404": errorResponse("No KPI of that name."),
-            "500": errorResponse("Unexpected failure."),
-          },
-        },
-      },
-      "/kpis/{name}/history": {
-        get: {
-          operationId: "getKpiHistory",
-          summary: "Past results of one KPI, newest first",
-          parameters: [
-            { $ref: "#/components/parameters/name" },
-            {
-              name: "n",
-              in: "query",
-              description: "How many results.",
-              schema: {
-                type: "integer",
-                minimum: 1,
-                maximum: 1000,
-                default: 10,
-              },
-            },
-          ],
-          responses: {
-            "200": jsonResponse("Past results.", ref("History")),
-            "400": errorResponse("Bad `n`."),
-            ...unauthorized,
-            "404": errorResponse("No KPI of that name."),
-            "500": errorResponse("Unexpected failure."),
-          },
-        },
-      },
-      "/kpis/{name}/breakdown": {
-        get: {
-          operationId: "getKpiBreakdown",
-          summary: "One KPI per segment of one or more dimensions",
-          parameters: [
-            { $ref: "#/components/parameters/name" },
-            {
-              name: "by",
-              in: "query",
-              required: true,
-              description:
-                "Dimensions, comma-separated; each is broken down on its own.",
-              schema: { type: "string", example: "region" },
-            },
-            { $ref: "#/components/parameters/period" },
-            {
-              name: "compare",
-              in: "query",
-              description:
-                "Comparisons per segment, comma-separated (default: the KPI's own).",
-              schema: { type: "string", example: "MoM,YoY" },
-            },
-            {
-              name: "top",
-              in: "query",
-              description:
-                "Segments kept per dimension; the rest fold into one `other` row.",
-              schema: {
-                type: "integer",
-                minimum: 1,
-                maximum: 1000,
-                default: 10,
-              },
-            },
-          ],
-          responses: {
-            "200": jsonResponse(
-              "Per dimension, rows of `{segment, value, share, comparisons}`, largest first.",
-              { type: "object" },
-            ),
-            "400": errorResponse("Bad `by`, `period`, `compare` or `top`."),
-            ...unauthorized,
-            "404": errorResponse("No KPI of that name."),
-            "500": errorResponse("Unexpected failure."),
-          },
-        },
-      },
-      "/kpis/{name}/drivers": {
-        get: {
-          operationId: "getKpiDrivers",
-          summary: "The segments that explain a KPI's change",
-          parameters: [
-            { $ref: "#/components/parameters/name" },
-            { $ref: "#/components/parameters/period" },
-            {
-              name: "compare",
-              in: "query",
-              description:
-                "The comparison to explain (default: the KPI's first, else MoM).",
-              schema: {
-                type: "string",
-                enum: ["DoD", "WoW", "MoM", "QoQ", "YoY"],
-              },
-            },
-            {
-              name: "by",
-              in: "query",
-              description:
-                "Dimensions whose slices are ranked, comma-separated (default: all).",
-              schema: { type: "string" },
-            },
-            {
-              name: "top",
-              in: "query",
-              description: "Most drivers listed.",
-              schema: {
-                type: "integer",
-                minimum: 1,
-                maximum: 1000,
-                default: 5,
-              },
-            },
-          ],
-          responses: {
-            "200": jsonResponse(
-              "`{change, drivers: [{segment, contribution, contributionPct, rateEffect?, mixEffect?}], unexplained, note}`.",
-              { type: "object" },
-            ),
-            "400": errorResponse("Bad `by`, `period`, `compare` or `top`."),
-            ...unauthorized,
-            "404": errorResponse("No KPI of that name."),
-            "500": errorResponse("Unexpected failure."),
-          },
-        },
-      },
-      "/kpis/{name}/series": {
-        get: {
-          operationId: "getKpiSeries",
-          summary: "One KPI for every bucket of a grain over a span",
-          description:
-            "Points oldest first; the bucket holding today is marked partial. " +
-            "Give `last` (points ending with the bucket of `to`) or `from`/`to`.",
-          parameters: [
-            { $ref: "#/components/parameters/name" },
-            {
-              name: "grain",
-              in: "query",
-              required: true,
-              description: "The length of each point.",
-              schema: {
-                type: "string",
-                enum: ["day", "week", "month", "quarter", "year"],
-              },
-            },
-            {
-              name: "from",
-              in: "query",
-              description:
-                "A period string: the series starts with the bucket holding its first day.",
-              schema: { type: "string" },
-            },
-            {
-              name: "to",
-              in: "query",
-              description:
-                "A period string: the series ends with the bucket holding its last day.",
-              schema: { type: "string", default: "today" },
-            },
-            {
-              name: "last",
-              in: "query",
-              description: "How many points, ending with the bucket of `to`.",
-              schema: {
-                type: "integer",
-                minimum: 1,
-                maximum: 1000,
-                default: 12,
-              },
-            },
-          ],
-          responses: {
-            "200": jsonResponse("The points.", ref("Series")),
-            "400": errorResponse("Bad `grain`, `from`, `to` or `last`."),
-            ...unauthorized,
-            "404": errorResponse("No KPI of that name."),
-            "500": errorResponse("Unexpected failure."),
-          },
-        },
-      },
-      "/health": {
-        get: {
-          operationId: "health",
-          summary: "Reachability of the database and history store",
-          description: "Needs no token. Error details only with the token.",
-          ...publicRoute,
-          responses: {
-            "200": jsonResponse("Everything reachable.", ref("Health")),
-            "503": jsonResponse("Something unreachable.", ref("Health")),
-          },
-        },
-      },
-      "/openapi.json": {
-        get: {
-          operationId: "openapi",
-          summary: "This document",
-          responses: {
-            "200": jsonResponse("OpenAPI 3.1 document.", { type: "object" }),
-            ...unauthorized,
-          },
-        },
-      },
-      "/docs": {
-        get: {
-          operationId: "docs",
-          summary: "This document rendered as a page",
-          description:
-            "A self-contained page; it asks for the token when needed.",
-          ...publicRoute,
-          responses: {
-            "200": {
-              description: "HTML page.",
-              content: { "text/html": { schema: { type: "string" } } },
-            },
-          },
-        },
-      },
-      "/": {
-        get: {
-          operationId: "dashboard",
-          summary: "Dashboard page",
-          description:
-            "A self-contained page; it asks for the token when needed and " +
-            "keeps it in sessionStorage.",
-          ...publicRoute,
-          responses: {
-            "200": {
-              description: "HTML page.",
-              content: { "text/html": { schema: { type: "string" } } },
-            },
-          },
-        },
-      },
-    },
+    paths,
     components: {
       parameters: {
         name: {
@@ -370,269 +98,8 @@ export function openApiDocument(
           description: "KPI name.",
           schema: nameSchema,
         },
-        period: {
-          name: "period",
-          in: "query",
-          description: "`today`, `yesterday`, `last_week`, `last_month`, " +
-            "`last_quarter`, `last_year`, `this_week`, `this_month`, " +
-            "`this_quarter`, `this_year`, `last_N_days`, `2024`, `2024-Q3`, " +
-            "`2024-11`, `2024-W07`, `2024-11-05` or " +
-            "`2024-11-01..2024-11-15`.",
-          schema: { type: "string", default: defaultPeriod, maxLength: 100 },
-          examples: {
-            lastMonth: { value: "last_month" },
-            month: { value: "2024-11" },
-            range: { value: "2024-11-01..2024-11-15" },
-          },
-        },
-        refresh: {
-          name: "refresh",
-          in: "query",
-          description: "Recompute even when the period's result is cached.",
-          schema: { type: "boolean", default: false },
-        },
-        record: {
-          name: "record",
-          in: "query",
-          description:
-            "Compute now and append the results to the history store (requests are not recorded otherwise, unless the server records every computation).",
-          schema: { type: "boolean", default: false },
-        },
       },
-      schemas: {
-        Error: {
-          type: "object",
-          required: ["error"],
-          properties: {
-            error: { type: "string" },
-            issues: {
-              type: "array",
-              items: {
-                type: "object",
-                required: ["path", "message"],
-                properties: {
-                  path: { type: "array", items: { type: "string" } },
-                  message: { type: "string" },
-                },
-              },
-            },
-          },
-        },
-        Period: {
-          type: "object",
-          required: ["label", "start", "end"],
-          properties: {
-            label: { type: "string", examples: ["2024-11"] },
-            start: { type: "string", format: "date" },
-            end: {
-              type: "string",
-              format: "date",
-              description: "First day after the period.",
-            },
-          },
-        },
-        RunReport: {
-          type: "object",
-          required: ["period", "results"],
-          properties: {
-            period: ref("Period"),
-            results: { type: "array", items: ref("KPIResult") },
-          },
-        },
-        History: {
-          type: "object",
-          required: ["name", "results"],
-          properties: {
-            name: { type: "string" },
-            results: {
-              type: "array",
-              items: ref("KPIResult"),
-              description: "Newest first.",
-            },
-          },
-        },
-        Series: {
-          type: "object",
-          required: ["name", "grain", "points"],
-          properties: {
-            name: { type: "string" },
-            grain: {
-              type: "string",
-              enum: ["day", "week", "month", "quarter", "year"],
-            },
-            points: {
-              type: "array",
-              items: ref("SeriesPoint"),
-              description: "Oldest first.",
-            },
-          },
-        },
-        SeriesPoint: {
-          type: "object",
-          required: ["periodStart", "periodEnd", "value", "partial"],
-          properties: {
-            periodStart: { type: "string", format: "date" },
-            periodEnd: {
-              type: "string",
-              format: "date",
-              description:
-                "First day after the bucket (after today when partial).",
-            },
-            value: { type: ["number", "null"] },
-            partial: {
-              type: "boolean",
-              description: "The bucket holds today; its value may change.",
-            },
-            comparisons: {
-              type: "object",
-              additionalProperties: ref("ComparisonResult"),
-            },
-            error: { type: "string" },
-            note: { type: "string" },
-          },
-        },
-        ComparisonResult: {
-          type: "object",
-          required: [
-            "previousValue",
-            "change",
-            "changePct",
-            "periodStart",
-            "periodEnd",
-            "favorable",
-          ],
-          properties: {
-            previousValue: nullable("number"),
-            change: nullable("number"),
-            changePct: {
-              ...nullable("number"),
-              description: "change / |previousValue| * 100; null when the " +
-                "previous value is 0 or missing.",
-            },
-            periodStart: { type: "string", format: "date" },
-            periodEnd: { type: "string", format: "date" },
-            favorable: {
-              ...nullable("boolean"),
-              description: "Whether the change is good news under the " +
-                "KPI's polarity.",
-            },
-          },
-        },
-        AlertDelivery: {
-          type: "object",
-          required: ["channel", "ok", "status", "attempts", "error"],
-          properties: {
-            channel: { type: "string" },
-            ok: { type: "boolean" },
-            status: nullable("integer"),
-            attempts: { type: "integer" },
-            error: nullable("string"),
-          },
-        },
-        TriggeredAlert: {
-          type: "object",
-          required: ["condition", "severity", "message"],
-          properties: {
-            condition: { type: "string", examples: ["< 100000"] },
-            severity: { enum: ["info", "warning", "critical"] },
-            message: { type: "string" },
-            deliveries: { type: "array", items: ref("AlertDelivery") },
-          },
-        },
-        KPIResult: {
-          type: "object",
-          required: [
-            "name",
-            "label",
-            "unit",
-            "value",
-            "periodStart",
-            "periodEnd",
-            "comparisons",
-            "momChangePct",
-            "yoyChangePct",
-            "alertStatus",
-            "alertsTriggered",
-            "queryDurationMs",
-            "error",
-            "note",
-          ],
-          properties: {
-            name: { type: "string" },
-            label: { type: "string" },
-            unit: nullable("string"),
-            value: nullable("number"),
-            periodStart: { type: "string", format: "date" },
-            periodEnd: {
-              type: "string",
-              format: "date",
-              description: "First day after the period.",
-            },
-            comparisons: {
-              type: "object",
-              propertyNames: { enum: ["DoD", "WoW", "MoM", "QoQ", "YoY"] },
-              additionalProperties: ref("ComparisonResult"),
-            },
-            momChangePct: nullable("number"),
-            yoyChangePct: nullable("number"),
-            alertStatus: { enum: ["ok", "warning", "critical", "error"] },
-            alertsTriggered: { type: "array", items: ref("TriggeredAlert") },
-            queryDurationMs: { type: "number" },
-            error: nullable("string"),
-            note: {
-              ...nullable("string"),
-              description:
-                "Why the value is null although no error occurred, or null.",
-            },
-          },
-          examples: [{
-            name: "revenue",
-            label: "Revenue",
-            unit: "USD",
-            value: 6000,
-            periodStart: "2024-11-01",
-            periodEnd: "2024-12-01",
-            comparisons: {
-              MoM: {
-                previousValue: 5000,
-                change: 1000,
-                changePct: 20,
-                periodStart: "2024-10-01",
-                periodEnd: "2024-11-01",
-                favorable: true,
-              },
-            },
-            momChangePct: 20,
-            yoyChangePct: null,
-            alertStatus: "ok",
-            alertsTriggered: [],
-            queryDurationMs: 1.7,
-            error: null,
-            note: null,
-          }],
-        },
-        HealthCheck: {
-          type: "object",
-          required: ["status", "latencyMs"],
-          properties: {
-            status: { enum: ["ok", "error", "not_configured"] },
-            latencyMs: { type: "number" },
-            error: { type: "string" },
-          },
-        },
-        Health: {
-          type: "object",
-          required: ["status", "checks"],
-          properties: {
-            status: { enum: ["ok", "degraded"] },
-            checks: {
-              type: "object",
-              description: "By dependency, e.g. `database`, `history`.",
-              additionalProperties: ref("HealthCheck"),
-            },
-          },
-        },
-      },
+      schemas: componentSchemas(),
       securitySchemes: {
         bearerAuth: {
           type: "http",
@@ -644,4 +111,146 @@ export function openApiDocument(
   };
   if (secured) doc.security = [{ bearerAuth: [] }];
   return doc;
+}
+
+function operation(route: ApiRoute, secured: boolean, defaults: Json): Json {
+  const parameters: Json[] = [];
+  for (const match of route.path.matchAll(/\{(\w+)\}/g)) {
+    parameters.push({ $ref: `#/components/parameters/${match[1]}` });
+  }
+  if (route.query !== undefined) {
+    parameters.push(...queryParameters(route.query, defaults));
+  }
+  const responses: Json = {};
+  for (const [status, answer] of Object.entries(route.responses)) {
+    responses[status] = response(
+      answer.description,
+      answer.body,
+      answer.mediaType,
+    );
+  }
+  if (secured && !route.public) {
+    responses["401"] = response(
+      "Missing or invalid bearer token.",
+      ErrorBody,
+    );
+  }
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.description === undefined
+      ? {}
+      : { description: route.description }),
+    ...(secured && route.public ? { security: [] } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.requestBody === undefined ? {} : {
+      requestBody: {
+        required: true,
+        description: route.requestBody.description,
+        content: {
+          [route.requestBody.mediaType]: { schema: { type: "object" } },
+        },
+      },
+    }),
+    responses: sortByStatus(responses),
+  };
+}
+
+function response(
+  description: string,
+  body: z.ZodType | undefined,
+  mediaType?: string,
+): Json {
+  if (mediaType !== undefined) {
+    return {
+      description,
+      content: { [mediaType]: { schema: { type: "string" } } },
+    };
+  }
+  return {
+    description,
+    content: {
+      "application/json": {
+        schema: body === undefined ? { type: "object" } : schemaOf(body),
+      },
+    },
+  };
+}
+
+/** A registered schema as a `$ref`, any other one inline. */
+function schemaOf(schema: z.ZodType): Json {
+  const id = components.get(schema)?.id;
+  if (id !== undefined) return { $ref: `${REF_PREFIX}${id}` };
+  return tidy(z.toJSONSchema(schema, { target: "draft-2020-12" })) as Json;
+}
+
+/** One OpenAPI parameter per field of a query schema. */
+function queryParameters(query: z.ZodObject, defaults: Json): Json[] {
+  const json = tidy(z.toJSONSchema(query, {
+    // The values a handler receives: `n` an integer, `refresh` a boolean.
+    io: "output",
+    unrepresentable: "any",
+    target: "draft-2020-12",
+  })) as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, schema]) => {
+    const { description, ...rest } = schema;
+    if (name in defaults) rest.default = defaults[name];
+    return {
+      name,
+      in: "query",
+      // Lists are sent comma-separated: `by=region,channel`.
+      ...(rest.type === "array" ? { style: "form", explode: false } : {}),
+      ...(json.required?.includes(name) ? { required: true } : {}),
+      ...(description === undefined ? {} : { description }),
+      schema: rest,
+    };
+  });
+}
+
+/** Every registered answer schema, `$ref`s between them resolved to components. */
+function componentSchemas(): Json {
+  const { schemas } = z.toJSONSchema(components, {
+    target: "draft-2020-12",
+    uri: (id) => `${REF_PREFIX}${id}`,
+  }) as { schemas: Record<string, unknown> };
+  const out: Json = {};
+  for (const [id, schema] of Object.entries(schemas)) out[id] = tidy(schema);
+  return out;
+}
+
+/**
+ * Removes what JSON Schema output adds but an OpenAPI component does not
+ * need (`$schema`, `$id`, an empty `additionalProperties`) and writes
+ * `nullable` as `type: [T, "null"]`.
+ */
+function tidy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(tidy);
+  if (value === null || typeof value !== "object") return value;
+  const out: Json = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === "$schema" || key === "$id") continue;
+    if (
+      key === "additionalProperties" && typeof inner === "object" &&
+      inner !== null && Object.keys(inner).length === 0
+    ) continue;
+    out[key] = tidy(inner);
+  }
+  const anyOf = out.anyOf;
+  if (Array.isArray(anyOf) && anyOf.length === 2) {
+    const [a, b] = anyOf as Json[];
+    const plain = (s: Json | undefined) =>
+      s !== undefined && typeof s.type === "string" &&
+      Object.keys(s).length === 1;
+    if (plain(a) && b?.type === "null" && Object.keys(b).length === 1) {
+      delete out.anyOf;
+      return { type: [a?.type, "null"], ...out };
+    }
+  }
+  return out;
+}
+
+function sortByStatus(responses: Json): Json {
+  return Object.fromEntries(
+    Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)),
+  );
 }

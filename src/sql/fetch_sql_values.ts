@@ -9,7 +9,6 @@
 import type { SqlClient } from "../types.ts";
 import type { FetchedValue } from "../_value_key.ts";
 import {
-  instantColumnKey,
   type PlannedQuery,
   planSql,
   type PlanSqlQueriesOptions,
@@ -17,6 +16,10 @@ import {
 } from "./plan_sql_queries.ts";
 import { readRows } from "./_result.ts";
 import { hasTimeIndex } from "./_time_index.ts";
+import {
+  mysqlInstantColumns,
+  mysqlTemplateInstants,
+} from "./_instant_columns.ts";
 
 export type { SqlValueRequest } from "./plan_sql_queries.ts";
 
@@ -84,12 +87,17 @@ export async function fetchSqlValues(
     (client.dialect === "mysql"
       ? await mysqlInstantColumns(client, requests)
       : undefined);
+  const templateInstants = options.templateInstants ??
+    (client.dialect === "mysql"
+      ? await mysqlTemplateInstants(client, requests)
+      : undefined);
   const timeIndexed = options.timeIndexed ??
     await lookUpTimeIndexes(client, requests, options);
   const { queries, failures } = planSql(client.dialect, requests, {
     ...options,
     timeIndexed,
     ...(instantTimeColumns ? { instantTimeColumns } : {}),
+    ...(templateInstants ? { templateInstants } : {}),
   });
   for (const [key, error] of failures) {
     out.set(key, { value: null, error, durationMs: 0 });
@@ -222,66 +230,4 @@ function limiter(
       else active--;
     }
   };
-}
-
-/** Per client, whether a `table`/`time_column` pair is a TIMESTAMP column. */
-const instantColumnCache = new WeakMap<
-  SqlClient,
-  Map<string, Promise<boolean>>
->();
-
-/**
- * The time columns of structured KPIs in zones other than UTC that are MySQL
- * `TIMESTAMP` columns (instants, which the server would cut at its own idea
- * of the zone), looked up once per client in `information_schema`. A lookup
- * that fails counts as "not an instant column".
- */
-async function mysqlInstantColumns(
-  client: SqlClient,
-  requests: readonly SqlValueRequest[],
-): Promise<Set<string>> {
-  let cache = instantColumnCache.get(client);
-  if (!cache) {
-    cache = new Map();
-    instantColumnCache.set(client, cache);
-  }
-  const checks: Promise<[string, boolean]>[] = [];
-  const seen = new Set<string>();
-  for (const { definition, periods } of requests) {
-    const { table, timeColumn } = definition;
-    if (
-      definition.source !== "sql" || table === undefined ||
-      timeColumn === undefined ||
-      (typeof definition.query === "string" && definition.query.trim() !== "")
-    ) continue;
-    if (
-      periods.every((p) => p.timezone === "UTC" || p.timezone === "Etc/UTC")
-    ) {
-      continue;
-    }
-    const key = instantColumnKey(table, timeColumn);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    let known = cache.get(key);
-    if (!known) {
-      const parts = table.trim().split(".");
-      const name = parts[parts.length - 1] ?? "";
-      const schema = parts.length >= 2 ? parts[parts.length - 2] : null;
-      known = client.query(
-        "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE DATA_TYPE = 'timestamp' AND TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND COLUMN_NAME = ?",
-        [schema, name, timeColumn.trim()],
-        { timezone: "UTC" },
-      ).then((rows) => Number(rows[0]?.[0] ?? 0) > 0, () => {
-        cache.delete(key);
-        return false;
-      });
-      cache.set(key, known);
-    }
-    checks.push(known.then((instant) => [key, instant]));
-  }
-  const out = new Set<string>();
-  for (const [key, instant] of await Promise.all(checks)) {
-    if (instant) out.add(key);
-  }
-  return out;
 }

@@ -67,6 +67,17 @@ export interface PlanSqlQueriesOptions {
    * @default none
    */
   instantTimeColumns?: ReadonlySet<string>;
+  /**
+   * MySQL templates run in a zone the server has no data for: by KPI name,
+   * the parts of the parsed template where `{{ period_start }}` or
+   * `{{ period_end }}` meets a `TIMESTAMP` column. There the period's exact
+   * instant is sent, written at the session's UTC offset (the zone's offset
+   * where the period starts), so a period across a DST change is cut at
+   * local midnight on both ends. `fetchSqlValues` asks the catalogue.
+   *
+   * @default none
+   */
+  templateInstants?: ReadonlyMap<string, ReadonlySet<number>>;
 }
 
 /**
@@ -181,6 +192,7 @@ export function planSql(
     ...vars,
     period_start: range.start,
     period_end: range.end,
+    ...(options.templateInstants?.size ? instantVars(range) : {}),
   });
   const queries: PlannedQuery[] = [];
   const failures = new Map<string, string>();
@@ -211,11 +223,17 @@ export function planSql(
             `Query of KPI "${definition.name}" holds more than one statement: write a single SELECT`,
           );
         }
+        const instants = dialect === "mysql"
+          ? options.templateInstants?.get(definition.name)
+          : undefined;
+        const template = instants === undefined || instants.size === 0
+          ? parsed
+          : withInstantParts(parsed, instants);
         for (
           const [timezone, inZone] of byTimezone(unique, dialect === "mysql")
         ) {
           queries.push(
-            ...templateQueries(dialect, definition.name, parsed, inZone, {
+            ...templateQueries(dialect, definition.name, template, inZone, {
               timezone,
               timeoutMs,
               fuse,
@@ -386,6 +404,44 @@ function startOffset(period: Period): string {
   return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(
     period.timezone,
   ).offset.slice(0, 6);
+}
+
+/** Marks a template's period variables that meet a TIMESTAMP column. */
+const INSTANT = "@instant";
+
+/** The template with the parts at `indexes` bound to the instant values. */
+function withInstantParts(
+  parsed: ParsedTemplate,
+  indexes: ReadonlySet<number>,
+): ParsedTemplate {
+  return {
+    ...parsed,
+    parts: parsed.parts.map((part, i) =>
+      part.kind === "var" && indexes.has(i)
+        ? { ...part, name: part.name + INSTANT }
+        : part
+    ),
+  };
+}
+
+/**
+ * A period's first and first-after instants written as date-times at the
+ * zone's UTC offset where the period starts (the session's offset on a
+ * server without time zone data): `2024-12-01 01:00:00` for the end of
+ * November in New York, whose offset is -04:00 on November 1.
+ */
+function instantVars(range: Period): Record<string, string> {
+  const { startMs, endMs } = periodInstants(range);
+  const offset = startOffset(range);
+  const sign = offset.startsWith("-") ? -1 : 1;
+  const [hours, minutes] = offset.slice(1).split(":").map(Number);
+  const shift = sign * ((hours ?? 0) * 60 + (minutes ?? 0)) * 60_000;
+  const at = (ms: number) =>
+    new Date(ms + shift).toISOString().slice(0, 19).replace("T", " ");
+  return {
+    [`period_start${INSTANT}`]: at(startMs),
+    [`period_end${INSTANT}`]: at(endMs),
+  };
 }
 
 /** A period's first and first-after instants as UTC `YYYY-MM-DD HH:MM:SS`. */

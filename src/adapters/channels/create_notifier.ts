@@ -19,7 +19,7 @@ import type {
 import type { AlertChannel } from "../../ports.ts";
 import { planAlerts, type PlannedAlert } from "../../alerts/plan_alerts.ts";
 import { describeAlerts } from "../../alerts/describe_alerts.ts";
-import { CHANNEL_KINDS } from "./_kinds.ts";
+import { CHANNEL_SENDERS } from "./_senders.ts";
 import { deliverAlert, type DeliverySettings } from "./_deliver_alert.ts";
 import { errorText, redactor } from "./_redact.ts";
 import { setting } from "./_settings.ts";
@@ -89,7 +89,9 @@ export interface Notifier extends AlertNotifier {
 }
 
 /** The channel types built in. */
-export const ALERT_CHANNEL_TYPES: readonly string[] = [...CHANNEL_KINDS.keys()];
+export const ALERT_CHANNEL_TYPES: readonly string[] = [
+  ...CHANNEL_SENDERS.keys(),
+];
 
 function isChannel(value: unknown): value is AlertChannel {
   return typeof value === "object" && value !== null &&
@@ -110,8 +112,8 @@ function buildChannel(
   config: ChannelConfig,
   options: { fetch?: typeof fetch; timeoutMs: number },
 ): AlertChannel {
-  const kind = CHANNEL_KINDS.get(String(config?.type));
-  if (kind === undefined) {
+  const sender = CHANNEL_SENDERS.get(String(config?.type));
+  if (sender === undefined) {
     throw new TypeError(
       `Channel "${name}" has unknown type ${
         JSON.stringify(config?.type)
@@ -120,7 +122,7 @@ function buildChannel(
       }, or an object with send())`,
     );
   }
-  return kind.create(config, { name, ...options });
+  return sender.create(config, { name, ...options });
 }
 
 /**
@@ -328,8 +330,8 @@ function openChannels(
 /** The secret settings of one channel: URLs, keys, passwords, header values. */
 function channelSecrets(config: ChannelConfig): string[] {
   const secrets: string[] = [];
-  const kind = CHANNEL_KINDS.get(String(config?.type));
-  for (const key of kind?.secretKeys ?? []) {
+  const sender = CHANNEL_SENDERS.get(String(config?.type));
+  for (const key of sender?.kind.secretKeys ?? []) {
     const secret = setting(config, key);
     if (typeof secret === "string") secrets.push(secret);
   }

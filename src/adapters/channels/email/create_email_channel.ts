@@ -12,8 +12,9 @@ import type {
   AlertMessage,
   AlertSendResult,
 } from "../../../ports.ts";
-import { buildEmailContent } from "../../../alerts/build_email_content.ts";
+import { buildEmailContent } from "./build_email_content.ts";
 import type { ChannelOptions } from "../_channel_options.ts";
+import { SMTP_PORT, SMTPS_PORT } from "./email_kind.ts";
 import { errorText, redactor } from "../_redact.ts";
 import {
   optionalBoolean,
@@ -94,7 +95,9 @@ export function createEmailChannel(
   const secure = optionalBoolean(config, "secure") ?? false;
   const starttls = optionalBoolean(config, "starttls", "use_tls");
   const rawPort = setting(config, "smtp_port", "port");
-  const port = rawPort === undefined ? (secure ? 465 : 587) : Number(rawPort);
+  const port = rawPort === undefined
+    ? (secure ? SMTPS_PORT : SMTP_PORT)
+    : Number(rawPort);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(
       `Channel "${name}": "smtp_port" must be from 1 to 65535, got ${

@@ -10,14 +10,14 @@ import type {
   AlertMessage,
   AlertSendResult,
 } from "../../../ports.ts";
-import { buildPagerDutyPayload } from "../../../alerts/build_pagerduty_payload.ts";
+import { buildPagerDutyPayload } from "./build_pagerduty_payload.ts";
 import type { ChannelOptions } from "../_channel_options.ts";
 import { postJson } from "../_post_json.ts";
+import { PAGERDUTY_EVENTS_URL, PAGERDUTY_KIND } from "./pagerduty_kind.ts";
 import { redactor, redactUrl } from "../_redact.ts";
 import { httpUrl, optionalString, requiredString } from "../_settings.ts";
 
-/** Where PagerDuty's Events API v2 takes events. */
-export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
+export { PAGERDUTY_EVENTS_URL };
 
 /**
  * Creates a PagerDuty channel from its settings: `integration_key` (or
@@ -54,7 +54,8 @@ export function createPagerDutyChannel(
     "url",
     optionalString(config, "url") ?? PAGERDUTY_EVENTS_URL,
   );
-  const source = optionalString(config, "source") ?? "kpi-engine";
+  const source = optionalString(config, "source") ??
+    String(PAGERDUTY_KIND.defaults.source);
   const redact = redactor([key, url === PAGERDUTY_EVENTS_URL ? null : url]);
   const doFetch = options.fetch ?? globalThis.fetch;
   return {

@@ -10,7 +10,7 @@ import type {
   AlertMessage,
   AlertSendResult,
 } from "../../../ports.ts";
-import { buildSlackPayload } from "../../../alerts/build_slack_payload.ts";
+import { buildSlackPayload } from "./build_slack_payload.ts";
 import type { ChannelOptions } from "../_channel_options.ts";
 import { postJson } from "../_post_json.ts";
 import { redactor, redactUrl } from "../_redact.ts";

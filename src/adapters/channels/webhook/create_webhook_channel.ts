@@ -11,7 +11,7 @@ import type {
   AlertMessage,
   AlertSendResult,
 } from "../../../ports.ts";
-import { buildWebhookPayload } from "../../../alerts/build_webhook_payload.ts";
+import { buildWebhookPayload } from "./build_webhook_payload.ts";
 import type { ChannelOptions } from "../_channel_options.ts";
 import { postJson } from "../_post_json.ts";
 import { redactor, redactUrl } from "../_redact.ts";

@@ -4,11 +4,14 @@
  * @module
  */
 
-import { describeDrivers } from "../segments/describe_drivers.ts";
-import type { AlertMessage } from "../ports.ts";
-import { COMPARISON_CODES } from "../types.ts";
-import { describeComparison } from "../format/format_number.ts";
-import { formatAlertValue, formatRange } from "./_format.ts";
+import { describeDrivers } from "../../../segments/describe_drivers.ts";
+import type { AlertMessage } from "../../../ports.ts";
+import { COMPARISON_CODES } from "../../../types.ts";
+import {
+  describeComparison,
+  formatValue,
+} from "../../../format/format_number.ts";
+import { formatDayRange } from "../../../format/format_day_range.ts";
 
 /** The parts of one alert email. */
 export interface EmailContent {
@@ -55,13 +58,13 @@ export function buildEmailContent(message: AlertMessage): EmailContent {
   const tag = resolved ? "RESOLVED" : message.severity.toUpperCase();
   const again = message.repeat && !resolved ? " (still firing)" : "";
   const subject = `KPI alert [${tag}]: ${message.kpi.label}${again}`;
-  const range = formatRange(message.period.start, message.period.end);
+  const range = formatDayRange(message.period.start, message.period.end);
   const period = message.period.label === range
     ? range
     : `${message.period.label} (${range})`;
   const rows: [string, string][] = [
     ["KPI", `${message.kpi.label} (${message.kpi.name})`],
-    ["Value", formatAlertValue(message.value, message.kpi.unit)],
+    ["Value", formatValue(message.value, message.kpi.unit, { missing: "n/a" })],
     ["Period", period],
     [
       "Severity",

@@ -4,11 +4,14 @@
  * @module
  */
 
-import { describeDrivers } from "../segments/describe_drivers.ts";
-import type { AlertMessage } from "../ports.ts";
-import { COMPARISON_CODES } from "../types.ts";
-import { describeComparison } from "../format/format_number.ts";
-import { formatAlertValue, formatRange } from "./_format.ts";
+import { describeDrivers } from "../../../segments/describe_drivers.ts";
+import type { AlertMessage } from "../../../ports.ts";
+import { COMPARISON_CODES } from "../../../types.ts";
+import {
+  describeComparison,
+  formatValue,
+} from "../../../format/format_number.ts";
+import { formatDayRange } from "../../../format/format_day_range.ts";
 
 /** A Slack incoming-webhook body: fallback text and Block Kit blocks. */
 export interface SlackPayload {
@@ -70,8 +73,10 @@ export function buildSlackPayload(message: AlertMessage): SlackPayload {
     ? `${message.severity}, still firing`
     : message.severity;
   const title = `${icon} ${message.kpi.label}: ${state}`;
-  const value = formatAlertValue(message.value, message.kpi.unit);
-  const range = formatRange(message.period.start, message.period.end);
+  const value = formatValue(message.value, message.kpi.unit, {
+    missing: "n/a",
+  });
+  const range = formatDayRange(message.period.start, message.period.end);
   const period = message.period.label === range
     ? range
     : `${message.period.label} (${range})`;

@@ -4,12 +4,14 @@
  * @module
  */
 
-import { describeDrivers } from "../segments/describe_drivers.ts";
-import type { AlertMessage } from "../ports.ts";
-import type { Severity } from "../types.ts";
-import { COMPARISON_CODES } from "../types.ts";
-import { formatPercentChange } from "../format/format_number.ts";
-import { formatAlertValue } from "./_format.ts";
+import { describeDrivers } from "../../../segments/describe_drivers.ts";
+import type { AlertMessage } from "../../../ports.ts";
+import type { Severity } from "../../../types.ts";
+import { COMPARISON_CODES } from "../../../types.ts";
+import {
+  formatPercentChange,
+  formatValue,
+} from "../../../format/format_number.ts";
 
 /** A PagerDuty Events API v2 event. */
 export interface PagerDutyEvent {
@@ -87,7 +89,9 @@ export function buildPagerDutyPayload(
       client: "kpi-engine",
     };
   }
-  const value = formatAlertValue(message.value, message.kpi.unit);
+  const value = formatValue(message.value, message.kpi.unit, {
+    missing: "n/a",
+  });
   const summary =
     `${message.kpi.label} is ${value} for ${message.period.label}: ${message.message}`;
   const comparisons: Record<string, string> = {};

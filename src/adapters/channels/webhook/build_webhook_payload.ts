@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { AlertMessage } from "../ports.ts";
-import type { ComparisonCode } from "../types.ts";
-import type { Driver } from "../segments/types.ts";
+import type { AlertMessage } from "../../../ports.ts";
+import type { ComparisonCode } from "../../../types.ts";
+import type { Driver } from "../../../segments/types.ts";
 
 /**
  * The JSON the webhook channel POSTs: these fields of the alert notice, with

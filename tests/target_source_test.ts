@@ -250,50 +250,68 @@ for (const [name, open] of BACKENDS) {
     }
   });
 
-  Deno.test(`[${name}] a backtest reads the targets of every period and fires as live runs do`, async () => {
+  Deno.test(`[${name}] a backtest reads the targets of every period, from a table or a template, and fires as live runs do`, async () => {
     const backend = await open();
     const recorder = recording(backend.client);
-    try {
-      const yaml = config(
-        backend,
+    const forms: [string, string][] = [
+      [
+        "table",
         `{ table: ${
           backend.table("targets")
         }, column: value, time_column: month, filter: "kpi = 'revenue'" }`,
-      );
-      const engine = engineAt(recorder.client, yaml, "2024-11-15");
-      const report = await engine.backtest({
-        from: "2024-09",
-        to: "2024-10",
-        grain: "month",
-      });
-      // One query reads the targets (and their rows) of both months.
-      assert.equal(
-        recorder.sent.filter((s) => s.sql.includes("targets")).length,
-        1,
-      );
-      // September: 3,000 of 3,000; October: 3,100 of 4,000 (77.5%).
-      const [projected, attainment] = report.kpis[0]!.rules;
-      assert.deepEqual(projected!.events.map((e) => e.period.start), [
-        "2024-10-01",
-      ]);
-      assert.deepEqual(attainment!.events.map((e) => e.period.start), [
-        "2024-10-01",
-      ]);
-      for (const month of ["2024-09", "2024-10"]) {
-        const live = await engine.runKpi("revenue", month);
-        const point = report.kpis[0]!.points.find((p) =>
-          p.periodStart === `${month}-01`
-        )!;
-        assert.deepEqual(
-          point.holding,
-          live.alertsTriggered.map((a) =>
-            `${a.severity}:${
-              a.severity === "critical"
-                ? "projected < target"
-                : "attainment < 90%"
-            }`
-          ),
+      ],
+      [
+        "template",
+        `{ query: "SELECT value FROM ${
+          backend.table("targets")
+        } WHERE kpi = {{ kpi_name }} AND month = '{{ period_start }}'" }`,
+      ],
+    ];
+    try {
+      for (const [form, target] of forms) {
+        recorder.sent.length = 0;
+        const engine = engineAt(
+          recorder.client,
+          config(backend, target),
+          "2024-11-15",
         );
+        const report = await engine.backtest({
+          from: "2024-08",
+          to: "2024-10",
+          grain: "month",
+        });
+        if (form === "table") {
+          // One query reads the targets (and their rows) of all months.
+          assert.equal(
+            recorder.sent.filter((s) => s.sql.includes("targets")).length,
+            1,
+          );
+        }
+        // August: no target; September: 3,000 of 3,000; October: 3,100 of
+        // 4,000 (77.5%).
+        const [projected, attainment] = report.kpis[0]!.rules;
+        for (const rule of [projected!, attainment!]) {
+          assert.deepEqual(
+            rule.events.map((e) => e.period.start),
+            ["2024-10-01"],
+            `${form}: ${rule.ruleId}`,
+          );
+        }
+        for (const month of ["2024-08", "2024-09", "2024-10"]) {
+          const live = await engine.runKpi("revenue", month);
+          const point = report.kpis[0]!.points.find((p) =>
+            p.periodStart === `${month}-01`
+          )!;
+          const ids = new Map([
+            ["critical", "critical:projected < target"],
+            ["warning", "warning:attainment < 90%"],
+          ]);
+          assert.deepEqual(
+            point.holding,
+            live.alertsTriggered.map((a) => ids.get(a.severity)),
+            `${form} ${month}`,
+          );
+        }
       }
     } finally {
       await backend.close();

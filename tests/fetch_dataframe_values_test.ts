@@ -391,3 +391,91 @@ Deno.test("fetchDataFrameValues() gives the same values on every run over shuffl
     )?.value,
   );
 });
+
+Deno.test("fetchDataFrameValues() through a time index matches a plain loop at bucket edges, for a few periods and for many", () => {
+  const n = 80_000;
+  let seed = 5;
+  const random = () =>
+    (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const quarter = 15 * 60 * 1000;
+  const day = 86_400_000;
+  // Periods in zones whose midnights fall on and off the index's buckets
+  // (a quarter of an hour over two months; two hours over three years).
+  const zones = ["UTC", "Asia/Kathmandu", "America/Toronto"];
+  for (const spanDays of [60, 3 * 365]) {
+    const start = Date.UTC(2024, 9, 1) - (spanDays > 60 ? 2 * 365 * day : 0);
+    const at = new Float64Array(n);
+    const amount = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      // Every third row a fraction of a millisecond around a quarter-hour.
+      const base = start + Math.floor(random() * spanDays * day);
+      at[i] = i % 3 === 0
+        ? Math.round(base / quarter) * quarter + [-0.25, 0, 0.25][i % 9 / 3]!
+        : base;
+      amount[i] = i % 211 === 0 ? NaN : Math.round(random() * 10_000) / 100;
+    }
+    for (const zone of zones) {
+      const months = ["2024-10-01", "2024-11-01", "2024-12-01"];
+      const few: Period[] = [
+        { label: "a", start: months[0]!, end: months[1]!, timezone: zone },
+        { label: "b", start: months[1]!, end: months[2]!, timezone: zone },
+        { label: "c", start: "2024-10-15", end: "2024-10-16", timezone: zone },
+      ];
+      // 40 days across Toronto's DST change of November 3.
+      const many: Period[] = Array.from({ length: 40 }, (_, k) => {
+        const d = Temporal.PlainDate.from("2024-10-10").add({ days: k });
+        return {
+          label: String(d),
+          start: String(d),
+          end: String(d.add({ days: 1 })),
+          timezone: zone,
+        };
+      });
+      const slow = (p: Period, aggregation: Aggregation) => {
+        const lo = Temporal.PlainDate.from(p.start).toZonedDateTime(zone)
+          .epochMilliseconds;
+        const hi = Temporal.PlainDate.from(p.end).toZonedDateTime(zone)
+          .epochMilliseconds;
+        let sum = 0, count = 0, last: number | null = null, lastAt = -Infinity;
+        for (let i = 0; i < n; i++) {
+          const t = at[i]!, v = amount[i]!;
+          if (!(t >= lo && t < hi) || v !== v) continue;
+          sum += v;
+          count++;
+          if (t >= lastAt) [lastAt, last] = [t, v];
+        }
+        return aggregation === "sum"
+          ? sum
+          : aggregation === "count"
+          ? count
+          : last;
+      };
+      for (const periods of [few, many]) {
+        const aggregations: Aggregation[] = ["sum", "count", "last"];
+        const requests = aggregations.map((aggregation) => ({
+          definition: kpi("t.amount", aggregation, {
+            name: aggregation,
+            timeColumn: "at",
+          }),
+          periods,
+        }));
+        // Fresh arrays: a first run (a scan), a second (builds the index)
+        // and a third (reads through it).
+        const table = { at: at.slice(), amount: amount.slice() };
+        for (let run = 0; run < 3; run++) {
+          const got = fetchDataFrameValues({ t: table }, requests);
+          for (const aggregation of aggregations) {
+            for (const p of periods) {
+              const want = slow(p, aggregation) as number;
+              const value = got.get(valueKey(aggregation, p))?.value as number;
+              assert.ok(
+                Math.abs(value - want) <= 1e-9 * Math.abs(want),
+                `${spanDays} days, ${zone}, run ${run}, ${aggregation} ${p.start}: ${value} vs ${want}`,
+              );
+            }
+          }
+        }
+      }
+    }
+  }
+});

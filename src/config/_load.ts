@@ -24,6 +24,8 @@ import {
   type ConfigData,
   configSchema,
   type KpiData,
+  TARGET_SOURCE_MARKS,
+  type TargetSourceData,
   translateZodIssue,
 } from "./_schema.ts";
 import { KPIConfigError, type KPIConfigIssue } from "./kpi_config_error.ts";
@@ -36,6 +38,7 @@ import type {
   PaceSettings,
   RollingWindow,
   ScheduleConfig,
+  TargetSource,
 } from "../types.ts";
 import type { AnomalySettings } from "../anomaly/compute_baseline.ts";
 
@@ -449,7 +452,7 @@ function buildKpi(k: KpiData): KPIDefinition {
   if (k.anomaly !== undefined) {
     kpi.anomaly = camelSettings<AnomalySettings>(k.anomaly);
   }
-  if (k.target !== undefined) kpi.target = k.target;
+  if (k.target !== undefined) kpi.target = buildTarget(k.target);
   if (k.pace !== undefined) kpi.pace = camelSettings<PaceSettings>(k.pace);
   return kpi;
 }
@@ -463,6 +466,17 @@ function camelSettings<T>(settings: Readonly<Record<string, unknown>>): T {
     Object.entries(settings).filter(([, value]) => value !== undefined)
       .map(([key, value]) => [toCamel(key), value]),
   ) as T;
+}
+
+/** A target as written, with a source's keys in camelCase. */
+function buildTarget(
+  target: NonNullable<KpiData["target"]>,
+): NonNullable<KPIDefinition["target"]> {
+  if (typeof target === "number") return target;
+  if (!TARGET_SOURCE_MARKS.some((key) => key in target)) {
+    return target as Record<string, number>;
+  }
+  return camelSettings<TargetSource>(target as TargetSourceData);
 }
 
 function buildChannel(c: ChannelData): ChannelConfig {

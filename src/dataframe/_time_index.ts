@@ -12,8 +12,15 @@
  * sequentially. Fifteen minutes divides every UTC offset in use, so periods
  * cut at midnight in any zone fall on bucket edges.
  *
+ * Each value column read through the index is copied once into its order,
+ * with the compensated sum and the count of every bucket: a range then adds
+ * the totals of the buckets it covers whole and reads rows only in the (at
+ * most two) buckets cut by its edges, so a repeated run costs a few thousand
+ * additions per period instead of a pass over its rows.
+ *
  * Memory: 12 bytes per row for the index, plus 8 bytes per row for each
- * value column read through it. All indexes and copies together are kept
+ * value column read through it and 20 bytes per bucket (at most 5 bytes per
+ * row) for its bucket totals. All indexes and copies together are kept
  * under {@linkcode TIME_INDEX_BUDGET_BYTES}, the least recently used dropped
  * first; they are keyed by the arrays themselves (a `WeakMap`), so they go
  * when the arrays do.
@@ -47,10 +54,22 @@ export interface TimeIndex {
   readonly length: number;
 }
 
+/** A value column in the order of a time index, with per-bucket totals. */
+export interface OrderedColumn {
+  /** The values in the index's order. */
+  readonly values: Float64Array;
+  /** Compensated sum of each bucket's non-missing values (high part). */
+  readonly sums: Float64Array;
+  /** The compensation of each bucket's sum (low part). */
+  readonly compensations: Float64Array;
+  /** How many non-missing values each bucket holds. */
+  readonly counts: Uint32Array;
+}
+
 interface Entry {
   index: TimeIndex;
   /** Value columns copied into bucket order, by source array. */
-  values: WeakMap<object, Float64Array>;
+  values: WeakMap<object, OrderedColumn>;
 }
 
 const entries = new WeakMap<object, Entry>();
@@ -88,46 +107,98 @@ export function timeIndexFor(
   return index;
 }
 
-/** A value column in the index's order, copied once and remembered. */
+/**
+ * A value column in the index's order with its bucket totals, made once and
+ * remembered.
+ */
 export function valuesInOrder(
   times: TimeColumn,
   index: TimeIndex,
   values: ArrayLike<number>,
-): Float64Array {
+): OrderedColumn {
   const entry = entries.get(times as object);
   const known = entry?.values.get(values as object);
   if (known) {
     touch(times as object, values as object);
     return known;
   }
-  const { order } = index;
+  const { order, starts } = index;
   const out = new Float64Array(order.length);
   for (let i = 0; i < order.length; i++) {
     out[i] = values[order[i] as number] as number;
   }
-  if (entry) {
-    entry.values.set(values as object, out);
-    hold(times as object, values as object, out.byteLength);
+  const buckets = starts.length - 1;
+  const sums = new Float64Array(buckets);
+  const compensations = new Float64Array(buckets);
+  const counts = new Uint32Array(buckets);
+  for (let b = 0; b < buckets; b++) {
+    const to = starts[b + 1] as number;
+    let sum = 0;
+    let compensation = 0;
+    let count = 0;
+    for (let i = starts[b] as number; i < to;) {
+      const stop = Math.min(to, i + 32);
+      let block = 0;
+      for (; i < stop; i++) {
+        const v = out[i] as number;
+        const present = +(v === v);
+        block += present ? v : 0;
+        count += present;
+      }
+      const next = sum + block;
+      compensation += Math.abs(sum) >= Math.abs(block)
+        ? (sum - next) + block
+        : (block - next) + sum;
+      sum = next;
+    }
+    sums[b] = sum;
+    compensations[b] = compensation;
+    counts[b] = count;
   }
-  return out;
+  const column = { values: out, sums, compensations, counts };
+  if (entry) {
+    entry.values.set(values as object, column);
+    hold(
+      times as object,
+      values as object,
+      out.byteLength + sums.byteLength + compensations.byteLength +
+        counts.byteLength,
+    );
+  }
+  return column;
 }
 
-/** The slice of the index that holds every row of `[from, to)` (edges inclusive). */
-export function sliceOf(
+/**
+ * The first bucket whose start is not before `at`, exactly (the division
+ * only guesses): buckets from there on lie wholly at or after `at`.
+ */
+export function bucketAtOrAfter(index: TimeIndex, at: number): number {
+  const buckets = index.starts.length - 1;
+  const { origin, width } = index;
+  let b = Math.max(0, Math.min(buckets, Math.ceil((at - origin) / width)));
+  while (b > 0 && origin + (b - 1) * width >= at) b--;
+  while (b < buckets && origin + b * width < at) b++;
+  return b;
+}
+
+/**
+ * The buckets that hold the rows of `[from, to)`: `[first, last)` holds every
+ * such row, and `[fullFrom, fullTo)` (inside it) only such rows.
+ */
+export function bucketsOf(
   index: TimeIndex,
   from: number,
   to: number,
-): [number, number] {
-  const buckets = index.starts.length - 1;
-  const first = Math.max(
-    0,
-    Math.min(buckets, Math.floor((from - index.origin) / index.width)),
-  );
-  const last = Math.max(
-    0,
-    Math.min(buckets, Math.ceil((to - index.origin) / index.width)),
-  );
-  return [index.starts[first] as number, index.starts[last] as number];
+): { first: number; fullFrom: number; fullTo: number; last: number } {
+  const { origin, width } = index;
+  const fullFrom = bucketAtOrAfter(index, from);
+  const first = fullFrom > 0 && origin + fullFrom * width > from
+    ? fullFrom - 1
+    : fullFrom;
+  const last = Math.max(first, bucketAtOrAfter(index, to));
+  let fullTo = last;
+  if (fullTo > first && origin + fullTo * width > to) fullTo--;
+  return { first, fullFrom, fullTo: Math.max(fullFrom, fullTo), last };
 }
 
 /** Builds the index: a stable counting sort into time buckets. */
@@ -156,7 +227,9 @@ export function buildTimeIndex(times: TimeColumn): TimeIndex {
   for (let i = 0; i < n; i++) {
     const t = times[i] as number;
     if (t === t) {
-      const b = Math.floor((t - origin) / width);
+      let b = Math.floor((t - origin) / width);
+      // The division may round up onto the next edge: the edge decides.
+      if (origin + b * width > t) b--;
       bucketOf[i] = b;
       starts[b + 1]!++;
     } else bucketOf[i] = -1;

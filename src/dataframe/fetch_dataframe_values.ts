@@ -1,10 +1,10 @@
 import { cleanNumber, toNumber } from "../_numbers.ts";
 import { type FetchedValue, valueKey } from "../_value_key.ts";
-import { sliceOf, timeIndexFor, valuesInOrder } from "./_time_index.ts";
+import { timeIndexFor, valuesInOrder } from "./_time_index.ts";
 import {
+  foldIndexed,
   foldRanges,
   foldRows,
-  foldSlices,
   isSortedTimes,
   type RangeFold,
   type TimeColumn,
@@ -172,10 +172,9 @@ function computeFolds(
       build: rows !== null && view.rowsSeenBefore(),
     });
     if (index !== null) {
-      return foldSlices(
-        index.times,
+      return foldIndexed(
+        index,
         values === null ? null : valuesInOrder(times.column, index, values),
-        starts.map((start, r) => sliceOf(index, start, ends[r] as number)),
         starts,
         ends,
       );

@@ -5,7 +5,9 @@
  * bucket edge and sends the edges as bound parameters; each row finds its
  * piece through a binary search written as nested `CASE WHEN t < ?`, the
  * query groups by piece, and each bucket adds up its pieces (sums and
- * counts add exactly, so averages and rates do too). Template KPIs, `last`
+ * counts add exactly, so averages and rates do too). `last` is the value
+ * at the latest time of the latest piece that has one, folded per piece as
+ * a single period folds it (BigQuery and Snowflake aside). Template KPIs
  * and filters that use the period variables are planned as for single
  * periods, in batches of at most {@linkcode MAX_SERIES_BATCH} periods per
  * query.
@@ -16,7 +18,11 @@
 import type { KPIDefinition, Period, SqlDialect } from "../types.ts";
 import { type FetchedValue, valueKey } from "../_value_key.ts";
 import { cleanNumber } from "../_numbers.ts";
-import { type StructuredKpi, structuredKpi } from "../sql/_structured.ts";
+import {
+  aggregate,
+  type StructuredKpi,
+  structuredKpi,
+} from "../sql/_structured.ts";
 import {
   type ParsedTemplate,
   PERIOD_VARIABLES,
@@ -28,6 +34,15 @@ import {
   type SqlValueRequest,
 } from "../sql/plan_sql_queries.ts";
 import { periodInstants } from "../period/period_instants.ts";
+
+/** Dialects whose grouped series query computes `last` per piece. */
+const LAST_IN_GROUP: ReadonlySet<SqlDialect> = new Set([
+  "sqlite",
+  "postgres",
+  "mysql",
+  "duckdb",
+  "clickhouse",
+]);
 
 /** Most periods one batched query computes (templates and `last`). */
 export const MAX_SERIES_BATCH = 100;
@@ -53,8 +68,11 @@ export interface PlanSeriesSqlOptions {
 export interface SeriesColumn {
   /** KPI name. */
   name: string;
-  /** How its pieces combine. */
-  aggregation: "sum" | "count" | "avg" | "rate";
+  /**
+   * How its pieces combine: sums and counts add up, averages and rates add
+   * up a sum and a count, `last` takes the latest piece that has a value.
+   */
+  aggregation: "sum" | "count" | "avg" | "rate" | "last";
   /** Index of its first value column (after the piece column). */
   first: number;
   /** The periods it is needed for. */
@@ -211,7 +229,9 @@ function groupable(
     // The single-period planner reports the problem.
     return null;
   }
-  if (kpi.aggregation === "last") return null;
+  // `last` folds a (time, value) maximum per piece; BigQuery and Snowflake
+  // look it up per range instead (no such maximum is written for them).
+  if (kpi.aggregation === "last" && !LAST_IN_GROUP.has(dialect)) return null;
   if (
     kpi.filter?.variables.some((name) => PERIOD_VARIABLES.includes(name))
   ) {
@@ -279,6 +299,11 @@ function seriesQuery(
     b.text(",\n  ");
     const c = kpi.column;
     switch (aggregation) {
+      case "last":
+        // The value at the piece's latest time, as a single period folds it.
+        aggregate(b, kpi, vars, null);
+        column += 1;
+        break;
       case "sum":
         b.text("SUM(");
         filtered(c);
@@ -383,7 +408,24 @@ export function readSeriesRows(
       let count = 0;
       let rowCount = 0;
       let error: string | null = null;
-      for (let j = from; j < to && error === null; j++) {
+      let latest: number | null = null;
+      if (column.aggregation === "last") {
+        // The latest piece with a value: pieces are in time order.
+        for (let j = to - 1; j >= from && error === null; j--) {
+          const row = byPiece[j];
+          if (!row) continue;
+          rowCount += Number(toNumber(row[width - 1]).value ?? 0);
+          if (latest !== null) continue;
+          const a = toNumber(row[column.first]);
+          error = a.error;
+          latest = a.value;
+        }
+      }
+      for (
+        let j = from;
+        j < to && error === null && column.aggregation !== "last";
+        j++
+      ) {
         const row = byPiece[j];
         if (!row) continue;
         const a = toNumber(row[column.first]);
@@ -403,7 +445,10 @@ export function readSeriesRows(
         continue;
       }
       let value: number | null;
-      if (column.aggregation === "sum" || column.aggregation === "count") {
+      if (column.aggregation === "last") value = latest;
+      else if (
+        column.aggregation === "sum" || column.aggregation === "count"
+      ) {
         value = to - from === 1 ? sum : cleanNumber(sum);
       } else value = count === 0 ? null : cleanNumber(sum / count);
       const fetched: FetchedValue = { value, error: null, durationMs };

@@ -131,13 +131,40 @@ export interface KPIDefinition {
    */
   anomaly?: AnomalySettings;
   /**
-   * The target: one number for every period, or numbers by period string
-   * (`{ "2024-11": 300000, "2024-Q4": 900000 }`). Conditions may then use
-   * `target`, `attainment` and `projected`.
+   * The target: one number for every period, numbers by period string
+   * (`{ "2024-11": 300000, "2024-Q4": 900000 }`), or values read from the
+   * KPI's own database for each period ({@linkcode TargetSource}; `source:
+   * sql` KPIs). Conditions may then use `target`, `attainment` and
+   * `projected`.
    */
-  target?: number | Readonly<Record<string, number>>;
+  target?: number | Readonly<Record<string, number>> | TargetSource;
   /** How a running period's pace is measured against the target. */
   pace?: PaceSettings;
+}
+
+/**
+ * Targets read from the KPI's own database, one per period (the whole
+ * period, also when a run covers it to date): either a SQL template
+ * (`query`) or a table's column over the period (`table`, `column`,
+ * `timeColumn`), never both. Values are bound as parameters.
+ */
+export interface TargetSource {
+  /**
+   * A SQL template returning the period's target in its first column of
+   * its first row; it may use `{{ period_start }}`, `{{ period_end }}` and
+   * the file's `vars`. No row or NULL: no target for that period.
+   */
+  query?: string;
+  /** The table of targets, e.g. `finance.targets`. */
+  table?: string;
+  /** Its column of target values. */
+  column?: string;
+  /** Its column dating each row: the rows dated within the period count. */
+  timeColumn?: string;
+  /** How the period's rows fold into its target. @default "sum" */
+  aggregation?: "sum" | "avg" | "last";
+  /** A SQL boolean expression choosing the rows, e.g. `kpi = 'revenue'`. */
+  filter?: string;
 }
 
 /** How a running period's pace is measured against its target. */
@@ -304,6 +331,11 @@ export interface KPIResult {
   anomaly?: AnomalyBaseline;
   /** The target for the whole period, for a KPI with a target for it. */
   target?: number;
+  /**
+   * Why a KPI whose target is read from its database has none for this
+   * period: the query failed (its error) or returned no value.
+   */
+  targetNote?: string;
   /** The value over the target due by now (1 = on pace). */
   attainment?: number | null;
   /** The value projected to the period's end. */

@@ -923,3 +923,97 @@ Deno.test("parseKpis() accepts YAML merge keys, with shared settings kept under 
     ["refunds", "dataframe", ["MoM", "YoY"]],
   ]);
 });
+
+/** A file with one structured SQL KPI `revenue` and the target given. */
+const sqlRevenueWithTarget = (target: string, source = "sql"): string =>
+  yaml(
+    "kpis:",
+    "  - name: revenue",
+    `    source: ${source}`,
+    ...(source === "sql"
+      ? ["    table: orders", "    column: amount", "    time_column: day"]
+      : ["    query: orders.amount"]),
+    "    aggregation: sum",
+    `    target: ${target}`,
+  );
+
+Deno.test("parseKpis() reads a target from a template or a table, in the file's and TypeScript's spelling", () => {
+  const template = parseKpis(sqlRevenueWithTarget(
+    `{ query: "SELECT value FROM targets WHERE month = {{ period_start }}" }`,
+  ));
+  assert.deepEqual(template.kpis[0]?.target, {
+    query: "SELECT value FROM targets WHERE month = {{ period_start }}",
+  });
+  const table = parseKpis(sqlRevenueWithTarget(
+    `{ table: finance.targets, column: value, time_column: month, aggregation: last, filter: "kpi = 'revenue'" }`,
+  ));
+  assert.deepEqual(table.kpis[0]?.target, {
+    table: "finance.targets",
+    column: "value",
+    timeColumn: "month",
+    aggregation: "last",
+    filter: "kpi = 'revenue'",
+  });
+  const typed = parseKpis([{
+    name: "revenue",
+    source: "sql",
+    table: "orders",
+    column: "amount",
+    aggregation: "sum",
+    timeColumn: "day",
+    target: { table: "targets", column: "value", timeColumn: "month" },
+  }]);
+  assert.deepEqual(typed.kpis[0]?.target, {
+    table: "targets",
+    column: "value",
+    timeColumn: "month",
+  });
+  // Numbers by period are still numbers by period.
+  assert.deepEqual(
+    parseKpis(sqlRevenueWithTarget(`{ "2024-11": 5 }`)).kpis[0]?.target,
+    { "2024-11": 5 },
+  );
+});
+
+Deno.test("parseKpis() names what is wrong with a target read from the database", () => {
+  const message = (target: string, source = "sql") =>
+    issuesOf(sqlRevenueWithTarget(target, source)).map((i) =>
+      `${i.path}: ${i.message}`
+    );
+  assert.deepEqual(message(`{ sql: "SELECT 1" }`), [
+    'kpis[0].target.sql: Unknown key "sql" (accepted: query, table, column, time_column, aggregation, filter)',
+  ]);
+  assert.deepEqual(message(`{ query: "SELECT 1", colum: value }`), [
+    'kpis[0].target.colum: Unknown key "colum": did you mean "column"? (accepted: query, table, column, time_column, aggregation, filter)',
+  ]);
+  assert.deepEqual(message(`{ query: "SELECT {{ perod_start }}" }`), [
+    'kpis[0].target.query: Unknown template variable "perod_start" in query: did you mean "period_start"? (known: period_start, period_end; define others under vars:)',
+  ]);
+  assert.deepEqual(message(`{ table: targets }`), [
+    'kpis[0].target.column: Missing required key "column" (a target read from "table" needs the column of target values)',
+    'kpis[0].target.time_column: Missing required key "time_column" (a target read from "table" needs the column dating each row)',
+  ]);
+  assert.deepEqual(
+    message(
+      `{ table: targets, column: v, time_column: m, aggregation: count }`,
+    ),
+    [
+      'kpis[0].target.aggregation: Unknown aggregation "count" (expected one of sum, avg, last)',
+    ],
+  );
+  assert.deepEqual(message(`{ query: "SELECT 1", table: targets }`), [
+    'kpis[0].target.table: Key "table" does not apply to a target read with "query": give either "query" (a SQL template returning the target) or "table" with "column" and "time_column"',
+  ]);
+  assert.deepEqual(
+    message(`{ table: "targets; DROP TABLE x", column: v, time_column: m }`),
+    [
+      'kpis[0].target.table: Invalid table "targets; DROP TABLE x": expected a plain name of letters, digits and underscores, optionally schema-qualified such as analytics.orders',
+    ],
+  );
+  assert.deepEqual(message(`{ query: "SELECT 1" }`, "dataframe"), [
+    `kpis[0].target: A target read with "query" needs a KPI with source: sql (it runs on the KPI's own database); a dataframe KPI takes a number or a mapping of period to number`,
+  ]);
+  assert.deepEqual(message(`"a lot"`), [
+    'kpis[0].target: "target" must be a number, a mapping of period to number (e.g. "2024-11": 300000), or a mapping with "query" (a SQL template) or "table", "column" and "time_column", got the string "a lot"',
+  ]);
+});

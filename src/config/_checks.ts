@@ -15,7 +15,11 @@ import {
   type PathSegment,
   type RawIssue,
 } from "./_path.ts";
-import { MAX_NAME_LENGTH, NAME_PATTERN } from "./_schema.ts";
+import {
+  MAX_NAME_LENGTH,
+  NAME_PATTERN,
+  TARGET_SOURCE_MARKS,
+} from "./_schema.ts";
 import { didYouMean } from "./_suggest.ts";
 import {
   TEMPLATE_PERIOD_VARIABLES,
@@ -493,7 +497,13 @@ function checkComparisonsAndAlerts(ctx: CheckContext, scope: KpiScope): void {
     }
   });
   const targets = asRecord(kpi.target);
-  for (const key of Object.keys(targets ?? {})) {
+  const isSource = targets !== undefined &&
+    TARGET_SOURCE_MARKS.some((key) => key in targets);
+  if (isSource) checkTargetSource(ctx, scope, targets);
+  // A key whose value is not a number is reported by the schema.
+  const periodKeys = Object.entries(isSource ? {} : targets ?? {})
+    .filter(([, value]) => typeof value === "number").map(([key]) => key);
+  for (const key of periodKeys) {
     let message: string | null = null;
     try {
       // Absolute periods only: the same range whatever today is.
@@ -680,6 +690,102 @@ function checkTemplate(
       didYouMean(name, known)
     } (known: ${known.join(", ")}; define others under vars:)`,
   }));
+}
+
+/**
+ * A target read from the database: only on a `source: sql` KPI (it runs on
+ * the KPI's own connection), either a template (`query`) or a table with
+ * `column` and `time_column`, names and filter as a structured KPI's.
+ */
+function checkTargetSource(
+  ctx: CheckContext,
+  scope: KpiScope,
+  target: Record<string, unknown>,
+): void {
+  const { issues, k, knownVars, spell } = ctx;
+  const at = (key: string) => scope.at("target", key);
+  const has = (key: string) => target[key] !== undefined;
+  const source = asString(scope.kpi.source);
+  if (source !== undefined && source !== "sql") {
+    issues.push({
+      path: scope.at("target"),
+      message: `A target read with ${
+        k(has("query") ? "query" : "table")
+      } needs a KPI with source: sql (it runs on the KPI's own database); a ${source} KPI takes a number or a mapping of period to number`,
+    });
+    return;
+  }
+  if (has("query")) {
+    for (const key of ["table", "column", "time_column", "aggregation"]) {
+      if (!has(key)) continue;
+      issues.push({
+        path: at(key),
+        atKey: true,
+        message: `Key ${k(key)} does not apply to a target read with ${
+          k("query")
+        }: give either ${k("query")} (a SQL template returning the target) or ${
+          k("table")
+        } with ${k("column")} and ${k("time_column")}`,
+      });
+    }
+    if (has("filter")) {
+      issues.push({
+        path: at("filter"),
+        atKey: true,
+        message: `Key ${k("filter")} does not apply to a target read with ${
+          k("query")
+        } (write the condition in the template)`,
+      });
+    }
+    const text = asString(target.query);
+    if (text !== undefined) {
+      issues.push(
+        ...checkTemplate(text, knownVars, at("query"), spell("query")),
+      );
+    }
+    return;
+  }
+  for (const key of ["column", "time_column"]) {
+    if (!has(key)) {
+      issues.push({
+        path: at(key),
+        message: `Missing required key ${k(key)} (a target read from ${
+          k("table")
+        } needs the ${
+          key === "column"
+            ? "column of target values"
+            : "column dating each row"
+        })`,
+      });
+    }
+  }
+  for (
+    const [key, qualified] of [["table", true], ["column", false], [
+      "time_column",
+      false,
+    ]] as const
+  ) {
+    const value = asString(target[key]);
+    if (value === undefined) continue;
+    const problem = nameProblem(value, spell(key), qualified);
+    if (problem !== null) issues.push({ path: at(key), message: problem });
+  }
+  const filter = asString(target.filter);
+  if (filter !== undefined && filter.trim() !== "") {
+    issues.push(...checkTemplate(filter, knownVars, at("filter"), "filter"));
+    let problem: string | null = null;
+    try {
+      problem = filterProblem(filter, ctx.dialect);
+    } catch {
+      // Reported by the template check.
+    }
+    if (problem !== null) {
+      issues.push({
+        path: at("filter"),
+        message: `Invalid filter ${JSON.stringify(filter)}: ${problem}`,
+      });
+    }
+  }
 }
 
 /** Finds dependency cycles among derived KPIs, each reported once. */

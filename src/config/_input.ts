@@ -14,6 +14,7 @@ import {
   KPI_KEYS,
   PACE_KEYS,
   SCHEDULE_KEYS,
+  TARGET_KEYS,
   TOP_KEYS,
 } from "./_schema.ts";
 
@@ -24,6 +25,7 @@ export const ALL_KEYS: ReadonlySet<string> = new Set([
   ...ALERT_KEYS,
   ...ANOMALY_KEYS,
   ...PACE_KEYS,
+  ...TARGET_KEYS,
   ...SCHEDULE_KEYS,
   ...Object.values(CHANNEL_KEYS).flat(),
 ]);
@@ -93,6 +95,8 @@ const kpi = (v: unknown) =>
     alerts: mapList(alert),
     anomaly: (a) => rekey(a, ANOMALY_KEYS),
     pace: (p) => rekey(p, PACE_KEYS),
+    // Period keys ("2024-11") are not target keys and stay as they are.
+    target: (t) => rekey(t, TARGET_KEYS),
   });
 const channel = (v: unknown) => rekey(v, CHANNEL_KEY_SET);
 const schedule = (v: unknown) => rekey(v, SCHEDULE_KEYS);

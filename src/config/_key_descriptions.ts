@@ -95,8 +95,19 @@ const OWN_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "kpis[].anomaly.trend":
     "Follow the trend of the training points rather than their level alone (for days a common slope across weekdays, otherwise a robust Theil–Sen line). Default true.",
   "kpis[].target":
-    'The target: one number for every period, or numbers by fixed period ("2024-11": 300000, "2024-Q4": 900000). Conditions may then use target, attainment and projected.',
+    'The target: one number for every period, numbers by fixed period ("2024-11": 300000, "2024-Q4": 900000), or read from the KPI\'s own database for each period (source: sql KPIs) with query, or with table, column and time_column. Conditions may then use target, attainment and projected.',
   "kpis[].target.*": "The target for this period.",
+  "kpis[].target.query":
+    "A SQL template returning the period's target (first column of the first row), with {{ period_start }}, {{ period_end }} of the whole period and the vars bound as parameters. No row or NULL: no target.",
+  "kpis[].target.table":
+    "The table of targets, e.g. finance.targets, read on the KPI's own connection.",
+  "kpis[].target.column": "The table's column of target values.",
+  "kpis[].target.time_column":
+    "The table's column dating each row: rows dated within the period make its target.",
+  "kpis[].target.aggregation":
+    "How the period's rows fold into its target: sum (default), avg or last.",
+  "kpis[].target.filter":
+    "A SQL boolean expression choosing the table's rows, e.g. kpi = 'revenue'.",
   "kpis[].pace": "How a running period is measured against its target.",
   "kpis[].pace.method":
     "calendar (default): the share of days passed; weekday: days weighted by their usual share, learned from the last 8 weeks of daily values.",

@@ -24,6 +24,8 @@ import {
   type ConfigData,
   configSchema,
   type KpiData,
+  TARGET_SOURCE_MARKS,
+  type TargetSourceData,
   translateZodIssue,
 } from "./_schema.ts";
 import { KPIConfigError, type KPIConfigIssue } from "./kpi_config_error.ts";
@@ -36,6 +38,7 @@ import type {
   PaceSettings,
   RollingWindow,
   ScheduleConfig,
+  TargetSource,
 } from "../types.ts";
 import type { AnomalySettings } from "../anomaly/compute_baseline.ts";
 
@@ -458,7 +461,7 @@ function buildKpi(k: KpiData): KPIDefinition {
     if (a.trend !== undefined) settings.trend = a.trend;
     kpi.anomaly = settings;
   }
-  if (k.target !== undefined) kpi.target = k.target;
+  if (k.target !== undefined) kpi.target = buildTarget(k.target);
   if (k.pace !== undefined) {
     const pace: PaceSettings = {};
     if (k.pace.method !== undefined) pace.method = k.pace.method;
@@ -466,6 +469,25 @@ function buildKpi(k: KpiData): KPIDefinition {
     kpi.pace = pace;
   }
   return kpi;
+}
+
+/** A target as written, with a source's keys in camelCase. */
+function buildTarget(
+  target: NonNullable<KpiData["target"]>,
+): NonNullable<KPIDefinition["target"]> {
+  if (typeof target === "number") return target;
+  if (!TARGET_SOURCE_MARKS.some((key) => key in target)) {
+    return target as Record<string, number>;
+  }
+  const t = target as TargetSourceData;
+  const source: TargetSource = {};
+  if (t.query !== undefined) source.query = t.query;
+  if (t.table !== undefined) source.table = t.table;
+  if (t.column !== undefined) source.column = t.column;
+  if (t.time_column !== undefined) source.timeColumn = t.time_column;
+  if (t.aggregation !== undefined) source.aggregation = t.aggregation;
+  if (t.filter !== undefined) source.filter = t.filter;
+  return source;
 }
 
 function buildChannel(c: ChannelData): ChannelConfig {

@@ -100,6 +100,22 @@ export const paceSchema = z.strictObject({
   min_elapsed: share("min_elapsed").optional(),
 });
 
+/** A target read from the KPI's database: a template, or a table's column. */
+export const targetSourceSchema = z.strictObject({
+  query: nonEmpty("query").optional(),
+  table: nonEmpty("table").optional(),
+  column: nonEmpty("column").optional(),
+  time_column: nonEmpty("time_column").optional(),
+  aggregation: z.enum(["sum", "avg", "last"]).optional(),
+  filter: nonEmpty("filter").optional(),
+});
+
+/** A target source as validated. */
+export type TargetSourceData = z.infer<typeof targetSourceSchema>;
+
+/** The keys that make a `target:` mapping a source rather than periods. */
+export const TARGET_SOURCE_MARKS: readonly string[] = ["query", "table"];
+
 export const kpiSchema = z.strictObject({
   name: z.string().regex(NAME_PATTERN, {
     error: (iss) =>
@@ -154,9 +170,10 @@ export const kpiSchema = z.strictObject({
   target: z.union([
     z.number(),
     z.record(z.string(), z.number()),
+    targetSourceSchema,
   ], {
     error: (iss) =>
-      `"target" must be a number or a mapping of period to number (e.g. "2024-11": 300000), got ${
+      `"target" must be a number, a mapping of period to number (e.g. "2024-11": 300000), or a mapping with "query" (a SQL template) or "table", "column" and "time_column", got ${
         describe(iss.input)
       }`,
   }).optional(),
@@ -229,6 +246,9 @@ export const KPI_KEYS: readonly string[] = Object.keys(kpiSchema.shape);
 export const ALERT_KEYS: readonly string[] = Object.keys(alertSchema.shape);
 export const ANOMALY_KEYS: readonly string[] = Object.keys(anomalySchema.shape);
 export const PACE_KEYS: readonly string[] = Object.keys(paceSchema.shape);
+export const TARGET_KEYS: readonly string[] = Object.keys(
+  targetSourceSchema.shape,
+);
 export const SCHEDULE_KEYS: readonly string[] = Object.keys(
   scheduleSchema.shape,
 );
@@ -245,6 +265,14 @@ function acceptedKeys(
   const [first, , third] = path;
   if (path.length === 0) return TOP_KEYS;
   if (first === "kpis" && path.length === 2) return KPI_KEYS;
+  if (first === "kpis" && path.length === 3) {
+    const nested: Record<string, readonly string[]> = {
+      anomaly: ANOMALY_KEYS,
+      pace: PACE_KEYS,
+      target: TARGET_KEYS,
+    };
+    return nested[String(third)] ?? [];
+  }
   if (first === "kpis" && third === "alerts" && path.length === 4) {
     return ALERT_KEYS;
   }
@@ -272,6 +300,35 @@ const ENUM_LABELS: Readonly<Record<string, string>> = {
 
 /** How keys are spelled in messages (the input's own spelling). */
 export type KeySpelling = (key: string) => string;
+
+/**
+ * A `target:` mapping with "query" or "table" is a source: its own
+ * mistakes (an unknown key, a wrong aggregation) say so, instead of the
+ * union's summary.
+ */
+function targetSourceIssues(
+  issue: z.core.$ZodIssue,
+  path: readonly PathSegment[],
+  input: unknown,
+  spell: KeySpelling,
+): RawIssue[] | null {
+  const record = asRecord(input);
+  if (
+    path.at(-1) !== "target" || record === undefined ||
+    !TARGET_SOURCE_MARKS.some((key) => key in record) ||
+    !("errors" in issue)
+  ) {
+    return null;
+  }
+  const parsed = targetSourceSchema.safeParse(input, { reportInput: true });
+  if (parsed.success) return null;
+  return parsed.error.issues.flatMap((inner) =>
+    translateZodIssue(
+      { ...inner, path: [...path, ...inner.path] } as z.core.$ZodIssue,
+      spell,
+    )
+  );
+}
 
 /** Turns one zod issue into the sentences users read. */
 export function translateZodIssue(
@@ -360,6 +417,8 @@ export function translateZodIssue(
           } (expected one of ${CHANNEL_TYPES.join(", ")})`,
         }];
       }
+      const source = targetSourceIssues(issue, path, input, spell);
+      if (source !== null) return source;
       return [{ path, message: issue.message }];
     }
     case "too_small":

@@ -29,11 +29,14 @@ import type {
   SeriesResult,
 } from "../series/build_series_points.ts";
 import type { KPIDefinition, Period } from "../types.ts";
+import { isTargetSource, type TargetRead } from "./_target_sources.ts";
 
 /** A KPI's anomaly baseline and target status for one period. */
 export interface KpiInsight {
   anomaly?: AnomalyBaseline;
   target?: TargetStatus;
+  /** Why a target read from the database is missing. */
+  targetNote?: string;
 }
 
 /** What {@linkcode computeInsights} needs of the engine. */
@@ -45,6 +48,11 @@ export interface InsightContext {
   ): Promise<SeriesResult>;
   /** Resolves an absolute period string (target keys). */
   resolvePeriod(text: string): Period;
+  /** Reads the targets of KPIs whose target is read from their database, for one whole period. */
+  readTargets(
+    definitions: readonly KPIDefinition[],
+    bucket: { start: string; end: string },
+  ): Promise<Map<string, TargetRead>>;
   /** First day of the week. */
   weekStart: number;
 }
@@ -75,14 +83,17 @@ export function bucketOf(
   return null;
 }
 
-/** The target of a KPI for the bucket `[start, end)`, or null. */
+/**
+ * The target of a KPI for the bucket `[start, end)` from the file, or null
+ * (also for a target read from the database: see `readTargets`).
+ */
 export function targetFor(
   definition: KPIDefinition,
   bucket: { start: string; end: string },
   resolve: (text: string) => Period,
 ): number | null {
   const target = definition.target;
-  if (target === undefined) return null;
+  if (target === undefined || isTargetSource(target)) return null;
   if (typeof target === "number") return target;
   for (const [key, value] of Object.entries(target)) {
     const period = resolve(key);
@@ -165,9 +176,24 @@ export async function computeInsights(
         comparisons: false,
       })
       : null;
+    const sourced = targeted.filter((d) => isTargetSource(d.target));
+    const read = sourced.length > 0
+      ? await context.readTargets(sourced, bucket)
+      : new Map<string, TargetRead>();
     for (const definition of targeted) {
-      const target = targetFor(definition, bucket, context.resolvePeriod);
-      if (target === null) continue;
+      const fromDatabase = read.get(definition.name);
+      const target = fromDatabase
+        ? fromDatabase.value
+        : targetFor(definition, bucket, context.resolvePeriod);
+      if (target === null) {
+        if (fromDatabase?.note) {
+          insights.set(definition.name, {
+            ...insights.get(definition.name),
+            targetNote: fromDatabase.note,
+          });
+        }
+        continue;
+      }
       const weights = daily?.points[definition.name];
       const status = computePace(
         values.get(definition.name) ?? null,
@@ -203,6 +229,7 @@ export function insightFromSeries(
   earlier: readonly { periodStart: string; value: number | null }[],
   value: number | null,
   resolve: (text: string) => Period,
+  read?: TargetRead,
 ): KpiInsight | undefined {
   const insight: KpiInsight = {};
   if (definition.anomaly !== undefined) {
@@ -214,11 +241,13 @@ export function insightFromSeries(
       definition.anomaly,
     );
   }
-  const target = targetFor(definition, period, resolve);
+  const target = read ? read.value : targetFor(definition, period, resolve);
   if (target !== null) {
     insight.target = computePace(value, target, period, period.end);
-  }
-  return insight.anomaly || insight.target ? insight : undefined;
+  } else if (read?.note) insight.targetNote = read.note;
+  return insight.anomaly || insight.target || insight.targetNote
+    ? insight
+    : undefined;
 }
 
 function noBaseline(note: string): AnomalyBaseline {

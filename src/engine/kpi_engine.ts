@@ -4,6 +4,11 @@ import {
   insightFromSeries,
   type KpiInsight,
 } from "./_insights.ts";
+import {
+  targetDefinitions,
+  type TargetRead,
+  targetRead,
+} from "./_target_sources.ts";
 import { type BacktestReport, replayAlerts } from "../backtest/run_backtest.ts";
 import { DEFAULT_ANOMALY_WINDOW } from "../anomaly/compute_baseline.ts";
 import { parseCondition } from "../expression/condition.ts";
@@ -1281,6 +1286,7 @@ export class KPIEngine {
       const fetched = values.get(valueKey(name, period));
       return fetched === undefined || fetched.error ? null : fetched.value;
     };
+    const targets = await this.#readTargets(selected, periods, true);
     const positions = new Map<Period, number>(all.map((p, i) => [p, i]));
     const series = new Map<
       string,
@@ -1308,6 +1314,7 @@ export class KPIEngine {
           samples.slice(Math.max(0, index - window), index),
           valueOf(definition.name, period),
           (text) => this.resolvePeriod(text),
+          targets.get(valueKey(definition.name, period)),
         );
         return this.#buildResult(definition, period, values, insight);
       },
@@ -1334,8 +1341,63 @@ export class KPIEngine {
     return await computeInsights(asking, period, current, {
       series: (names, options) => this.series(names, options),
       resolvePeriod: (text) => this.resolvePeriod(text),
+      readTargets: (definitions, bucket) =>
+        this.#readTargets(definitions, [{
+          label: `${bucket.start}..${bucket.end}`,
+          start: bucket.start,
+          end: bucket.end,
+          timezone: this.config.timezone,
+        }]).then((read) =>
+          new Map(
+            definitions.map((d) => [
+              d.name,
+              read.get(valueKey(d.name, bucket)) ?? targetRead(undefined),
+            ]),
+          )
+        ),
       weekStart: this.config.weekStart,
     });
+  }
+
+  /**
+   * Reads the targets of KPIs whose target comes from their database, for
+   * whole periods, on the engine's SQL connection (one fused query per
+   * table for a series of periods).
+   */
+  async #readTargets(
+    definitions: readonly KPIDefinition[],
+    periods: readonly Period[],
+    series = false,
+  ): Promise<Map<string, TargetRead>> {
+    const reads = definitions.flatMap((definition) => {
+      const read = targetDefinitions(definition);
+      return read === null ? [] : [read];
+    });
+    const out = new Map<string, TargetRead>();
+    if (reads.length === 0) return out;
+    const fetched = await this.#fetchSql(
+      reads.flatMap(({ read, rows }) =>
+        [read, rows].flatMap((definition) =>
+          definition === null ? [] : [{ definition, periods }]
+        )
+      ),
+      series,
+    );
+    for (const { read, rows } of reads) {
+      for (const period of periods) {
+        const key = valueKey(read.name, period);
+        out.set(
+          key,
+          targetRead(
+            fetched.get(key),
+            rows === null
+              ? undefined
+              : fetched.get(valueKey(rows.name, period)),
+          ),
+        );
+      }
+    }
+    return out;
   }
 
   #buildResult(
@@ -1372,6 +1434,7 @@ export class KPIEngine {
       note: current.note !== undefined && !current.error ? current.note : null,
     };
     if (insight?.anomaly) result.anomaly = insight.anomaly;
+    if (insight?.targetNote) result.targetNote = insight.targetNote;
     if (insight?.target) {
       result.target = insight.target.target;
       result.attainment = insight.target.attainment;

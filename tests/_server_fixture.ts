@@ -174,12 +174,14 @@ export interface MakeEngineOptions {
   now?: () => Temporal.Instant;
   orders?: Record<string, unknown[]>;
   timezone?: string;
+  /** The KPIs; the fixture's `KPIS` when absent. */
+  kpis?: KPIDefinition[];
 }
 
 /** A real engine over the fixture's tables. */
 export function makeEngine(options: MakeEngineOptions = {}): KPIEngine {
   return new KPIEngine({
-    kpis: KPIS,
+    kpis: options.kpis ?? KPIS,
     dataframes: { orders: options.orders ?? ordersTable() },
     now: options.now ?? (() => NOW),
     ...(options.history ? { history: options.history } : {}),

@@ -1,9 +1,12 @@
 /**
  * The dashboard in headless Chromium (Debian's `chromium` package, driven by
- * playwright-core): loads the page from a running server, checks the cards'
- * numbers against the API, switches periods and saves a screenshot to
- * `tests/screenshots/` (and to `docs/dashboard.png` with
- * `UPDATE_SCREENSHOT=1`). Fails when Chromium is missing.
+ * playwright-core), at desktop and phone sizes in one browser session:
+ * loads the page from a running server, checks that each view makes one
+ * request and shows the numbers `/dashboard.json` wrote, the comparisons'
+ * labels, the target's progress bar, the sparklines of the viewed grain,
+ * the inline error of a bad period, the empty-history hint and the phone
+ * layout, and saves screenshots to a temporary directory. Fails when
+ * Chromium is missing.
  *
  * @module
  */
@@ -15,12 +18,25 @@ import { Hono } from "hono";
 import { serve } from "../src/adapters/runtime/serve/serve.ts";
 import { createApp } from "../src/server/create_app.ts";
 import { openSqliteClient } from "../src/adapters/sql/sqlite/sqlite_client.ts";
-import type { KPIResult } from "../src/types.ts";
-import { makeEngine, NOW, openCountingStore } from "./_server_fixture.ts";
+import type { KPIDefinition } from "../src/types.ts";
+import { KPIS, makeEngine, NOW, openCountingStore } from "./_server_fixture.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "dashboard-token";
-const SHOTS = new URL("./screenshots/", import.meta.url);
+
+// deno-lint-ignore no-explicit-any
+type Json = Record<string, any>;
+
+/** Revenue with a target for November and December 2024. */
+const WITH_TARGET: KPIDefinition[] = KPIS.map((k) =>
+  k.name === "revenue"
+    ? {
+      ...k,
+      target: { "2024-11": 8000, "2024-12": 7000 },
+      pace: { minElapsed: 0.6 },
+    }
+    : k
+);
 
 /** The text a card shows and its state, read from the page. */
 interface CardView {
@@ -28,8 +44,11 @@ interface CardView {
   value: string | null;
   text: string;
   status: string;
-  changes: { code: string; text: string; tone: string }[];
+  changes: { code: string; text: string; label: string; tone: string }[];
   points: string | null;
+  grain: string | null;
+  source: string | null;
+  top: number;
 }
 
 /** Runs in the page (as text: these tests have no DOM types). */
@@ -42,9 +61,13 @@ const READ_CARDS =
   changes: [...el.querySelectorAll(".change")].map((c) => ({
     code: c.dataset.comparison || "",
     text: c.querySelector(".delta")?.textContent || "",
+    label: c.querySelector(".code")?.textContent || "",
     tone: ["good", "bad", "flat"].find((t) => c.classList.contains(t)) || "",
   })),
   points: el.querySelector(".spark")?.dataset.points ?? null,
+  grain: el.querySelector(".spark")?.dataset.grain ?? null,
+  source: el.querySelector(".spark")?.dataset.source ?? null,
+  top: el.getBoundingClientRect().top,
 }))`;
 
 async function readCards(page: Page): Promise<CardView[]> {
@@ -57,7 +80,16 @@ async function waitReady(page: Page): Promise<void> {
   await page.waitForSelector("body[data-state=ready]", { timeout: 15_000 });
 }
 
-Deno.test("the dashboard shows the API's numbers, switches periods and is screenshotted", async () => {
+/** The lines of a card's sparkline title (one per point). */
+async function sparkLines(page: Page, kpi: string): Promise<string[]> {
+  const text = await page.$eval(
+    `.card[data-kpi=${kpi}] .spark svg > title`,
+    (t) => t.textContent ?? "",
+  );
+  return text.split("\n");
+}
+
+Deno.test("the dashboard: one request per view, the server's numbers, targets, trends of the viewed grain, at desktop and phone sizes", async () => {
   const chromiumInstalled = await Deno.stat(CHROMIUM).then(
     () => true,
     () => false,
@@ -69,11 +101,18 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
 
   const history = await openCountingStore();
   const sql = await openSqliteClient(":memory:");
-  const engine = makeEngine({ history, sql });
-  // Past runs for the sparklines.
-  for (let month = 1; month <= 10; month++) {
-    await engine.report(`2024-${String(month).padStart(2, "0")}`);
+  const engine = makeEngine({ history, sql, kpis: WITH_TARGET });
+  // Twelve months recorded, and quarters beside them: a monthly trend
+  // must read only the months.
+  for (let m = 0; m < 12; m++) {
+    await engine.report(
+      Temporal.PlainYearMonth.from("2023-12").add({ months: m }).toString(),
+    );
   }
+  await engine.report("2024-Q2");
+  await engine.report("2024-Q3");
+  const bare = makeEngine();
+  const shots = await Deno.makeTempDir({ prefix: "kpi-dashboard-shots-" });
   const stop = new AbortController();
   const server = serve({
     engine,
@@ -86,6 +125,10 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
     title: "Shop KPIs",
   });
   const base = `http://127.0.0.1:${server.addr.port}`;
+  const apiGet = async (path: string): Promise<Json> =>
+    await (await fetch(`${base}${path}`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    })).json();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -107,11 +150,14 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
     });
     const page = await context.newPage();
     const external: string[] = [];
+    const apiCalls: string[] = [];
     const consoleErrors: string[] = [];
     page.on("request", (request) => {
-      const url = request.url();
-      if (!url.startsWith("http://127.0.0.1:") && !url.startsWith("data:")) {
-        external.push(url);
+      const url = new URL(request.url());
+      if (url.protocol === "data:") return;
+      if (url.hostname !== "127.0.0.1") external.push(url.href);
+      else if (url.pathname !== "/" && url.pathname !== "/kpi") {
+        apiCalls.push(url.pathname + url.search);
       }
     });
     page.on("console", (message) => {
@@ -119,7 +165,40 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
     });
     page.on("pageerror", (error) => consoleErrors.push(error.message));
 
-    // The token is asked for once and kept for the tab.
+    /** Checks the cards against what /dashboard.json wrote for the period. */
+    const expectView = async (period: string): Promise<Json> => {
+      const data = await apiGet(
+        `/dashboard.json?period=${encodeURIComponent(period)}`,
+      );
+      const cards = await readCards(page);
+      assert.deepEqual(
+        cards.map((c) => c.name),
+        data.results.map((r: Json) => r.name),
+      );
+      for (const result of data.results) {
+        const card = cards.find((c) => c.name === result.name);
+        assert.ok(card, result.name);
+        const shown = data.display[result.name];
+        if (result.error) continue;
+        assert.equal(card.text, shown.value, result.name);
+        assert.equal(card.value, String(result.value), result.name);
+        assert.equal(card.status, result.alertStatus, result.name);
+        for (const change of card.changes) {
+          assert.equal(change.text, shown.comparisons[change.code].change);
+          assert.equal(change.label, shown.comparisons[change.code].label);
+          assert.doesNotMatch(change.label, /^(DoD|WoW|MoM|QoQ|YoY)$/);
+        }
+        assert.equal(card.grain, data.trend.grain, result.name);
+        assert.equal(
+          card.points,
+          String(data.trend.points[result.name].length),
+          result.name,
+        );
+      }
+      return data;
+    };
+
+    // ---- Desktop: the token is asked for once and kept for the tab.
     await page.goto(`${base}/`);
     await page.waitForSelector("#token-dialog[open]");
     await page.fill("#token-input", TOKEN);
@@ -129,139 +208,124 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
       await page.evaluate('sessionStorage.getItem("kpi-engine-token")'),
       TOKEN,
     );
-
-    const api = await fetch(`${base}/kpis?period=last_month`, {
-      headers: { Authorization: `Bearer ${TOKEN}` },
-    });
-    const report = await api.json() as { results: KPIResult[] };
-    const cards = await readCards(page);
-    assert.deepEqual(
-      cards.map((c) => c.name),
-      report.results.map((r) => r.name),
-    );
-    for (const result of report.results) {
-      const card = cards.find((c) => c.name === result.name);
-      assert.ok(card);
-      assert.equal(card.value, String(result.value), result.name);
-      assert.equal(card.status, result.alertStatus, result.name);
-    }
-    assert.deepEqual(
-      Object.fromEntries(cards.map((c) => [c.name, c.text])),
-      {
-        revenue: "$7,480",
-        orders: "64",
-        refunds: "$150",
-        aov: "$117",
-        active_users: "1,275",
-        refund_rate: "2.01%",
-      },
-    );
+    // One request for the whole view (the first, without the token, was refused).
+    assert.deepEqual(apiCalls, [
+      "/dashboard.json?period=last_month",
+      "/dashboard.json?period=last_month",
+    ]);
+    await expectView("last_month");
+    let cards = await readCards(page);
     const byName = Object.fromEntries(cards.map((c) => [c.name, c]));
+    assert.equal(byName.revenue?.text, "7,480 USD");
+    assert.equal(byName.refund_rate?.text, "2.01%");
     // 6,650 → 7,480 is +12.5%, good news; refunds 133 → 150 is bad news.
     assert.deepEqual(byName.revenue?.changes, [
-      { code: "MoM", text: "▲ 12.5%", tone: "good" },
-      { code: "YoY", text: "▲ 55.8%", tone: "good" },
+      { code: "MoM", text: "▲ +12.5%", label: "vs Oct", tone: "good" },
+      { code: "YoY", text: "▲ +55.8%", label: "vs Nov 2023", tone: "good" },
     ]);
-    assert.deepEqual(byName.refunds?.changes[0], {
-      code: "MoM",
-      text: "▲ 12.8%",
-      tone: "bad",
-    });
-    assert.equal(byName.refunds?.status, "critical");
+    assert.equal(byName.refunds?.changes[0]?.tone, "bad");
     assert.equal(
       await page.textContent(".card[data-kpi=refunds] .badge"),
       "Critical",
     );
-    // The trend of a month: the twelve months ending with it.
-    assert.equal(byName.revenue?.points, "12");
-    assert.equal(
-      await page.$$eval(
-        ".card[data-kpi=revenue] .spark polyline",
-        (lines) => (lines[0]?.getAttribute("points") ?? "").split(" ").length,
-      ),
-      12,
+    // The target: 7,480 of 8,000, a closed month (no projection).
+    const target = ".card[data-kpi=revenue] .target";
+    assert.match(
+      await page.textContent(`${target} .line`) ?? "",
+      /^7,480 USD of 8,000 USD target · 93\.5%$/,
     );
-    const sparkTitle = () =>
-      page.$eval(
-        ".card[data-kpi=revenue] .spark svg title",
-        (t) => t.textContent ?? "",
-      );
-    const monthLines = (await sparkTitle()).split("\n");
-    assert.equal(monthLines.length, 12);
-    assert.match(monthLines[0] ?? "", /^Dec 1 – Dec 31, 2023: /);
-    assert.match(monthLines[11] ?? "", /^Nov 1 – Nov 30, 2024: /);
+    assert.equal(
+      await page.$eval(`${target} .fill`, (e) => e.getAttribute("style")),
+      "width: 93.5%;",
+    );
+    assert.equal(await page.locator(`${target} .mark`).count(), 0);
+    assert.equal(
+      await page.locator(".card[data-kpi=orders] .target").count(),
+      0,
+    );
+    // The trend of a month: the twelve months ending with it, from history.
+    assert.equal(byName.revenue?.source, "history");
+    let lines = await sparkLines(page, "revenue");
+    assert.equal(lines.length, 12);
+    assert.equal(lines[0], "Dec 2023: 5,100 USD");
+    assert.equal(lines[11], "Nov 2024: 7,480 USD");
+    // A point's period and value on hover.
+    await page.hover(
+      '.card[data-kpi=revenue] .spark rect.hit[data-start="2024-06-01"]',
+    );
+    assert.equal(
+      await page.textContent(".card[data-kpi=revenue] .spark-readout"),
+      "Jun 2024: 6,300 USD",
+    );
     assert.match(
       await page.textContent("#range") ?? "",
-      /last_month · Nov 1 – Nov 30, 2024/,
+      /last_month · Nov 2024/,
     );
+    assert.equal(await page.isHidden("#hint"), true, "history is kept");
     assert.match(await page.textContent("#summary") ?? "", /6 KPIs/);
-    assert.equal(await page.inputValue("#period-select"), "last_month");
+    await page.screenshot({ path: `${shots}/desktop.png`, fullPage: true });
 
-    await Deno.mkdir(SHOTS, { recursive: true });
-    await page.screenshot({
-      path: new URL("dashboard.png", SHOTS).pathname,
-      fullPage: true,
-    });
-    if (Deno.env.get("UPDATE_SCREENSHOT") === "1") {
-      await page.screenshot({
-        path: new URL("../docs/dashboard.png", import.meta.url).pathname,
-        fullPage: true,
-      });
-    }
-
-    // A preset period from the picker.
+    // A preset period from the picker: a quarter, its quarters.
+    apiCalls.length = 0;
     await page.selectOption("#period-select", "last_quarter");
     await page.waitForSelector(rangeStarts("2024-07-01"));
     await waitReady(page);
+    assert.deepEqual(apiCalls, ["/dashboard.json?period=last_quarter"]);
     assert.match(page.url(), /\?period=last_quarter$/);
-    let now = await readCards(page);
-    assert.equal(now.find((c) => c.name === "revenue")?.text, "$20,200");
-    assert.equal(
-      await page.$eval(
-        ".card[data-kpi=revenue] .spark",
-        (e) =>
-          (e as unknown as { dataset: Record<string, string> }).dataset.grain,
-      ),
-      "quarter",
-    );
-    assert.match(
-      (await sparkTitle()).split("\n").at(-1) ?? "",
-      /^Jul 1 – Sep 30, 2024: /,
-    );
+    await expectView("last_quarter");
+    cards = await readCards(page);
+    assert.equal(cards.find((c) => c.name === "revenue")?.text, "20,200 USD");
+    lines = await sparkLines(page, "revenue");
+    assert.equal(lines.at(-1), "Jul–Sep 2024: 20,200 USD");
+    for (const line of lines) assert.match(line, /^[A-Z][a-z]{2}–[A-Z]/);
 
-    // A period typed by hand.
+    // A period typed by hand: after the quarter, the monthly trend shows
+    // only months.
     await page.selectOption("#period-select", "custom");
     await page.fill("#period-custom", "2024-01");
     await page.click("#apply");
     await page.waitForSelector(rangeStarts("2024-01-01"));
     await waitReady(page);
-    now = await readCards(page);
-    const january = now.find((c) => c.name === "revenue");
-    assert.equal(january?.text, "$4,300");
-    // After viewing a quarter, the monthly trend still shows only months.
-    const afterQuarter = (await sparkTitle()).split("\n");
-    assert.equal(afterQuarter.length, 12);
-    for (const line of afterQuarter) {
-      // A whole month: from its 1st to its last day, one month name.
-      const m = /^([A-Z][a-z]{2}) 1 – ([A-Z][a-z]{2}) (28|29|30|31), \d{4}: /
-        .exec(line);
-      assert.ok(m && m[1] === m[2], `not a month: ${line}`);
+    await expectView("2024-01");
+    lines = await sparkLines(page, "revenue");
+    assert.equal(lines.length, 12);
+    for (const line of lines) {
+      assert.match(line, /^[A-Z][a-z]{2} \d{4}: /, `not a month: ${line}`);
     }
-    assert.match(afterQuarter[11] ?? "", /^Jan 1 – Jan 31, 2024: /);
-    assert.equal(january?.status, "warning");
+    assert.equal(lines[11], "Jan 2024: 4,300 USD");
+    cards = await readCards(page);
+    assert.equal(cards.find((c) => c.name === "revenue")?.status, "warning");
     assert.match(
       await page.textContent(".card[data-kpi=revenue] .alerts") ?? "",
       /Revenue below \$5K/,
     );
 
-    // A bad period shows the server's message.
+    // A bad period: an inline error under the picker, the last view kept.
     await page.fill("#period-custom", "last_fortnight");
     await page.click("#apply");
-    await page.waitForSelector("#banner:not([hidden])");
+    await page.waitForSelector("#period-error:not([hidden])");
+    await page.waitForSelector("body[data-state=invalid]");
     assert.match(
-      await page.textContent("#banner") ?? "",
+      await page.textContent("#period-error") ?? "",
       /Invalid query parameter "period".*last_fortnight/,
     );
+    assert.equal(await page.isHidden("#banner"), true);
+    assert.match(page.url(), /\?period=2024-01$/);
+    assert.equal(
+      (await readCards(page)).find((c) => c.name === "revenue")?.text,
+      "4,300 USD",
+    );
+
+    // Early in the month: the projection is marked an estimate.
+    await page.selectOption("#period-select", "this_month");
+    await page.waitForSelector(rangeStarts("2024-12-01"));
+    await waitReady(page);
+    assert.equal(await page.isHidden("#period-error"), true);
+    assert.equal(await page.textContent(`${target} .estimate`), "estimate");
+    assert.equal(await page.locator(`${target} .mark`).count(), 1);
+    assert.equal(await page.locator(`${target} .due`).count(), 1);
+    assert.match(await page.textContent(`${target} .line`) ?? "", /projected/);
+    await page.screenshot({ path: `${shots}/target.png`, fullPage: true });
 
     // A KPI that fails is an error card; the others still show.
     await sql.close();
@@ -275,62 +339,106 @@ Deno.test("the dashboard shows the API's numbers, switches periods and is screen
     );
     assert.equal(
       (await readCards(page)).find((c) => c.name === "revenue")?.text,
-      "$7,480",
+      "7,480 USD",
     );
 
     // The API reference renders /openapi.json with the same token.
     await page.goto(`${base}/docs`);
     await page.waitForSelector("#schema-KPIResult");
-    const doc = await (await fetch(`${base}/openapi.json`, {
-      headers: { Authorization: `Bearer ${TOKEN}` },
-    })).json() as { paths: Record<string, Record<string, unknown>> };
+    const doc = await apiGet("/openapi.json");
     assert.equal(
       await page.locator("section.op .method").count(),
-      Object.values(doc.paths).flatMap((ops) => Object.keys(ops)).length,
+      Object.values(doc.paths as Record<string, Json>)
+        .flatMap((ops) => Object.keys(ops)).length,
       "one section per operation",
     );
     assert.match(
-      await page.textContent("#getKpiHistory") ?? "",
-      /\/kpis\/\{name\}\/history/,
-    );
-    assert.match(
-      await page.textContent("#getKpiSeries") ?? "",
-      /\/kpis\/\{name\}\/series/,
+      await page.textContent("#getDashboard") ?? "",
+      /\/dashboard\.json/,
     );
 
-    // Mounted under a prefix, the page calls the API under that prefix.
+    // Mounted under a prefix, on an engine that keeps no history: the
+    // page calls the API under that prefix and says how to keep history.
     const parent = new Hono();
-    parent.mount(
-      "/kpi",
-      createApp({ engine, now: () => NOW }).fetch,
-    );
+    parent.mount("/kpi", createApp({ engine: bare, now: () => NOW }).fetch);
     const mounted = Deno.serve(
       { port: 0, hostname: "127.0.0.1", onListen: () => {} },
       parent.fetch,
     );
     try {
+      apiCalls.length = 0;
       await page.goto(
         `http://127.0.0.1:${mounted.addr.port}/kpi?period=2024-11`,
       );
       await waitReady(page);
-      assert.equal(
-        (await readCards(page)).find((c) => c.name === "revenue")?.text,
-        "$7,480",
-      );
+      assert.deepEqual(apiCalls, ["/kpi/dashboard.json?period=2024-11"]);
+      const shown = await readCards(page);
+      assert.equal(shown.find((c) => c.name === "revenue")?.text, "7,480 USD");
+      assert.equal(shown.find((c) => c.name === "revenue")?.source, "computed");
+      const hint = await page.textContent("#hint") ?? "";
+      assert.match(hint, /No history yet/);
+      assert.match(hint, /audit_log:/);
+      assert.match(hint, /deno task dashboard/);
+      await page.screenshot({ path: `${shots}/no-history.png` });
     } finally {
       await mounted.shutdown();
     }
+    await context.close();
 
+    // ---- Phone: a small header, the KPIs in alert first.
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      locale: "en-US",
+      timezoneId: "UTC",
+      colorScheme: "light",
+    });
+    await phone.addInitScript(
+      `sessionStorage.setItem("kpi-engine-token", ${JSON.stringify(TOKEN)})`,
+    );
+    const small = await phone.newPage();
+    small.on("pageerror", (error) => consoleErrors.push(error.message));
+    await small.goto(`${base}/?period=2024-01`);
+    await waitReady(small);
+    const header = await small.$eval(
+      "header",
+      (h) => h.getBoundingClientRect().height,
+    );
+    assert.ok(header <= 120, `the header takes ${header}px of 844`);
+    const onPhone = (await readCards(small)).sort((a, b) => a.top - b.top);
+    const rank = (s: string) =>
+      s === "critical" || s === "error" ? 0 : s === "warning" ? 1 : 2;
+    assert.deepEqual(
+      onPhone.map((c) => rank(c.status)),
+      onPhone.map((c) => rank(c.status)).sort(),
+      "cards in alert come first",
+    );
+    assert.notEqual(onPhone[0]?.status, "ok");
+    assert.equal(
+      await small.evaluate(
+        'getComputedStyle(document.querySelector(".grid")).gridTemplateColumns.split(" ").length',
+      ),
+      1,
+      "one column",
+    );
+    await small.screenshot({ path: `${shots}/phone.png`, fullPage: true });
+    await phone.close();
+
+    for (const name of ["desktop", "target", "no-history", "phone"]) {
+      assert.ok((await Deno.stat(`${shots}/${name}.png`)).size > 10_000, name);
+    }
     assert.deepEqual(external, [], "nothing is fetched from the internet");
     assert.deepEqual(
       consoleErrors.filter((e) => !/status of 40[01]/.test(e)),
       [],
     );
-    await context.close();
   } finally {
     await browser.close();
     stop.abort();
     await server.finished;
     await engine.close();
+    await bare.close();
   }
 });

@@ -568,6 +568,7 @@ Deno.test("GET /openapi.json is OpenAPI 3.1 describing every route and the KPIRe
   assert.equal(doc.openapi, "3.1.0");
   assert.deepEqual(Object.keys(doc.paths).sort(), [
     "/",
+    "/dashboard.json",
     "/docs",
     "/health",
     "/kpis",

@@ -30,6 +30,7 @@ import {
   RunReportBody,
   SeriesBody,
 } from "./_api_schemas.ts";
+import { DashboardBody, dashboardQuery } from "./_dashboard_data.ts";
 
 /** One answer of a route. */
 export interface ApiResponse {
@@ -160,6 +161,22 @@ export const API_ROUTES: readonly ApiRoute[] = [
       "404": failure("No KPI of that name."),
       "500": failure("Unexpected failure."),
       "501": failure("The engine computes no series."),
+    },
+  },
+  {
+    method: "get",
+    path: "/dashboard.json",
+    operationId: "getDashboard",
+    summary: "What the dashboard shows, in one request",
+    description: "The period's results with their numbers as text, " +
+      "comparisons labelled by what they compare, target progress, and " +
+      "each KPI's sparkline: the series of the period's grain ending with " +
+      "it, from history where recorded, else computed.",
+    query: dashboardQuery,
+    responses: {
+      "200": { description: "The dashboard's data.", body: DashboardBody },
+      "400": failure("Bad `period` or `refresh`."),
+      "500": failure("Unexpected failure."),
     },
   },
   {

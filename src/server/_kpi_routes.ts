@@ -64,7 +64,7 @@ export type LookupFn = (
 export function addKpiRoutes(
   app: Hono,
   options: KpiRoutesOptions,
-  lookup: LookupFn = lookupFor(options),
+  lookup: LookupFn,
 ): void {
   const { engine } = options;
   const names = new Set(engine.definitions.map((d) => d.name));

@@ -10,6 +10,7 @@
 import { Hono } from "hono";
 import type {
   ComparisonCode,
+  HistoryGrain,
   HistoryStore,
   KPIDefinition,
   KPIResult,
@@ -24,7 +25,8 @@ import type {
 import type { McpEngine } from "../mcp/create_mcp_server.ts";
 import { makeCache } from "./_cache.ts";
 import { requireToken, securityHeaders } from "./_guard.ts";
-import { addKpiRoutes } from "./_kpi_routes.ts";
+import { addKpiRoutes, lookupFor } from "./_kpi_routes.ts";
+import { addDashboardRoute } from "./_dashboard_route.ts";
 import { addSegmentRoutes } from "./_segment_routes.ts";
 import { addHealthRoute, defaultChecks } from "./_health.ts";
 import { addPageRoutes } from "./_page_routes.ts";
@@ -78,16 +80,25 @@ export interface ServerRunOptions {
  * tests may pass any object of this shape.
  */
 export interface ServerEngine {
-  /** The engine's settings; `timezone` decides which periods are closed. */
-  readonly config: { readonly timezone: string };
+  /**
+   * The engine's settings; `timezone` decides which periods are closed,
+   * `weekStart` (1 = Monday, the default) where the dashboard's weeks begin.
+   */
+  readonly config: { readonly timezone: string; readonly weekStart?: number };
   /** The KPI definitions, in file order. */
   readonly definitions: readonly KPIDefinition[];
   /** Resolves a period string; throws `RangeError` for a bad one. */
   resolvePeriod(text: string): Period;
   /** Computes KPIs for a period. */
   report(period?: string, options?: ServerRunOptions): Promise<ServerRunReport>;
-  /** The last `n` results of one KPI, newest first. */
-  history(name: string, n?: number): Promise<KPIResult[]>;
+  /**
+   * The last `n` results of one KPI, newest first; with `grain`, one per
+   * period of that grain, newest period first.
+   */
+  history(
+    name: string,
+    options?: number | { n?: number; grain?: HistoryGrain },
+  ): Promise<KPIResult[]>;
   /** KPIs as series (`GET /kpis/{name}/series`); absent: the route answers 501. */
   series?(
     names: string | readonly string[],
@@ -199,6 +210,8 @@ export interface CreateAppOptions {
  * `GET /kpis/{name}/breakdown?by=region&period=&compare=MoM&top=10` → a
  * KPIBreakdown; `GET /kpis/{name}/drivers?period=&compare=MoM&by=&top=5`
  * → KPIDrivers; `GET /kpis/{name}/series?grain=month&last=12` → points;
+ * `GET /dashboard.json?period=` → the dashboard's whole page (results,
+ * their numbers as text, target progress, sparkline points);
  * `GET /health`; `GET /schema/kpis.json`; `POST /mcp`;
  * `GET /openapi.json` (generated from the zod schemas that validate the
  * requests); `GET /docs`; `GET /` (dashboard). Every answer carries Hono's
@@ -265,14 +278,17 @@ export function createApp(options: CreateAppOptions): KPIApp {
     : makeCache(options.cache ?? {}, () => now().epochMilliseconds);
   app.use("*", securityHeaders());
   app.use("*", requireToken(token));
-  addKpiRoutes(app, {
+  const kpiOptions = {
     engine,
     now,
     defaultPeriod,
     record: options.record ?? false,
     alerts: options.alerts ?? false,
     cache,
-  });
+  };
+  const lookup = lookupFor(kpiOptions);
+  addKpiRoutes(app, kpiOptions, lookup);
+  addDashboardRoute(app, kpiOptions, lookup);
   addSegmentRoutes(app, { engine, defaultPeriod });
   addHealthRoute(app, {
     checks: options.checks ?? defaultChecks(engine),

@@ -119,6 +119,39 @@ main { padding: 22px 28px 40px; max-width: 1400px; margin: 0 auto; }
   color: var(--bad); font: 12px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
   white-space: pre-wrap; word-break: break-word;
 }
+.spark .none code, .hint code { font: 11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.spark .hit { fill: transparent; cursor: crosshair; }
+.spark .hit:hover { fill: var(--accent); fill-opacity: .08; }
+.spark-readout { color: var(--muted); font-size: 11px; min-height: 15px; font-variant-numeric: tabular-nums; }
+.target { display: flex; flex-direction: column; gap: 3px; font-size: 12px; }
+.target .bar { position: relative; height: 8px; border-radius: 4px; background: var(--neutral-soft); overflow: visible; }
+.target .fill { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 4px; background: var(--accent); }
+.target .due { position: absolute; top: -2px; bottom: -2px; width: 2px; background: var(--muted); }
+.target .mark { position: absolute; top: -4px; width: 0; height: 0;
+  border-left: 5px solid transparent; border-right: 5px solid transparent; border-top: 6px solid var(--text); margin-left: -5px; }
+.target .line { color: var(--muted); }
+.target .estimate { font-weight: 700; color: var(--warn); text-transform: uppercase; font-size: 10px; letter-spacing: .04em; margin-left: 4px; }
+.hint { color: var(--muted); font-size: 12px; }
+.period-error { flex-basis: 100%; color: var(--bad); font-size: 12px; font-weight: 500; }
+input[aria-invalid="true"] { border-color: var(--bad); }
+@media (max-width: 640px) {
+  /* A phone: a small header, and the KPIs in alert first. */
+  header { padding: 8px 12px; gap: 6px; }
+  h1 { font-size: 16px; }
+  .range { font-size: 12px; margin-top: 0; }
+  header > div:first-child { display: flex; gap: 8px; align-items: baseline; flex-wrap: wrap; }
+  form.picker { gap: 6px; width: 100%; }
+  form.picker label, #refresh .label { display: none; }
+  select, input, button { padding: 5px 8px; }
+  form.picker select, form.picker input { flex: 1 1 30%; min-width: 0; width: auto; }
+  main { padding: 12px 12px 28px; }
+  .summary { margin-bottom: 10px; }
+  .grid { gap: 10px; grid-template-columns: 1fr; }
+  .card { min-height: 0; }
+  .card.critical, .card.error { order: -2; }
+  .card.warning { order: -1; }
+  .kpi-value { font-size: 26px; }
+}
 .skeleton { background: var(--neutral-soft); border-radius: 6px; height: 14px; }
 .skeleton.big { height: 34px; width: 60%; margin: 8px 0; }
 footer { color: var(--muted); font-size: 12px; margin-top: 24px; display: flex; gap: 16px; flex-wrap: wrap; }
@@ -177,50 +210,19 @@ const SCRIPT = String.raw`
   }
 
   // ---- formatting ---------------------------------------------------------
-  var currencyOk = {};
-  function isCurrency(unit) {
-    if (!unit || !/^[A-Z]{3}$/.test(unit)) return false;
-    if (!(unit in currencyOk)) {
-      try { new Intl.NumberFormat(undefined, { style: "currency", currency: unit }); currencyOk[unit] = true; }
-      catch (e) { currencyOk[unit] = false; }
-    }
-    return currencyOk[unit];
-  }
+  // The cards' numbers arrive as text from /dashboard.json, written on the
+  // server by the formatter the CLI and the alert messages use. The drivers
+  // dialog shows raw numbers of /breakdown and /drivers with the same rules
+  // (en-US separators, two decimals, four significant digits below 1).
+  var LARGE = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+  var SMALL = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 4 });
   function formatValue(value, unit) {
     if (value === null || value === undefined) return "—";
     var abs = Math.abs(value);
-    var digits = abs >= 1000 ? 0 : abs >= 1 ? 2 : 4;
-    if (isCurrency(unit)) {
-      return new Intl.NumberFormat(undefined, {
-        style: "currency", currency: unit,
-        minimumFractionDigits: 0, maximumFractionDigits: abs >= 100 ? 0 : 2
-      }).format(value);
-    }
-    var text = new Intl.NumberFormat(undefined, { maximumFractionDigits: digits }).format(value);
+    var text = abs !== 0 && abs < 1 ? SMALL.format(abs) : LARGE.format(abs);
+    if (value < 0 && text !== "0") text = "-" + text;
     if (!unit) return text;
-    if (unit === "%") return text + "%";
-    return text + " " + unit;
-  }
-  function formatPct(pct) {
-    return new Intl.NumberFormat(undefined, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(Math.abs(pct)) + "%";
-  }
-  function dayLabel(iso, withYear) {
-    var parts = iso.split("-").map(Number);
-    var date = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
-    var opts = { month: "short", day: "numeric", timeZone: "UTC" };
-    if (withYear) opts.year = "numeric";
-    return date.toLocaleDateString(undefined, opts);
-  }
-  function lastDay(isoEnd) {
-    var parts = isoEnd.split("-").map(Number);
-    var date = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2] - 1));
-    return date.toISOString().slice(0, 10);
-  }
-  function rangeLabel(period) {
-    var last = lastDay(period.end);
-    if (last === period.start) return dayLabel(period.start, true);
-    var sameYear = period.start.slice(0, 4) === last.slice(0, 4);
-    return dayLabel(period.start, !sameYear) + " – " + dayLabel(last, true);
+    return unit === "%" ? text + "%" : text + " " + unit;
   }
 
   // ---- API ----------------------------------------------------------------
@@ -236,6 +238,7 @@ const SCRIPT = String.raw`
         if (!res.ok) {
           var err = new Error(body && body.error ? body.error : "HTTP " + res.status);
           err.status = res.status;
+          err.issues = body && body.issues ? body.issues : [];
           throw err;
         }
         return body;
@@ -268,27 +271,53 @@ const SCRIPT = String.raw`
   }
 
   // ---- rendering ----------------------------------------------------------
-  function changeNode(code, comparison, unit) {
+  function changeNode(code, comparison, text) {
     var node = el("span", "change");
     node.dataset.comparison = code;
-    var delta = el("span", "delta");
-    var change = comparison.change;
-    var pct = comparison.changePct;
-    var arrow = change === null ? "" : change > 0 ? "▲ " : change < 0 ? "▼ " : "■ ";
-    if (pct !== null) delta.textContent = arrow + formatPct(pct);
-    else if (change !== null) delta.textContent = arrow + formatValue(Math.abs(change), unit);
-    else delta.textContent = "n/a";
     var tone = comparison.favorable === true ? "good" : comparison.favorable === false ? "bad" : "flat";
-    if (change === 0) tone = "flat";
+    if (comparison.change === 0) tone = "flat";
     node.classList.add(tone);
-    node.appendChild(delta);
-    node.appendChild(el("span", "code", code));
-    node.title = code + ": previous " + formatValue(comparison.previousValue, unit) +
-      " (" + rangeLabel({ start: comparison.periodStart, end: comparison.periodEnd }) + ")";
+    node.appendChild(el("span", "delta", text ? text.change : "n/a"));
+    // Say what is compared ("vs Jan–Mar"), not a bare "QoQ".
+    node.appendChild(el("span", "code", text ? text.label : code));
+    node.title = code + ": previous " + (text ? text.previous : "—");
     return node;
   }
 
-  function card(result) {
+  function pct(share) {
+    return (Math.max(0, Math.min(1, share)) * 100).toFixed(1) + "%";
+  }
+
+  /** The target's progress: value so far, where pace says it should be, the projection. */
+  function targetNode(t) {
+    var box = el("div", "target");
+    box.dataset.estimate = String(t.estimate);
+    var bar = el("div", "bar");
+    bar.setAttribute("role", "img");
+    bar.setAttribute("aria-label", t.summary);
+    var fill = el("div", "fill");
+    fill.style.width = pct(t.done);
+    bar.appendChild(fill);
+    if (t.due < 1) {
+      var due = el("div", "due");
+      due.style.left = pct(t.due);
+      due.title = "Due by now";
+      bar.appendChild(due);
+    }
+    if (t.mark !== null && t.due < 1) {
+      var mark = el("div", "mark");
+      mark.style.left = pct(t.mark);
+      mark.title = "Projected: " + t.projected;
+      bar.appendChild(mark);
+    }
+    box.appendChild(bar);
+    var line = el("div", "line", t.summary.replace(" (estimate)", ""));
+    if (t.estimate) line.appendChild(el("span", "estimate", "estimate"));
+    box.appendChild(line);
+    return box;
+  }
+
+  function card(result, display) {
     var status = result.error ? "error" : result.alertStatus || "ok";
     var node = el("article", "card " + status);
     node.dataset.kpi = result.name;
@@ -317,12 +346,14 @@ const SCRIPT = String.raw`
       return node;
     }
     node.appendChild(el("div", "kpi-value" + (result.value === null ? " empty" : ""),
-      formatValue(result.value, result.unit)));
+      display ? display.value : "—"));
     if (result.note) node.appendChild(el("div", "note", result.note));
     var changes = el("div", "changes");
     COMPARISONS.forEach(function (code) {
       var comparison = result.comparisons && result.comparisons[code];
-      if (comparison) changes.appendChild(changeNode(code, comparison, result.unit));
+      if (comparison) {
+        changes.appendChild(changeNode(code, comparison, display && display.comparisons[code]));
+      }
     });
     if (changes.childNodes.length) node.appendChild(changes);
     if (result.alertsTriggered && result.alertsTriggered.length) {
@@ -332,27 +363,10 @@ const SCRIPT = String.raw`
       });
       node.appendChild(list);
     }
-    var spark = el("div", "spark");
-    spark.appendChild(el("div", "skeleton"));
-    node.appendChild(spark);
+    if (display && display.target) node.appendChild(targetNode(display.target));
+    node.appendChild(el("div", "spark"));
+    node.appendChild(el("div", "spark-readout"));
     return node;
-  }
-
-  /** The grain of a period (a whole or to-date day, week, month, quarter, year), or null. */
-  function grainOf(period) {
-    var s = new Date(period.start + "T00:00:00Z"), e = new Date(period.end + "T00:00:00Z");
-    var days = Math.round((e - s) / 86400000);
-    if (days === 1) return "day";
-    if (days === 7) return "week";
-    if (s.getUTCDate() !== 1) return null;
-    var whole = function (months) {
-      var next = new Date(Date.UTC(s.getUTCFullYear(), s.getUTCMonth() + months, 1));
-      return e <= next;
-    };
-    if (whole(1)) return "month";
-    if (s.getUTCMonth() % 3 === 0 && whole(3)) return "quarter";
-    if (s.getUTCMonth() === 0 && whole(12)) return "year";
-    return null;
   }
 
   function signedPct(pct) {
@@ -458,24 +472,32 @@ const SCRIPT = String.raw`
     });
   }
 
-  function sparkline(container, history, unit) {
+  function emptyTrend(container, kept, count) {
+    var box = el("div", "none");
+    if (count === 1) {
+      box.textContent = "One point so far: the line starts with the next period.";
+    } else if (!kept) {
+      box.appendChild(document.createTextNode("No history yet: add "));
+      box.appendChild(el("code", null, "audit_log:"));
+      box.appendChild(document.createTextNode(" to the KPI file, or run "));
+      box.appendChild(el("code", null, "deno task dashboard"));
+      box.appendChild(document.createTextNode(" for a demo with history."));
+    } else {
+      box.appendChild(document.createTextNode("No history yet: each run adds a point ("));
+      box.appendChild(el("code", null, "schedules:"));
+      box.appendChild(document.createTextNode(" or "));
+      box.appendChild(el("code", null, "cli.ts backfill"));
+      box.appendChild(document.createTextNode(")."));
+    }
+    container.appendChild(box);
+  }
+
+  /** Draws the points (oldest first); hovering one shows its period and value. */
+  function sparkline(container, readout, points, kept) {
     container.textContent = "";
-    var seen = {};
-    var points = [];
-    history.forEach(function (r) {
-      var key = r.periodStart + ".." + r.periodEnd;
-      if (seen[key] || r.value === null || r.error) return;
-      seen[key] = true;
-      points.push(r);
-    });
-    points.sort(function (a, b) {
-      return a.periodStart < b.periodStart ? -1 : a.periodStart > b.periodStart ? 1
-        : a.periodEnd < b.periodEnd ? -1 : a.periodEnd > b.periodEnd ? 1 : 0;
-    });
-    points = points.slice(-16);
     container.dataset.points = String(points.length);
     if (points.length < 2) {
-      container.appendChild(el("div", "none", points.length ? "One run in history so far" : "No history yet"));
+      emptyTrend(container, kept, points.length);
       return;
     }
     var W = 240, H = 48, P = 5;
@@ -489,17 +511,16 @@ const SCRIPT = String.raw`
       max = mid + least / 2;
     }
     var span = max - min || 1;
+    var step = (W - 2 * P) / (points.length - 1);
     var xy = points.map(function (p, i) {
-      var x = P + (W - 2 * P) * i / (points.length - 1);
+      var x = P + step * i;
       var y = H - P - (H - 2 * P) * (p.value - min) / span;
       return [x.toFixed(1), y.toFixed(1)];
     });
     var line = xy.map(function (q) { return q.join(","); }).join(" ");
     var svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none", role: "img" });
     var title = svgEl("title", {});
-    title.textContent = points.map(function (p) {
-      return rangeLabel({ start: p.periodStart, end: p.periodEnd }) + ": " + formatValue(p.value, unit);
-    }).join("\n");
+    title.textContent = points.map(function (p) { return p.text; }).join("\n");
     svg.appendChild(title);
     var area = "M" + xy[0][0] + "," + (H - P) + " L" + line.split(" ").join(" L") + " L" + xy[xy.length - 1][0] + "," + (H - P) + " Z";
     svg.appendChild(svgEl("path", { d: area, "class": "area" }));
@@ -507,6 +528,19 @@ const SCRIPT = String.raw`
     var last = xy[xy.length - 1];
     // A zero-length line with a round cap stays round when the SVG stretches.
     svg.appendChild(svgEl("line", { x1: last[0], y1: last[1], x2: last[0], y2: last[1], "class": "dot" }));
+    points.forEach(function (p, i) {
+      var hit = svgEl("rect", {
+        x: Math.max(0, P + step * (i - 0.5)).toFixed(1), y: 0,
+        width: (i === 0 || i === points.length - 1 ? step / 2 + P : step).toFixed(1), height: H,
+        "class": "hit", "data-start": p.periodStart
+      });
+      var tip = svgEl("title", {});
+      tip.textContent = p.text;
+      hit.appendChild(tip);
+      hit.addEventListener("mouseenter", function () { readout.textContent = p.text; });
+      hit.addEventListener("mouseleave", function () { readout.textContent = ""; });
+      svg.appendChild(hit);
+    });
     container.appendChild(svg);
   }
 
@@ -545,6 +579,43 @@ const SCRIPT = String.raw`
     if (!known) custom.value = period;
   }
 
+  var lastGood = null;
+
+  function showPeriodError(message) {
+    var box = $("period-error");
+    box.textContent = message;
+    box.hidden = !message;
+    custom.setAttribute("aria-invalid", message ? "true" : "false");
+  }
+
+  function render(data) {
+    $("range").textContent = data.period.label + " · " + data.period.text;
+    $("range").dataset.start = data.period.start;
+    $("range").dataset.end = data.period.end;
+    grid.textContent = "";
+    renderSummary(data.results);
+    var hint = $("hint");
+    hint.textContent = "";
+    if (!data.trend.kept) {
+      hint.appendChild(document.createTextNode("No history yet: trends are computed from the data. Add "));
+      hint.appendChild(el("code", null, "audit_log:"));
+      hint.appendChild(document.createTextNode(" to keep them, or run "));
+      hint.appendChild(el("code", null, "deno task dashboard"));
+      hint.appendChild(document.createTextNode(" for a demo with history."));
+    }
+    hint.hidden = data.trend.kept;
+    data.results.forEach(function (result) {
+      var node = card(result, data.display[result.name]);
+      grid.appendChild(node);
+      var spark = node.querySelector(".spark");
+      if (!spark) return;
+      spark.dataset.grain = data.trend.grain;
+      spark.dataset.source = data.trend.source[result.name] || "";
+      sparkline(spark, node.querySelector(".spark-readout"),
+        data.trend.points[result.name] || [], data.trend.kept);
+    });
+  }
+
   function load(refresh) {
     var seq = ++loadSeq;
     var period = currentPeriod();
@@ -553,42 +624,37 @@ const SCRIPT = String.raw`
     document.body.dataset.state = "loading";
     if (!grid.querySelector(".card[data-kpi]")) skeletons();
     var query = "?period=" + encodeURIComponent(period) + (refresh ? "&refresh=true" : "");
-    return api(BASE + "kpis" + query).then(function (report) {
+    // One request for the whole page: results, their numbers as text, trends.
+    return api(BASE + "dashboard.json" + query).then(function (data) {
       if (seq !== loadSeq) return;
-      $("range").textContent = report.period.label + " · " + rangeLabel(report.period);
-      $("range").dataset.start = report.period.start;
-      $("range").dataset.end = report.period.end;
-      grid.textContent = "";
-      renderSummary(report.results);
-      var pending = report.results.map(function (result) {
-        var node = card(result);
-        grid.appendChild(node);
-        var spark = node.querySelector(".spark");
-        if (!spark) return Promise.resolve();
-        // The trend has the grain of the viewed period and ends with it;
-        // a period of no single grain falls back to the recorded history.
-        var grain = grainOf(report.period);
-        var url = grain
-          ? BASE + "kpis/" + encodeURIComponent(result.name) + "/series?grain=" + grain +
-            "&to=" + encodeURIComponent(report.period.start) + "&last=12"
-          : BASE + "kpis/" + encodeURIComponent(result.name) + "/history?n=60";
-        return api(url).then(function (h) {
-          spark.dataset.grain = grain || "";
-          sparkline(spark, grain ? h.points : h.results, result.unit);
-        }, function () {
-          spark.textContent = "";
-          spark.appendChild(el("div", "none", "History unavailable"));
-        });
-      });
+      lastGood = period;
+      showPeriodError("");
+      render(data);
       $("updated").textContent = "Updated " + new Date().toLocaleTimeString();
-      $("json-link").href = BASE + "kpis" + query.replace("&refresh=true", "");
-      return Promise.all(pending).then(function () {
-        if (seq === loadSeq) document.body.dataset.state = "ready";
-      });
+      $("json-link").href = BASE + "dashboard.json" + query.replace("&refresh=true", "");
+      document.body.dataset.state = "ready";
     }).catch(function (error) {
       if (seq !== loadSeq) return;
-      banner.textContent = error.message;
-      banner.hidden = false;
+      var badPeriod = error.status === 400 && (error.issues || []).some(function (issue) {
+        return issue.path && issue.path[0] === "period";
+      });
+      if (badPeriod) {
+        // Say what is wrong beside the picker; keep the last good view.
+        showPeriodError(error.message);
+        select.value = "custom";
+        custom.hidden = false;
+        custom.value = period;
+        if (lastGood !== null) {
+          var url = new URL(location.href);
+          url.searchParams.set("period", lastGood);
+          history.replaceState(null, "", url);
+          document.body.dataset.state = "invalid";
+          return;
+        }
+      } else {
+        banner.textContent = error.message;
+        banner.hidden = false;
+      }
       if (!grid.querySelector(".card[data-kpi]")) grid.textContent = "";
       document.body.dataset.state = "error";
     });
@@ -633,8 +699,11 @@ const SCRIPT = String.raw`
 
 /**
  * Renders the dashboard page: a card per KPI with its value and unit, its
- * comparisons with arrows colored by polarity, its alert status and a
- * sparkline of its history, plus a period picker. Clicking a card (or Enter
+ * comparisons labelled by what they compare with arrows colored by
+ * polarity, its alert status, its target's progress and projection, and a
+ * sparkline of the periods of the viewed grain ending with the viewed one
+ * (each point's period and value on hover), plus a period picker. The page
+ * asks `/dashboard.json` once per view; numbers arrive as text. Clicking a card (or Enter
  * on it) opens its drivers and, for a KPI with dimensions, its breakdown. The page asks for the API
  * token when the server answers 401 and keeps it in `sessionStorage`.
  *
@@ -674,12 +743,14 @@ export function dashboardHtml(options: DashboardHtmlOptions): string {
     <select id="period-select" name="period"></select>
     <input id="period-custom" name="custom" hidden placeholder="2024-11, 2024-Q3, 2024-11-01..2024-11-15" autocomplete="off">
     <button type="submit" class="primary" id="apply">Apply</button>
-    <button type="button" id="refresh" title="Recompute, bypassing the cache">Refresh</button>
+    <button type="button" id="refresh" title="Recompute, bypassing the cache" aria-label="Refresh">↻<span class="label"> Refresh</span></button>
+    <div class="period-error" id="period-error" role="alert" hidden></div>
   </form>
 </header>
 <main>
   <div class="banner" id="banner" role="alert" hidden></div>
   <div class="summary" id="summary"></div>
+  <p class="hint" id="hint" hidden></p>
   <section class="grid" id="grid" aria-live="polite"></section>
   <footer>
     <span id="updated"></span>

@@ -14,10 +14,17 @@
  * is asked for one run per round between the others. Every result is
  * checked against a plain loop (the slow path).
  *
+ * Series (`--no-series` leaves them out): `engine.series()` of the same
+ * rows into 730 daily buckets, beside `engine.run()` of one period over the
+ * same two years (the single-period time) on the same columns in the same
+ * state (first call on new arrays, or repeated calls on the same ones), in
+ * time order and shuffled; every point is checked against a plain loop per
+ * day.
+ *
  * ```sh
  * deno run -A bench/in_memory_bench.ts                 # 10 million rows
  * deno run -A bench/in_memory_bench.ts --rows 2000000 --rounds 5
- * deno run -A bench/in_memory_bench.ts --no-rows   # columns and pandas only
+ * deno run -A bench/in_memory_bench.ts --no-rows   # without row objects
  * ```
  *
  * @module
@@ -26,6 +33,7 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { fetchDataFrameValues } from "../src/dataframe/fetch_dataframe_values.ts";
+import { KPIEngine } from "../src/engine/kpi_engine.ts";
 import type { DataFrameInput, KPIDefinition, Period } from "../src/types.ts";
 import { shiftPeriod } from "../src/period/shift_period.ts";
 import { periodInstants } from "../src/period/period_instants.ts";
@@ -40,6 +48,7 @@ const { values: flags } = parseArgs({
     // Without the row objects: 10 million live objects make every garbage
     // collection of the process (and its CPU time) heavier for all others.
     "no-rows": { type: "boolean", default: false },
+    "no-series": { type: "boolean", default: false },
   },
 });
 const ROWS = Number(flags.rows);
@@ -297,6 +306,134 @@ if (ROW_OBJECTS) {
   );
 }
 
+/** The slow path of the series: a plain compensated sum per UTC day. */
+const SERIES = !flags["no-series"];
+const dailyExpected = (() => {
+  if (!SERIES) return [];
+  const sums = new Float64Array(SPAN_DAYS);
+  const compensations = new Float64Array(SPAN_DAYS);
+  for (let i = 0; i < ROWS; i++) {
+    const d = Math.floor(((sortedTimes[i] as number) - FIRST) / DAY);
+    const v = amounts[i] as number;
+    const sum = sums[d] as number;
+    const next = sum + v;
+    compensations[d] = (compensations[d] as number) +
+      (Math.abs(sum) >= Math.abs(v) ? (sum - next) + v : (v - next) + sum);
+    sums[d] = next;
+  }
+  return Array.from(
+    sums,
+    (sum, d) => cleanNumber(sum + (compensations[d] as number)),
+  );
+})();
+let wholeSpan = 0;
+for (const v of dailyExpected) wholeSpan += v;
+
+const seriesKpi: KPIDefinition = { ...definition };
+const clock = () => Temporal.Instant.from("2025-01-01T12:00:00Z");
+/** An engine over the columns; new typed-array views for a first call. */
+function engineOver(
+  columns: { at: Float64Array; amount: Float64Array },
+  fresh: boolean,
+): KPIEngine {
+  return new KPIEngine({
+    kpis: [seriesKpi],
+    dataframes: {
+      orders: fresh
+        ? {
+          at: new Float64Array(columns.at.buffer),
+          amount: new Float64Array(columns.amount.buffer),
+        }
+        : columns,
+    },
+    now: clock,
+  });
+}
+function seriesRun(
+  name: string,
+  columns: { at: Float64Array; amount: Float64Array },
+  fresh: boolean,
+): () => Promise<Sample> {
+  const kept = engineOver(columns, false);
+  return async () => {
+    const engine = fresh ? engineOver(columns, true) : kept;
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const { points } = await engine.series("revenue", {
+      grain: "day",
+      from: "2023-01-01",
+      to: "2024-12-30",
+      comparisons: false,
+    });
+    const wall = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const got = points.revenue ?? [];
+    if (got.length !== SPAN_DAYS) {
+      throw new Error(`${name}: ${got.length} points, not ${SPAN_DAYS}`);
+    }
+    got.forEach((point, d) => {
+      const want = dailyExpected[d] as number;
+      if (
+        point.value === null ||
+        Math.abs(point.value - want) > 1e-9 * Math.abs(want)
+      ) {
+        throw new Error(
+          `${name}: ${point.periodStart} is ${point.value} where a plain loop gives ${want}`,
+        );
+      }
+      if (point.value !== want) {
+        inexact.add(`${name} ${point.periodStart}: ${point.value} vs ${want}`);
+      }
+    });
+    return [wall, (used.user + used.system) / 1000];
+  };
+}
+function singleRun(
+  name: string,
+  columns: { at: Float64Array; amount: Float64Array },
+  fresh: boolean,
+): () => Promise<Sample> {
+  const kept = engineOver(columns, false);
+  return async () => {
+    const engine = fresh ? engineOver(columns, true) : kept;
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const [result] = await engine.run("2023-01-01..2024-12-30", {
+      record: false,
+    });
+    const wall = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const value = result?.value ?? null;
+    if (
+      value === null || Math.abs(value - wholeSpan) > 1e-9 * wholeSpan
+    ) {
+      throw new Error(
+        `${name}: ${value} where a plain loop gives ${wholeSpan}`,
+      );
+    }
+    return [wall, (used.user + used.system) / 1000];
+  };
+}
+/** Series cases and the single-period case each is measured against. */
+const seriesPairs: [series: string, single: string][] = [];
+if (SERIES) {
+  for (
+    const [layout, columns] of [
+      ["in time order", sorted],
+      ["shuffled", shuffled],
+    ] as const
+  ) {
+    for (const fresh of [true, false]) {
+      const state = fresh ? "first call" : "repeated calls";
+      const single = `one period of two years, ${layout}, ${state}`;
+      const series = `730 daily buckets, ${layout}, ${state}`;
+      contenders[single] = singleRun(single, columns, fresh);
+      contenders[series] = seriesRun(series, columns, fresh);
+      seriesPairs.push([series, single]);
+    }
+  }
+}
+
 console.error("Starting pandas if python3 has it ...");
 const pandas = await startPandas();
 if (pandas) {
@@ -346,7 +483,8 @@ console.log(
   `| case | CPU ms | × floor (CPU) | goal | wall ms | wall min–max | × floor (wall) |`,
 );
 console.log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: |`);
-for (const name of names) {
+const inSeries = new Set(seriesPairs.flat());
+for (const name of names.filter((n) => !inSeries.has(n))) {
   const cpu = median(of(name, 1));
   const walls = of(name, 0);
   const wall = median(walls);
@@ -357,5 +495,27 @@ for (const name of names) {
       Math.max(...walls).toFixed(1)
     } | ${(wall / floorWall).toFixed(2)} |`,
   );
+}
+if (seriesPairs.length > 0) {
+  console.log(
+    `\nSeries: \`engine.series()\` into 730 daily buckets against \`engine.run()\` of one period over the same two years, on the same columns in the same state (goal: within 3×)\n`,
+  );
+  console.log(
+    `| series | CPU ms | single period CPU ms | × single (CPU) | wall ms | single period wall ms | × single (wall) |`,
+  );
+  console.log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: |`);
+  for (const [series, single] of seriesPairs) {
+    const cpu = median(of(series, 1));
+    const singleCpu = median(of(single, 1));
+    const wall = median(of(series, 0));
+    const singleWall = median(of(single, 0));
+    console.log(
+      `| ${series} | ${cpu.toFixed(1)} | ${singleCpu.toFixed(1)} | ${
+        (cpu / singleCpu).toFixed(2)
+      } | ${wall.toFixed(1)} | ${singleWall.toFixed(1)} | ${
+        (wall / singleWall).toFixed(2)
+      } |`,
+    );
+  }
 }
 for (const line of inexact) console.log(`not to the last digit: ${line}`);

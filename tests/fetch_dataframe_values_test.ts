@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { fetchDataFrameValues } from "../src/dataframe/fetch_dataframe_values.ts";
 import { valueKey } from "../src/_value_key.ts";
+import { foldBuckets } from "../src/series/_fold_buckets.ts";
 import type {
   Aggregation,
   DataFrameInput,
@@ -478,4 +479,35 @@ Deno.test("fetchDataFrameValues() through a time index matches a plain loop at b
       }
     }
   }
+});
+
+Deno.test("foldBuckets() puts rows of a grid cell cut by a range's edge on the right side of it", () => {
+  // Edges a fraction of a millisecond apart from a whole hour: the grid's
+  // cells are a quarter of an hour from the first edge, every other edge
+  // cuts one, and the rows of a cut cell are placed by a search.
+  const n = 20_000;
+  const hour = 3_600_000;
+  const times = new Float64Array(n);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    times[i] = (i * 7919 % n) * (48 * hour / n);
+    values[i] = i % 13;
+  }
+  const starts = Array.from(
+    { length: 40 },
+    (_, k) => k * hour + (k % 2) * 0.5,
+  );
+  const ends = starts.map((s) => s + hour);
+  const folds = foldBuckets(times, values, starts, ends, false);
+  starts.forEach((lo, r) => {
+    let sum = 0, count = 0;
+    for (let i = 0; i < n; i++) {
+      if (times[i]! >= lo && times[i]! < ends[r]!) {
+        sum += values[i]!;
+        count++;
+      }
+    }
+    assert.equal(folds[r]!.count, count, `range ${r}`);
+    assert.equal(folds[r]!.sum, sum, `range ${r}`);
+  });
 });

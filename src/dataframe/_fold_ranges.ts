@@ -36,9 +36,10 @@ export function foldRanges(
   ends: readonly number[],
   sorted: boolean,
   needCount = true,
+  needLatest = true,
 ): RangeFold[] {
   if (starts.length > MANY_RANGES) {
-    return foldBuckets(times, values, starts, ends, sorted);
+    return foldBuckets(times, values, starts, ends, sorted, needLatest);
   }
   return sorted
     ? starts.map((start, r) =>

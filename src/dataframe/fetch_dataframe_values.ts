@@ -187,6 +187,7 @@ function computeFolds(
     ends,
     times.sorted,
     aggregation !== "sum",
+    aggregation === "last",
   );
 }
 

@@ -137,33 +137,53 @@ export function seriesBuckets(
     resolvePeriod("today", resolveOptions).start,
   );
   const buckets: SeriesBucket[] = [];
-  for (
-    let start = firstStart;
-    Temporal.PlainDate.compare(start, lastStart) <= 0;
-    start = addGrains(start, grain, 1)
-  ) {
+  // Each bucket's end is the next one's start: one date step and one
+  // string per bucket (Temporal calls dominate a long daily series).
+  // Days of four-digit years compare as their ISO strings do.
+  const fourDigits = (day: Temporal.PlainDate | null) =>
+    day === null || (day.year >= 1000 && day.year <= 9999);
+  const byText = fourDigits(firstStart) && fourDigits(lastStart) &&
+    fourDigits(today);
+  const lastText = lastStart.toString();
+  const todayText = today === null ? null : today.toString();
+  const after = (
+    day: Temporal.PlainDate,
+    text: string,
+    other: Temporal.PlainDate,
+    otherText: string,
+  ) => byText ? text > otherText : Temporal.PlainDate.compare(day, other) > 0;
+  let start = firstStart;
+  let startText = start.toString();
+  while (!after(start, startText, lastStart, lastText)) {
     if (buckets.length >= maxBuckets) {
       throw new RangeError(
         `Too many ${grain} points from ${firstStart} to ${lastStart}: at most ${maxBuckets}; choose a coarser grain or a shorter span`,
       );
     }
-    if (today !== null && Temporal.PlainDate.compare(start, today) > 0) break;
+    if (today !== null && after(start, startText, today, todayText!)) break;
     const whole = addGrains(start, grain, 1);
+    const wholeText = whole.toString();
     let end = whole;
+    let endText = wholeText;
     let partial = false;
-    if (today !== null && Temporal.PlainDate.compare(end, today) > 0) {
+    if (today !== null && after(end, endText, today, todayText!)) {
       partial = true;
       end = today.add({ days: 1 });
+      endText = end.toString();
     }
     buckets.push({
-      label: end.equals(whole)
-        ? bucketLabel(start, grain, weekStart)
-        : rangeLabel(start, end),
-      start: start.toString(),
-      end: end.toString(),
+      label: endText !== wholeText
+        ? rangeLabel(start, end)
+        : grain === "day"
+        ? startText
+        : bucketLabel(start, grain, weekStart),
+      start: startText,
+      end: endText,
       timezone,
       partial,
     });
+    start = whole;
+    startText = wholeText;
   }
   return buckets;
 }

@@ -3,16 +3,11 @@ import { formatChange, formatValue } from "./format_number.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import type { ComparisonCode, KPIResult } from "../types.ts";
 
-/** An output format of the CLI. */
-export type ReportFormat = "table" | "json" | "csv" | "markdown";
+/** Every output format of the CLI. */
+export const REPORT_FORMATS = ["table", "json", "csv", "markdown"] as const;
 
-/** Every output format. */
-export const REPORT_FORMATS: readonly ReportFormat[] = [
-  "table",
-  "json",
-  "csv",
-  "markdown",
-];
+/** An output format of the CLI. */
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** What is formatted: a period and its results. */
 export interface ReportLike {
@@ -208,17 +203,14 @@ const ANSI = {
   magenta: "\x1b[35m",
 } as const;
 
+const STATUS_COLORS: Readonly<Record<string, string>> = {
+  ok: ANSI.green,
+  warning: ANSI.yellow,
+  critical: ANSI.red,
+};
+
 function statusColor(status: string): string {
-  switch (status) {
-    case "ok":
-      return ANSI.green;
-    case "warning":
-      return ANSI.yellow;
-    case "critical":
-      return ANSI.red;
-    default:
-      return ANSI.magenta;
-  }
+  return STATUS_COLORS[status] ?? ANSI.magenta;
 }
 
 function formatTable(report: ReportLike, color: boolean): string {

@@ -111,6 +111,7 @@ main { padding: 22px 28px 40px; max-width: 1400px; margin: 0 auto; }
 .spark .area { fill: var(--accent); opacity: .1; }
 .spark .dot { stroke: var(--accent); stroke-width: 7; stroke-linecap: round; vector-effect: non-scaling-stroke; }
 .spark .none { color: var(--muted); font-size: 12px; padding-top: 18px; }
+.spark .dot.partial { stroke: var(--muted); }
 .alerts { margin: 2px 0 0; padding: 0; list-style: none; font-size: 12px; }
 .alerts li { color: var(--warn); }
 .alerts li.critical { color: var(--bad); }
@@ -527,7 +528,9 @@ const SCRIPT = String.raw`
     svg.appendChild(svgEl("polyline", { points: line, "class": "line" }));
     var last = xy[xy.length - 1];
     // A zero-length line with a round cap stays round when the SVG stretches.
-    svg.appendChild(svgEl("line", { x1: last[0], y1: last[1], x2: last[0], y2: last[1], "class": "dot" }));
+    // A bucket still running (this month so far) ends the line in grey.
+    var running = points[points.length - 1].partial;
+    svg.appendChild(svgEl("line", { x1: last[0], y1: last[1], x2: last[0], y2: last[1], "class": running ? "dot partial" : "dot" }));
     points.forEach(function (p, i) {
       var hit = svgEl("rect", {
         x: Math.max(0, P + step * (i - 0.5)).toFixed(1), y: 0,

@@ -3,16 +3,8 @@ import { formatChange, formatValue } from "./format_number.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import type { ComparisonCode, KPIResult } from "../types.ts";
 
-/** An output format of the CLI. */
-export type ReportFormat = "table" | "json" | "csv" | "markdown";
-
-/** Every output format. */
-export const REPORT_FORMATS: readonly ReportFormat[] = [
-  "table",
-  "json",
-  "csv",
-  "markdown",
-];
+import type { ReportFormat } from "./report_formats.ts";
+export { REPORT_FORMATS, type ReportFormat } from "./report_formats.ts";
 
 /** What is formatted: a period and its results. */
 export interface ReportLike {

@@ -4,6 +4,12 @@ import { join } from "node:path";
 import { main } from "../src/adapters/runtime/cli/main.ts";
 import { createApp } from "../src/server/create_app.ts";
 import { openApiDocument } from "../src/server/open_api_document.ts";
+import {
+  formatChange,
+  formatSigned,
+  formatValue,
+  withUnit,
+} from "../src/format/format_number.ts";
 import { openEngine } from "../src/adapters/mod.ts";
 
 /** A shop database: EU drops in November, the other regions hold. */
@@ -222,6 +228,27 @@ Deno.test("GET /kpis/{name}/breakdown and /drivers answer JSON, 400 on bad param
       assert.equal(drivers.status, 200);
       const why = await drivers.json();
       assert.equal(why.drivers[0].contributionPct, 100);
+      // The same numbers as text, for the dashboard's dialog.
+      assert.deepEqual(why.text.drivers[0], {
+        segment: "region=EU",
+        contribution: withUnit(
+          formatSigned(why.drivers[0].contribution),
+          "USD",
+        ),
+        contributionPct: "100.0%",
+      });
+      assert.equal(why.text.change, formatChange(why.changePct));
+      assert.equal(why.text.value, formatValue(why.value, "USD"));
+      assert.deepEqual(body.text.dimensions[0].rows[0], {
+        segment: "channel=ads",
+        value: "225 USD",
+        share: "50.0%",
+        comparisons: {
+          MoM: formatChange(
+            body.dimensions[0].rows[0].comparisons.MoM.changePct,
+          ),
+        },
+      });
       for (
         const [url, field] of [
           ["/kpis/revenue/breakdown?period=2024-11", "by"],

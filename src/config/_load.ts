@@ -450,25 +450,22 @@ function buildKpi(k: KpiData): KPIDefinition {
   if (k.timeout_ms !== undefined) kpi.timeoutMs = k.timeout_ms;
   if (k.window !== undefined) kpi.window = k.window as RollingWindow;
   if (k.anomaly !== undefined) {
-    const a = k.anomaly;
-    const settings: AnomalySettings = {};
-    if (a.window !== undefined) settings.window = a.window;
-    if (a.seasonal !== undefined) settings.seasonal = a.seasonal;
-    if (a.sensitivity !== undefined) settings.sensitivity = a.sensitivity;
-    if (a.direction !== undefined) settings.direction = a.direction;
-    if (a.min_change !== undefined) settings.minChange = a.min_change;
-    if (a.min_points !== undefined) settings.minPoints = a.min_points;
-    if (a.trend !== undefined) settings.trend = a.trend;
-    kpi.anomaly = settings;
+    kpi.anomaly = camelSettings<AnomalySettings>(k.anomaly);
   }
   if (k.target !== undefined) kpi.target = buildTarget(k.target);
-  if (k.pace !== undefined) {
-    const pace: PaceSettings = {};
-    if (k.pace.method !== undefined) pace.method = k.pace.method;
-    if (k.pace.min_elapsed !== undefined) pace.minElapsed = k.pace.min_elapsed;
-    kpi.pace = pace;
-  }
+  if (k.pace !== undefined) kpi.pace = camelSettings<PaceSettings>(k.pace);
   return kpi;
+}
+
+/**
+ * A block of settings whose keys are the file's own in camelCase
+ * (`min_change` → `minChange`), the keys left out left out.
+ */
+function camelSettings<T>(settings: Readonly<Record<string, unknown>>): T {
+  return Object.fromEntries(
+    Object.entries(settings).filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [toCamel(key), value]),
+  ) as T;
 }
 
 /** A target as written, with a source's keys in camelCase. */
@@ -479,15 +476,7 @@ function buildTarget(
   if (!TARGET_SOURCE_MARKS.some((key) => key in target)) {
     return target as Record<string, number>;
   }
-  const t = target as TargetSourceData;
-  const source: TargetSource = {};
-  if (t.query !== undefined) source.query = t.query;
-  if (t.table !== undefined) source.table = t.table;
-  if (t.column !== undefined) source.column = t.column;
-  if (t.time_column !== undefined) source.timeColumn = t.time_column;
-  if (t.aggregation !== undefined) source.aggregation = t.aggregation;
-  if (t.filter !== undefined) source.filter = t.filter;
-  return source;
+  return camelSettings<TargetSource>(target as TargetSourceData);
 }
 
 function buildChannel(c: ChannelData): ChannelConfig {

@@ -200,17 +200,14 @@ const ANSI = {
   magenta: "\x1b[35m",
 } as const;
 
+const STATUS_COLORS: Readonly<Record<string, string>> = {
+  ok: ANSI.green,
+  warning: ANSI.yellow,
+  critical: ANSI.red,
+};
+
 function statusColor(status: string): string {
-  switch (status) {
-    case "ok":
-      return ANSI.green;
-    case "warning":
-      return ANSI.yellow;
-    case "critical":
-      return ANSI.red;
-    default:
-      return ANSI.magenta;
-  }
+  return STATUS_COLORS[status] ?? ANSI.magenta;
 }
 
 function formatTable(report: ReportLike, color: boolean): string {

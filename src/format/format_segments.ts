@@ -89,6 +89,8 @@ export function formatBreakdowns(
   format: ReportFormat,
   options: FormatSegmentsOptions = {},
 ): string {
+  // Starts like formatDrivers on purpose (same options, JSON first); the
+  // tables they write differ.
   const bars = options.bars ?? true;
   if (format === "json") {
     return JSON.stringify({ breakdowns }, null, 2) + "\n";
@@ -224,6 +226,8 @@ export function formatDrivers(
   format: ReportFormat,
   options: FormatSegmentsOptions = {},
 ): string {
+  // Starts like formatBreakdowns on purpose (same options, JSON first); the
+  // tables they write differ.
   const bars = options.bars ?? true;
   if (format === "json") {
     return JSON.stringify(

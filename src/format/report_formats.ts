@@ -5,13 +5,8 @@
  * @module
  */
 
-/** An output format of the CLI. */
-export type ReportFormat = "table" | "json" | "csv" | "markdown";
+/** Every output format of the CLI. */
+export const REPORT_FORMATS = ["table", "json", "csv", "markdown"] as const;
 
-/** Every output format. */
-export const REPORT_FORMATS: readonly ReportFormat[] = [
-  "table",
-  "json",
-  "csv",
-  "markdown",
-];
+/** An output format of the CLI. */
+export type ReportFormat = (typeof REPORT_FORMATS)[number];

@@ -492,14 +492,9 @@ export async function computeBreakdowns(
     const missing = by.filter((d) => !dimensions.includes(d));
     let error: string | null = null;
     if (missing.length > 0) {
-      error = `KPI "${name}" cannot be broken down by ${
-        missing.map((d) => `"${d}"`).join(", ")
-      }: ${
-        disagreement ??
-          (dimensions.length === 0
-            ? "it has no dimensions (add `dimensions:` to it)"
-            : `its dimensions are ${dimensions.join(", ")}`)
-      }`;
+      error = cannotBreakDown(name, missing, dimensions, disagreement, {
+        hint: true,
+      });
     } else {
       baseInputs(defs, name, fetchable);
       for (const p of Object.values(bases(period, codes))) {
@@ -600,14 +595,9 @@ export async function computeDrivers(
     let error: string | null = null;
     let note: string | null = null;
     if (missing.length > 0) {
-      error = `KPI "${name}" cannot be broken down by ${
-        missing.map((d) => `"${d}"`).join(", ")
-      }: ${
-        disagreement ??
-          (dimensions.length === 0
-            ? "it has no dimensions"
-            : `its dimensions are ${dimensions.join(", ")}`)
-      }`;
+      error = cannotBreakDown(name, missing, dimensions, disagreement, {
+        hint: false,
+      });
     } else if (by.length === 0) {
       note = `KPI "${name}" has no dimensions${
         disagreement ? ` (${disagreement})` : ""
@@ -715,4 +705,29 @@ export async function computeDrivers(
       : cleanNumber(result.unexplained / result.change * 100);
     return out;
   });
+}
+
+/**
+ * Why a KPI cannot be broken down by some dimensions: its own dimensions
+ * disagree, it has none (with `hint`, how to declare them), or they are
+ * others.
+ */
+function cannotBreakDown(
+  name: string,
+  missing: readonly string[],
+  dimensions: readonly string[],
+  disagreement: string | null | undefined,
+  { hint }: { hint: boolean },
+): string {
+  const none = hint
+    ? "it has no dimensions (add `dimensions:` to it)"
+    : "it has no dimensions";
+  return `KPI "${name}" cannot be broken down by ${
+    missing.map((d) => `"${d}"`).join(", ")
+  }: ${
+    disagreement ??
+      (dimensions.length === 0
+        ? none
+        : `its dimensions are ${dimensions.join(", ")}`)
+  }`;
 }

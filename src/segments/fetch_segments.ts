@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkDeclaredDimension } from "./_declared_dimension.ts";
 import { cleanNumber, toNumber as cellNumber } from "../_numbers.ts";
 import { looksLikeTime, TimeCellReader } from "../dataframe/_time_cells.ts";
 import { periodInstants } from "../period/period_instants.ts";
@@ -305,7 +306,6 @@ function groupOne(
       }`,
     );
   }
-  const own = definition.dimensions ?? [];
   const rows = Array.isArray(input) ? input as Record<string, unknown>[] : null;
   const columns = rows ? null : input as Record<string, ArrayLike<unknown>>;
   const length = rows
@@ -318,15 +318,7 @@ function groupOne(
     rows ? rows[i]?.[name] : columns?.[name]?.[i];
   for (const set of sets) {
     for (const dimension of set) {
-      if (!own.includes(dimension)) {
-        throw new RangeError(
-          `KPI "${definition.name}" has no dimension "${dimension}": ${
-            own.length === 0
-              ? "it declares none (add `dimensions:` to it)"
-              : `expected one of ${own.join(", ")}`
-          }`,
-        );
-      }
+      checkDeclaredDimension(definition, dimension);
       if (!names.includes(dimension)) {
         throw new RangeError(
           `Unknown dimension column "${dimension}" in table "${table}": expected one of ${

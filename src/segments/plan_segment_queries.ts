@@ -10,14 +10,12 @@
  * @module
  */
 
+import { checkDeclaredDimension } from "./_declared_dimension.ts";
 import type { KPIDefinition, Period, SqlDialect } from "../types.ts";
 import {
   checkVariables,
   type ParsedTemplate,
-  parseTemplate,
-  PERIOD_VARIABLES,
   SqlBuilder,
-  trimTerminator,
 } from "../sql/_template.ts";
 import {
   quoteName,
@@ -26,6 +24,13 @@ import {
   structuredKpi,
 } from "../sql/_structured.ts";
 import { dialectTraits } from "../sql/_dialects.ts";
+import {
+  DEFAULT_TIMEOUT_MS,
+  parseKpiTemplate,
+  taggedTemplateUnion,
+  templateVariables,
+  uniquePeriods,
+} from "../sql/_plan_common.ts";
 
 /** One KPI whose segments are needed, with its periods. */
 export interface SegmentRequest {
@@ -83,8 +88,9 @@ export interface SegmentPlan {
   failures: Map<string, string>;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-
+// Shaped like planSql's plan and entry point (sql/plan_sql_queries.ts) on
+// purpose: the steps both take are shared in sql/_plan_common.ts; the
+// queries they write (segments by dimension set) differ.
 /**
  * Plans one query per table (and time zone) for the segments of
  * structured SQL KPIs by each dimension set, and one per template KPI.
@@ -122,15 +128,7 @@ export function planSegmentQueries(
   const vars = options.vars ?? {};
   const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const groupingSets = (options.groupingSets ?? true) && dialect === "postgres";
-  const known = [
-    ...PERIOD_VARIABLES,
-    ...Object.keys(vars).filter((name) => !PERIOD_VARIABLES.includes(name)),
-  ];
-  const varsFor = (range: Period): Record<string, unknown> => ({
-    ...vars,
-    period_start: range.start,
-    period_end: range.end,
-  });
+  const { known, varsFor } = templateVariables(vars);
   const queries: PlannedSegmentQuery[] = [];
   const failures = new Map<string, string>();
   const groups = new Map<string, Group>();
@@ -144,25 +142,16 @@ export function planSegmentQueries(
       const own = definition.dimensions ?? [];
       for (const set of uniqueSets) {
         for (const dimension of set) {
-          if (!own.includes(dimension)) {
-            throw new RangeError(
-              `KPI "${definition.name}" has no dimension "${dimension}": ${
-                own.length === 0
-                  ? "it declares none (add `dimensions:` to it)"
-                  : `expected one of ${own.join(", ")}`
-              }`,
-            );
-          }
+          checkDeclaredDimension(definition, dimension);
         }
       }
       if (typeof definition.query === "string" && definition.query.trim()) {
-        const parsed = parseTemplate(definition.query, dialect);
-        checkVariables(parsed, known);
-        if (parsed.multipleStatements) {
-          throw new SyntaxError(
-            `Query of KPI "${definition.name}" holds more than one statement: write a single SELECT`,
-          );
-        }
+        const parsed = parseKpiTemplate(
+          definition.name,
+          definition.query,
+          dialect,
+          known,
+        );
         queries.push(
           templateQuery(dialect, definition.name, parsed, ranges, own, {
             timezone,
@@ -234,15 +223,6 @@ function dedupeSets(sets: readonly (readonly string[])[]): string[][] {
     out.push([...set]);
   }
   return out;
-}
-
-function uniquePeriods(periods: readonly Period[]): Period[] {
-  const seen = new Map<string, Period>();
-  for (const period of periods) {
-    const key = `${period.start}/${period.end}`;
-    if (!seen.has(key)) seen.set(key, period);
-  }
-  return [...seen.values()];
 }
 
 const TEXT_TYPES: Partial<Record<SqlDialect, string>> = {
@@ -403,17 +383,15 @@ function templateQuery(
     varsFor: (range: Period) => Record<string, unknown>;
   },
 ): PlannedSegmentQuery {
-  const nested = trimTerminator(parsed);
-  const b = new SqlBuilder(dialect);
-  ranges.forEach((range, tag) => {
-    if (tag > 0) b.text("\nUNION ALL\n");
-    b.text(`SELECT ${tag} AS p, t.* FROM (\n`);
-    b.template(nested, context.varsFor(range));
-    b.text("\n) AS t");
-  });
+  const { sql, params } = taggedTemplateUnion(
+    dialect,
+    parsed,
+    ranges,
+    context.varsFor,
+  );
   return {
-    sql: b.sql,
-    params: b.params,
+    sql,
+    params,
     kind: "template",
     kpis: [name],
     table: null,

@@ -266,7 +266,8 @@ export const BreakdownBody = component(
   "KPIBreakdown",
   z.looseObject({}).meta({
     description: "Per dimension, rows of `{segment, value, share, " +
-      "comparisons}`, largest first.",
+      "comparisons}`, largest first; `text` holds the same numbers " +
+      "written for people.",
   }),
 );
 
@@ -275,6 +276,7 @@ export const DriversBody = component(
   "KPIDrivers",
   z.looseObject({}).meta({
     description: "`{change, drivers: [{segment, contribution, " +
-      "contributionPct, rateEffect?, mixEffect?}], unexplained, note}`.",
+      "contributionPct, rateEffect?, mixEffect?}], unexplained, note}`; " +
+      "`text` holds the numbers written for people.",
   }),
 );

@@ -2,7 +2,8 @@
  * `GET /kpis/{name}/breakdown` and `GET /kpis/{name}/drivers`: a KPI per
  * segment of its dimensions, and the segments that explain its change.
  * Their queries are validated by `breakdownQuery` and `driversQuery`, the
- * schemas their OpenAPI entries are generated from.
+ * schemas their OpenAPI entries are generated from. Each answer carries its
+ * numbers as `text` too, written by the shared formatter.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import {
   parseQuery,
 } from "./_params.ts";
 import { badRequest, resolve, unknownKpi } from "./_kpi_routes.ts";
+import { breakdownText, driversText } from "./_segment_text.ts";
 
 /** What {@linkcode addSegmentRoutes} needs. */
 export interface SegmentRoutesOptions {
@@ -66,13 +68,12 @@ export function addSegmentRoutes(
     }
     const compare = (query.value.compare ?? []) as ComparisonCode[];
     c.header("cache-control", "no-store");
-    return c.json(
-      await engine.breakdown(name, period.label, {
-        by: query.value.by,
-        ...(query.value.top === undefined ? {} : { top: query.value.top }),
-        ...(compare.length > 0 ? { compare } : {}),
-      }),
-    );
+    const breakdown = await engine.breakdown(name, period.label, {
+      by: query.value.by,
+      ...(query.value.top === undefined ? {} : { top: query.value.top }),
+      ...(compare.length > 0 ? { compare } : {}),
+    });
+    return c.json({ ...breakdown, text: breakdownText(breakdown) });
   });
 
   app.get("/kpis/:name/drivers", async (c) => {
@@ -90,12 +91,11 @@ export function addSegmentRoutes(
     }
     const code = query.value.compare?.[0] as ComparisonCode | undefined;
     c.header("cache-control", "no-store");
-    return c.json(
-      await engine.drivers(name, period.label, {
-        ...(by.length > 0 ? { by } : {}),
-        ...(query.value.top === undefined ? {} : { top: query.value.top }),
-        ...(code === undefined ? {} : { compare: code }),
-      }),
-    );
+    const drivers = await engine.drivers(name, period.label, {
+      ...(by.length > 0 ? { by } : {}),
+      ...(query.value.top === undefined ? {} : { top: query.value.top }),
+      ...(code === undefined ? {} : { compare: code }),
+    });
+    return c.json({ ...drivers, text: driversText(drivers) });
   });
 }

@@ -111,6 +111,7 @@ main { padding: 22px 28px 40px; max-width: 1400px; margin: 0 auto; }
 .spark .area { fill: var(--accent); opacity: .1; }
 .spark .dot { stroke: var(--accent); stroke-width: 7; stroke-linecap: round; vector-effect: non-scaling-stroke; }
 .spark .none { color: var(--muted); font-size: 12px; padding-top: 18px; }
+.spark .dot.partial { stroke: var(--muted); }
 .alerts { margin: 2px 0 0; padding: 0; list-style: none; font-size: 12px; }
 .alerts li { color: var(--warn); }
 .alerts li.critical { color: var(--bad); }
@@ -209,21 +210,9 @@ const SCRIPT = String.raw`
     return node;
   }
 
-  // ---- formatting ---------------------------------------------------------
-  // The cards' numbers arrive as text from /dashboard.json, written on the
-  // server by the formatter the CLI and the alert messages use. The drivers
-  // dialog shows raw numbers of /breakdown and /drivers with the same rules
-  // (en-US separators, two decimals, four significant digits below 1).
-  var LARGE = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
-  var SMALL = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 4 });
-  function formatValue(value, unit) {
-    if (value === null || value === undefined) return "—";
-    var abs = Math.abs(value);
-    var text = abs !== 0 && abs < 1 ? SMALL.format(abs) : LARGE.format(abs);
-    if (value < 0 && text !== "0") text = "-" + text;
-    if (!unit) return text;
-    return unit === "%" ? text + "%" : text + " " + unit;
-  }
+  // Numbers arrive as text (the cards' from /dashboard.json, the dialog's
+  // from /drivers and /breakdown), written on the server by the formatter
+  // the CLI and the alert messages use: the page formats none itself.
 
   // ---- API ----------------------------------------------------------------
   function api(path) {
@@ -369,18 +358,6 @@ const SCRIPT = String.raw`
     return node;
   }
 
-  function signedPct(pct) {
-    if (pct === null || pct === undefined) return "—";
-    return (pct > 0 ? "+" : pct < 0 ? "−" : "") + Math.abs(pct).toFixed(1) + "%";
-  }
-
-  function segmentText(segment, other) {
-    return Object.keys(segment).map(function (k) {
-      if (other !== undefined) return k + " = other (" + other + " segments)";
-      return k + " = " + (segment[k] === null ? "(NULL)" : segment[k]);
-    }).join(", ");
-  }
-
   function table(head, rows) {
     var t = el("table", "seg-table");
     var tr = el("tr");
@@ -418,7 +395,7 @@ const SCRIPT = String.raw`
     var path = BASE + "kpis/" + encodeURIComponent(result.name);
     api(path + "/drivers?period=" + period).then(function (why) {
       body.textContent = "";
-      var unit = result.unit;
+      var text = why.text;
       var drivers = el("section");
       drivers.id = "segments-drivers";
       drivers.appendChild(el("h3", null, "Why it changed (" + why.compare + ")"));
@@ -426,20 +403,19 @@ const SCRIPT = String.raw`
         drivers.appendChild(el("div", "note", why.error || why.note));
       } else {
         drivers.appendChild(el("div", "note",
-          formatValue(why.previousValue, unit) + " → " + formatValue(why.value, unit) +
-          " (" + signedPct(why.changePct) + ")"));
+          text.previousValue + " → " + text.value + " (" + text.change + ")"));
         var ratio = why.method === "ratio";
         var head = ["Segment", "Contribution", "Share"];
         if (ratio) head.push("Rate", "Mix");
         head.push("");
-        drivers.appendChild(table(head, why.drivers.map(function (d) {
-          var cells = [segmentText(d.segment), formatValue(d.contribution, unit),
-            d.contributionPct === null ? "—" : d.contributionPct.toFixed(1) + "%"];
-          if (ratio) cells.push(formatValue(d.rateEffect, unit), formatValue(d.mixEffect, unit));
+        drivers.appendChild(table(head, why.drivers.map(function (d, i) {
+          var shown = text.drivers[i];
+          var cells = [shown.segment, shown.contribution, shown.contributionPct];
+          if (ratio) cells.push(shown.rateEffect || "—", shown.mixEffect || "—");
           cells.push(barNode((d.contribution < 0 ? -1 : 1) * Math.abs(d.contributionPct || 0) / 100));
           return cells;
         })));
-        drivers.appendChild(el("div", "note", "Unexplained: " + formatValue(why.unexplained, unit)));
+        drivers.appendChild(el("div", "note", "Unexplained: " + text.unexplained));
       }
       body.appendChild(drivers);
       if (!why.dimensions || why.dimensions.length === 0) {
@@ -450,15 +426,16 @@ const SCRIPT = String.raw`
         encodeURIComponent(why.dimensions.join(","))).then(function (b) {
         var section = el("section");
         section.id = "segments-breakdown";
-        (b.dimensions || []).forEach(function (d) {
+        (b.dimensions || []).forEach(function (d, k) {
+          var shown = b.text.dimensions[k].rows;
           section.appendChild(el("h3", null, "By " + d.dimension));
           var codes = COMPARISONS.filter(function (code) {
             return d.rows.some(function (r) { return r.comparisons && r.comparisons[code]; });
           });
-          section.appendChild(table(["Segment", "Value", "Share"].concat(codes, [""]), d.rows.map(function (r) {
-            return [segmentText(r.segment, r.other), formatValue(r.value, unit),
-              r.share === null ? "—" : (r.share * 100).toFixed(1) + "%"].concat(
-              codes.map(function (code) { return signedPct(r.comparisons[code] && r.comparisons[code].changePct); }),
+          section.appendChild(table(["Segment", "Value", "Share"].concat(codes, [""]), d.rows.map(function (r, i) {
+            var row = shown[i];
+            return [row.segment, row.value, row.share].concat(
+              codes.map(function (code) { return row.comparisons[code] || "—"; }),
               [barNode(r.share || 0)]);
           })));
         });
@@ -527,7 +504,9 @@ const SCRIPT = String.raw`
     svg.appendChild(svgEl("polyline", { points: line, "class": "line" }));
     var last = xy[xy.length - 1];
     // A zero-length line with a round cap stays round when the SVG stretches.
-    svg.appendChild(svgEl("line", { x1: last[0], y1: last[1], x2: last[0], y2: last[1], "class": "dot" }));
+    // A bucket still running (this month so far) ends the line in grey.
+    var running = points[points.length - 1].partial;
+    svg.appendChild(svgEl("line", { x1: last[0], y1: last[1], x2: last[0], y2: last[1], "class": running ? "dot partial" : "dot" }));
     points.forEach(function (p, i) {
       var hit = svgEl("rect", {
         x: Math.max(0, P + step * (i - 0.5)).toFixed(1), y: 0,

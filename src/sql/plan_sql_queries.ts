@@ -11,10 +11,7 @@ import { valueKey } from "../_value_key.ts";
 import {
   checkVariables,
   type ParsedTemplate,
-  parseTemplate,
-  PERIOD_VARIABLES,
   SqlBuilder,
-  trimTerminator,
 } from "./_template.ts";
 import {
   DAY_BOUNDS,
@@ -25,6 +22,13 @@ import {
   structuredQuery,
 } from "./_structured.ts";
 import { periodInstants } from "../period/period_instants.ts";
+import {
+  DEFAULT_TIMEOUT_MS,
+  parseKpiTemplate,
+  taggedTemplateUnion,
+  templateVariables,
+  uniquePeriods,
+} from "./_plan_common.ts";
 
 /** One SQL KPI and the periods it is needed for. */
 export interface SqlValueRequest {
@@ -152,8 +156,10 @@ export interface SqlPlan {
   failures: Map<string, string>;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-
+// The segments planner (segments/plan_segment_queries.ts) and the series
+// planner (series/plan_series_sql.ts) have the same shape of plan and of
+// entry point on purpose: the steps they take alike are shared in
+// _plan_common.ts; the queries they write differ.
 /**
  * Plans the queries for a set of SQL KPIs, keeping going past KPIs that
  * cannot be planned (their keys land in `failures`).
@@ -184,16 +190,10 @@ export function planSql(
   const vars = options.vars ?? {};
   const fuse = options.fuse ?? true;
   const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const known = [
-    ...PERIOD_VARIABLES,
-    ...Object.keys(vars).filter((name) => !PERIOD_VARIABLES.includes(name)),
-  ];
-  const varsFor = (range: Period): Record<string, unknown> => ({
-    ...vars,
-    period_start: range.start,
-    period_end: range.end,
-    ...(options.templateInstants?.size ? instantVars(range) : {}),
-  });
+  const { known, varsFor } = templateVariables(
+    vars,
+    options.templateInstants?.size ? instantVars : undefined,
+  );
   const queries: PlannedQuery[] = [];
   const failures = new Map<string, string>();
   const groups = new Map<string, StructuredGroup>();
@@ -216,13 +216,12 @@ export function planSql(
       if (
         typeof definition.query === "string" && definition.query.trim() !== ""
       ) {
-        const parsed = parseTemplate(definition.query, dialect);
-        checkVariables(parsed, known);
-        if (parsed.multipleStatements) {
-          throw new SyntaxError(
-            `Query of KPI "${definition.name}" holds more than one statement: write a single SELECT`,
-          );
-        }
+        const parsed = parseKpiTemplate(
+          definition.name,
+          definition.query,
+          dialect,
+          known,
+        );
         const instants = dialect === "mysql"
           ? options.templateInstants?.get(definition.name)
           : undefined;
@@ -369,15 +368,6 @@ interface StructuredGroup {
   timeIndexed: boolean;
 }
 
-function uniquePeriods(periods: readonly Period[]): Period[] {
-  const seen = new Map<string, Period>();
-  for (const period of periods) {
-    const key = `${period.start}/${period.end}`;
-    if (!seen.has(key)) seen.set(key, period);
-  }
-  return [...seen.values()];
-}
-
 /**
  * Periods by time zone; with `byOffset`, also by the zone's UTC offset at
  * their start, so that one fixed offset serves each group.
@@ -485,17 +475,15 @@ function templateQueries(
   };
   if (!context.fuse || periods.length === 1) return periods.map(single);
   // Each period's instance as a derived table, tagged with its index.
-  const nested = trimTerminator(parsed);
-  const b = new SqlBuilder(dialect);
-  periods.forEach((period, tag) => {
-    if (tag > 0) b.text("\nUNION ALL\n");
-    b.text(`SELECT ${tag} AS p, t.* FROM (\n`);
-    b.template(nested, context.varsFor(period));
-    b.text("\n) AS t");
-  });
+  const { sql, params } = taggedTemplateUnion(
+    dialect,
+    parsed,
+    periods,
+    context.varsFor,
+  );
   return [{
-    sql: b.sql,
-    params: b.params,
+    sql,
+    params,
     kind: "template",
     kpis: [name],
     keys: periods.map((period) => valueKey(name, period)),

@@ -90,6 +90,8 @@ export function createEmailChannel(
   config: ChannelConfig | Record<string, unknown>,
   options: EmailChannelOptions = {},
 ): AlertChannel {
+  // Each channel factory starts alike (name, settings read by _settings.ts,
+  // secrets redacted): one contract, each kind's own settings and I/O.
   const name = options.name ?? "email";
   const host = requiredString(config, name, ["smtp_host", "host"]);
   const secure = optionalBoolean(config, "secure") ?? false;

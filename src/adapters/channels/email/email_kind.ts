@@ -22,6 +22,9 @@ export const SMTP_PORT = 587;
 /** The SMTP port with `secure`: TLS from the first byte. */
 export const SMTPS_PORT = 465;
 
+// Every kind's file has this form (a ChannelKind: its settings, what they
+// mean, what is required): the likeness between the kinds is the
+// description's shape, not shared logic; each kind's settings are its own.
 const settings = z.strictObject({
   type: z.literal("email"),
   smtp_host: nonEmpty("smtp_host"),

@@ -47,6 +47,8 @@ export function createPagerDutyChannel(
   config: ChannelConfig | Record<string, unknown>,
   options: ChannelOptions = {},
 ): AlertChannel {
+  // Each channel factory starts alike (name, settings read by _settings.ts,
+  // secrets redacted): one contract, each kind's own settings and I/O.
   const name = options.name ?? "pagerduty";
   const key = requiredString(config, name, ["integration_key", "routing_key"]);
   const url = httpUrl(

@@ -13,6 +13,9 @@ import { buildPagerDutyPayload } from "./build_pagerduty_payload.ts";
 /** Where PagerDuty's Events API v2 takes events. */
 export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
 
+// Every kind's file has this form (a ChannelKind: its settings, what they
+// mean, what is required): the likeness between the kinds is the
+// description's shape, not shared logic; each kind's settings are its own.
 const settings = z.strictObject({
   type: z.literal("pagerduty"),
   integration_key: nonEmpty("integration_key").optional(),

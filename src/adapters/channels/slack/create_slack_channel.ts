@@ -46,6 +46,8 @@ export function createSlackChannel(
   config: ChannelConfig | Record<string, unknown>,
   options: ChannelOptions = {},
 ): AlertChannel {
+  // Each channel factory starts alike (name, settings read by _settings.ts,
+  // secrets redacted): one contract, each kind's own settings and I/O.
   const name = options.name ?? "slack";
   const webhookUrl = requiredString(config, name, ["webhook_url", "url"]);
   const override = optionalString(config, "url");

@@ -11,6 +11,9 @@ import type { ChannelConfig } from "../../../types.ts";
 import type { ChannelKind } from "../channel_kind.ts";
 import { buildSlackPayload } from "./build_slack_payload.ts";
 
+// Every kind's file has this form (a ChannelKind: its settings, what they
+// mean, what is required): the likeness between the kinds is the
+// description's shape, not shared logic; each kind's settings are its own.
 const settings = z.strictObject({
   type: z.literal("slack"),
   webhook_url: httpUrl("webhook_url").optional(),

@@ -89,6 +89,8 @@ export function createWebhookChannel(
   config: ChannelConfig | Record<string, unknown>,
   options: ChannelOptions = {},
 ): AlertChannel {
+  // Each channel factory starts alike (name, settings read by _settings.ts,
+  // secrets redacted): one contract, each kind's own settings and I/O.
   const name = options.name ?? "webhook";
   const url = httpUrl(name, "url", requiredString(config, name, ["url"]));
   const secret = optionalString(config, "secret");

@@ -10,6 +10,9 @@ import { httpUrl } from "../../../config/setting_schemas.ts";
 import { type ChannelKind, resolveAliases } from "../channel_kind.ts";
 import { buildWebhookPayload } from "./build_webhook_payload.ts";
 
+// Every kind's file has this form (a ChannelKind: its settings, what they
+// mean, what is required): the likeness between the kinds is the
+// description's shape, not shared logic; each kind's settings are its own.
 const settings = z.strictObject({
   type: z.literal("webhook"),
   url: httpUrl("url"),

@@ -64,16 +64,329 @@ Relative periods count from today (--as-of YYYY-MM-DD to pick another day).`;
 
 const FORMATS = REPORT_FORMATS.join("|");
 
-/** What every command that reads a file takes. */
-function withConfig(command: Command): Command {
-  return command.option(
-    "-c, --config <file>",
-    "the KPI file (YAML); relative paths in it resolve against its folder",
-  );
+/** Adds one option (or several) to a command. */
+type AddOptions = (command: Command) => Command;
+
+/**
+ * The options several commands share, each written once. A command lists
+ * the ones it takes, in the order its help shows them.
+ */
+const OPTION = {
+  /** The KPI file (YAML). */
+  config: (command: Command): Command =>
+    command.option(
+      "-c, --config <file>",
+      "the KPI file (YAML); relative paths in it resolve against its folder",
+    ),
+  db: (command: Command): Command =>
+    command.option(
+      "--db <url>",
+      "database URL, instead of the file's connection",
+    ),
+  asOf: (command: Command): Command =>
+    command.option(
+      "--as-of <YYYY-MM-DD>",
+      "the day relative periods count from (default: today)",
+    ),
+  format: (command: Command): Command =>
+    command.option("-f, --format <format>", `output: ${FORMATS}`, "table"),
+  explain: (command: Command): Command =>
+    command.option(
+      "--explain",
+      "print the SQL and parameters without running it",
+    ),
+  grain: (command: Command): Command =>
+    command.option("--grain <grain>", "day, week, month, quarter or year"),
+  period: (help: string): AddOptions => (command) =>
+    command.option("-p, --period <period>", help, "last_month"),
+  kpi: (help: string): AddOptions => (command) =>
+    command.option("-k, --kpi <name>", help, collect),
+  from: (help: string): AddOptions => (command) =>
+    command.option("--from <period>", help),
+  to: (help: string): AddOptions => (command) =>
+    command.option("--to <period>", help),
+  last: (help: string): AddOptions => (command) =>
+    command.option("--last <n>", help),
+  by: (help: string): AddOptions => (command) =>
+    command.option("--by <dimension>", help, collect),
+  top: (help: string): AddOptions => (command) =>
+    command.option("--top <n>", help),
+} as const;
+
+/** What `run` and `demo` both take. */
+const RUN_OPTIONS: readonly AddOptions[] = [
+  OPTION.db,
+  OPTION.period("the period to compute"),
+  OPTION.asOf,
+  OPTION.kpi("only this KPI and what it depends on (repeat for more)"),
+  OPTION.format,
+];
+
+/** One command of the program. */
+interface CommandSpec {
+  name: string;
+  description: string;
+  /** Its options, in help order (the file's `--config` comes first). */
+  options: readonly AddOptions[];
+  /** Whether `--config` comes first. @default true */
+  config?: boolean;
+  /** A positional argument and its help. */
+  argument?: [string, string];
+  /** Whether its help lists the period forms. @default false */
+  periods?: boolean;
+  /** A note before the examples. */
+  note?: string;
+  /** Example command lines, without the command name. */
+  examples: readonly string[];
 }
+
+const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "run",
+    description: "compute the KPIs for a period, compare, alert and record",
+    options: [
+      ...RUN_OPTIONS,
+      (command) =>
+        command.option(
+          "--fail-on <severity>",
+          "exit 1 when an alert of this severity (warning|critical) or worse holds",
+        ),
+      OPTION.explain,
+      (command) =>
+        command
+          .option(
+            "--dry-run-alerts",
+            "describe the alerts that would be sent, send none, record nothing",
+          )
+          .option(
+            "--no-history",
+            "record nothing; the audit_log is never opened",
+          ),
+      OPTION.by("also break each KPI down by this dimension (repeat, or a,b)"),
+      OPTION.top("with --by, only the n largest segments"),
+    ],
+    periods: true,
+    examples: [
+      "run --config kpis.yaml",
+      "run -c kpis.yaml --period 2024-Q3 --format json",
+      "run -c kpis.yaml -p last_7_days --kpi revenue --no-history",
+      "run -c kpis.yaml --fail-on critical   # for CI",
+    ],
+  },
+  {
+    name: "explain",
+    description: "explain a KPI's change by segment: which ones drove it",
+    options: [
+      OPTION.kpi("the KPI whose change to explain (repeat for more)"),
+      OPTION.db,
+      OPTION.period("the period to explain"),
+      OPTION.asOf,
+      (command) =>
+        command.option(
+          "--compare <code>",
+          "the comparison to explain: DoD, WoW, MoM, QoQ or YoY (default: the KPI's first)",
+        ),
+      OPTION.by(
+        "the dimensions to split by (repeat, or a,b; default: the KPI's)",
+      ),
+      OPTION.top("only the n largest drivers"),
+      OPTION.format,
+    ],
+    periods: true,
+    examples: [
+      "explain --config kpis.yaml --kpi revenue --compare MoM --by region",
+    ],
+  },
+  {
+    name: "validate",
+    description: "check a file without touching a database",
+    options: [
+      (command) =>
+        command.option(
+          "--allow-missing-env",
+          "an unset ${VAR} is a warning, not an error (check a file without its secrets)",
+        ),
+    ],
+    examples: [
+      "validate --config kpis.yaml",
+      "validate -c kpis.yaml --allow-missing-env   # in CI",
+    ],
+  },
+  {
+    name: "history",
+    description:
+      "print what runs recorded in the audit_log for a KPI, newest first",
+    argument: ["[name]", "the KPI"],
+    options: [
+      OPTION.db,
+      (command) => command.option("-n, --n <count>", "how many results", "10"),
+      (command) =>
+        command.option(
+          "--grain <grain>",
+          "only periods of this grain (day, week, month, quarter, year, custom), one per period",
+        ),
+      OPTION.format,
+    ],
+    examples: [
+      "history --config kpis.yaml revenue",
+      "history -c kpis.yaml revenue --grain month -n 13",
+      "history -c kpis.yaml revenue -n 30 --format csv",
+    ],
+  },
+  {
+    name: "series",
+    description:
+      "compute KPIs for every day, week, month, quarter or year of a span",
+    options: [
+      OPTION.grain,
+      OPTION.last("how many points, ending with the bucket of --to"),
+      OPTION.from("the first period (instead of --last)"),
+      OPTION.to("the last period (default: today)"),
+      OPTION.db,
+      OPTION.asOf,
+      OPTION.kpi("only this KPI (repeat for more)"),
+      OPTION.explain,
+      OPTION.format,
+    ],
+    periods: true,
+    examples: [
+      "series --config kpis.yaml --kpi revenue --grain month --last 24",
+      "series -c kpis.yaml --grain day --from 2024-11 --format csv",
+    ],
+  },
+  {
+    name: "backfill",
+    description:
+      "write KPIs for every whole bucket of a span into the audit_log (no alerts)",
+    options: [
+      OPTION.grain,
+      OPTION.from("the first period"),
+      OPTION.to("the last period (default: today)"),
+      OPTION.last("how many buckets, instead of --from"),
+      OPTION.db,
+      OPTION.asOf,
+      OPTION.kpi("only this KPI (repeat for more)"),
+    ],
+    periods: true,
+    examples: [
+      "backfill --config kpis.yaml --grain month --from 2024-01 --to 2024-12",
+    ],
+  },
+  {
+    name: "serve",
+    description:
+      "serve the REST API and dashboard, and run the file's schedules",
+    options: [
+      OPTION.db,
+      (command) =>
+        command
+          .option(
+            "--port <port>",
+            "port to listen on (0 picks a free one; default PORT, else 8000)",
+          )
+          .option(
+            "--hostname <host>",
+            "address to listen on (default HOST, else 127.0.0.1; 0.0.0.0 on Deno Deploy)",
+          ),
+    ],
+    note: `
+Environment: KPI_API_TOKEN, when set, is the bearer token every route but
+/health requires; without it, listening beyond 127.0.0.1 prints a WARNING.
+PORT and HOST are read as server.ts reads them.`,
+    examples: [
+      "serve --config kpis.yaml",
+      "serve -c kpis.yaml --port 8080 --hostname 127.0.0.1",
+    ],
+  },
+  {
+    name: "schedule",
+    description: "compute on a cron schedule until stopped",
+    options: [
+      (command) =>
+        command.option(
+          "--cron <expr>",
+          'when to run, e.g. "0 6 * * *" (06:00 daily)',
+        ),
+      OPTION.db,
+      OPTION.period("the period each run computes"),
+      OPTION.kpi("only this KPI and what it depends on (repeat for more)"),
+    ],
+    periods: true,
+    examples: [
+      'schedule --config kpis.yaml --cron "0 6 * * *" --period yesterday',
+    ],
+  },
+  {
+    name: "backtest",
+    description:
+      "replay the alert rules over past periods: what would have fired, and when",
+    options: [
+      OPTION.from("the first period"),
+      OPTION.to("the last period"),
+      OPTION.grain,
+      OPTION.db,
+      OPTION.asOf,
+      OPTION.kpi("only this KPI (repeat for more)"),
+      (command) =>
+        command
+          .option(
+            "--set <KPI.PATH=VALUE>",
+            'try a changed setting, e.g. revenue.alerts[0].condition="< 900" (repeat)',
+            collect,
+          )
+          .option(
+            "--against <file>",
+            "compare with the rules of another file",
+          ),
+      OPTION.format,
+    ],
+    periods: true,
+    examples: [
+      "backtest --config kpis.yaml --from 2024-01 --to 2024-12 --grain month",
+    ],
+  },
+  {
+    name: "mcp",
+    description:
+      "serve the file's KPIs to AI assistants over MCP (stdin/stdout)",
+    options: [OPTION.db],
+    examples: ["mcp --config kpis.yaml"],
+  },
+  {
+    name: "schema",
+    description: "print the JSON Schema of kpis.yaml (for editors)",
+    config: false,
+    options: [],
+    examples: ["schema > kpis.schema.json"],
+  },
+  {
+    name: "demo",
+    description: "build a demo shop database and run the example file on it",
+    config: false,
+    options: [
+      ...RUN_OPTIONS,
+      (command) =>
+        command.option(
+          "-c, --config <file>",
+          "a KPI file to run on the demo database (default: the bundled kpis.example.yaml)",
+        ),
+    ],
+    periods: true,
+    examples: ["demo"],
+  },
+];
 
 function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join("\n")}\n`;
+}
+
+/** The help after a command's flags: a note or the periods, then examples. */
+function helpAfter(spec: CommandSpec): string {
+  const shown = examples(
+    ...spec.examples.map((line) => `${COMMAND_NAME} ${line}`),
+  );
+  if (spec.note !== undefined) return `${spec.note}\n${shown}`;
+  return spec.periods ? `${PERIOD_HELP}\n${shown}` : shown;
 }
 
 /**
@@ -126,318 +439,13 @@ ${
       await run(name, toFlags(options), rest);
     };
 
-  const runFlags = (command: Command): Command =>
-    command
-      .option("--db <url>", "database URL, instead of the file's connection")
-      .option("-p, --period <period>", "the period to compute", "last_month")
-      .option(
-        "--as-of <YYYY-MM-DD>",
-        "the day relative periods count from (default: today)",
-      )
-      .option(
-        "-k, --kpi <name>",
-        "only this KPI and what it depends on (repeat for more)",
-        collect,
-      )
-      .option(
-        "-f, --format <format>",
-        `output: ${FORMATS}`,
-        "table",
-      );
-
-  runFlags(withConfig(
-    program.command("run").description(
-      "compute the KPIs for a period, compare, alert and record",
-    ),
-  ))
-    .option(
-      "--fail-on <severity>",
-      "exit 1 when an alert of this severity (warning|critical) or worse holds",
-    )
-    .option("--explain", "print the SQL and parameters without running it")
-    .option(
-      "--dry-run-alerts",
-      "describe the alerts that would be sent, send none, record nothing",
-    )
-    .option("--no-history", "record nothing; the audit_log is never opened")
-    .option(
-      "--by <dimension>",
-      "also break each KPI down by this dimension (repeat, or a,b)",
-      collect,
-    )
-    .option("--top <n>", "with --by, only the n largest segments")
-    .addHelpText(
-      "after",
-      `${PERIOD_HELP}
-${
-        examples(
-          `${COMMAND_NAME} run --config kpis.yaml`,
-          `${COMMAND_NAME} run -c kpis.yaml --period 2024-Q3 --format json`,
-          `${COMMAND_NAME} run -c kpis.yaml -p last_7_days --kpi revenue --no-history`,
-          `${COMMAND_NAME} run -c kpis.yaml --fail-on critical   # for CI`,
-        )
-      }`,
-    )
-    .action(action("run"));
-
-  withConfig(
-    program.command("explain").description(
-      "explain a KPI's change by segment: which ones drove it",
-    ),
-  )
-    .option(
-      "-k, --kpi <name>",
-      "the KPI whose change to explain (repeat for more)",
-      collect,
-    )
-    .option("--db <url>", "database URL, instead of the file's connection")
-    .option("-p, --period <period>", "the period to explain", "last_month")
-    .option(
-      "--as-of <YYYY-MM-DD>",
-      "the day relative periods count from (default: today)",
-    )
-    .option(
-      "--compare <code>",
-      "the comparison to explain: DoD, WoW, MoM, QoQ or YoY (default: the KPI's first)",
-    )
-    .option(
-      "--by <dimension>",
-      "the dimensions to split by (repeat, or a,b; default: the KPI's)",
-      collect,
-    )
-    .option("--top <n>", "only the n largest drivers")
-    .option("-f, --format <format>", `output: ${FORMATS}`, "table")
-    .addHelpText(
-      "after",
-      `${PERIOD_HELP}
-${
-        examples(
-          `${COMMAND_NAME} explain --config kpis.yaml --kpi revenue --compare MoM --by region`,
-        )
-      }`,
-    )
-    .action(action("explain"));
-
-  withConfig(
-    program.command("validate").description(
-      "check a file without touching a database",
-    ),
-  )
-    .option(
-      "--allow-missing-env",
-      "an unset ${VAR} is a warning, not an error (check a file without its secrets)",
-    )
-    .addHelpText(
-      "after",
-      examples(
-        `${COMMAND_NAME} validate --config kpis.yaml`,
-        `${COMMAND_NAME} validate -c kpis.yaml --allow-missing-env   # in CI`,
-      ),
-    )
-    .action(action("validate"));
-
-  withConfig(
-    program.command("history").description(
-      "print what runs recorded in the audit_log for a KPI, newest first",
-    ),
-  )
-    .argument("[name]", "the KPI")
-    .option("--db <url>", "database URL, instead of the file's connection")
-    .option("-n, --n <count>", "how many results", "10")
-    .option(
-      "--grain <grain>",
-      "only periods of this grain (day, week, month, quarter, year, custom), one per period",
-    )
-    .option("-f, --format <format>", `output: ${FORMATS}`, "table")
-    .addHelpText(
-      "after",
-      examples(
-        `${COMMAND_NAME} history --config kpis.yaml revenue`,
-        `${COMMAND_NAME} history -c kpis.yaml revenue --grain month -n 13`,
-        `${COMMAND_NAME} history -c kpis.yaml revenue -n 30 --format csv`,
-      ),
-    )
-    .action(action("history"));
-
-  withConfig(
-    program.command("series").description(
-      "compute KPIs for every day, week, month, quarter or year of a span",
-    ),
-  )
-    .option("--grain <grain>", "day, week, month, quarter or year")
-    .option("--last <n>", "how many points, ending with the bucket of --to")
-    .option("--from <period>", "the first period (instead of --last)")
-    .option("--to <period>", "the last period (default: today)")
-    .option("--db <url>", "database URL, instead of the file's connection")
-    .option(
-      "--as-of <YYYY-MM-DD>",
-      "the day relative periods count from (default: today)",
-    )
-    .option("-k, --kpi <name>", "only this KPI (repeat for more)", collect)
-    .option("--explain", "print the SQL and parameters without running it")
-    .option("-f, --format <format>", `output: ${FORMATS}`, "table")
-    .addHelpText(
-      "after",
-      `${PERIOD_HELP}
-${
-        examples(
-          `${COMMAND_NAME} series --config kpis.yaml --kpi revenue --grain month --last 24`,
-          `${COMMAND_NAME} series -c kpis.yaml --grain day --from 2024-11 --format csv`,
-        )
-      }`,
-    )
-    .action(action("series"));
-
-  withConfig(
-    program.command("backfill").description(
-      "write KPIs for every whole bucket of a span into the audit_log (no alerts)",
-    ),
-  )
-    .option("--grain <grain>", "day, week, month, quarter or year")
-    .option("--from <period>", "the first period")
-    .option("--to <period>", "the last period (default: today)")
-    .option("--last <n>", "how many buckets, instead of --from")
-    .option("--db <url>", "database URL, instead of the file's connection")
-    .option(
-      "--as-of <YYYY-MM-DD>",
-      "the day relative periods count from (default: today)",
-    )
-    .option("-k, --kpi <name>", "only this KPI (repeat for more)", collect)
-    .addHelpText(
-      "after",
-      `${PERIOD_HELP}
-${
-        examples(
-          `${COMMAND_NAME} backfill --config kpis.yaml --grain month --from 2024-01 --to 2024-12`,
-        )
-      }`,
-    )
-    .action(action("backfill"));
-
-  withConfig(
-    program.command("serve").description(
-      "serve the REST API and dashboard, and run the file's schedules",
-    ),
-  )
-    .option("--db <url>", "database URL, instead of the file's connection")
-    .option(
-      "--port <port>",
-      "port to listen on (0 picks a free one; default PORT, else 8000)",
-    )
-    .option(
-      "--hostname <host>",
-      "address to listen on (default HOST, else 127.0.0.1; 0.0.0.0 on Deno Deploy)",
-    )
-    .addHelpText(
-      "after",
-      `
-Environment: KPI_API_TOKEN, when set, is the bearer token every route but
-/health requires; without it, listening beyond 127.0.0.1 prints a WARNING.
-PORT and HOST are read as server.ts reads them.
-${
-        examples(
-          `${COMMAND_NAME} serve --config kpis.yaml`,
-          `${COMMAND_NAME} serve -c kpis.yaml --port 8080 --hostname 127.0.0.1`,
-        )
-      }`,
-    )
-    .action(action("serve"));
-
-  withConfig(
-    program.command("schedule").description(
-      "compute on a cron schedule until stopped",
-    ),
-  )
-    .option("--cron <expr>", 'when to run, e.g. "0 6 * * *" (06:00 daily)')
-    .option("--db <url>", "database URL, instead of the file's connection")
-    .option(
-      "-p, --period <period>",
-      "the period each run computes",
-      "last_month",
-    )
-    .option(
-      "-k, --kpi <name>",
-      "only this KPI and what it depends on (repeat for more)",
-      collect,
-    )
-    .addHelpText(
-      "after",
-      `${PERIOD_HELP}
-${
-        examples(
-          `${COMMAND_NAME} schedule --config kpis.yaml --cron "0 6 * * *" --period yesterday`,
-        )
-      }`,
-    )
-    .action(action("schedule"));
-
-  withConfig(
-    program.command("backtest").description(
-      "replay the alert rules over past periods: what would have fired, and when",
-    ),
-  )
-    .option("--from <period>", "the first period")
-    .option("--to <period>", "the last period")
-    .option("--grain <grain>", "day, week, month, quarter or year")
-    .option("--db <url>", "database URL, instead of the file's connection")
-    .option(
-      "--as-of <YYYY-MM-DD>",
-      "the day relative periods count from (default: today)",
-    )
-    .option(
-      "-k, --kpi <name>",
-      "only this KPI (repeat for more)",
-      collect,
-    )
-    .option(
-      "--set <KPI.PATH=VALUE>",
-      'try a changed setting, e.g. revenue.alerts[0].condition="< 900" (repeat)',
-      collect,
-    )
-    .option("--against <file>", "compare with the rules of another file")
-    .option("-f, --format <format>", `output: ${FORMATS}`, "table")
-    .addHelpText(
-      "after",
-      `${PERIOD_HELP}
-${
-        examples(
-          `${COMMAND_NAME} backtest --config kpis.yaml --from 2024-01 --to 2024-12 --grain month`,
-        )
-      }`,
-    )
-    .action(action("backtest"));
-
-  withConfig(
-    program.command("mcp").description(
-      "serve the file's KPIs to AI assistants over MCP (stdin/stdout)",
-    ),
-  )
-    .option("--db <url>", "database URL, instead of the file's connection")
-    .addHelpText(
-      "after",
-      examples(`${COMMAND_NAME} mcp --config kpis.yaml`),
-    )
-    .action(action("mcp"));
-
-  program.command("schema").description(
-    "print the JSON Schema of kpis.yaml (for editors)",
-  ).addHelpText(
-    "after",
-    examples(`${COMMAND_NAME} schema > kpis.schema.json`),
-  ).action(action("schema"));
-
-  runFlags(
-    program.command("demo").description(
-      "build a demo shop database and run the example file on it",
-    ),
-  )
-    .option(
-      "-c, --config <file>",
-      "a KPI file to run on the demo database (default: the bundled kpis.example.yaml)",
-    )
-    .addHelpText("after", `${PERIOD_HELP}\n${examples(`${COMMAND_NAME} demo`)}`)
-    .action(action("demo"));
-
+  for (const spec of COMMANDS) {
+    let command = program.command(spec.name).description(spec.description);
+    if (spec.config ?? true) command = OPTION.config(command);
+    if (spec.argument) command = command.argument(...spec.argument);
+    for (const add of spec.options) command = add(command);
+    command.addHelpText("after", helpAfter(spec)).action(action(spec.name));
+  }
   return program;
 }
 

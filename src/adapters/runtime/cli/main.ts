@@ -7,7 +7,7 @@ import {
   type ReportFormat,
 } from "../../../format/report_formats.ts";
 import type { KPIEngine } from "../../../engine/kpi_engine.ts";
-import { checkGrain } from "../../../series/series_buckets.ts";
+import { checkGrain, type Grain } from "../../../series/series_buckets.ts";
 import type { SeriesOptions } from "../../../series/build_series_points.ts";
 import type { OpenEngineOptions } from "../../open_engine.ts";
 import { buildProgram, type Flags } from "./_program.ts";
@@ -74,6 +74,27 @@ export async function main(args: string[], io: CliIo): Promise<number> {
   return code;
 }
 
+/** What each command does, by name; its exit code. */
+const COMMANDS: Readonly<
+  Record<
+    string,
+    (flags: Flags, io: CliIo, rest: string[]) => number | Promise<number>
+  >
+> = {
+  run: runCommand,
+  explain: explainCommand,
+  validate: validateCommand,
+  history: (flags, io, rest) => historyCommand(flags, rest, io),
+  series: seriesCommand,
+  backfill: backfillCommand,
+  serve: serveCommand,
+  schedule: scheduleCommand,
+  backtest: runBacktest,
+  mcp: mcpCommand,
+  schema: (_flags, io) => schemaCommand(io),
+  demo: demoCommand,
+};
+
 async function dispatch(
   command: string,
   flags: Flags,
@@ -81,32 +102,8 @@ async function dispatch(
   io: CliIo,
 ): Promise<number> {
   try {
-    switch (command) {
-      case "run":
-        return await runCommand(flags, io);
-      case "explain":
-        return await explainCommand(flags, io);
-      case "validate":
-        return await validateCommand(flags, io);
-      case "history":
-        return await historyCommand(flags, rest, io);
-      case "series":
-        return await seriesCommand(flags, io);
-      case "backfill":
-        return await backfillCommand(flags, io);
-      case "serve":
-        return await serveCommand(flags, io);
-      case "schedule":
-        return await scheduleCommand(flags, io);
-      case "backtest":
-        return await runBacktest(flags, io);
-      case "mcp":
-        return await mcpCommand(flags, io);
-      case "schema":
-        return await schemaCommand(io);
-      default:
-        return await demoCommand(flags, io);
-    }
+    const handler = COMMANDS[command] ?? demoCommand;
+    return await handler(flags, io, rest);
   } catch (error) {
     if (error instanceof KPIConfigError) {
       io.stderr(`${error.message}\n`);
@@ -140,6 +137,28 @@ function readFormat(flags: Flags): ReportFormat {
     );
   }
   return format as ReportFormat;
+}
+
+/** The span commands' `--grain`, required. */
+function readGrain(flags: Flags): Grain {
+  if (flags.grain === undefined) {
+    throw new UsageError(
+      "Missing --grain: expected one of day, week, month, quarter, year",
+    );
+  }
+  return checkGrain(flags.grain);
+}
+
+/** The span commands' `--last N`, a whole number of at least 1, if given. */
+function readLast(flags: Flags): number | undefined {
+  if (flags.last === undefined) return undefined;
+  const last = Number(flags.last);
+  if (!/^\d+$/.test(flags.last) || last < 1) {
+    throw new UsageError(
+      `Invalid --last "${flags.last}": expected a whole number of at least 1`,
+    );
+  }
+  return last;
 }
 
 function readFailOn(flags: Flags): Severity | null {
@@ -244,10 +263,11 @@ function useColor(io: CliIo): boolean {
 }
 
 async function runCommand(flags: Flags, io: CliIo): Promise<number> {
-  const { formatReport } = await import("../../../format/format_report.ts");
-  const { formatBreakdowns } = await import(
-    "../../../format/format_segments.ts"
-  );
+  // The formatters load on demand: `validate` prints one line.
+  const [{ formatReport }, { formatBreakdowns }] = await Promise.all([
+    import("../../../format/format_report.ts"),
+    import("../../../format/format_segments.ts"),
+  ]);
   const format = readFormat(flags);
   const failOn = readFailOn(flags);
   const dryRun = flags["dry-run-alerts"] === true;
@@ -452,21 +472,8 @@ async function historyCommand(
 async function seriesCommand(flags: Flags, io: CliIo): Promise<number> {
   const { formatSeries } = await import("../../../format/format_series.ts");
   const format = readFormat(flags);
-  if (flags.grain === undefined) {
-    throw new UsageError(
-      "Missing --grain: expected one of day, week, month, quarter, year",
-    );
-  }
-  const grain = checkGrain(flags.grain);
-  let last: number | undefined;
-  if (flags.last !== undefined) {
-    last = Number(flags.last);
-    if (!/^\d+$/.test(flags.last) || last < 1) {
-      throw new UsageError(
-        `Invalid --last "${flags.last}": expected a whole number of at least 1`,
-      );
-    }
-  }
+  const grain = readGrain(flags);
+  const last = readLast(flags);
   const options: SeriesOptions = {
     grain,
     ...(flags.from === undefined ? {} : { from: flags.from }),
@@ -500,24 +507,11 @@ async function seriesCommand(flags: Flags, io: CliIo): Promise<number> {
 }
 
 async function backfillCommand(flags: Flags, io: CliIo): Promise<number> {
-  if (flags.grain === undefined) {
-    throw new UsageError(
-      "Missing --grain: expected one of day, week, month, quarter, year",
-    );
-  }
-  const grain = checkGrain(flags.grain);
+  const grain = readGrain(flags);
   if (flags.from === undefined && flags.last === undefined) {
     throw new UsageError("Missing --from P (or --last N)");
   }
-  let last: number | undefined;
-  if (flags.last !== undefined) {
-    last = Number(flags.last);
-    if (!/^\d+$/.test(flags.last) || last < 1) {
-      throw new UsageError(
-        `Invalid --last "${flags.last}": expected a whole number of at least 1`,
-      );
-    }
-  }
+  const last = readLast(flags);
   const engine = await openEngine(flags, io);
   try {
     if (!engine.historyStore) {

@@ -9,11 +9,13 @@ import type {
   AlertBatch,
   AlertRule,
   AlertState,
+  KPIResult,
   TriggeredAlert,
 } from "../types.ts";
-import type { AlertMessage } from "../ports.ts";
+import type { AlertMessage, RuleEvaluation } from "../ports.ts";
 import {
   type AlertAction,
+  type AlertDecision,
   type AlertDecisionInput,
   decideAlertAction,
 } from "./decide_alert_action.ts";
@@ -97,85 +99,118 @@ export function planAlerts(
   options: PlanAlertsOptions,
 ): PlannedAlert[] {
   const configured = new Set(options.channels);
-  const plans: PlannedAlert[] = [];
-  for (const item of batch.items) {
-    const { result } = item;
-    const unknown = result.error !== null || result.value === null;
-    for (const evaluation of item.rules) {
-      const { rule, ruleId } = evaluation;
-      const routed = rule.channels ?? [...configured];
-      const known = routed.filter((name) => configured.has(name));
-      const unknownChannels = routed.filter((name) => !configured.has(name));
-      const previous = options.getState?.(result.name, ruleId) ?? null;
-      const holds = evaluation.holds ? true : unknown ? null : false;
-      const input: AlertDecisionInput = {
-        kpi: result.name,
-        rule: ruleId,
-        holds,
-        severity: rule.severity,
-        periodStart: result.periodStart,
-        periodEnd: result.periodEnd,
-        now: options.now,
-        channels: known,
-      };
-      let decision;
-      let problem: string | undefined;
-      try {
-        decision = decideAlertAction(previous, {
-          ...input,
-          repeatInterval: rule.repeatInterval ?? null,
-        });
-      } catch (error) {
-        // A bad repeat_interval: decide without reminders, and say why.
-        problem = error instanceof Error ? error.message : String(error);
-        decision = decideAlertAction(previous, input);
-      }
-      const resolved = decision.action === "resolve";
-      const alertPeriod = decision.alertPeriod ??
-        { start: result.periodStart, end: result.periodEnd };
-      // Every notice, firing or resolved, is worded here by the one
-      // renderer (the engine's firing text on results comes from it too).
-      const text = renderAlertMessage(rule, result, {
-        periodLabel: batch.period.label,
-        resolved,
-      });
-      const message: AlertMessage = {
-        status: resolved ? "resolved" : "firing",
-        repeat: decision.action === "repeat",
-        kpi: { name: result.name, label: result.label, unit: result.unit },
-        value: result.value,
-        period: {
-          label: batch.period.label,
-          start: result.periodStart,
-          end: result.periodEnd,
-        },
-        severity: rule.severity,
-        condition: rule.condition,
-        rule: ruleId,
-        message: text,
-        comparisons: result.comparisons,
-        dedupKey: alertDedupKey(result.name, ruleId, {
-          periodStart: alertPeriod.start,
-          periodEnd: alertPeriod.end,
-        }),
-        runId: batch.runId,
-        runAt: batch.runAt,
-      };
-      if (result.drivers && !resolved) message.drivers = result.drivers;
-      const plan: PlannedAlert = {
-        kpi: result.name,
-        ruleId,
-        rule,
-        action: decision.action,
-        message,
-        targets: decision.targets,
-        unknownChannels: decision.action === "none" ? [] : unknownChannels,
-        state: options.getState ? decision.state : null,
-        triggered: evaluation.holds ? evaluation.triggered : null,
-      };
-      if (problem !== undefined) plan.problem = problem;
-      plans.push(plan);
-    }
+  return batch.items.flatMap((item) =>
+    item.rules.map((evaluation) =>
+      planRule(batch, item.result, evaluation, configured, options)
+    )
+  );
+}
+
+/** One rule's plan: its routes, its decision and its notice. */
+function planRule(
+  batch: AlertBatch,
+  result: KPIResult,
+  evaluation: RuleEvaluation,
+  configured: ReadonlySet<string>,
+  options: PlanAlertsOptions,
+): PlannedAlert {
+  const { rule, ruleId } = evaluation;
+  const routed = rule.channels ?? [...configured];
+  const known = routed.filter((name) => configured.has(name));
+  const unknownChannels = routed.filter((name) => !configured.has(name));
+  const { decision, problem } = decide(result, evaluation, known, options);
+  const plan: PlannedAlert = {
+    kpi: result.name,
+    ruleId,
+    rule,
+    action: decision.action,
+    message: alertMessage(batch, result, evaluation, decision),
+    targets: decision.targets,
+    unknownChannels: decision.action === "none" ? [] : unknownChannels,
+    state: options.getState ? decision.state : null,
+    triggered: evaluation.holds ? evaluation.triggered : null,
+  };
+  if (problem !== undefined) plan.problem = problem;
+  return plan;
+}
+
+/**
+ * The state decision of one rule. A KPI that could not be computed keeps
+ * its state; a bad `repeat_interval` decides without reminders, and says
+ * why.
+ */
+function decide(
+  result: KPIResult,
+  evaluation: RuleEvaluation,
+  channels: string[],
+  options: PlanAlertsOptions,
+): { decision: AlertDecision; problem?: string } {
+  const { rule, ruleId } = evaluation;
+  const unknown = result.error !== null || result.value === null;
+  const previous = options.getState?.(result.name, ruleId) ?? null;
+  const input: AlertDecisionInput = {
+    kpi: result.name,
+    rule: ruleId,
+    holds: evaluation.holds ? true : unknown ? null : false,
+    severity: rule.severity,
+    periodStart: result.periodStart,
+    periodEnd: result.periodEnd,
+    now: options.now,
+    channels,
+  };
+  try {
+    return {
+      decision: decideAlertAction(previous, {
+        ...input,
+        repeatInterval: rule.repeatInterval ?? null,
+      }),
+    };
+  } catch (error) {
+    return {
+      decision: decideAlertAction(previous, input),
+      problem: error instanceof Error ? error.message : String(error),
+    };
   }
-  return plans;
+}
+
+/** The notice a decision sends (for `none`, what a `fire` would say). */
+function alertMessage(
+  batch: AlertBatch,
+  result: KPIResult,
+  evaluation: RuleEvaluation,
+  decision: AlertDecision,
+): AlertMessage {
+  const { rule, ruleId } = evaluation;
+  const resolved = decision.action === "resolve";
+  const alertPeriod = decision.alertPeriod ??
+    { start: result.periodStart, end: result.periodEnd };
+  const message: AlertMessage = {
+    status: resolved ? "resolved" : "firing",
+    repeat: decision.action === "repeat",
+    kpi: { name: result.name, label: result.label, unit: result.unit },
+    value: result.value,
+    period: {
+      label: batch.period.label,
+      start: result.periodStart,
+      end: result.periodEnd,
+    },
+    severity: rule.severity,
+    condition: rule.condition,
+    rule: ruleId,
+    // Every notice, firing or resolved, is worded here by the one
+    // renderer (the engine's firing text on results comes from it too).
+    message: renderAlertMessage(rule, result, {
+      periodLabel: batch.period.label,
+      resolved,
+    }),
+    comparisons: result.comparisons,
+    dedupKey: alertDedupKey(result.name, ruleId, {
+      periodStart: alertPeriod.start,
+      periodEnd: alertPeriod.end,
+    }),
+    runId: batch.runId,
+    runAt: batch.runAt,
+  };
+  if (result.drivers && !resolved) message.drivers = result.drivers;
+  return message;
 }

@@ -480,23 +480,38 @@ function checkDimensions(
   }
 }
 
-/** Comparisons listed once; alert conditions use computed comparisons and known channels. */
+/** Comparisons listed once; targets; alert conditions use computed comparisons and known channels. */
 function checkComparisonsAndAlerts(ctx: CheckContext, scope: KpiScope): void {
-  const { issues, parsers, channels, channelNames } = ctx;
-  const { kpi, at } = scope;
-  const compare = asList(kpi.compare).filter((c) => typeof c === "string");
-  const validCompare = [...new Set(compare)].filter((c) =>
-    (COMPARISON_CODES as readonly string[]).includes(c)
+  const compare = checkComparisons(ctx, scope);
+  checkTargets(ctx, scope);
+  asList(scope.kpi.alerts).forEach((alertItem, j) => {
+    const alert = asRecord(alertItem);
+    if (alert === undefined) return;
+    checkCondition(ctx, scope, j, asString(alert.condition), compare);
+    checkMessage(ctx, scope, j, asString(alert.message));
+    checkAlertChannels(ctx, scope, j, asList(alert.channels));
+  });
+}
+
+/** Each comparison listed once; returns the comparisons as listed. */
+function checkComparisons(ctx: CheckContext, scope: KpiScope): string[] {
+  const compare = asList(scope.kpi.compare).filter((c) =>
+    typeof c === "string"
   );
   compare.forEach((code, n) => {
     if (compare.indexOf(code) !== n) {
-      issues.push({
-        path: at("compare", n),
+      ctx.issues.push({
+        path: scope.at("compare", n),
         message: `Comparison ${JSON.stringify(code)} is listed twice`,
       });
     }
   });
-  const targets = asRecord(kpi.target);
+  return compare;
+}
+
+/** A target's source, or its periods: fixed ones only. */
+function checkTargets(ctx: CheckContext, scope: KpiScope): void {
+  const targets = asRecord(scope.kpi.target);
   const isSource = targets !== undefined &&
     TARGET_SOURCE_MARKS.some((key) => key in targets);
   if (isSource) checkTargetSource(ctx, scope, targets);
@@ -518,77 +533,100 @@ function checkComparisonsAndAlerts(ctx: CheckContext, scope: KpiScope): void {
       message = error instanceof Error ? error.message : String(error);
     }
     if (message !== null) {
-      issues.push({ path: at("target", key), atKey: true, message });
+      ctx.issues.push({ path: scope.at("target", key), atKey: true, message });
     }
   }
-  asList(kpi.alerts).forEach((alertItem, j) => {
-    const alert = asRecord(alertItem);
-    if (alert === undefined) return;
-    const condition = asString(alert.condition);
-    if (condition !== undefined && condition.trim() !== "") {
-      try {
-        const parsed = parsers.parseCondition(condition);
-        for (const term of new Set(parsed.terms ?? [])) {
-          const needs = ANOMALY_TERMS.includes(term) ? "anomaly" : "target";
-          if (kpi[needs] !== undefined) continue;
-          issues.push({
-            path: at("alerts", j, "condition"),
-            message: `Condition ${
-              JSON.stringify(condition)
-            } uses ${term}, which needs ${
-              needs === "anomaly"
-                ? "anomaly settings on the KPI (add anomaly: {} for the defaults)"
-                : "a target on the KPI (add target: 100000, or a mapping of period to number)"
-            }`,
-          });
-        }
-        for (const code of new Set(parsed.comparisons)) {
-          if (compare.includes(code)) continue;
-          issues.push({
-            path: at("alerts", j, "condition"),
-            message: `Condition ${
-              JSON.stringify(condition)
-            } uses ${code}, which the KPI does not compute (add it: compare: [${
-              [...validCompare, code].join(", ")
-            }])`,
-          });
-        }
-      } catch (error) {
-        issues.push({
-          path: at("alerts", j, "condition"),
-          message: `Invalid condition ${JSON.stringify(condition)}: ${
-            errorText(error)
-          }`,
-        });
-      }
+}
+
+/**
+ * An alert's condition parses, and uses only the comparisons the KPI
+ * computes and the anomaly or target terms it has settings for.
+ */
+function checkCondition(
+  ctx: CheckContext,
+  scope: KpiScope,
+  j: number,
+  condition: string | undefined,
+  compare: readonly string[],
+): void {
+  if (condition === undefined || condition.trim() === "") return;
+  const { kpi, at } = scope;
+  const problem = (message: string) =>
+    ctx.issues.push({ path: at("alerts", j, "condition"), message });
+  let parsed: ReturnType<ConfigParsers["parseCondition"]>;
+  try {
+    parsed = ctx.parsers.parseCondition(condition);
+  } catch (error) {
+    problem(
+      `Invalid condition ${JSON.stringify(condition)}: ${errorText(error)}`,
+    );
+    return;
+  }
+  for (const term of new Set(parsed.terms ?? [])) {
+    const needs = ANOMALY_TERMS.includes(term) ? "anomaly" : "target";
+    if (kpi[needs] !== undefined) continue;
+    problem(
+      `Condition ${JSON.stringify(condition)} uses ${term}, which needs ${
+        needs === "anomaly"
+          ? "anomaly settings on the KPI (add anomaly: {} for the defaults)"
+          : "a target on the KPI (add target: 100000, or a mapping of period to number)"
+      }`,
+    );
+  }
+  const validCompare = [...new Set(compare)].filter((c) =>
+    (COMPARISON_CODES as readonly string[]).includes(c)
+  );
+  for (const code of new Set(parsed.comparisons)) {
+    if (compare.includes(code)) continue;
+    problem(
+      `Condition ${
+        JSON.stringify(condition)
+      } uses ${code}, which the KPI does not compute (add it: compare: [${
+        [...validCompare, code].join(", ")
+      }])`,
+    );
+  }
+}
+
+/** An alert message names only known placeholders. */
+function checkMessage(
+  ctx: CheckContext,
+  scope: KpiScope,
+  j: number,
+  message: string | undefined,
+): void {
+  if (message === undefined) return;
+  for (const { name, suggestion } of unknownPlaceholders(message)) {
+    ctx.issues.push({
+      path: scope.at("alerts", j, "message"),
+      message: `Unknown placeholder "{{ ${name} }}" in the alert message${
+        suggestion === undefined ? "" : `: did you mean "{{ ${suggestion} }}"?`
+      } (known: ${KNOWN_PLACEHOLDERS_TEXT})`,
+    });
+  }
+}
+
+/** An alert routes only to configured channels. */
+function checkAlertChannels(
+  ctx: CheckContext,
+  scope: KpiScope,
+  j: number,
+  routed: readonly unknown[],
+): void {
+  const { channels, channelNames } = ctx;
+  routed.forEach((channel, n) => {
+    if (typeof channel !== "string" || Object.hasOwn(channels, channel)) {
+      return;
     }
-    const message = asString(alert.message);
-    if (message !== undefined) {
-      for (const { name, suggestion } of unknownPlaceholders(message)) {
-        issues.push({
-          path: at("alerts", j, "message"),
-          message: `Unknown placeholder "{{ ${name} }}" in the alert message${
-            suggestion === undefined
-              ? ""
-              : `: did you mean "{{ ${suggestion} }}"?`
-          } (known: ${KNOWN_PLACEHOLDERS_TEXT})`,
-        });
-      }
-    }
-    asList(alert.channels).forEach((channel, n) => {
-      if (typeof channel !== "string" || Object.hasOwn(channels, channel)) {
-        return;
-      }
-      issues.push({
-        path: at("alerts", j, "channels", n),
-        message: `Unknown channel ${JSON.stringify(channel)}${
-          channelNames.length === 0
-            ? " (no channels are configured: define them under channels:)"
-            : `${didYouMean(channel, channelNames)} (configured: ${
-              channelNames.join(", ")
-            })`
-        }`,
-      });
+    ctx.issues.push({
+      path: scope.at("alerts", j, "channels", n),
+      message: `Unknown channel ${JSON.stringify(channel)}${
+        channelNames.length === 0
+          ? " (no channels are configured: define them under channels:)"
+          : `${didYouMean(channel, channelNames)} (configured: ${
+            channelNames.join(", ")
+          })`
+      }`,
     });
   });
 }

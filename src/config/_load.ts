@@ -60,155 +60,244 @@ export function loadConfig(
   options: LoadOptions,
   parsers: ConfigParsers,
 ): KPIConfig {
-  const { file } = options;
-  let raw: unknown;
-  let locate: Locator = () => null;
-  let spell = (key: string) => key;
-  let respell = (message: string) => message;
-  const fail = (issues: RawIssue[]): never => {
-    throw new KPIConfigError(place(issues, locate, spell, respell), { file });
-  };
+  const input = readInput(source, options.file);
+  const { expanded, issues, unset } = expandInput(input, options);
+  const result = configSchema.safeParse(expanded, { reportInput: true });
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      for (const translated of translateZodIssue(issue, input.spell)) {
+        if (!unset(translated)) issues.push(translated);
+      }
+    }
+  }
+  issues.push(
+    ...checkConfig(expanded, parsers, input.spell).filter((issue) =>
+      !options.allowMissingEnv || !unset(issue)
+    ),
+  );
+  if (issues.length > 0) input.fail(issues);
+  if (!result.success) {
+    // Only values that name an unset variable are wrong: with
+    // allowMissingEnv, the checked input itself, for checking only.
+    if (!options.allowMissingEnv) input.fail(issues);
+    return build(expanded as ConfigData);
+  }
+  return build(result.data);
+}
 
-  if (typeof source === "string") {
-    const counter = new LineCounter();
-    const tooDeep = (offset: number | null): never => {
-      const before = offset === null ? null : source.slice(0, offset);
-      throw new KPIConfigError([{
-        path: "",
-        line: before === null ? null : before.split("\n").length,
-        column: before === null
-          ? null
-          : before.length - before.lastIndexOf("\n"),
-        message: `Invalid YAML: nested more than ${MAX_YAML_DEPTH} levels deep`,
-      }], { file });
-    };
-    // The YAML composer recurses once per level: refuse deep nesting first.
-    const flowDepthAt = deepFlowOffset(source);
-    if (flowDepthAt !== null) tooDeep(flowDepthAt);
-    let doc: ReturnType<typeof parseDocument>;
-    try {
-      doc = parseDocument(source, {
-        lineCounter: counter,
-        prettyErrors: false,
-        uniqueKeys: true,
-        merge: true,
+/** The input as plain values, and how to report on it. */
+interface Input {
+  /** The values as read, in the file's (snake_case) spelling. */
+  raw: Record<string, unknown>;
+  /** Where a path is in the text (YAML only). */
+  locate: Locator;
+  /** How keys are spelled in messages (the input's own spelling). */
+  spell: (key: string) => string;
+  /** The same for the keys inside a message's text. */
+  respell: (message: string) => string;
+  /** Throws the issues, placed and spelled. */
+  fail: (issues: RawIssue[]) => never;
+}
+
+/** Step 1: YAML text, or TypeScript values brought to the file's spelling. */
+function readInput(source: unknown, file: string): Input {
+  const input = (
+    raw: unknown,
+    locate: Locator,
+    spell: (key: string) => string,
+    respell: (message: string) => string,
+  ): Input => ({
+    raw: raw as Record<string, unknown>,
+    locate,
+    spell,
+    respell,
+    fail: (issues) => {
+      throw new KPIConfigError(place(issues, locate, spell, respell), {
+        file,
       });
-    } catch (error) {
-      if (error instanceof RangeError) tooDeep(null);
-      throw error;
-    }
-    const deepAt = deepNodeOffset(doc.contents);
-    if (
-      deepAt !== null ||
-      doc.errors.some((error) => error.message.includes("call stack"))
-    ) {
-      tooDeep(deepAt);
-    }
-    if (doc.errors.length > 0) {
-      const hinted = new Set<number>();
-      throw new KPIConfigError(
-        doc.errors.flatMap((error) => {
-          const block = blockIndicatorHint(source, error.pos[0]);
-          if (block !== null) {
-            if (hinted.has(block.offset)) return [];
-            hinted.add(block.offset);
-            const { line, col } = counter.linePos(block.offset);
-            return [{
-              path: "",
-              line,
-              column: col,
-              message: `Invalid YAML: ${block.message}`,
-            }];
-          }
-          let at = error.pos[0];
-          let message = error.message;
-          const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
-          if (error.code === "MISSING_CHAR" && quote) {
-            const opened = unclosedQuoteOffset(source, at);
-            if (opened !== null) {
-              at = opened;
-              message =
-                `The string opened here with ${quote} is never closed: add the closing ${quote}`;
-            }
-          }
-          const { line, col } = counter.linePos(at);
-          if (error.code === "DUPLICATE_KEY") {
-            const rest = source.slice(error.pos[0]);
-            const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(rest)?.[1] ??
-              rest.slice(0, error.pos[1] - error.pos[0]);
-            message = `Duplicate key ${
-              JSON.stringify(key.replace(/^["']|["']$/g, ""))
-            } in a mapping`;
-          }
-          return [{
-            path: "",
-            line,
-            column: col,
-            message: `Invalid YAML: ${message}`,
-          }];
-        }),
-        { file },
-      );
-    }
-    locate = yamlLocator(doc, counter);
+    },
+  });
+  if (typeof source === "string") {
+    const { doc, counter } = parseYaml(source, file);
+    const read = input(null, yamlLocator(doc, counter), (k) => k, (m) => m);
     try {
-      raw = doc.toJS();
+      read.raw = doc.toJS();
     } catch (error) {
-      fail([{
+      read.fail([{
         path: [],
         message: `Invalid YAML: ${(error as Error).message}`,
       }]);
     }
-    if (asRecord(raw) === undefined) {
-      const looksLikeFile = !source.includes("\n") &&
-        /\.ya?ml\s*$/i.test(source);
-      fail([{
-        path: [],
-        message: raw === null || raw === undefined
-          ? 'The file is empty: expected a mapping with a "kpis" list'
-          : `Expected a mapping with a "kpis" list at the top of the file, got ${
-            describe(raw)
-          }${
-            Array.isArray(raw)
-              ? " (put the list under kpis:)"
-              : looksLikeFile
-              ? " (parseKpis() takes YAML text, not a file name)"
-              : ""
-          }`,
-      }]);
-    }
-  } else if (Array.isArray(source) || asRecord(source) !== undefined) {
-    raw = fromTypeScript(source);
-    spell = (key) => ALL_KEYS.has(key) ? toCamel(key) : key;
-    respell = (message) => message.replace(SNAKE_KEY, (word) => spell(word));
-  } else {
-    throw new TypeError(
-      `Expected YAML text, a configuration object or a list of KPI definitions, got ${
-        describe(source)
-      }`,
+    const problem = topLevelProblem(read.raw, source);
+    if (problem !== null) read.fail([{ path: [], message: problem }]);
+    return read;
+  }
+  if (Array.isArray(source) || asRecord(source) !== undefined) {
+    const spell = (key: string) => ALL_KEYS.has(key) ? toCamel(key) : key;
+    return input(
+      fromTypeScript(source),
+      () => null,
+      spell,
+      (message) => message.replace(SNAKE_KEY, (word) => spell(word)),
     );
   }
+  throw new TypeError(
+    `Expected YAML text, a configuration object or a list of KPI definitions, got ${
+      describe(source)
+    }`,
+  );
+}
 
-  // Top-level `x-...` keys are extension fields (a home for YAML anchors).
+/**
+ * Step 1a: parses YAML text, refusing nesting deeper than
+ * {@linkcode MAX_YAML_DEPTH} and throwing the syntax errors, each placed.
+ */
+function parseYaml(
+  source: string,
+  file: string,
+): { doc: ReturnType<typeof parseDocument>; counter: LineCounter } {
+  const counter = new LineCounter();
+  const tooDeep = (offset: number | null): never => {
+    const before = offset === null ? null : source.slice(0, offset);
+    throw new KPIConfigError([{
+      path: "",
+      line: before === null ? null : before.split("\n").length,
+      column: before === null ? null : before.length - before.lastIndexOf("\n"),
+      message: `Invalid YAML: nested more than ${MAX_YAML_DEPTH} levels deep`,
+    }], { file });
+  };
+  // The YAML composer recurses once per level: refuse deep nesting first.
+  const flowDepthAt = deepFlowOffset(source);
+  if (flowDepthAt !== null) tooDeep(flowDepthAt);
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(source, {
+      lineCounter: counter,
+      prettyErrors: false,
+      uniqueKeys: true,
+      merge: true,
+    });
+  } catch (error) {
+    if (error instanceof RangeError) tooDeep(null);
+    throw error;
+  }
+  const deepAt = deepNodeOffset(doc.contents);
+  if (
+    deepAt !== null ||
+    doc.errors.some((error) => error.message.includes("call stack"))
+  ) {
+    tooDeep(deepAt);
+  }
+  if (doc.errors.length > 0) {
+    throw new KPIConfigError(yamlIssues(doc.errors, source, counter), {
+      file,
+    });
+  }
+  return { doc, counter };
+}
+
+/**
+ * Step 1b: YAML's syntax errors in sentences: an unquoted `>` or `|`, a
+ * string never closed (at its opening quote), a duplicate key by name.
+ */
+function yamlIssues(
+  errors: ReturnType<typeof parseDocument>["errors"],
+  source: string,
+  counter: LineCounter,
+): KPIConfigIssue[] {
+  const hinted = new Set<number>();
+  return errors.flatMap((error) => {
+    const block = blockIndicatorHint(source, error.pos[0]);
+    if (block !== null) {
+      if (hinted.has(block.offset)) return [];
+      hinted.add(block.offset);
+      const { line, col } = counter.linePos(block.offset);
+      return [{
+        path: "",
+        line,
+        column: col,
+        message: `Invalid YAML: ${block.message}`,
+      }];
+    }
+    let at = error.pos[0];
+    let message = error.message;
+    const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
+    if (error.code === "MISSING_CHAR" && quote) {
+      const opened = unclosedQuoteOffset(source, at);
+      if (opened !== null) {
+        at = opened;
+        message =
+          `The string opened here with ${quote} is never closed: add the closing ${quote}`;
+      }
+    }
+    const { line, col } = counter.linePos(at);
+    if (error.code === "DUPLICATE_KEY") {
+      const rest = source.slice(error.pos[0]);
+      const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(rest)?.[1] ??
+        rest.slice(0, error.pos[1] - error.pos[0]);
+      message = `Duplicate key ${
+        JSON.stringify(key.replace(/^["']|["']$/g, ""))
+      } in a mapping`;
+    }
+    return [{
+      path: "",
+      line,
+      column: col,
+      message: `Invalid YAML: ${message}`,
+    }];
+  });
+}
+
+/** Step 1c: why the file's top is not a mapping, or null when it is. */
+function topLevelProblem(raw: unknown, source: string): string | null {
+  if (asRecord(raw) !== undefined) return null;
+  const looksLikeFile = !source.includes("\n") && /\.ya?ml\s*$/i.test(source);
+  return raw === null || raw === undefined
+    ? 'The file is empty: expected a mapping with a "kpis" list'
+    : `Expected a mapping with a "kpis" list at the top of the file, got ${
+      describe(raw)
+    }${
+      Array.isArray(raw)
+        ? " (put the list under kpis:)"
+        : looksLikeFile
+        ? " (parseKpis() takes YAML text, not a file name)"
+        : ""
+    }`;
+}
+
+/**
+ * Step 2: expands `${VAR}` in every value (top-level `x-...` keys, a home
+ * for YAML anchors, are left out). Each unset variable is an issue; with
+ * `allowMissingEnv` a warning instead, and the values naming it are left
+ * out. Returns the values, the issues so far, and whether an issue lies
+ * under a value whose variable is unset (reported once, for the variable).
+ */
+function expandInput(
+  input: Input,
+  options: LoadOptions,
+): {
+  expanded: Record<string, unknown>;
+  issues: RawIssue[];
+  unset: (issue: RawIssue) => boolean;
+} {
   const own = Object.fromEntries(
-    Object.entries(raw as Record<string, unknown>).filter(([key]) =>
-      !key.startsWith("x-")
-    ),
+    Object.entries(input.raw).filter(([key]) => !key.startsWith("x-")),
   );
   const issues: RawIssue[] = [];
   let expanded = expandAll(own, options.env, issues) as Record<
     string,
     unknown
   >;
-  // A value whose variable is unset is reported once, for the variable.
-  const unset = issues.map((issue) => formatPath(issue.path));
-  const underUnset = (issue: RawIssue): boolean => {
+  const unsetPaths = issues.map((issue) => formatPath(issue.path));
+  const unset = (issue: RawIssue): boolean => {
     const path = formatPath(issue.path);
-    return unset.some((p) => path === p || path.startsWith(`${p}.`));
+    return unsetPaths.some((p) => path === p || path.startsWith(`${p}.`));
   };
   if (options.allowMissingEnv) {
     const missing = issues.filter((issue) => NOT_SET.test(issue.message));
-    for (const warning of place(missing, locate, spell, respell)) {
+    for (
+      const warning of place(missing, input.locate, input.spell, input.respell)
+    ) {
       options.onWarning?.(warning);
     }
     issues.splice(
@@ -219,30 +308,7 @@ export function loadConfig(
     // Checked without them: the values that name an unset variable go.
     expanded = withoutPaths(expanded, missing.map((issue) => issue.path));
   }
-  const result = configSchema.safeParse(expanded, { reportInput: true });
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      for (const translated of translateZodIssue(issue, spell)) {
-        const path = formatPath(translated.path);
-        if (!unset.some((p) => path === p || path.startsWith(`${p}.`))) {
-          issues.push(translated);
-        }
-      }
-    }
-  }
-  issues.push(
-    ...checkConfig(expanded, parsers, spell).filter((issue) =>
-      !options.allowMissingEnv || !underUnset(issue)
-    ),
-  );
-  if (issues.length > 0) fail(issues);
-  if (!result.success) {
-    // Only values that name an unset variable are wrong: with
-    // allowMissingEnv, the checked input itself, for checking only.
-    if (!options.allowMissingEnv) fail(issues);
-    return build(expanded as ConfigData);
-  }
-  return build(result.data);
+  return { expanded, issues, unset };
 }
 
 /**

@@ -330,6 +330,18 @@ function targetSourceIssues(
   );
 }
 
+/** Where an issue is, and the key and value it is about. */
+interface IssueSite {
+  path: PathSegment[];
+  /** The key as the input spells it (the list's key for an item). */
+  key: string;
+  /** The key in the file's spelling, or the list's for an item. */
+  rawKey: string;
+  input: unknown;
+  /** Whether the value is an item of a list. */
+  inList: boolean;
+}
+
 /** Turns one zod issue into the sentences users read. */
 export function translateZodIssue(
   issue: z.core.$ZodIssue,
@@ -337,90 +349,43 @@ export function translateZodIssue(
 ): RawIssue[] {
   const path = issue.path as PathSegment[];
   const last = path.at(-1);
-  const key = typeof last === "string"
-    ? spell(last)
-    : typeof path.at(-2) === "string"
-    ? spell(String(path.at(-2)))
-    : "value";
-  const input = issue.input;
-  const inList = typeof last === "number";
-
+  const site: IssueSite = {
+    path,
+    key: typeof last === "string"
+      ? spell(last)
+      : typeof path.at(-2) === "string"
+      ? spell(String(path.at(-2)))
+      : "value",
+    rawKey: typeof last === "string" ? last : String(path.at(-2)),
+    input: issue.input,
+    inList: typeof last === "number",
+  };
   if (issue.code === "unrecognized_keys") {
-    const accepted = acceptedKeys(path, input).map(spell);
-    return issue.keys.map((unknown) => ({
-      path: [...path, unknown],
-      atKey: true,
-      message: `Unknown key ${JSON.stringify(unknown)}${
-        didYouMean(unknown, accepted)
-      } (accepted: ${accepted.join(", ")})`,
-    }));
+    return unknownKeys(issue.keys, site, spell);
   }
   if (
-    input === undefined && !inList &&
+    site.input === undefined && !site.inList &&
     (issue.code === "invalid_type" || issue.code === "invalid_value" ||
       issue.code === "invalid_union")
   ) {
-    if (issue.code === "invalid_union" && "discriminator" in issue) {
-      return [{
-        path,
-        message: `Missing required key "type" (one of ${
-          CHANNEL_TYPES.join(", ")
-        })`,
-      }];
-    }
-    return [{ path, message: `Missing required key ${JSON.stringify(key)}` }];
+    return [{
+      path,
+      message: issue.code === "invalid_union" && "discriminator" in issue
+        ? missingChannelType()
+        : `Missing required key ${JSON.stringify(site.key)}`,
+    }];
   }
   switch (issue.code) {
-    case "invalid_type": {
-      const noun = NOUNS[issue.expected] ?? issue.expected;
-      const where = inList ? `in "${key}"` : `for "${key}"`;
-      return [{
-        path,
-        message: `Expected ${noun} ${where}, got ${describe(input)}`,
-      }];
-    }
-    case "invalid_value": {
-      const values = issue.values.map(String);
-      if (typeof input !== "string") {
-        return [{
-          path,
-          message: `Expected one of ${values.join(", ")} for "${key}", got ${
-            describe(input)
-          }`,
-        }];
-      }
-      const label =
-        ENUM_LABELS[typeof last === "string" ? last : String(path.at(-2))] ??
-          key;
-      return [{
-        path,
-        message: `Unknown ${label} ${JSON.stringify(input)}${
-          didYouMean(input, values)
-        } (expected one of ${values.join(", ")})`,
-      }];
-    }
-    case "invalid_union": {
+    case "invalid_type":
+      return [{ path, message: wrongType(issue.expected, site) }];
+    case "invalid_value":
+      return [{ path, message: wrongValue(issue.values.map(String), site) }];
+    case "invalid_union":
       if ("discriminator" in issue) {
-        const type = asRecord(input)?.type;
-        if (type === undefined) {
-          return [{
-            path,
-            message: `Missing required key "type" (one of ${
-              CHANNEL_TYPES.join(", ")
-            })`,
-          }];
-        }
-        return [{
-          path,
-          message: `Unknown channel type ${quote(type)}${
-            typeof type === "string" ? didYouMean(type, CHANNEL_TYPES) : ""
-          } (expected one of ${CHANNEL_TYPES.join(", ")})`,
-        }];
+        return [{ path, message: wrongChannelType(site.input) }];
       }
-      const source = targetSourceIssues(issue, path, input, spell);
-      if (source !== null) return source;
-      return [{ path, message: issue.message }];
-    }
+      return targetSourceIssues(issue, path, site.input, spell) ??
+        [{ path, message: issue.message }];
     case "too_small":
     case "too_big": {
       if (!issue.message.startsWith("Too ")) {
@@ -431,10 +396,60 @@ export function translateZodIssue(
         : `at most ${issue.maximum}`;
       return [{
         path,
-        message: `"${key}" must be ${bound}, got ${describe(input)}`,
+        message: `"${site.key}" must be ${bound}, got ${describe(site.input)}`,
       }];
     }
     default:
       return [{ path, message: issue.message }];
   }
+}
+
+/** Each unknown key, at the key, with the keys the mapping accepts. */
+function unknownKeys(
+  keys: readonly string[],
+  site: IssueSite,
+  spell: KeySpelling,
+): RawIssue[] {
+  const accepted = acceptedKeys(site.path, site.input).map(spell);
+  return keys.map((unknown) => ({
+    path: [...site.path, unknown],
+    atKey: true,
+    message: `Unknown key ${JSON.stringify(unknown)}${
+      didYouMean(unknown, accepted)
+    } (accepted: ${accepted.join(", ")})`,
+  }));
+}
+
+/** A value of the wrong kind: `Expected a number for "x", got ...`. */
+function wrongType(expected: string, site: IssueSite): string {
+  const noun = NOUNS[expected] ?? expected;
+  const where = site.inList ? `in "${site.key}"` : `for "${site.key}"`;
+  return `Expected ${noun} ${where}, got ${describe(site.input)}`;
+}
+
+/** A value outside an enum, with a suggestion for a near miss. */
+function wrongValue(values: readonly string[], site: IssueSite): string {
+  const { input, key } = site;
+  if (typeof input !== "string") {
+    return `Expected one of ${values.join(", ")} for "${key}", got ${
+      describe(input)
+    }`;
+  }
+  const label = ENUM_LABELS[site.rawKey] ?? key;
+  return `Unknown ${label} ${JSON.stringify(input)}${
+    didYouMean(input, values)
+  } (expected one of ${values.join(", ")})`;
+}
+
+function missingChannelType(): string {
+  return `Missing required key "type" (one of ${CHANNEL_TYPES.join(", ")})`;
+}
+
+/** A channel whose `type` is missing or names no kind. */
+function wrongChannelType(input: unknown): string {
+  const type = asRecord(input)?.type;
+  if (type === undefined) return missingChannelType();
+  return `Unknown channel type ${quote(type)}${
+    typeof type === "string" ? didYouMean(type, CHANNEL_TYPES) : ""
+  } (expected one of ${CHANNEL_TYPES.join(", ")})`;
 }

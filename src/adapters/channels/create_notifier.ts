@@ -178,15 +178,37 @@ function buildChannel(
  * ```
  */
 export function createNotifier(options: CreateNotifierOptions): Notifier {
+  const context = notifierContext(options);
+  const plan = async (batch: AlertBatch): Promise<PlannedAlert[]> =>
+    (await planWithStates(batch, context)).plans;
+  return {
+    channels: context.channels,
+    notify: (batch) => notifyBatch(batch, context),
+    plan,
+    async describe(batch: AlertBatch): Promise<string> {
+      return describeAlerts(await plan(batch), {
+        channelTypes: context.channelTypes,
+      });
+    },
+  };
+}
+
+/** What a notifier works with, read once from its options. */
+interface NotifierContext extends SendContext {
+  store: AlertStateStore | null;
+  dryRun: boolean;
+  channelTypes: Readonly<Record<string, string>>;
+}
+
+/**
+ * Steps 1 to 3: the limits, the channels built from their settings, the
+ * secrets to redact, the clock and where problems are reported.
+ */
+function notifierContext(options: CreateNotifierOptions): NotifierContext {
   const limits = readLimits(options);
   const { channels, secrets } = openChannels(options, limits.timeoutMs);
   const redact = redactor(secrets);
-  const names = Object.keys(channels);
-  const channelTypes = Object.fromEntries(
-    Object.entries(channels).map(([name, channel]) => [name, channel.type]),
-  );
   const now = options.now ?? (() => Temporal.Now.instant());
-  const store = options.store ?? null;
   const dryRun = options.dryRun ?? false;
   const log = options.log ??
     // A dry run's account goes to standard output unless told otherwise;
@@ -196,88 +218,94 @@ export function createNotifier(options: CreateNotifierOptions): Notifier {
       ? (text: string) => console.log(text)
       // deno-lint-ignore no-console
       : (text: string) => console.error(text));
-  const say = (text: string) => log?.(redact(text));
-  const context: SendContext = {
+  return {
     channels,
-    names,
+    names: Object.keys(channels),
+    channelTypes: Object.fromEntries(
+      Object.entries(channels).map(([name, channel]) => [name, channel.type]),
+    ),
     concurrency: limits.concurrency,
     settings: deliverySettings(options, limits, now, redact),
     now,
-    say,
+    say: (text: string) => log?.(redact(text)),
+    store: options.store ?? null,
+    dryRun,
   };
+}
 
-  async function plan(batch: AlertBatch): Promise<PlannedAlert[]> {
-    return (await planWithStates(batch)).plans;
+/**
+ * Step 4: plans a batch from the remembered states; also returns the
+ * states it read. A rule whose state cannot be read sends nothing this run.
+ */
+async function planWithStates(
+  batch: AlertBatch,
+  context: NotifierContext,
+): Promise<{
+  plans: PlannedAlert[];
+  states: Map<string, AlertState | null>;
+}> {
+  const { store, names } = context;
+  const at = context.now();
+  if (store === null) {
+    return {
+      plans: planAlerts(batch, { channels: names, now: at }),
+      states: new Map(),
+    };
   }
-
-  /** Plans a batch; also returns the alert states it read. */
-  async function planWithStates(batch: AlertBatch): Promise<{
-    plans: PlannedAlert[];
-    states: Map<string, AlertState | null>;
-  }> {
-    const at = now();
-    if (store === null) {
-      return {
-        plans: planAlerts(batch, { channels: names, now: at }),
-        states: new Map(),
-      };
+  const { states, unreadable } = await readStates(
+    store,
+    batch,
+    context.concurrency,
+    context.say,
+  );
+  const plans = planAlerts(batch, {
+    channels: names,
+    now: at,
+    getState: (kpi, rule) => states.get(key(kpi, rule)) ?? null,
+  });
+  // Without its state a rule cannot tell a new alert from one already
+  // sent: it sends nothing this run rather than notifying again.
+  for (const p of plans) {
+    if (unreadable.has(key(p.kpi, p.ruleId)) && p.action !== "none") {
+      p.action = "none";
+      p.state = null;
+      p.problem = "its alert state could not be read";
     }
-    const { states, unreadable } = await readStates(
-      store,
-      batch,
-      limits.concurrency,
-      say,
-    );
-    const plans = planAlerts(batch, {
-      channels: names,
-      now: at,
-      getState: (kpi, rule) => states.get(key(kpi, rule)) ?? null,
-    });
-    // Without its state a rule cannot tell a new alert from one already
-    // sent: it sends nothing this run rather than notifying again.
-    for (const p of plans) {
-      if (unreadable.has(key(p.kpi, p.ruleId)) && p.action !== "none") {
-        p.action = "none";
-        p.state = null;
-        p.problem = "its alert state could not be read";
-      }
-    }
-    return { plans, states };
   }
+  return { plans, states };
+}
 
-  async function notify(batch: AlertBatch): Promise<RuleDeliveries[]> {
-    const { plans, states } = await planWithStates(batch);
-    if (dryRun) {
-      say(describeAlerts(plans, { channelTypes }));
-      return [];
-    }
-    for (const p of plans) {
-      if (p.problem) say(`${p.kpi} ${JSON.stringify(p.ruleId)}: ${p.problem}`);
-    }
-    const active = await claimPlans(
-      store,
-      plans.filter((p) => p.action !== "none"),
-      states,
-      context,
-      batch.runId,
-    );
-    const { sent, records } = await sendPlans(batch, active, context);
-    if (store !== null) await saveOutcomes(store, active, sent, records, say);
-    return plans.flatMap((p) =>
-      p.triggered
-        ? [{ kpi: p.kpi, ruleId: p.ruleId, deliveries: sent.get(p) ?? [] }]
-        : []
-    );
+/**
+ * Sends a batch's notices (steps 4 to 6: plan, claim, send, save), or in
+ * a dry run describes them; returns each holding rule's deliveries.
+ */
+async function notifyBatch(
+  batch: AlertBatch,
+  context: NotifierContext,
+): Promise<RuleDeliveries[]> {
+  const { store, say } = context;
+  const { plans, states } = await planWithStates(batch, context);
+  if (context.dryRun) {
+    say(describeAlerts(plans, { channelTypes: context.channelTypes }));
+    return [];
   }
-
-  return {
-    channels,
-    notify,
-    plan,
-    async describe(batch: AlertBatch): Promise<string> {
-      return describeAlerts(await plan(batch), { channelTypes });
-    },
-  };
+  for (const p of plans) {
+    if (p.problem) say(`${p.kpi} ${JSON.stringify(p.ruleId)}: ${p.problem}`);
+  }
+  const active = await claimPlans(
+    store,
+    plans.filter((p) => p.action !== "none"),
+    states,
+    context,
+    batch.runId,
+  );
+  const { sent, records } = await sendPlans(batch, active, context);
+  if (store !== null) await saveOutcomes(store, active, sent, records, say);
+  return plans.flatMap((p) =>
+    p.triggered
+      ? [{ kpi: p.kpi, ruleId: p.ruleId, deliveries: sent.get(p) ?? [] }]
+      : []
+  );
 }
 
 /** The validated numeric settings of a notifier. */
@@ -366,7 +394,7 @@ function deliverySettings(
 }
 
 /**
- * Step 4: reads the remembered state of every rule in the batch; a rule
+ * Step 4a: reads the remembered state of every rule in the batch; a rule
  * whose state cannot be read is planned as if it had none.
  */
 async function readStates(

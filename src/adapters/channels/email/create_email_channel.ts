@@ -93,6 +93,47 @@ export function createEmailChannel(
   // Each channel factory starts alike (name, settings read by _settings.ts,
   // secrets redacted): one contract, each kind's own settings and I/O.
   const name = options.name ?? "email";
+  const smtp = readSmtpSettings(config, name, options.timeoutMs ?? 10_000);
+  const redact = redactor([smtp.password]);
+  return {
+    name,
+    type: "email",
+    send: (message, signal) => sendMail(smtp, message, signal, redact),
+    preview(message: AlertMessage): unknown {
+      const content = buildEmailContent(message);
+      return {
+        smtp: `${smtp.host}:${smtp.port}${
+          smtp.secure ? " (TLS)" : smtp.starttls === true ? " (STARTTLS)" : ""
+        }`,
+        from: smtp.from,
+        to: smtp.to,
+        subject: content.subject,
+        text: content.text,
+      };
+    },
+  };
+}
+
+/** An email channel's settings, read and checked. */
+interface SmtpSettings {
+  host: string;
+  port: number;
+  secure: boolean;
+  starttls: boolean | undefined;
+  from: string;
+  to: string[];
+  username: string | undefined;
+  password: string | undefined;
+  rejectUnauthorized: boolean | undefined;
+  timeoutMs: number;
+}
+
+/** Reads the settings, in either spelling, with their defaults. */
+function readSmtpSettings(
+  config: Readonly<Record<string, unknown>>,
+  name: string,
+  timeoutMs: number,
+): SmtpSettings {
   const host = requiredString(config, name, ["smtp_host", "host"]);
   const secure = optionalBoolean(config, "secure") ?? false;
   const starttls = optionalBoolean(config, "starttls", "use_tls");
@@ -114,101 +155,98 @@ export function createEmailChannel(
       `Channel "${name}" (email) needs "to": an address or a list of addresses`,
     );
   }
-  const username = optionalString(config, "username", "user");
-  const password = optionalString(config, "password", "pass");
-  const rejectUnauthorized = optionalBoolean(
-    config,
-    "tls_reject_unauthorized",
-  );
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const redact = redactor([password]);
-
-  const transportOptions = {
+  return {
     host,
     port,
+    secure,
+    starttls,
+    from,
+    to,
+    username: optionalString(config, "username", "user"),
+    password: optionalString(config, "password", "pass"),
+    rejectUnauthorized: optionalBoolean(config, "tls_reject_unauthorized"),
+    timeoutMs,
+  };
+}
+
+/** nodemailer's transport options for the settings. */
+function transportOptions(smtp: SmtpSettings): Record<string, unknown> {
+  const { secure, starttls, timeoutMs } = smtp;
+  return {
+    host: smtp.host,
+    port: smtp.port,
     secure,
     requireTLS: !secure && starttls === true,
     ignoreTLS: !secure && starttls === false,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
-    ...(username !== undefined
-      ? { auth: { user: username, pass: password ?? "" } }
+    ...(smtp.username !== undefined
+      ? { auth: { user: smtp.username, pass: smtp.password ?? "" } }
       : {}),
-    ...(rejectUnauthorized === false
+    ...(smtp.rejectUnauthorized === false
       ? { tls: { rejectUnauthorized: false } }
       : {}),
   };
+}
 
-  return {
-    name,
-    type: "email",
-    async send(
-      message: AlertMessage,
-      signal: AbortSignal,
-    ): Promise<AlertSendResult> {
-      signal.throwIfAborted();
-      const content = buildEmailContent(message);
-      const nodemailer = await loadNodemailer();
-      const transport = nodemailer.createTransport(transportOptions);
-      let onAbort: (() => void) | undefined;
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => {
-          transport.close();
-          reject(signal.reason);
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-      });
-      try {
-        const info = await Promise.race([
-          transport.sendMail({
-            from,
-            to,
-            subject: content.subject,
-            text: content.text,
-            html: content.html,
-            headers: {
-              "X-KPI-Engine-Status": message.status,
-              "X-KPI-Engine-Dedup-Key": message.dedupKey,
-            },
-          }),
-          aborted,
-        ]);
-        return { ok: true, status: replyCode(info.response) ?? 250 };
-      } catch (error) {
-        if (signal.aborted) throw signal.reason ?? error;
-        const code = (error as { code?: unknown }).code;
-        const responseCode = (error as { responseCode?: unknown }).responseCode;
-        const status = typeof responseCode === "number" ? responseCode : null;
-        const network = status === null && typeof code === "string" &&
-          NETWORK_CODES.has(code);
-        const result: AlertSendResult = {
-          ok: false,
-          status,
-          retryable: network ||
-            (status !== null && status >= 400 && status < 500),
-          error: redact(errorText(error)),
-        };
-        return result;
-      } finally {
-        if (onAbort) signal.removeEventListener("abort", onAbort);
-        aborted.catch(() => {});
-        transport.close();
-      }
-    },
-    preview(message: AlertMessage): unknown {
-      const content = buildEmailContent(message);
-      return {
-        smtp: `${host}:${port}${
-          secure ? " (TLS)" : starttls === true ? " (STARTTLS)" : ""
-        }`,
-        from,
-        to,
+/**
+ * Sends one notice over a new SMTP connection, closed when done or when
+ * `signal` aborts; a failure is a result (retryable for network errors and
+ * 4xx replies), never a throw, but for the abort itself.
+ */
+async function sendMail(
+  smtp: SmtpSettings,
+  message: AlertMessage,
+  signal: AbortSignal,
+  redact: (text: string) => string,
+): Promise<AlertSendResult> {
+  signal.throwIfAborted();
+  const content = buildEmailContent(message);
+  const nodemailer = await loadNodemailer();
+  const transport = nodemailer.createTransport(transportOptions(smtp));
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      transport.close();
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    const info = await Promise.race([
+      transport.sendMail({
+        from: smtp.from,
+        to: smtp.to,
         subject: content.subject,
         text: content.text,
-      };
-    },
-  };
+        html: content.html,
+        headers: {
+          "X-KPI-Engine-Status": message.status,
+          "X-KPI-Engine-Dedup-Key": message.dedupKey,
+        },
+      }),
+      aborted,
+    ]);
+    return { ok: true, status: replyCode(info.response) ?? 250 };
+  } catch (error) {
+    if (signal.aborted) throw signal.reason ?? error;
+    const code = (error as { code?: unknown }).code;
+    const responseCode = (error as { responseCode?: unknown }).responseCode;
+    const status = typeof responseCode === "number" ? responseCode : null;
+    const network = status === null && typeof code === "string" &&
+      NETWORK_CODES.has(code);
+    return {
+      ok: false,
+      status,
+      retryable: network || (status !== null && status >= 400 && status < 500),
+      error: redact(errorText(error)),
+    };
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+    aborted.catch(() => {});
+    transport.close();
+  }
 }
 
 function addresses(value: unknown): string[] {

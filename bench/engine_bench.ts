@@ -4,8 +4,8 @@
  *
  * - `run()` of 1,000 derived KPIs over two base KPIs on tiny in-memory data
  *   (after warm-up), beside the same arithmetic written as plain closures;
- * - `cli.ts validate` on a 100-KPI file as a whole process, beside a Deno
- *   process that does nothing.
+ * - `cli.ts validate` on a 100-KPI file as a whole process, beside
+ *   `deno run -A` of an empty file (a Deno process that does nothing).
  *
  * ```sh
  * deno run -A bench/engine_bench.ts
@@ -123,6 +123,8 @@ async function processMs(args: string[]): Promise<[number, number]> {
   const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
   return [wall, cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN];
 }
+const empty = join(dir, "empty.ts");
+await Deno.writeTextFile(empty, "");
 // Interleaved: validate, then the empty process, 11 times (the first pair
 // warms the module cache and is dropped).
 const validateSamples: [number, number][] = [];
@@ -136,10 +138,10 @@ for (let i = 0; i < 12; i++) {
     "--config",
     file,
   ]);
-  const empty = await processMs(["eval", "0"]);
+  const nothing = await processMs(["run", "-A", empty]);
   if (i === 0) continue;
   validateSamples.push(validate);
-  emptySamples.push(empty);
+  emptySamples.push(nothing);
 }
 const validateMs = median(validateSamples.map((s) => s[0]));
 const emptyMs = median(emptySamples.map((s) => s[0]));
@@ -165,7 +167,9 @@ console.log(
   } |`,
 );
 console.log(
-  `| baseline: \`deno eval 0\`, whole process | ${emptyMs.toFixed(0)} |`,
+  `| baseline: \`deno run -A\` of an empty file, whole process | ${
+    emptyMs.toFixed(0)
+  } |`,
 );
 let load = "unknown";
 try {

@@ -158,3 +158,25 @@ Deno.test("the series parameters /openapi.json gives are the ones requests are h
     await engine.close();
   }
 });
+
+Deno.test("GET and DELETE /mcp answer what /openapi.json says: 405, POST allowed", async () => {
+  const engine = makeEngine();
+  const app = createApp({ engine, now: () => NOW });
+  try {
+    const doc = await (await app.request("/openapi.json")).json();
+    for (const method of ["GET", "DELETE"]) {
+      const documented = Object.keys(
+        doc.paths["/mcp"][method.toLowerCase()].responses,
+      );
+      const response = await app.request("/mcp", {
+        method,
+        headers: { accept: "application/json, text/event-stream" },
+      });
+      assert.deepEqual(documented, [String(response.status)], method);
+      assert.equal(response.headers.get("allow"), "POST");
+      assert.equal((await response.json()).error.code, -32000);
+    }
+  } finally {
+    await engine.close();
+  }
+});

@@ -3,11 +3,8 @@ import { formatChange, formatValue } from "./format_number.ts";
 import { COMPARISON_CODES } from "../types.ts";
 import type { ComparisonCode, KPIResult } from "../types.ts";
 
-/** Every output format of the CLI. */
-export const REPORT_FORMATS = ["table", "json", "csv", "markdown"] as const;
-
-/** An output format of the CLI. */
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+import type { ReportFormat } from "./report_formats.ts";
+export { REPORT_FORMATS, type ReportFormat } from "./report_formats.ts";
 
 /** What is formatted: a period and its results. */
 export interface ReportLike {

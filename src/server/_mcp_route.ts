@@ -12,8 +12,7 @@ import type { McpEngine } from "../mcp/create_mcp_server.ts";
 import { parseKpis } from "../config/parse_kpis.ts";
 
 /**
- * Answers one MCP request (POST with a JSON-RPC message; GET and DELETE
- * answer 405, as a stateless server does).
+ * Answers one MCP request (POST with a JSON-RPC message).
  *
  * @param request The HTTP request.
  * @param engine The engine whose KPIs the tools compute.
@@ -44,11 +43,23 @@ export async function handleMcpRequest(
   }
 }
 
-/** Adds `/mcp` (POST, and GET and DELETE answering 405). */
+/**
+ * Adds `/mcp`: POST carries the JSON-RPC messages; GET (a stream of server
+ * messages) and DELETE (ending a session) answer 405, since a stateless
+ * server has neither (as the Streamable HTTP transport allows).
+ */
 export function addMcpRoute(app: Hono, engine: McpEngine): void {
-  app.on(
-    ["GET", "POST", "DELETE"],
-    "/mcp",
-    (c) => handleMcpRequest(c.req.raw, engine),
-  );
+  app.post("/mcp", (c) => handleMcpRequest(c.req.raw, engine));
+  app.on(["GET", "DELETE"], "/mcp", (c) => {
+    c.header("allow", "POST");
+    return c.json({
+      jsonrpc: "2.0",
+      error: {
+        code: -32000,
+        message: "Method not allowed: this MCP server is stateless; POST " +
+          "each JSON-RPC message",
+      },
+      id: null,
+    }, 405);
+  });
 }

@@ -7,7 +7,7 @@
  */
 
 import { Command } from "commander";
-import { REPORT_FORMATS } from "../../../format/format_report.ts";
+import { REPORT_FORMATS } from "../../../format/report_formats.ts";
 import { VERSION } from "./version.ts";
 
 /** The flags of every command, by their long names. */

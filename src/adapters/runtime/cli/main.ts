@@ -1,24 +1,16 @@
 import { CommanderError } from "commander";
-import { dirname, resolve } from "node:path";
 import { parseKpis } from "../../../config/parse_kpis.ts";
-import { kpiConfigJsonSchema } from "../../../config/kpi_config_json_schema.ts";
 import { KPIConfigError } from "../../../config/kpi_config_error.ts";
 import { formatConfigIssues } from "../../../config/format_config_issues.ts";
 import {
-  formatReport,
   REPORT_FORMATS,
   type ReportFormat,
-} from "../../../format/format_report.ts";
+} from "../../../format/report_formats.ts";
 import type { KPIEngine } from "../../../engine/kpi_engine.ts";
-import { formatHistory, formatSeries } from "../../../format/format_series.ts";
 import { checkGrain, type Grain } from "../../../series/series_buckets.ts";
 import type { SeriesOptions } from "../../../series/build_series_points.ts";
 import type { OpenEngineOptions } from "../../open_engine.ts";
 import { buildProgram, type Flags } from "./_program.ts";
-import {
-  formatBreakdowns,
-  formatDrivers,
-} from "../../../format/format_segments.ts";
 import { COMPARISON_CODES } from "../../../types.ts";
 import type {
   AlertNotifier,
@@ -236,6 +228,7 @@ async function openEngine(
   const config: KPIConfig = { ...loaded };
   if (flags["no-history"]) delete config.auditLog;
   const now = clockFor(flags["as-of"], config.timezone);
+  const { dirname, resolve } = await import("node:path");
   const options: OpenEngineOptions & { baseDir: string } = {
     ...await extra(config),
     baseDir: dirname(resolve(path)),
@@ -270,6 +263,11 @@ function useColor(io: CliIo): boolean {
 }
 
 async function runCommand(flags: Flags, io: CliIo): Promise<number> {
+  // The formatters load on demand: `validate` prints one line.
+  const [{ formatReport }, { formatBreakdowns }] = await Promise.all([
+    import("../../../format/format_report.ts"),
+    import("../../../format/format_segments.ts"),
+  ]);
   const format = readFormat(flags);
   const failOn = readFailOn(flags);
   const dryRun = flags["dry-run-alerts"] === true;
@@ -354,6 +352,7 @@ function readTop(flags: Flags): { top?: number } {
 }
 
 async function explainCommand(flags: Flags, io: CliIo): Promise<number> {
+  const { formatDrivers } = await import("../../../format/format_segments.ts");
   const format = readFormat(flags);
   const names = flags.kpi ?? [];
   if (names.length === 0) {
@@ -424,6 +423,10 @@ async function historyCommand(
   rest: string[],
   io: CliIo,
 ): Promise<number> {
+  const [{ formatReport }, { formatHistory }] = await Promise.all([
+    import("../../../format/format_report.ts"),
+    import("../../../format/format_series.ts"),
+  ]);
   const format = readFormat(flags);
   const [name, ...extra] = rest;
   if (!name || extra.length > 0) {
@@ -467,6 +470,7 @@ async function historyCommand(
 }
 
 async function seriesCommand(flags: Flags, io: CliIo): Promise<number> {
+  const { formatSeries } = await import("../../../format/format_series.ts");
   const format = readFormat(flags);
   const grain = readGrain(flags);
   const last = readLast(flags);
@@ -598,7 +602,10 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
-function schemaCommand(io: CliIo): number {
+async function schemaCommand(io: CliIo): Promise<number> {
+  const { kpiConfigJsonSchema } = await import(
+    "../../../config/kpi_config_json_schema.ts"
+  );
   io.stdout(`${JSON.stringify(kpiConfigJsonSchema(), null, 2)}\n`);
   return EXIT.ok;
 }
@@ -671,6 +678,7 @@ async function scheduleCommand(flags: Flags, io: CliIo): Promise<number> {
 
 async function demoCommand(flags: Flags, io: CliIo): Promise<number> {
   const { ensureDemoDatabase } = await import("../demo/build_demo_database.ts");
+  const { dirname, resolve } = await import("node:path");
   const root = resolve(
     dirname(new URL(import.meta.url).pathname),
     "../../../..",

@@ -752,19 +752,26 @@ function checkTargetSource(
     });
     return;
   }
-  if (has("query")) checkTargetQuery(ctx, scope, target);
-  else checkTargetTable(ctx, scope, target);
+  const where: TargetSite = {
+    target,
+    at: (key) => scope.at("target", key),
+    has,
+  };
+  if (has("query")) checkTargetQuery(ctx, where);
+  else checkTargetTable(ctx, where);
+}
+
+/** A target source, with where its keys are and whether each is given. */
+interface TargetSite {
+  target: Record<string, unknown>;
+  at: (key: string) => PathSegment[];
+  has: (key: string) => boolean;
 }
 
 /** A target read with a template: no table keys, a valid template. */
-function checkTargetQuery(
-  ctx: CheckContext,
-  scope: KpiScope,
-  target: Record<string, unknown>,
-): void {
+function checkTargetQuery(ctx: CheckContext, where: TargetSite): void {
   const { issues, k, knownVars, spell } = ctx;
-  const at = (key: string) => scope.at("target", key);
-  const has = (key: string) => target[key] !== undefined;
+  const { target, at, has } = where;
   for (const key of ["table", "column", "time_column", "aggregation"]) {
     if (!has(key)) continue;
     issues.push({
@@ -795,14 +802,9 @@ function checkTargetQuery(
 }
 
 /** A target read from a table: its columns named, names and filter valid. */
-function checkTargetTable(
-  ctx: CheckContext,
-  scope: KpiScope,
-  target: Record<string, unknown>,
-): void {
+function checkTargetTable(ctx: CheckContext, where: TargetSite): void {
   const { issues, k, knownVars, spell } = ctx;
-  const at = (key: string) => scope.at("target", key);
-  const has = (key: string) => target[key] !== undefined;
+  const { target, at, has } = where;
   for (const key of ["column", "time_column"]) {
     if (!has(key)) {
       issues.push({

@@ -23,7 +23,9 @@
  * ```
  *
  * Flags: `--full`, `--rows N` (PostgreSQL), `--memory-rows N`, `--repeat`
- * (3), `--url`.
+ * (3), `--url`, `--only memory|sqlite|postgres`. Contenders run in
+ * interleaved rounds (the order rotating each round) after a warm-up each;
+ * the tables print medians and the spread.
  *
  * @module
  */
@@ -52,6 +54,7 @@ interface Row {
   queries: number | string;
   ms: number;
   baseline: number;
+  spread?: string;
 }
 
 function median(values: number[]): number {
@@ -59,15 +62,35 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  await fn(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < repeat; i++) {
-    const started = performance.now();
-    await fn();
-    times.push(performance.now() - started);
+/**
+ * Runs each contender once to warm up, then `repeat` rounds in which every
+ * contender runs once, the order rotating each round; returns the medians
+ * and the spreads, by name.
+ */
+async function interleaved(
+  contenders: Record<string, () => Promise<unknown>>,
+): Promise<Record<string, { ms: number; min: number; max: number }>> {
+  const names = Object.keys(contenders);
+  const times: Record<string, number[]> = {};
+  for (const name of names) {
+    await contenders[name]!();
+    times[name] = [];
   }
-  return median(times);
+  for (let round = 0; round < repeat; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length]!;
+      const started = performance.now();
+      await contenders[name]!();
+      times[name]!.push(performance.now() - started);
+    }
+  }
+  return Object.fromEntries(
+    names.map((name) => [name, {
+      ms: median(times[name]!),
+      min: Math.min(...times[name]!),
+      max: Math.max(...times[name]!),
+    }]),
+  );
 }
 
 function counted(client: SqlClient): { client: SqlClient; sent: () => number } {
@@ -88,15 +111,17 @@ function counted(client: SqlClient): { client: SqlClient; sent: () => number } {
 function print(title: string, rows: Row[]): void {
   console.log(`\n${title}`);
   console.log(
-    `${"".padEnd(34)}${"queries".padStart(9)}${"ms".padStart(11)}${
-      "× baseline".padStart(12)
-    }`,
+    `${"".padEnd(34)}${"queries".padStart(9)}${"median ms".padStart(11)}${
+      "min–max".padStart(16)
+    }${"× baseline".padStart(12)}`,
   );
   for (const row of rows) {
     console.log(
       `${row.what.padEnd(34)}${String(row.queries).padStart(9)}${
         row.ms.toFixed(1).padStart(11)
-      }${(row.ms / row.baseline).toFixed(2).padStart(12)}`,
+      }${(row.spread ?? "").padStart(16)}${
+        (row.ms / row.baseline).toFixed(2).padStart(12)
+      }`,
     );
   }
 }
@@ -225,17 +250,30 @@ async function postgresPart(): Promise<void> {
         to: "2024-12",
       });
       const seriesQueries = client.sent() - before;
-      const bound = await time(() => client.client.query(handWritten, []));
-      const seriesMs = await time(() =>
-        engine.series(names, { grain: "month", from: "2023-01", to: "2024-12" })
-      );
       const runsBefore = client.sent();
-      const runsMs = await time(async () => {
-        for (const month of months) {
-          await engine.run(month, { kpis: names, record: false });
-        }
+      for (const month of months) {
+        await engine.run(month, { kpis: names, record: false });
+      }
+      const runQueries = client.sent() - runsBefore;
+      const m = await interleaved({
+        bound: () => client.client.query(handWritten, []),
+        series: () =>
+          engine.series(names, {
+            grain: "month",
+            from: "2023-01",
+            to: "2024-12",
+          }),
+        runs: async () => {
+          for (const month of months) {
+            await engine.run(month, { kpis: names, record: false });
+          }
+        },
       });
-      const runQueries = (client.sent() - runsBefore) / (repeat + 1);
+      const bound = m.bound!.ms;
+      const seriesMs = m.series!.ms;
+      const runsMs = m.runs!.ms;
+      const spread = (name: string) =>
+        `${m[name]!.min.toFixed(0)}–${m[name]!.max.toFixed(0)}`;
       print(
         `PostgreSQL, ${
           pgRows.toLocaleString("en")
@@ -248,18 +286,21 @@ async function postgresPart(): Promise<void> {
             queries: 1,
             ms: bound,
             baseline: bound,
+            spread: spread("bound"),
           },
           {
             what: "engine series",
             queries: seriesQueries,
             ms: seriesMs,
             baseline: bound,
+            spread: spread("series"),
           },
           {
             what: "24 single-period fused runs",
             queries: runQueries,
             ms: runsMs,
             baseline: bound,
+            spread: spread("runs"),
           },
         ],
       );
@@ -337,34 +378,47 @@ async function sqlitePart(): Promise<void> {
   const seriesQueries = client.sent() - before;
   const hand =
     `SELECT order_date, COUNT(*), SUM(CASE WHEN status = 'completed' THEN amount END), AVG(amount), COUNT(CASE WHEN refunded = 1 THEN 1 END) FROM orders WHERE order_date >= ? AND order_date < ? GROUP BY order_date`;
-  const bound = await time(() =>
-    client.client.query(hand, [from, today.add({ days: 1 }).toString()])
-  );
-  const seriesMs = await time(() =>
-    engine.series(names, { grain: "day", from, to, comparisons: false })
-  );
-  const runsMs = await time(async () => {
-    for (const day of days) {
-      await engine.run(day, { kpis: names, record: false });
-    }
+  const m = await interleaved({
+    bound: () =>
+      client.client.query(hand, [from, today.add({ days: 1 }).toString()]),
+    series: () =>
+      engine.series(names, { grain: "day", from, to, comparisons: false }),
+    runs: async () => {
+      for (const day of days) {
+        await engine.run(day, { kpis: names, record: false });
+      }
+    },
   });
+  const bound = m.bound!.ms;
+  const seriesMs = m.series!.ms;
+  const runsMs = m.runs!.ms;
+  const spread = (name: string) =>
+    `${m[name]!.min.toFixed(0)}–${m[name]!.max.toFixed(0)}`;
   print(
     `SQLite demo database (${
       rows.toLocaleString("en")
     } orders), 4 KPIs × 730 daily points (baseline: hand-written GROUP BY order_date)`,
     [
-      { what: "hand-written GROUP BY", queries: 1, ms: bound, baseline: bound },
+      {
+        what: "hand-written GROUP BY",
+        queries: 1,
+        ms: bound,
+        baseline: bound,
+        spread: spread("bound"),
+      },
       {
         what: "engine series",
         queries: seriesQueries,
         ms: seriesMs,
         baseline: bound,
+        spread: spread("series"),
       },
       {
         what: "730 single-period runs",
         queries: 730,
         ms: runsMs,
         baseline: bound,
+        spread: spread("runs"),
       },
     ],
   );
@@ -404,17 +458,18 @@ async function memoryPart(): Promise<void> {
       dataframes: { orders: { at: times, amount } },
       now: () => Temporal.Instant.from("2025-01-01T12:00:00Z"),
     });
-    const single = await time(() =>
-      engine.run("2023-01-01..2024-12-31", { record: false })
-    );
-    const series = await time(() =>
-      engine.series("revenue", {
-        grain: "day",
-        from: "2023-01-01",
-        to: "2024-12-31",
-        comparisons: false,
-      })
-    );
+    const m = await interleaved({
+      single: () => engine.run("2023-01-01..2024-12-31", { record: false }),
+      series: () =>
+        engine.series("revenue", {
+          grain: "day",
+          from: "2023-01-01",
+          to: "2024-12-31",
+          comparisons: false,
+        }),
+    });
+    const single = m.single!.ms;
+    const series = m.series!.ms;
     rows.push(
       {
         what: `${label}: one period (2 years)`,
@@ -442,9 +497,10 @@ if (import.meta.main) {
   console.log(
     `Load average: ${(await Deno.readTextFile("/proc/loadavg")).trim()}`,
   );
-  await memoryPart();
-  await sqlitePart();
-  await postgresPart();
+  const only = flag("only", "");
+  if (only === "" || only === "memory") await memoryPart();
+  if (only === "" || only === "sqlite") await sqlitePart();
+  if (only === "" || only === "postgres") await postgresPart();
   console.log(
     `Load average: ${(await Deno.readTextFile("/proc/loadavg")).trim()}`,
   );

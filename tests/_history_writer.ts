@@ -7,7 +7,10 @@
  * Usage: deno run -A tests/_history_writer.ts TARGET WRITER COUNT BATCH SYNC_DIR
  *
  * Once its store is open it writes `SYNC_DIR/ready-WRITER` and waits for
- * `SYNC_DIR/go`, so that all writers start appending together.
+ * `SYNC_DIR/go`, so that all writers start appending together. After its
+ * first append it writes `SYNC_DIR/started-WRITER` and waits until every
+ * ready writer has made its first append too, so that the writers' spans
+ * overlap even when the machine is too busy to start them at once.
  *
  * @module
  */
@@ -30,6 +33,20 @@ for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+/** Waits until as many writers have appended once as were ready. */
+async function awaitEveryFirstAppend(): Promise<void> {
+  for (;;) {
+    let ready = 0;
+    let started = 0;
+    for await (const entry of Deno.readDir(syncDir!)) {
+      if (entry.name.startsWith("ready-")) ready++;
+      if (entry.name.startsWith("started-")) started++;
+    }
+    if (started >= ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 let first = 0;
 let last = 0;
 for (let i = 0; i < count; i += batch) {
@@ -84,6 +101,12 @@ for (let i = 0; i < count; i += batch) {
     firstFiredAt: "2024-12-01T00:00:00.000Z",
     lastSentAt: new Date(Date.UTC(2024, 11, 1, 0, 0, i)).toISOString(),
   });
+  if (i === 0) {
+    await Deno.writeTextFile(`${syncDir}/started-${writer}`, "");
+    await awaitEveryFirstAppend();
+    // Later appends fall on a later millisecond than every first one.
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
   last = Date.now();
 }
 await store.close();

@@ -110,3 +110,56 @@ Deno.test("the notifier has a sender for every channel kind the configuration ac
     CHANNEL_KINDS.map((kind) => kind.type).sort(),
   );
 });
+
+Deno.test("each channel kind's payload builder is what its channel sends", async () => {
+  const { createNotifier } = await import("../src/adapters/mod.ts");
+  const message = {
+    status: "firing" as const,
+    repeat: false,
+    kpi: { name: "revenue", label: "Revenue", unit: "USD" },
+    value: 86250,
+    period: { label: "2024-11", start: "2024-11-01", end: "2024-12-01" },
+    severity: "critical" as const,
+    condition: "< 100000",
+    rule: "critical:< 100000",
+    message: "Revenue fell",
+    comparisons: {},
+    dedupKey: "revenue|critical:< 100000|2024-11-01|2024-12-01",
+    runId: "r1",
+    runAt: "2024-12-01T09:00:00Z",
+  };
+  const configs = {
+    slack: { type: "slack", webhook_url: "https://hooks.example.com/x" },
+    email: {
+      type: "email",
+      smtp_host: "smtp.example.com",
+      from: "kpi@example.com",
+      to: ["team@example.com"],
+    },
+    pagerduty: { type: "pagerduty", integration_key: "0123456789abcdef" },
+    webhook: { type: "webhook", url: "https://example.com/kpi" },
+  } as const;
+  const notifier = createNotifier({ channels: configs });
+  for (const kind of CHANNEL_KINDS) {
+    const config = configs[kind.type as keyof typeof configs];
+    const preview = notifier.channels[kind.type]?.preview?.(message) as
+      & Record<string, unknown>
+      & { body?: unknown };
+    if (kind.type === "email") {
+      const content = kind.buildPayload(message, config) as {
+        subject: string;
+        text: string;
+      };
+      assert.equal(preview.subject, content.subject);
+      assert.equal(preview.text, content.text);
+    } else if (kind.type === "pagerduty") {
+      // The preview hides the key.
+      assert.deepEqual(
+        preview.body,
+        kind.buildPayload(message, { ...config, integration_key: "…" }),
+      );
+    } else {
+      assert.deepEqual(preview.body, kind.buildPayload(message, config));
+    }
+  }
+});

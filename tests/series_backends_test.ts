@@ -265,37 +265,53 @@ Deno.test("[memory] series points equal runKpi across the DST changes of Europe/
   await checkEngine("memory", engine);
 });
 
-Deno.test("[sqlite] series points equal runKpi across the DST changes of Europe/London", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "kpi_series_" });
-  const path = join(dir, "shop.db");
-  const db = new DatabaseSync(path);
-  db.exec(
-    "CREATE TABLE orders (id INTEGER, at TEXT, amount REAL, paid INTEGER)",
+for (const indexed of [false, true]) {
+  Deno.test(
+    `[sqlite] series points equal runKpi across the DST changes of Europe/London, ${
+      indexed
+        ? "with an index on the time column (grouped by time first)"
+        : "without an index"
+    }`,
+    async () => {
+      const dir = await Deno.makeTempDir({ prefix: "kpi_series_" });
+      const path = join(dir, "shop.db");
+      const db = new DatabaseSync(path);
+      db.exec(
+        "CREATE TABLE orders (id INTEGER, at TEXT, amount REAL, paid INTEGER)",
+      );
+      const insert = db.prepare("INSERT INTO orders VALUES (?, ?, ?, ?)");
+      db.exec("BEGIN");
+      for (const r of ROWS) {
+        insert.run(
+          r.id,
+          wallClock(r.at),
+          r.amount,
+          r.paid === null ? null : r.paid ? 1 : 0,
+        );
+      }
+      db.exec("COMMIT");
+      if (indexed) db.exec("CREATE INDEX orders_at ON orders (at)");
+      db.close();
+      const counter = counting(await openSqlClient(`sqlite:${path}`));
+      try {
+        await checkEngine(
+          "sqlite",
+          sqlEngine(counter.client, "orders"),
+          counter.sent,
+        );
+        const grouped = counter.sent.filter((q) => /GROUP BY 1/.test(q));
+        assert.ok(grouped.length > 0);
+        assert.equal(
+          grouped.every((q) => /GROUP BY "at"\) AS g/.test(q)),
+          indexed,
+        );
+      } finally {
+        await counter.client.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
   );
-  const insert = db.prepare("INSERT INTO orders VALUES (?, ?, ?, ?)");
-  db.exec("BEGIN");
-  for (const r of ROWS) {
-    insert.run(
-      r.id,
-      wallClock(r.at),
-      r.amount,
-      r.paid === null ? null : r.paid ? 1 : 0,
-    );
-  }
-  db.exec("COMMIT");
-  db.close();
-  const counter = counting(await openSqlClient(`sqlite:${path}`));
-  try {
-    await checkEngine(
-      "sqlite",
-      sqlEngine(counter.client, "orders"),
-      counter.sent,
-    );
-  } finally {
-    await counter.client.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+}
 
 Deno.test("[postgres] series points equal runKpi across the DST changes of Europe/London", async () => {
   const url = "postgres://postgres@127.0.0.1:5432/test";

@@ -5,6 +5,12 @@ import {
   resolvePeriod,
   seriesBuckets,
 } from "../mod.ts";
+import {
+  addGrains,
+  bucketStart,
+  type Grain,
+  GRAINS,
+} from "../src/series/series_buckets.ts";
 
 const spans = (list: { start: string; end: string }[]) =>
   list.map((b) => `${b.start}/${b.end}`);
@@ -177,4 +183,59 @@ Deno.test("seriesBuckets() refuses bad grains, spans and sizes with a clear mess
     () => seriesBuckets("month", { last: 2, to: "next_month" }),
     /Cannot resolve period "next_month"/,
   );
+});
+
+Deno.test("seriesBuckets() cuts and labels every grain as Temporal does, across centuries, leap days, ISO week 53 and every week start", () => {
+  // The reference: one Temporal step per bucket, as bucketStart, addGrains
+  // and bucketLabel define them.
+  const reference = (
+    grain: Grain,
+    from: string,
+    to: string,
+    weekStart: number,
+    today: string,
+  ) => {
+    const out: [string, string, string, boolean][] = [];
+    const last = bucketStart(Temporal.PlainDate.from(to), grain, weekStart);
+    const now = Temporal.PlainDate.from(today);
+    for (
+      let start = bucketStart(Temporal.PlainDate.from(from), grain, weekStart);
+      Temporal.PlainDate.compare(start, last) <= 0 &&
+      Temporal.PlainDate.compare(start, now) <= 0;
+      start = addGrains(start, grain, 1)
+    ) {
+      const whole = addGrains(start, grain, 1);
+      const partial = Temporal.PlainDate.compare(whole, now) > 0;
+      const end = partial ? now.add({ days: 1 }) : whole;
+      out.push([
+        end.equals(whole)
+          ? bucketLabel(start, grain, weekStart)
+          : `${start}..${end.subtract({ days: 1 })}`,
+        start.toString(),
+        end.toString(),
+        partial,
+      ]);
+    }
+    return out;
+  };
+  const spans: [string, string, string][] = [
+    ["1899-12-20", "1901-03-05", "2030-01-01"],
+    ["1999-12-25", "2001-01-10", "2030-01-01"],
+    ["2015-12-20", "2016-03-05", "2016-02-29"],
+    ["2020-12-01", "2021-01-20", "2021-01-13"],
+    ["2023-12-25", "2027-01-05", "2026-06-17"],
+  ];
+  for (const grain of GRAINS) {
+    for (const weekStart of grain === "week" ? [1, 3, 7] : [1]) {
+      for (const [from, to, today] of spans) {
+        const got = seriesBuckets(grain, { from, to, weekStart, now: today })
+          .map((b) => [b.label, b.start, b.end, b.partial]);
+        assert.deepEqual(
+          got,
+          reference(grain, from, to, weekStart, today),
+          `${grain} ${weekStart} ${from}..${to} on ${today}`,
+        );
+      }
+    }
+  }
 });

@@ -103,20 +103,39 @@ export function decideAlertAction(
   previous: AlertState | null,
   input: AlertDecisionInput,
 ): AlertDecision {
-  const none: AlertDecision = {
-    action: "none",
-    targets: [],
-    state: null,
-    alertPeriod: null,
-  };
   const intervalMs = intervalOf(input.repeatInterval);
-  if (input.holds === null) return none;
-  const now = input.now.toString();
-  const routed = unique(input.channels);
+  if (input.holds === null) return { ...NONE };
   if (previous !== null && input.periodEnd <= previous.periodStart) {
-    return none;
+    return { ...NONE };
   }
-  const fresh = (): AlertDecision => ({
+  const now = input.now.toString();
+  if (!input.holds) return resolveDecision(previous, input, now);
+  const routed = unique(input.channels);
+  if (previous === null || previous.status !== "firing") {
+    return fireDecision(input, routed, now);
+  }
+  const overlaps = input.periodStart < previous.periodEnd &&
+    previous.periodStart < input.periodEnd;
+  if (!overlaps || previous.severity !== input.severity) {
+    return fireDecision(input, routed, now);
+  }
+  return stillFiringDecision(previous, input, routed, intervalMs, now);
+}
+
+const NONE: AlertDecision = {
+  action: "none",
+  targets: [],
+  state: null,
+  alertPeriod: null,
+};
+
+/** A new alert: fire to every routed channel, with a fresh state. */
+function fireDecision(
+  input: AlertDecisionInput,
+  routed: string[],
+  now: string,
+): AlertDecision {
+  return {
     action: "fire",
     targets: routed,
     state: {
@@ -131,30 +150,41 @@ export function decideAlertAction(
       lastSentAt: now,
     },
     alertPeriod: { start: input.periodStart, end: input.periodEnd },
-  });
-  if (!input.holds) {
-    if (previous === null || previous.status !== "firing") return none;
-    const alertPeriod = {
-      start: previous.periodStart,
-      end: previous.periodEnd,
-    };
-    return {
-      action: "resolve",
-      targets: [...previous.channels],
-      state: {
-        ...previous,
-        status: "resolved",
-        periodStart: input.periodStart,
-        periodEnd: input.periodEnd,
-        lastSentAt: now,
-      },
-      alertPeriod,
-    };
-  }
-  if (previous === null || previous.status !== "firing") return fresh();
-  const overlaps = input.periodStart < previous.periodEnd &&
-    previous.periodStart < input.periodEnd;
-  if (!overlaps || previous.severity !== input.severity) return fresh();
+  };
+}
+
+/** The rule no longer holds: resolve a firing alert with the channels told. */
+function resolveDecision(
+  previous: AlertState | null,
+  input: AlertDecisionInput,
+  now: string,
+): AlertDecision {
+  if (previous === null || previous.status !== "firing") return { ...NONE };
+  return {
+    action: "resolve",
+    targets: [...previous.channels],
+    state: {
+      ...previous,
+      status: "resolved",
+      periodStart: input.periodStart,
+      periodEnd: input.periodEnd,
+      lastSentAt: now,
+    },
+    alertPeriod: { start: previous.periodStart, end: previous.periodEnd },
+  };
+}
+
+/**
+ * The same alert still holds: a reminder once `repeatInterval` has passed,
+ * else a first notice to channels routed since, else nothing.
+ */
+function stillFiringDecision(
+  previous: AlertState,
+  input: AlertDecisionInput,
+  routed: string[],
+  intervalMs: number | null,
+  now: string,
+): AlertDecision {
   const alertPeriod = { start: previous.periodStart, end: previous.periodEnd };
   if (intervalMs !== null) {
     const since = input.now.epochMilliseconds -
@@ -177,7 +207,7 @@ export function decideAlertAction(
       alertPeriod,
     };
   }
-  return none;
+  return { ...NONE };
 }
 
 function intervalOf(

@@ -740,8 +740,7 @@ function checkTargetSource(
   scope: KpiScope,
   target: Record<string, unknown>,
 ): void {
-  const { issues, k, knownVars, spell } = ctx;
-  const at = (key: string) => scope.at("target", key);
+  const { issues, k } = ctx;
   const has = (key: string) => target[key] !== undefined;
   const source = asString(scope.kpi.source);
   if (source !== undefined && source !== "sql") {
@@ -753,36 +752,59 @@ function checkTargetSource(
     });
     return;
   }
-  if (has("query")) {
-    for (const key of ["table", "column", "time_column", "aggregation"]) {
-      if (!has(key)) continue;
-      issues.push({
-        path: at(key),
-        atKey: true,
-        message: `Key ${k(key)} does not apply to a target read with ${
-          k("query")
-        }: give either ${k("query")} (a SQL template returning the target) or ${
-          k("table")
-        } with ${k("column")} and ${k("time_column")}`,
-      });
-    }
-    if (has("filter")) {
-      issues.push({
-        path: at("filter"),
-        atKey: true,
-        message: `Key ${k("filter")} does not apply to a target read with ${
-          k("query")
-        } (write the condition in the template)`,
-      });
-    }
-    const text = asString(target.query);
-    if (text !== undefined) {
-      issues.push(
-        ...checkTemplate(text, knownVars, at("query"), spell("query")),
-      );
-    }
-    return;
+  const where: TargetSite = {
+    target,
+    at: (key) => scope.at("target", key),
+    has,
+  };
+  if (has("query")) checkTargetQuery(ctx, where);
+  else checkTargetTable(ctx, where);
+}
+
+/** A target source, with where its keys are and whether each is given. */
+interface TargetSite {
+  target: Record<string, unknown>;
+  at: (key: string) => PathSegment[];
+  has: (key: string) => boolean;
+}
+
+/** A target read with a template: no table keys, a valid template. */
+function checkTargetQuery(ctx: CheckContext, where: TargetSite): void {
+  const { issues, k, knownVars, spell } = ctx;
+  const { target, at, has } = where;
+  for (const key of ["table", "column", "time_column", "aggregation"]) {
+    if (!has(key)) continue;
+    issues.push({
+      path: at(key),
+      atKey: true,
+      message: `Key ${k(key)} does not apply to a target read with ${
+        k("query")
+      }: give either ${k("query")} (a SQL template returning the target) or ${
+        k("table")
+      } with ${k("column")} and ${k("time_column")}`,
+    });
   }
+  if (has("filter")) {
+    issues.push({
+      path: at("filter"),
+      atKey: true,
+      message: `Key ${k("filter")} does not apply to a target read with ${
+        k("query")
+      } (write the condition in the template)`,
+    });
+  }
+  const text = asString(target.query);
+  if (text !== undefined) {
+    issues.push(
+      ...checkTemplate(text, knownVars, at("query"), spell("query")),
+    );
+  }
+}
+
+/** A target read from a table: its columns named, names and filter valid. */
+function checkTargetTable(ctx: CheckContext, where: TargetSite): void {
+  const { issues, k, knownVars, spell } = ctx;
+  const { target, at, has } = where;
   for (const key of ["column", "time_column"]) {
     if (!has(key)) {
       issues.push({

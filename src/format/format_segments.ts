@@ -95,103 +95,107 @@ export function formatBreakdowns(
   if (format === "json") {
     return JSON.stringify({ breakdowns }, null, 2) + "\n";
   }
-  if (format === "csv") {
-    const codes = [...new Set(breakdowns.flatMap(codesOf))];
-    const rows: (string | number | null)[][] = [[
-      "kpi",
-      "dimension",
-      "segment",
-      "other",
-      "value",
-      "share",
-      ...codes.flatMap((c) => [`${c}_previous`, `${c}_change_pct`]),
-      "error",
-    ]];
-    for (const b of breakdowns) {
-      if (b.error) {
-        rows.push([
-          b.name,
-          "",
-          "",
-          "",
-          null,
-          null,
-          ...codes.flatMap(() => [null, null]),
-          b.error,
-        ]);
-        continue;
-      }
-      for (const d of b.dimensions) {
-        for (const row of d.rows) {
-          rows.push([
-            b.name,
-            d.dimension,
-            row.segment[d.dimension] ?? null,
-            row.other ?? null,
-            row.value,
-            row.share,
-            ...codes.flatMap((c) => [
-              row.comparisons[c]?.previousValue ?? null,
-              row.comparisons[c]?.changePct ?? null,
-            ]),
-            "",
-          ]);
-        }
-      }
-    }
-    return toCsv(rows.map((row) => row.map((cell) => cell ?? "")));
-  }
-  const blocks: string[] = [];
+  if (format === "csv") return breakdownsCsv(breakdowns);
+  const blocks = breakdowns.flatMap((b) =>
+    b.error
+      ? [`${b.label}: ${b.error}`]
+      : b.dimensions.map((d) => breakdownBlock(b, d, format, bars))
+  );
+  return blocks.join("\n\n") + "\n";
+}
+
+/** Breakdowns as CSV: a row per segment, or per KPI that failed. */
+function breakdownsCsv(breakdowns: readonly KPIBreakdown[]): string {
+  const codes = [...new Set(breakdowns.flatMap(codesOf))];
+  const rows: (string | number | null)[][] = [[
+    "kpi",
+    "dimension",
+    "segment",
+    "other",
+    "value",
+    "share",
+    ...codes.flatMap((c) => [`${c}_previous`, `${c}_change_pct`]),
+    "error",
+  ]];
   for (const b of breakdowns) {
-    const codes = codesOf(b);
     if (b.error) {
-      blocks.push(`${b.label}: ${b.error}`);
+      rows.push([
+        b.name,
+        "",
+        "",
+        "",
+        null,
+        null,
+        ...codes.flatMap(() => [null, null]),
+        b.error,
+      ]);
       continue;
     }
     for (const d of b.dimensions) {
-      const title =
-        `${b.label} by ${d.dimension} (${b.periodStart} to ${b.periodEnd}, total ${
-          formatValue(b.value, b.unit)
-        })`;
-      const head = ["Segment", "Value", "Share", ...codes];
-      const body = d.rows.map((row) => [
-        segmentLabel(row.segment, row.other),
-        formatValue(row.value, b.unit),
-        share(row.share),
-        ...codes.map((c) =>
-          formatChange(row.comparisons[c]?.changePct ?? null)
-        ),
-      ]);
-      const cut = d.cut
-        ? `\n${d.cut.cut} of ${d.cut.segments} segments beyond the cap of ${d.cut.limit} are folded into other`
-        : "";
-      if (format === "markdown") {
-        const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-        blocks.push(
-          [
-            `### ${title}`,
-            "",
-            line(head),
-            line(head.map((_, i) => (i === 0 ? "---" : "---:"))),
-            ...body.map(line),
-          ].join("\n") + cut,
-        );
-        continue;
+      for (const row of d.rows) {
+        rows.push([
+          b.name,
+          d.dimension,
+          row.segment[d.dimension] ?? null,
+          row.other ?? null,
+          row.value,
+          row.share,
+          ...codes.flatMap((c) => [
+            row.comparisons[c]?.previousValue ?? null,
+            row.comparisons[c]?.changePct ?? null,
+          ]),
+          "",
+        ]);
       }
-      const withBars = bars
-        ? body.map((cells, i) => [...cells, bar(d.rows[i]?.share ?? 0)])
-        : body;
-      blocks.push(
-        `${title}\n${
-          align(
-            [bars ? [...head, ""] : head, ...withBars],
-            [false, true, true, ...codes.map(() => true), false],
-          )
-        }${cut}`,
-      );
     }
   }
-  return blocks.join("\n\n") + "\n";
+  return toCsv(rows.map((row) => row.map((cell) => cell ?? "")));
+}
+
+/** One KPI by one dimension, as a table or Markdown. */
+function breakdownBlock(
+  b: KPIBreakdown,
+  d: KPIBreakdown["dimensions"][number],
+  format: ReportFormat,
+  bars: boolean,
+): string {
+  const codes = codesOf(b);
+  const title =
+    `${b.label} by ${d.dimension} (${b.periodStart} to ${b.periodEnd}, total ${
+      formatValue(b.value, b.unit)
+    })`;
+  const head = ["Segment", "Value", "Share", ...codes];
+  const body = d.rows.map((row) => [
+    segmentLabel(row.segment, row.other),
+    formatValue(row.value, b.unit),
+    share(row.share),
+    ...codes.map((c) => formatChange(row.comparisons[c]?.changePct ?? null)),
+  ]);
+  const cut = d.cut
+    ? `\n${d.cut.cut} of ${d.cut.segments} segments beyond the cap of ${d.cut.limit} are folded into other`
+    : "";
+  if (format === "markdown") {
+    return [`### ${title}`, "", ...markdownTable(head, body)].join("\n") + cut;
+  }
+  const withBars = bars
+    ? body.map((cells, i) => [...cells, bar(d.rows[i]?.share ?? 0)])
+    : body;
+  return `${title}\n${
+    align(
+      [bars ? [...head, ""] : head, ...withBars],
+      [false, true, true, ...codes.map(() => true), false],
+    )
+  }${cut}`;
+}
+
+/** A Markdown table's lines: the head, the alignment row, the body. */
+function markdownTable(head: string[], body: string[][]): string[] {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [
+    line(head),
+    line(head.map((_, i) => (i === 0 ? "---" : "---:"))),
+    ...body.map(line),
+  ];
 }
 
 /**
@@ -236,106 +240,109 @@ export function formatDrivers(
       2,
     ) + "\n";
   }
-  if (format === "csv") {
-    const rows: (string | number | null)[][] = [[
-      "kpi",
-      "compare",
-      "segment",
-      "contribution",
-      "contribution_pct",
-      "rate_effect",
-      "mix_effect",
-      "value",
-      "previous_value",
-    ]];
-    for (const d of drivers) {
-      for (const driver of d.drivers) {
-        rows.push([
-          d.name,
-          d.compare,
-          segmentLabel(driver.segment),
-          driver.contribution,
-          driver.contributionPct,
-          driver.rateEffect ?? null,
-          driver.mixEffect ?? null,
-          driver.value,
-          driver.previousValue,
-        ]);
-      }
+  if (format === "csv") return driversCsv(drivers);
+  return drivers.map((d) => driversBlock(d, format, bars)).join("\n\n") +
+    "\n";
+}
+
+/** Drivers as CSV: a row per slice, then what is left unexplained. */
+function driversCsv(drivers: readonly KPIDrivers[]): string {
+  const rows: (string | number | null)[][] = [[
+    "kpi",
+    "compare",
+    "segment",
+    "contribution",
+    "contribution_pct",
+    "rate_effect",
+    "mix_effect",
+    "value",
+    "previous_value",
+  ]];
+  for (const d of drivers) {
+    for (const driver of d.drivers) {
       rows.push([
         d.name,
         d.compare,
-        "(unexplained)",
-        d.unexplained,
-        d.unexplainedPct,
-        null,
-        null,
-        null,
-        null,
+        segmentLabel(driver.segment),
+        driver.contribution,
+        driver.contributionPct,
+        driver.rateEffect ?? null,
+        driver.mixEffect ?? null,
+        driver.value,
+        driver.previousValue,
       ]);
     }
-    return toCsv(rows.map((row) => row.map((cell) => cell ?? "")));
-  }
-  const pct = (x: number | null) => x === null ? "—" : `${x.toFixed(1)}%`;
-  const blocks = drivers.map((d) => {
-    const title = `${d.label} ${d.compare}: ${
-      d.change === null
-        ? "—"
-        : `${d.change > 0 ? "+" : ""}${formatValue(d.change, d.unit)}`
-    } (${formatChange(d.changePct)}), ${
-      formatValue(d.previousValue, d.unit)
-    } → ${formatValue(d.value, d.unit)}`;
-    if (d.error) return `${d.label}: ${d.error}`;
-    if (d.note) return `${title}\n${d.note}`;
-    const ratio = d.method === "ratio";
-    const head = [
-      "Segment",
-      "Contribution",
-      "Share",
-      ...(ratio ? ["Rate effect", "Mix effect"] : []),
-      "Before",
-      "After",
-    ];
-    const body = d.drivers.map((driver) => [
-      segmentLabel(driver.segment),
-      formatValue(driver.contribution, d.unit),
-      pct(driver.contributionPct),
-      ...(ratio
-        ? [
-          formatValue(driver.rateEffect ?? null, d.unit),
-          formatValue(driver.mixEffect ?? null, d.unit),
-        ]
-        : []),
-      formatValue(driver.previousValue, d.unit),
-      formatValue(driver.value, d.unit),
+    rows.push([
+      d.name,
+      d.compare,
+      "(unexplained)",
+      d.unexplained,
+      d.unexplainedPct,
+      null,
+      null,
+      null,
+      null,
     ]);
-    const rest = `Unexplained: ${formatValue(d.unexplained, d.unit)} (${
-      pct(d.unexplainedPct)
-    })`;
-    if (format === "markdown") {
-      const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-      return [
-        `### ${title}`,
-        "",
-        line(head),
-        line(head.map((_, i) => (i === 0 ? "---" : "---:"))),
-        ...body.map(line),
-        "",
-        rest,
-      ].join("\n");
-    }
-    const withBars = bars
-      ? body.map((cells, i) => [
-        ...cells,
-        bar((d.drivers[i]?.contributionPct ?? 0) / 100),
-      ])
-      : body;
-    return `${title}\n${
-      align(
-        [bars ? [...head, ""] : head, ...withBars],
-        head.map((_, i) => i > 0).concat([false]),
-      )
-    }\n${rest}`;
-  });
-  return blocks.join("\n\n") + "\n";
+  }
+  return toCsv(rows.map((row) => row.map((cell) => cell ?? "")));
+}
+
+/** One KPI's drivers, as a table or Markdown. */
+function driversBlock(
+  d: KPIDrivers,
+  format: ReportFormat,
+  bars: boolean,
+): string {
+  const pct = (x: number | null) => x === null ? "—" : `${x.toFixed(1)}%`;
+  const title = `${d.label} ${d.compare}: ${
+    d.change === null
+      ? "—"
+      : `${d.change > 0 ? "+" : ""}${formatValue(d.change, d.unit)}`
+  } (${formatChange(d.changePct)}), ${formatValue(d.previousValue, d.unit)} → ${
+    formatValue(d.value, d.unit)
+  }`;
+  if (d.error) return `${d.label}: ${d.error}`;
+  if (d.note) return `${title}\n${d.note}`;
+  const ratio = d.method === "ratio";
+  const head = [
+    "Segment",
+    "Contribution",
+    "Share",
+    ...(ratio ? ["Rate effect", "Mix effect"] : []),
+    "Before",
+    "After",
+  ];
+  const body = d.drivers.map((driver) => [
+    segmentLabel(driver.segment),
+    formatValue(driver.contribution, d.unit),
+    pct(driver.contributionPct),
+    ...(ratio
+      ? [
+        formatValue(driver.rateEffect ?? null, d.unit),
+        formatValue(driver.mixEffect ?? null, d.unit),
+      ]
+      : []),
+    formatValue(driver.previousValue, d.unit),
+    formatValue(driver.value, d.unit),
+  ]);
+  const rest = `Unexplained: ${formatValue(d.unexplained, d.unit)} (${
+    pct(d.unexplainedPct)
+  })`;
+  if (format === "markdown") {
+    return [`### ${title}`, "", ...markdownTable(head, body), "", rest].join(
+      "\n",
+    );
+  }
+  const withBars = bars
+    ? body.map((cells, i) => [
+      ...cells,
+      bar((d.drivers[i]?.contributionPct ?? 0) / 100),
+    ])
+    : body;
+  return `${title}\n${
+    align(
+      [bars ? [...head, ""] : head, ...withBars],
+      head.map((_, i) => i > 0).concat([false]),
+    )
+  }\n${rest}`;
 }

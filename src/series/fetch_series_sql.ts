@@ -11,6 +11,7 @@ import type { SqlClient } from "../types.ts";
 import type { FetchedValue } from "../_value_key.ts";
 import { fetchSqlValues } from "../sql/fetch_sql_values.ts";
 import { mysqlInstantColumns } from "../sql/_instant_columns.ts";
+import { hasTimeIndex } from "../sql/_time_index.ts";
 import type { SqlValueRequest } from "../sql/plan_sql_queries.ts";
 import {
   planSeriesSql,
@@ -67,7 +68,31 @@ export async function fetchSeriesSql(
     (client.dialect === "mysql"
       ? await mysqlInstantColumns(client, requests)
       : undefined);
+  const indexed = new Map<string, boolean>();
+  if (client.dialect === "sqlite" && options.timeIndexed === undefined) {
+    await Promise.all(requests.map(async ({ definition }) => {
+      const { table, timeColumn, query } = definition;
+      if (
+        (typeof query === "string" && query.trim() !== "") ||
+        table === undefined || timeColumn === undefined
+      ) return;
+      const key = `${table.trim()}\u0000${timeColumn.trim()}`;
+      if (indexed.has(key)) return;
+      indexed.set(key, false);
+      indexed.set(
+        key,
+        await hasTimeIndex(
+          client,
+          table.trim(),
+          timeColumn.trim(),
+          options.defaultTimeoutMs ?? 30_000,
+        ),
+      );
+    }));
+  }
   const { queries, batches } = planSeriesSql(client.dialect, requests, {
+    timeIndexed: (table, column) =>
+      indexed.get(`${table}\u0000${column}`) ?? false,
     ...options,
     ...(instantTimeColumns ? { instantTimeColumns } : {}),
   });

@@ -62,6 +62,14 @@ export interface PlanSeriesSqlOptions {
    * session in UTC. @default none
    */
   instantTimeColumns?: ReadonlySet<string>;
+  /**
+   * Whether a table has an index led by its time column (names as written
+   * in the KPIs). On SQLite, such a table is grouped by the time column
+   * first (read in index order, no sort) and each group's piece found once,
+   * rather than sorting every row by its piece. `fetchSeriesSql` asks the
+   * catalogue. @default () => false
+   */
+  timeIndexed?: (table: string, timeColumn: string) => boolean;
 }
 
 /** One KPI's part of a series query: which columns hold it. */
@@ -194,6 +202,10 @@ export function planSeriesSql(
     seriesQuery(dialect, group.members, {
       timezone: group.timezone,
       instant: group.instant,
+      byTime: dialect === "sqlite" && (options.timeIndexed?.(
+        (group.members[0]?.request.definition.table ?? "").trim(),
+        (group.members[0]?.request.definition.timeColumn ?? "").trim(),
+      ) ?? false),
       vars,
       defaultTimeoutMs,
     })
@@ -246,6 +258,7 @@ function seriesQuery(
   context: {
     timezone: string;
     instant: boolean;
+    byTime: boolean;
     vars: Readonly<Record<string, unknown>>;
     defaultTimeoutMs: number;
   },
@@ -261,34 +274,10 @@ function seriesQuery(
     ? (day: string): string => utcMidnight(day, timezone)
     : (day: string): string => day;
   const b = new SqlBuilder(dialect);
-  b.text("SELECT ");
-  // Binary search over the edges: piece j holds bounds[j] <= t < bounds[j+1].
-  const search = (lo: number, hi: number): void => {
-    if (hi - lo <= 1) {
-      b.text(String(lo));
-      return;
-    }
-    const mid = (lo + hi) >>> 1;
-    b.text(`CASE WHEN ${t} < `).param(edge(bounds[mid] as string)).text(
-      " THEN ",
-    );
-    search(lo, mid);
-    b.text(" ELSE ");
-    search(mid, hi);
-    b.text(" END");
-  };
-  search(0, bounds.length - 1);
-  b.text(" AS piece");
+  // Each KPI's columns: one value, or a sum and a count (averages, rates).
   const columns: SeriesColumn[] = [];
   let column = 1;
   for (const { kpi, request } of members) {
-    const filtered = (value: string) => {
-      if (kpi.filter === null) b.text(value);
-      else {
-        b.text("CASE WHEN (").template(kpi.filter as ParsedTemplate, vars)
-          .text(`) THEN ${value} END`);
-      }
-    };
     const aggregation = kpi.aggregation as SeriesColumn["aggregation"];
     columns.push({
       name: kpi.name,
@@ -296,51 +285,118 @@ function seriesQuery(
       first: column,
       periods: uniquePeriods(request.periods),
     });
-    b.text(",\n  ");
-    const c = kpi.column;
-    switch (aggregation) {
-      case "last":
-        // The value at the piece's latest time, as a single period folds it.
-        aggregate(b, kpi, vars, null);
-        column += 1;
-        break;
-      case "sum":
-        b.text("SUM(");
-        filtered(c);
-        b.text(")");
-        column += 1;
-        break;
-      case "count":
-        b.text("COUNT(");
-        filtered(c === "*" ? (kpi.filter === null ? "*" : "1") : c);
-        b.text(")");
-        column += 1;
-        break;
-      case "avg":
-      case "rate": {
-        const value = aggregation === "avg"
-          ? (dialect === "mysql" ? `${c} + 0e0` : c)
-          : `CASE WHEN ${c} IS NULL THEN NULL WHEN ${
-            dialect === "postgres" ? `CAST(${c} AS BOOLEAN)` : c
-          } THEN 1e0 ELSE 0e0 END`;
-        b.text("SUM(");
-        filtered(value);
-        b.text("), COUNT(");
-        filtered(value);
-        b.text(")");
-        column += 2;
-        break;
+    column += aggregation === "avg" || aggregation === "rate" ? 2 : 1;
+  }
+  // Binary search over the edges: piece j holds bounds[j] <= t < bounds[j+1].
+  const search = (time: string, lo: number, hi: number): void => {
+    if (hi - lo <= 1) {
+      b.text(String(lo));
+      return;
+    }
+    const mid = (lo + hi) >>> 1;
+    b.text(`CASE WHEN ${time} < `).param(edge(bounds[mid] as string)).text(
+      " THEN ",
+    );
+    search(time, lo, mid);
+    b.text(" ELSE ");
+    search(time, mid, hi);
+    b.text(" END");
+  };
+  const values = (aliased: boolean): void => {
+    let k = 0;
+    const alias = () => aliased ? ` AS c${++k}` : "";
+    for (const { kpi } of members) {
+      const filtered = (value: string) => {
+        if (kpi.filter === null) b.text(value);
+        else {
+          b.text("CASE WHEN (").template(kpi.filter as ParsedTemplate, vars)
+            .text(`) THEN ${value} END`);
+        }
+      };
+      b.text(",\n  ");
+      const c = kpi.column;
+      switch (kpi.aggregation) {
+        case "last":
+          // The value at the latest time, as a single period folds it.
+          aggregate(b, kpi, vars, null);
+          b.text(alias());
+          break;
+        case "sum":
+          b.text("SUM(");
+          filtered(c);
+          b.text(`)${alias()}`);
+          break;
+        case "count":
+          b.text("COUNT(");
+          filtered(c === "*" ? (kpi.filter === null ? "*" : "1") : c);
+          b.text(`)${alias()}`);
+          break;
+        case "avg":
+        case "rate": {
+          const value = kpi.aggregation === "avg"
+            ? (dialect === "mysql" ? `${c} + 0e0` : c)
+            : `CASE WHEN ${c} IS NULL THEN NULL WHEN ${
+              dialect === "postgres" ? `CAST(${c} AS BOOLEAN)` : c
+            } THEN 1e0 ELSE 0e0 END`;
+          b.text("SUM(");
+          filtered(value);
+          b.text(`)${alias()}, COUNT(`);
+          filtered(value);
+          b.text(`)${alias()}`);
+          break;
+        }
       }
     }
+  };
+  const where = (): void => {
+    b.text("\nWHERE ");
+    covered.forEach(([start, end], i) => {
+      if (i > 0) b.text(" OR ");
+      b.text(`(${t} >= `).param(edge(start)).text(` AND ${t} < `).param(
+        edge(end),
+      ).text(")");
+    });
+  };
+  if (context.byTime) {
+    // Grouped by the time column first (in index order, no sort), then each
+    // group's piece found once, not once per row.
+    b.text("SELECT ");
+    search("g.t_", 0, bounds.length - 1);
+    b.text(" AS piece");
+    let k = 0;
+    for (const [i, { kpi }] of members.entries()) {
+      const info = columns[i] as SeriesColumn;
+      b.text(",\n  ");
+      if (info.aggregation === "last") {
+        aggregate(
+          b,
+          {
+            ...kpi,
+            column: `g.c${++k}`,
+            timeColumn: "g.t_",
+            filter: null,
+          },
+          vars,
+          null,
+        );
+      } else if (info.aggregation === "avg" || info.aggregation === "rate") {
+        b.text(`SUM(g.c${++k}), SUM(g.c${++k})`);
+      } else b.text(`SUM(g.c${++k})`);
+    }
+    b.text(`,\n  SUM(g.n_)\nFROM (SELECT ${t} AS t_`);
+    values(true);
+    b.text(`, COUNT(*) AS n_ FROM ${first.table}`);
+    where();
+    b.text(` GROUP BY ${t}) AS g\nGROUP BY 1`);
+  } else {
+    b.text("SELECT ");
+    search(t, 0, bounds.length - 1);
+    b.text(" AS piece");
+    values(false);
+    b.text(`,\n  COUNT(*)\nFROM ${first.table}`);
+    where();
+    b.text("\nGROUP BY 1");
   }
-  b.text(`,\n  COUNT(*)\nFROM ${first.table}\nWHERE `);
-  covered.forEach(([start, end], i) => {
-    if (i > 0) b.text(" OR ");
-    b.text(`(${t} >= `).param(edge(start)).text(` AND ${t} < `).param(
-      edge(end),
-    ).text(")");
-  });
-  b.text("\nGROUP BY 1");
   return {
     sql: b.sql,
     params: b.params,

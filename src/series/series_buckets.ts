@@ -9,6 +9,7 @@
 import type { Period } from "../types.ts";
 import { resolvePeriod } from "../period/resolve_period.ts";
 import { canonicalTimeZone } from "../period/_dates.ts";
+import { epochDay, isoDay, isoWeekLabel } from "./_days.ts";
 
 /** The length of one point of a series. */
 export type Grain = "day" | "week" | "month" | "quarter" | "year";
@@ -136,54 +137,47 @@ export function seriesBuckets(
   const today = options.now === undefined ? null : Temporal.PlainDate.from(
     resolvePeriod("today", resolveOptions).start,
   );
+  // Whole numbers of days and months from here on: a Temporal object per
+  // step costs more than the rest of a 730-day series.
+  const todayDay = today === null
+    ? Infinity
+    : epochDay(today.year, today.month, today.day);
+  const months = grain === "month" ? 1 : grain === "quarter" ? 3 : 12;
+  const dayStep = grain === "day" ? 1 : grain === "week" ? 7 : 0;
+  const monthIndex = (d: Temporal.PlainDate) => d.year * 12 + d.month - 1;
+  const dayOfMonthIndex = (i: number) =>
+    epochDay(Math.floor(i / 12), (i % 12) + 1, 1);
+  const firstDay = epochDay(firstStart.year, firstStart.month, firstStart.day);
+  const lastBucket = epochDay(lastStart.year, lastStart.month, lastStart.day);
   const buckets: SeriesBucket[] = [];
-  // Each bucket's end is the next one's start: one date step and one
-  // string per bucket (Temporal calls dominate a long daily series).
-  // Days of four-digit years compare as their ISO strings do.
-  const fourDigits = (day: Temporal.PlainDate | null) =>
-    day === null || (day.year >= 1000 && day.year <= 9999);
-  const byText = fourDigits(firstStart) && fourDigits(lastStart) &&
-    fourDigits(today);
-  const lastText = lastStart.toString();
-  const todayText = today === null ? null : today.toString();
-  const after = (
-    day: Temporal.PlainDate,
-    text: string,
-    other: Temporal.PlainDate,
-    otherText: string,
-  ) => byText ? text > otherText : Temporal.PlainDate.compare(day, other) > 0;
-  let start = firstStart;
-  let startText = start.toString();
-  while (!after(start, startText, lastStart, lastText)) {
+  for (
+    let i = dayStep > 0 ? firstDay : monthIndex(firstStart);;
+    i += dayStep > 0 ? dayStep : months
+  ) {
+    const start = dayStep > 0 ? i : dayOfMonthIndex(i);
+    if (start > lastBucket) break;
     if (buckets.length >= maxBuckets) {
       throw new RangeError(
         `Too many ${grain} points from ${firstStart} to ${lastStart}: at most ${maxBuckets}; choose a coarser grain or a shorter span`,
       );
     }
-    if (today !== null && after(start, startText, today, todayText!)) break;
-    const whole = addGrains(start, grain, 1);
-    const wholeText = whole.toString();
+    if (start > todayDay) break;
+    const whole = dayStep > 0 ? i + dayStep : dayOfMonthIndex(i + months);
     let end = whole;
-    let endText = wholeText;
     let partial = false;
-    if (today !== null && after(end, endText, today, todayText!)) {
+    if (end > todayDay) {
       partial = true;
-      end = today.add({ days: 1 });
-      endText = end.toString();
+      end = todayDay + 1;
     }
     buckets.push({
-      label: endText !== wholeText
-        ? rangeLabel(start, end)
-        : grain === "day"
-        ? startText
-        : bucketLabel(start, grain, weekStart),
-      start: startText,
-      end: endText,
+      label: end === whole
+        ? wholeLabel(start, i, grain, weekStart)
+        : `${isoDay(start)}..${isoDay(end - 1)}`,
+      start: isoDay(start),
+      end: isoDay(end),
       timezone,
       partial,
     });
-    start = whole;
-    startText = wholeText;
   }
   return buckets;
 }
@@ -327,6 +321,30 @@ export function checkGrain(grain: unknown): Grain {
     );
   }
   return grain as Grain;
+}
+
+/** {@linkcode bucketLabel} from a day number (and a month index). */
+function wholeLabel(
+  start: number,
+  index: number,
+  grain: Grain,
+  weekStart: number,
+): string {
+  switch (grain) {
+    case "day":
+      return isoDay(start);
+    case "week":
+      return weekStart === 1
+        ? isoWeekLabel(start)
+        : `${isoDay(start)}..${isoDay(start + 6)}`;
+    default: {
+      const year = String(Math.floor(index / 12)).padStart(4, "0");
+      const month = (index % 12) + 1;
+      if (grain === "month") return `${year}-${String(month).padStart(2, "0")}`;
+      if (grain === "quarter") return `${year}-Q${Math.ceil(month / 3)}`;
+      return year;
+    }
+  }
 }
 
 function rangeLabel(start: Temporal.PlainDate, end: Temporal.PlainDate) {

@@ -66,6 +66,36 @@ function clip(text: string, max: number): string {
  */
 export function buildSlackPayload(message: AlertMessage): SlackPayload {
   const resolved = message.status === "resolved";
+  const value = formatValue(message.value, message.kpi.unit, {
+    missing: "n/a",
+  });
+  const blocks: Record<string, unknown>[] = [
+    ...summaryBlocks(message, value),
+    ...detailBlocks(message),
+    {
+      type: "section",
+      text: { type: "mrkdwn", text: clip(esc(message.message), 3000) },
+    },
+    {
+      type: "context",
+      elements: [{
+        type: "mrkdwn",
+        text: esc(`kpi-engine · ${message.kpi.name} · run ${message.runId}`),
+      }],
+    },
+  ];
+  const text = `${
+    resolved ? "Resolved" : message.severity.toUpperCase()
+  }: ${message.kpi.label} is ${value} for ${message.period.label}. ${message.message}`;
+  return { text: clip(esc(text), 3000), blocks };
+}
+
+/** The header and the value, period, severity and condition fields. */
+function summaryBlocks(
+  message: AlertMessage,
+  value: string,
+): Record<string, unknown>[] {
+  const resolved = message.status === "resolved";
   const icon = resolved ? "✅" : ICON[message.severity] ?? "⚪";
   const state = resolved
     ? "resolved"
@@ -73,14 +103,11 @@ export function buildSlackPayload(message: AlertMessage): SlackPayload {
     ? `${message.severity}, still firing`
     : message.severity;
   const title = `${icon} ${message.kpi.label}: ${state}`;
-  const value = formatValue(message.value, message.kpi.unit, {
-    missing: "n/a",
-  });
   const range = formatDayRange(message.period.start, message.period.end);
   const period = message.period.label === range
     ? range
     : `${message.period.label} (${range})`;
-  const blocks: Record<string, unknown>[] = [
+  return [
     {
       type: "header",
       text: { type: "plain_text", text: clip(title, 150), emoji: true },
@@ -103,6 +130,11 @@ export function buildSlackPayload(message: AlertMessage): SlackPayload {
       ],
     },
   ];
+}
+
+/** The comparisons and the drivers, when there are any. */
+function detailBlocks(message: AlertMessage): Record<string, unknown>[] {
+  const blocks: Record<string, unknown>[] = [];
   const lines = COMPARISON_CODES
     .filter((code) => message.comparisons[code] !== undefined)
     .map((code) =>
@@ -132,19 +164,5 @@ export function buildSlackPayload(message: AlertMessage): SlackPayload {
       },
     });
   }
-  blocks.push({
-    type: "section",
-    text: { type: "mrkdwn", text: clip(esc(message.message), 3000) },
-  });
-  blocks.push({
-    type: "context",
-    elements: [{
-      type: "mrkdwn",
-      text: esc(`kpi-engine · ${message.kpi.name} · run ${message.runId}`),
-    }],
-  });
-  const text = `${
-    resolved ? "Resolved" : message.severity.toUpperCase()
-  }: ${message.kpi.label} is ${value} for ${message.period.label}. ${message.message}`;
-  return { text: clip(esc(text), 3000), blocks };
+  return blocks;
 }

@@ -10,8 +10,9 @@ import postgres from "postgres";
 import type { SqlClient, SqlQueryOptions } from "../../../types.ts";
 import {
   describeServer,
+  driverErrorTranslator,
   hidePassword,
-  translateDriverError,
+  NETWORK_CODES,
 } from "../../../sql/_errors.ts";
 import { beginTransaction, isConnectionGone } from "./_begin_transaction.ts";
 
@@ -61,12 +62,7 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const GRACE_MS = 1000;
 
 const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ECONNRESET",
-  "EAI_AGAIN",
+  ...NETWORK_CODES,
   "CONNECT_TIMEOUT",
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
@@ -212,20 +208,11 @@ function passDateStringsThrough(sql: PostgresSql): void {
   }
 }
 
-function translate(
-  error: unknown,
-  context: {
-    server: string;
-    password: string | undefined;
-    timeoutMs: number | undefined;
-  },
-): Error {
-  return translateDriverError(error, {
-    ...context,
-    isTimeout: (e) => e.code === "57014",
-    isConnection: (e) => e.code !== undefined && CONNECTION_CODES.has(e.code),
-  });
-}
+/** Reads the driver's errors as timeouts, unreachable servers or others. */
+const translate = driverErrorTranslator({
+  isTimeout: (e) => e.code === "57014",
+  isConnection: (e) => e.code !== undefined && CONNECTION_CODES.has(e.code),
+});
 
 /**
  * Opens a pool from a `postgres://` or `postgresql://` URL; `close()` ends

@@ -319,6 +319,9 @@ export function bigqueryClient(options: BigQueryClientOptions): BigQueryClient {
     }
   };
 
+  // Every client here opens query() alike (the SqlClient signature, the
+  // closed check, the timeout read); what follows is this driver's own, so
+  // the clients share no more than that.
   return {
     dialect: "bigquery",
     async query(

@@ -220,6 +220,9 @@ export function mysqlClient(
     }
   };
 
+  // Every client here opens query() alike (the SqlClient signature, the
+  // closed check, the timeout read); what follows is this driver's own, so
+  // the clients share no more than that.
   return {
     dialect: "mysql",
     async query(

@@ -127,6 +127,9 @@ export function postgresClient(
   // A connection the server closed mid-query is never marked idle by the
   // package, so ending the pool gently would wait out its whole timeout.
   let lost = false;
+  // Every client here opens query() alike (the SqlClient signature, the
+  // closed check, the timeout read); what follows is this driver's own, so
+  // the clients share no more than that.
   return {
     dialect: "postgres",
     async query(

@@ -205,6 +205,9 @@ export function snowflakeClient(options: SnowflakeClientOptions): SqlClient {
     }
   };
 
+  // Every client here opens query() alike (the SqlClient signature, the
+  // closed check, the timeout read); what follows is this driver's own, so
+  // the clients share no more than that.
   return {
     dialect: "snowflake",
     async query(

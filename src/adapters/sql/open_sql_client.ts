@@ -204,6 +204,8 @@ async function openUrl(
     );
     return openClickHouseClient(url);
   }
+  // One branch per driver, alike in shape: each imports its driver only
+  // when a URL of its kind is opened, by a literal path Deno can resolve.
   if (scheme === "bigquery") {
     const { openBigQueryClient } = await import(
       "./bigquery/bigquery_client.ts"

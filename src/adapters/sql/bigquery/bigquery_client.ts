@@ -425,6 +425,9 @@ export function bigqueryClient(options: BigQueryClientOptions): BigQueryClient {
   };
 }
 
+// OpenBigQueryClientOptions and its opener read like OpenSnowflakeClientOptions (snowflake/) on purpose: the
+// options and docs name this warehouse's own key settings; how both find
+// the key is shared in ../_url_key.ts.
 /** Options of {@linkcode openBigQueryClient}. */
 export interface OpenBigQueryClientOptions {
   /** The folder a relative `key_file` resolves against. @default the current working directory */

@@ -303,6 +303,9 @@ export function snowflakeClient(options: SnowflakeClientOptions): SqlClient {
   };
 }
 
+// OpenSnowflakeClientOptions and its opener read like OpenBigQueryClientOptions (bigquery/) on purpose: the
+// options and docs name this warehouse's own key settings; how both find
+// the key is shared in ../_url_key.ts.
 /** Options of {@linkcode openSnowflakeClient}. */
 export interface OpenSnowflakeClientOptions {
   /** The folder a relative `private_key_file` resolves against. @default the current working directory */

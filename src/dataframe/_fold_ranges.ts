@@ -5,11 +5,7 @@
  */
 
 import { foldBuckets, MANY_RANGES } from "../series/_fold_buckets.ts";
-import {
-  bucketsOf,
-  type OrderedColumn,
-  type TimeIndex,
-} from "./_time_index.ts";
+import { bucketsOf, type BucketTotals, type TimeIndex } from "./_time_index.ts";
 
 /** What one range accumulated. */
 export interface RangeFold {
@@ -56,48 +52,46 @@ export function foldRanges(
 /**
  * Folds over each range through a time index (see `_time_index.ts`): the
  * buckets a range covers whole add their totals, and only the rows of the
- * (at most two) buckets cut by its edges are read and masked.
+ * (at most two) buckets cut by its edges are read, through the index's row
+ * numbers, and masked.
  */
 export function foldIndexed(
   index: TimeIndex,
-  column: OrderedColumn | null,
+  times: TimeColumn,
+  values: ArrayLike<number> | null,
+  totals: BucketTotals | null,
   starts: readonly number[],
   ends: readonly number[],
 ): RangeFold[] {
-  const { times, starts: rowsFrom } = index;
-  const values = column === null ? null : column.values;
+  const { order, starts: rowsFrom } = index;
   return starts.map((lo, r) => {
     const hi = ends[r] as number;
     const { first, fullFrom, fullTo, last } = bucketsOf(index, lo, hi);
     const sums = new CompensatedSums(1);
     let count = 0;
     const edge = (from: number, to: number): void => {
-      for (let i = from; i < to;) {
-        const stop = Math.min(to, i + BLOCK);
-        let block = 0;
-        for (; i < stop; i++) {
-          const t = times[i] as number;
-          const m = +(t >= lo) * +(t < hi);
-          if (values === null) {
-            count += m;
-            continue;
-          }
-          const v = values[i] as number;
-          const ok = +(v === v);
-          block += (ok ? v : 0) * m;
-          count += m * ok;
+      for (let p = from; p < to; p++) {
+        const i = order[p] as number;
+        const t = times[i] as number;
+        if (!(t >= lo && t < hi)) continue;
+        if (values === null) {
+          count++;
+          continue;
         }
-        sums.add(0, block);
+        const v = values[i] as number;
+        if (v !== v) continue;
+        sums.add(0, v);
+        count++;
       }
     };
     if (fullFrom >= fullTo) {
       edge(rowsFrom[first] as number, rowsFrom[last] as number);
     } else {
       edge(rowsFrom[first] as number, rowsFrom[fullFrom] as number);
-      if (column === null) {
+      if (totals === null) {
         count += (rowsFrom[fullTo] as number) - (rowsFrom[fullFrom] as number);
       } else {
-        const { sums: bucketSums, compensations, counts } = column;
+        const { sums: bucketSums, compensations, counts } = totals;
         for (let b = fullFrom; b < fullTo; b++) {
           sums.add(0, bucketSums[b] as number);
           sums.add(0, compensations[b] as number);
@@ -111,13 +105,14 @@ export function foldIndexed(
       count,
       latest: () => {
         // Buckets are in time order: the latest row is in the last bucket
-        // that has one in range. Within a bucket the order is stable, so of
-        // rows at the same time the later row comes later.
+        // that has one in range. Within a bucket rows are in row order, so
+        // of rows at the same time the later row comes later.
         for (let b = last - 1; b >= first; b--) {
           let found: number | null = null;
           let foundTime = -Infinity;
           const to = rowsFrom[b + 1] as number;
-          for (let i = rowsFrom[b] as number; i < to; i++) {
+          for (let p = rowsFrom[b] as number; p < to; p++) {
+            const i = order[p] as number;
             const t = times[i] as number;
             if (!(t >= lo && t < hi)) continue;
             const v = values === null ? 1 : values[i] as number;

@@ -450,6 +450,29 @@ Deno.test("CSV history: replace() on a version 0 file upgrades it, keeps a backu
   }
 });
 
+Deno.test("CSV history: replace() keeps the file's permissions", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/audit.csv`;
+    const store = await openHistoryStore(path);
+    await store.append([
+      record(valueResult("revenue", 1), "2024-12-01T00:00:00Z"),
+    ]);
+    await Deno.chmod(path, 0o600);
+    await store.replace([
+      record(valueResult("revenue", 2), "2024-12-02T00:00:00Z"),
+    ]);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    assert.deepStrictEqual(
+      (await store.history("revenue", 5)).map((r) => r.value),
+      [2],
+    );
+    await store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("CSV history: replace() refuses a file with rows of a newer schema version and leaves it as it was", async () => {
   const dir = await tempDir();
   try {

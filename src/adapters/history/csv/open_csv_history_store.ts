@@ -213,7 +213,8 @@ class CsvHistoryStore implements AuditLog {
           if (replaced.has(key)) continue;
           kept.push(HISTORY_HEADER.map((c) => row[c] ?? null));
         }
-        await rewrite(this.location, encodeRows([...kept, ...body]));
+        const { mode } = await file.stat();
+        await rewrite(this.location, encodeRows([...kept, ...body]), mode);
       });
       if (!migrated) return;
     }
@@ -599,14 +600,27 @@ function periodKey(name: unknown, start: unknown, end: unknown): string {
 
 /**
  * Replaces the file at `path` with `text`: written to a temporary file in
- * the same folder, flushed to disk, renamed over it. Writers waiting on the
- * old file's lock see the rename and lock the new one.
+ * the same folder (with the original's permissions), flushed to disk,
+ * renamed over it. Writers waiting on the old file's lock see the rename
+ * and lock the new one.
  */
-async function rewrite(path: string, text: string): Promise<void> {
+async function rewrite(
+  path: string,
+  text: string,
+  mode: number | null,
+): Promise<void> {
   const temp = `${path}.${crypto.randomUUID()}.tmp`;
   let renamed = false;
   try {
-    const out = await Deno.open(temp, { write: true, createNew: true });
+    const out = await Deno.open(temp, {
+      write: true,
+      createNew: true,
+      // The original's permissions, so a private file stays private.
+      ...(mode === null ? {} : { mode: mode & 0o777 }),
+    });
+    if (mode !== null && Deno.build.os !== "windows") {
+      await Deno.chmod(temp, mode & 0o777);
+    }
     try {
       await writeAll(out, text);
       await out.sync();

@@ -37,6 +37,7 @@ import {
 } from "../_row.ts";
 import { type HistoryRows, rowHistoryStore } from "../_row_store.ts";
 import { fromLegacyRow, isLegacyHistoryColumns } from "../_legacy.ts";
+import { claimCutoff, claimedBefore } from "../_claims.ts";
 
 const VERSION_COLUMN = "schema_version";
 const HISTORY_HEADER = [VERSION_COLUMN, ...HISTORY_COLUMNS];
@@ -307,21 +308,39 @@ class CsvRows implements HistoryRows {
     let claimed = false;
     // Under the claims file's exclusive lock, the first to find the key
     // absent appends it; every later claim finds it.
+    // Claims older than the cutoff are left out by rewriting the file
+    // (renamed over it, so a crash leaves the old one whole).
+    const cutoff = claimCutoff(at);
     await withExclusiveLock(this.#files.claims, async (file, size) => {
       const text = size === 0 ? "" : await readFrom(file);
+      const kept: string[] = [];
+      let dropped = 0;
       for (const line of text.split("\n")) {
         if (line === "") continue;
         try {
-          if ((JSON.parse(line) as { key?: unknown }).key === key) return;
+          const claim = JSON.parse(line) as { key?: unknown; at?: unknown };
+          if (claim.key === key) return;
+          if (cutoff !== null && claimedBefore(claim.at, cutoff)) dropped++;
+          else kept.push(line);
         } catch {
           // A line cut short by a crash claims nothing.
+          dropped++;
         }
       }
       const entry = JSON.stringify({ key, at }) + "\n";
-      await writeAll(
-        file,
-        size > 0 && !text.endsWith("\n") ? "\n" + entry : entry,
-      );
+      if (dropped > 0) {
+        const { mode } = await file.stat();
+        await rewrite(
+          this.#files.claims,
+          kept.map((line) => line + "\n").join("") + entry,
+          mode,
+        );
+      } else {
+        await writeAll(
+          file,
+          size > 0 && !text.endsWith("\n") ? "\n" + entry : entry,
+        );
+      }
       claimed = true;
     });
     return claimed;

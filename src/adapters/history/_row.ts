@@ -192,22 +192,12 @@ export function checkHistoryQuery(name: unknown, n: unknown): void {
 
 /** Flattens one history record, checking its shape. */
 export function toHistoryRow(record: HistoryRecord): HistoryRow {
-  if (record === null || typeof record !== "object") {
-    throw new TypeError(
-      `Expected a history record object, got ${describe(record)}`,
-    );
-  }
+  expectObject(record, "a history record object");
   const runId = expectString(record.runId, "runId");
   const runAt = normalizeInstant(record.runAt, "runAt");
   const periodLabel = expectString(record.periodLabel, "periodLabel");
   const result = record.result;
-  if (result === null || typeof result !== "object") {
-    throw new TypeError(
-      `Expected result of run "${runId}" to be a KPIResult object, got ${
-        describe(result)
-      }`,
-    );
-  }
+  expectObject(result, `result of run "${runId}" to be a KPIResult object`);
   const name = expectString(result.name, "result.name");
   if (name === "") {
     throw new TypeError(`Expected result.name to be a non-empty string`);
@@ -289,11 +279,7 @@ export function fromHistoryRow(input: LooseRow | HistoryRow): KPIResult {
 
 /** Flattens one alert state, checking its shape. */
 export function toAlertStateRow(state: AlertState): AlertStateRow {
-  if (state === null || typeof state !== "object") {
-    throw new TypeError(
-      `Expected an alert state object, got ${describe(state)}`,
-    );
-  }
+  expectObject(state, "an alert state object");
   const kpi = expectString(state.kpi, "kpi");
   const rule = expectString(state.rule, "rule");
   if (!Array.isArray(state.channels)) {
@@ -340,17 +326,9 @@ export function fromAlertStateRow(
 
 /** Flattens one delivery record, checking its shape. */
 export function toDeliveryRow(record: DeliveryRecord): DeliveryRow {
-  if (record === null || typeof record !== "object") {
-    throw new TypeError(
-      `Expected a delivery record object, got ${describe(record)}`,
-    );
-  }
+  expectObject(record, "a delivery record object");
   const delivery = record.delivery;
-  if (delivery === null || typeof delivery !== "object") {
-    throw new TypeError(
-      `Expected delivery to be an object, got ${describe(delivery)}`,
-    );
-  }
+  expectObject(delivery, "delivery to be an object");
   return {
     run_id: expectString(record.runId, "runId"),
     at: normalizeInstant(record.at, "at"),
@@ -416,6 +394,13 @@ export function describe(value: unknown): string {
     return String(value);
   }
   return typeof value;
+}
+
+/** Throws `Expected <what>, got <value>` unless `value` is an object. */
+function expectObject(value: unknown, what: string): asserts value is object {
+  if (value === null || typeof value !== "object") {
+    throw new TypeError(`Expected ${what}, got ${describe(value)}`);
+  }
 }
 
 function expectString(value: unknown, field: string): string {

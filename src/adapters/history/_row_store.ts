@@ -20,7 +20,9 @@ import {
   assertOpen,
   checkHistoryQuery,
   type DeliveryRow,
+  fromDeliveryRow,
   type HistoryRow,
+  type LooseRow,
   toAlertStateRow,
   toDeliveryRow,
   toHistoryRow,
@@ -47,11 +49,17 @@ export interface HistoryRows {
   putAlertState(row: AlertStateRow): void | Promise<void>;
   /** Adds delivery rows. */
   appendDeliveries(rows: readonly DeliveryRow[]): void | Promise<void>;
-  /** The last `n` delivery outcomes of a KPI, newest first. */
+  /**
+   * The rows of the last `n` delivery outcomes of a KPI, newest first
+   * (history and alert state come back built by the store: a CSV store
+   * reads older layouts and keeps its states as JSON).
+   */
   deliveries(
     kpi: string,
     n: number,
-  ): DeliveryRecord[] | Promise<DeliveryRecord[]>;
+  ):
+    | readonly (DeliveryRow | LooseRow)[]
+    | Promise<readonly (DeliveryRow | LooseRow)[]>;
   /** Whether this call is the first to claim `key`. */
   claimNotice(key: string, at: string): boolean | Promise<boolean>;
   /** Returns when the store can be reached. */
@@ -88,16 +96,31 @@ class RowHistoryStore implements AuditLog {
     this.#rows = rows;
   }
 
-  async append(records: readonly HistoryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toHistoryRow);
-    if (rows.length > 0) await this.#rows.append(rows);
+  append(records: readonly HistoryRecord[]): Promise<void> {
+    return this.#write(
+      records,
+      toHistoryRow,
+      (rows) => this.#rows.append(rows),
+    );
   }
 
-  async replace(records: readonly HistoryRecord[]): Promise<void> {
+  replace(records: readonly HistoryRecord[]): Promise<void> {
+    return this.#write(
+      records,
+      toHistoryRow,
+      (rows) => this.#rows.replace(rows),
+    );
+  }
+
+  /** Checks and flattens records, then writes them unless there are none. */
+  async #write<T, R>(
+    records: readonly T[],
+    toRow: (record: T) => R,
+    write: (rows: R[]) => void | Promise<void>,
+  ): Promise<void> {
     assertOpen(this.#closed, this.location);
-    const rows = records.map(toHistoryRow);
-    if (rows.length > 0) await this.#rows.replace(rows);
+    const rows = records.map(toRow);
+    if (rows.length > 0) await write(rows);
   }
 
   async history(name: string, n: number): Promise<KPIResult[]> {
@@ -116,16 +139,18 @@ class RowHistoryStore implements AuditLog {
     await this.#rows.putAlertState(toAlertStateRow(state));
   }
 
-  async appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toDeliveryRow);
-    if (rows.length > 0) await this.#rows.appendDeliveries(rows);
+  appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
+    return this.#write(
+      records,
+      toDeliveryRow,
+      (rows) => this.#rows.appendDeliveries(rows),
+    );
   }
 
   async deliveries(kpi: string, n: number): Promise<DeliveryRecord[]> {
     assertOpen(this.#closed, this.location);
     checkHistoryQuery(kpi, n);
-    return await this.#rows.deliveries(kpi, n);
+    return (await this.#rows.deliveries(kpi, n)).map(fromDeliveryRow);
   }
 
   async claimNotice(key: string, at: string): Promise<boolean> {

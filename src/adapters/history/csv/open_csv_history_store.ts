@@ -13,19 +13,13 @@ import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
 import { parse as parseStream } from "csv-parse";
 import { dirname } from "node:path";
-import type {
-  AlertState,
-  DeliveryRecord,
-  HistoryRecord,
-  KPIResult,
-} from "../../../types.ts";
+import type { AlertState, HistoryRecord, KPIResult } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
 import {
   type AlertStateRow,
   DELIVERY_COLUMNS,
   type DeliveryRow,
   fromAlertStateRow,
-  fromDeliveryRow,
   fromHistoryRow,
   HISTORY_COLUMNS,
   HISTORY_SCHEMA_VERSION,
@@ -132,10 +126,7 @@ class CsvRows implements HistoryRows {
 
   async append(rows: readonly HistoryRow[]): Promise<void> {
     const body = encodeRows(
-      rows.map((row) => [
-        HISTORY_SCHEMA_VERSION,
-        ...HISTORY_COLUMNS.map((c) => row[c]),
-      ]),
+      rows.map((row) => versioned(row, HISTORY_COLUMNS)),
     );
     await withExclusiveLock(this.#files.history, async (file, size) => {
       let text = body;
@@ -173,10 +164,7 @@ class CsvRows implements HistoryRows {
     const replaced = new Set(
       rows.map((r) => periodKey(r.kpi_name, r.period_start, r.period_end)),
     );
-    const body = rows.map((row) => [
-      HISTORY_SCHEMA_VERSION,
-      ...HISTORY_COLUMNS.map((c) => row[c]),
-    ]);
+    const body = rows.map((row) => versioned(row, HISTORY_COLUMNS));
     for (;;) {
       let migrated = false;
       await withExclusiveLock(this.#files.history, async (file, size) => {
@@ -274,10 +262,7 @@ class CsvRows implements HistoryRows {
 
   async appendDeliveries(rows: readonly DeliveryRow[]): Promise<void> {
     const body = encodeRows(
-      rows.map((row) => [
-        HISTORY_SCHEMA_VERSION,
-        ...DELIVERY_COLUMNS.map((c) => row[c]),
-      ]),
+      rows.map((row) => versioned(row, DELIVERY_COLUMNS)),
     );
     await withExclusiveLock(this.#files.deliveries, async (file, size) => {
       let text = body;
@@ -287,7 +272,7 @@ class CsvRows implements HistoryRows {
     });
   }
 
-  async deliveries(kpi: string, n: number): Promise<DeliveryRecord[]> {
+  async deliveries(kpi: string, n: number): Promise<LooseRow[]> {
     const text = await readShared(this.#files.deliveries);
     if (text === null || text === "") return [];
     const records = decode(text);
@@ -301,7 +286,7 @@ class CsvRows implements HistoryRows {
       checkRowVersion(row, this.#files.deliveries);
       entries.push({ at: String(row.at), order: i, row });
     }
-    return newestFirst(entries).slice(0, n).map((e) => fromDeliveryRow(e.row));
+    return newestFirst(entries).slice(0, n).map((e) => e.row);
   }
 
   async claimNotice(key: string, at: string): Promise<boolean> {
@@ -358,6 +343,11 @@ class CsvRows implements HistoryRows {
   close(): void {
     // Every write opens and closes its file: nothing is held.
   }
+}
+
+/** A row's fields in column order, after this schema version. */
+function versioned<R>(row: R, columns: readonly (keyof R)[]): unknown[] {
+  return [HISTORY_SCHEMA_VERSION, ...columns.map((c) => row[c])];
 }
 
 /** CSV text of rows: null as an empty field, `""` for an empty string. */
@@ -700,10 +690,7 @@ async function migrateLegacy(
       if (record === null) continue;
       const row = toHistoryRow(record);
       pending.push(
-        encodeRows([[
-          HISTORY_SCHEMA_VERSION,
-          ...HISTORY_COLUMNS.map((c) => row[c]),
-        ]]),
+        encodeRows([versioned(row, HISTORY_COLUMNS)]),
       );
       if (++pendingRows >= 1000) await flush();
     }

@@ -20,13 +20,12 @@
  * @module
  */
 
-import type { AlertState, DeliveryRecord, KPIResult } from "../../../types.ts";
+import type { AlertState, KPIResult } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
 import {
   type AlertStateRow,
   type DeliveryRow,
   fromAlertStateRow,
-  fromDeliveryRow,
   fromHistoryRow,
   HISTORY_SCHEMA_VERSION,
   type HistoryRow,
@@ -270,7 +269,7 @@ class KvRows implements HistoryRows {
     );
   }
 
-  async deliveries(kpi: string, n: number): Promise<DeliveryRecord[]> {
+  async deliveries(kpi: string, n: number): Promise<DeliveryRow[]> {
     const entries = await whileLocked(() =>
       Array.fromAsync(
         this.#kv.list<DeliveryRow>({ prefix: [DELIVERY, kpi] }, {
@@ -279,7 +278,7 @@ class KvRows implements HistoryRows {
         }),
       )
     );
-    return entries.map((entry) => fromDeliveryRow(entry.value));
+    return entries.map((entry) => entry.value);
   }
 
   async claimNotice(key: string, at: string): Promise<boolean> {

@@ -7,7 +7,7 @@
  */
 
 import postgres from "postgres";
-import type { AlertState, DeliveryRecord, KPIResult } from "../../../types.ts";
+import type { AlertState, KPIResult } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
 import {
   ALERT_STATE_COLUMNS,
@@ -15,7 +15,6 @@ import {
   DELIVERY_COLUMNS,
   type DeliveryRow,
   fromAlertStateRow,
-  fromDeliveryRow,
   fromHistoryRow,
   HISTORY_COLUMNS,
   HISTORY_SCHEMA_VERSION,
@@ -441,13 +440,12 @@ class PostgresRows implements HistoryRows {
     });
   }
 
-  async deliveries(kpi: string, n: number): Promise<DeliveryRecord[]> {
-    const rows = await this.#sql.unsafe(
+  async deliveries(kpi: string, n: number): Promise<LooseRow[]> {
+    return await this.#sql.unsafe(
       `SELECT ${DELIVERY_COLUMNS.join(", ")} FROM ${this.#t.delivery}
        WHERE kpi = $1 ORDER BY at DESC, id DESC LIMIT $2`,
       [kpi, n],
-    );
-    return rows.map((row) => fromDeliveryRow(row as LooseRow));
+    ) as LooseRow[];
   }
 
   async claimNotice(key: string, at: string): Promise<boolean> {

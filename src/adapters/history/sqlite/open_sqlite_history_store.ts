@@ -7,7 +7,7 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import type { AlertState, DeliveryRecord, KPIResult } from "../../../types.ts";
+import type { AlertState, KPIResult } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
 import {
   ALERT_STATE_COLUMNS,
@@ -15,7 +15,6 @@ import {
   DELIVERY_COLUMNS,
   type DeliveryRow,
   fromAlertStateRow,
-  fromDeliveryRow,
   fromHistoryRow,
   HISTORY_COLUMNS,
   HISTORY_SCHEMA_VERSION,
@@ -245,12 +244,11 @@ class SqliteRows implements HistoryRows {
     });
   }
 
-  deliveries(kpi: string, n: number): DeliveryRecord[] {
-    const rows = this.#statements.get(
+  deliveries(kpi: string, n: number): LooseRow[] {
+    return this.#statements.get(
       `SELECT * FROM kpi_alert_delivery WHERE kpi = ?
        ORDER BY at DESC, id DESC LIMIT ?`,
     ).all(kpi, n) as LooseRow[];
-    return rows.map(fromDeliveryRow);
   }
 
   claimNotice(key: string, at: string): boolean {

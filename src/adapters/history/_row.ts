@@ -306,6 +306,7 @@ export function toAlertStateRow(state: AlertState): AlertStateRow {
   };
 }
 
+// Alike in shape to fromDeliveryRow: each rebuilds the fields of its own record.
 /** Rebuilds an alert state from its columns. */
 export function fromAlertStateRow(
   input: LooseRow | AlertStateRow,
@@ -344,6 +345,7 @@ export function toDeliveryRow(record: DeliveryRecord): DeliveryRow {
   };
 }
 
+// Alike in shape to fromAlertStateRow: each rebuilds the fields of its own record.
 /** Rebuilds a delivery record from its columns. */
 export function fromDeliveryRow(
   input: LooseRow | DeliveryRow,

@@ -15,6 +15,8 @@ import { parse as parseStream } from "csv-parse";
 import { dirname } from "node:path";
 import type { AlertState, HistoryRecord, KPIResult } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
+// Each store names the parts of the row vocabulary (_row.ts) it uses;
+// the lists read alike because the stores keep the same tables.
 import {
   type AlertStateRow,
   DELIVERY_COLUMNS,
@@ -221,16 +223,8 @@ class CsvRows implements HistoryRows {
         .filter((e) => e.record.result.name === name);
       return newestFirst(legacy).slice(0, n).map((e) => e.record.result);
     }
-    const nameAt = header.indexOf("kpi_name");
-    const entries: { at: string; order: number; row: LooseRow }[] = [];
-    for (let i = 1; i < records.length; i++) {
-      const record = records[i]!;
-      if (record[nameAt] !== name) continue;
-      const row = toObject(header, record);
-      checkRowVersion(row, this.location);
-      entries.push({ at: String(row.run_at), order: i, row });
-    }
-    return newestFirst(entries).slice(0, n).map((e) => fromHistoryRow(e.row));
+    return newestRows(records, ["kpi_name", name], "run_at", n, this.location)
+      .map(fromHistoryRow);
   }
 
   async getAlertState(kpi: string, rule: string): Promise<AlertState | null> {
@@ -275,18 +269,13 @@ class CsvRows implements HistoryRows {
   async deliveries(kpi: string, n: number): Promise<LooseRow[]> {
     const text = await readShared(this.#files.deliveries);
     if (text === null || text === "") return [];
-    const records = decode(text);
-    const header = (records[0] ?? []).map((h) => String(h ?? ""));
-    const kpiAt = header.indexOf("kpi");
-    const entries: { at: string; order: number; row: LooseRow }[] = [];
-    for (let i = 1; i < records.length; i++) {
-      const record = records[i]!;
-      if (record[kpiAt] !== kpi) continue;
-      const row = toObject(header, record);
-      checkRowVersion(row, this.#files.deliveries);
-      entries.push({ at: String(row.at), order: i, row });
-    }
-    return newestFirst(entries).slice(0, n).map((e) => e.row);
+    return newestRows(
+      decode(text),
+      ["kpi", kpi],
+      "at",
+      n,
+      this.#files.deliveries,
+    );
   }
 
   async claimNotice(key: string, at: string): Promise<boolean> {
@@ -387,6 +376,33 @@ function toObject(header: readonly string[], record: readonly unknown[]) {
     row[column] = record[i] ?? null;
   });
   return row;
+}
+
+/**
+ * The last `n` rows of decoded CSV records (header first) whose column
+ * holds the value, newest first by the instant column, later rows first
+ * among equal instants.
+ *
+ * @throws {RangeError} When a matching row is of a newer schema version.
+ */
+function newestRows(
+  records: readonly (string | null)[][],
+  [column, value]: [string, string],
+  instant: string,
+  n: number,
+  path: string,
+): LooseRow[] {
+  const header = (records[0] ?? []).map((h) => String(h ?? ""));
+  const at = header.indexOf(column);
+  const entries: { at: string; order: number; row: LooseRow }[] = [];
+  for (let i = 1; i < records.length; i++) {
+    const record = records[i]!;
+    if (record[at] !== value) continue;
+    const row = toObject(header, record);
+    checkRowVersion(row, path);
+    entries.push({ at: String(row[instant]), order: i, row });
+  }
+  return newestFirst(entries).slice(0, n).map((e) => e.row);
 }
 
 function checkRowVersion(row: LooseRow, path: string): void {

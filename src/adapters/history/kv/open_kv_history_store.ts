@@ -22,6 +22,8 @@
 
 import type { AlertState, KPIResult } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
+// Each store names the parts of the row vocabulary (_row.ts) it uses;
+// the lists read alike because the stores keep the same tables.
 import {
   type AlertStateRow,
   type DeliveryRow,

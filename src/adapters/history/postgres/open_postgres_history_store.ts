@@ -9,6 +9,8 @@
 import postgres from "postgres";
 import type { AlertState, KPIResult } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
+// Each store names the parts of the row vocabulary (_row.ts) it uses;
+// the lists read alike because the stores keep the same tables.
 import {
   ALERT_STATE_COLUMNS,
   type AlertStateRow,
@@ -255,6 +257,8 @@ async function prepareSchema(
       [schema],
     );
     if (!space) await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    // One statement per table, alike in shape: the columns are what differ
+    // (the same tables as the SQLite store's SCHEMA_V1, in PostgreSQL types).
     await tx.unsafe(`
       CREATE TABLE IF NOT EXISTS ${t.meta} (
         key text PRIMARY KEY,

@@ -9,14 +9,11 @@
  */
 
 import type { SqlClient, SqlQueryOptions } from "../../../types.ts";
-import {
-  hidePassword,
-  SqlConnectionError,
-  SqlTimeoutError,
-} from "../../../sql/_errors.ts";
+import { SqlTimeoutError } from "../../../sql/_errors.ts";
 import { importPrivateKey, signJwt } from "../_jwt.ts";
 import { assertSelect } from "../_read_only.ts";
 import { checkUrlSettings, readUrlKey } from "../_url_key.ts";
+import { connectionErrorOf, fetchJson } from "../_warehouse_http.ts";
 
 /** The fields of a service account's JSON key the client uses. */
 export interface ServiceAccountKey {
@@ -144,11 +141,7 @@ export function bigqueryClient(options: BigQueryClientOptions): BigQueryClient {
   let signingKey: Promise<CryptoKey> | null = null;
   let closed = false;
 
-  const connectionError = (message: string, cause?: unknown) =>
-    new SqlConnectionError(
-      `Cannot connect to ${where}: ${hidePassword(message, secret)}`,
-      cause === undefined ? undefined : { cause },
-    );
+  const connectionError = connectionErrorOf(where, secret);
 
   const fetchToken = async (): Promise<string> => {
     signingKey ??= importPrivateKey(secret, `service account ${account}`);
@@ -159,30 +152,25 @@ export function bigqueryClient(options: BigQueryClientOptions): BigQueryClient {
       options.key.private_key_id ? { kid: options.key.private_key_id } : {},
       { iss: account, scope: SCOPE, aud: tokenUri, iat, exp: iat + 3600 },
     );
-    let response: Response;
-    try {
-      response = await doFetch(tokenUri, {
+    const { response, json: body } = await fetchJson<{
+      access_token?: string;
+      expires_in?: number;
+      error?: string;
+      error_description?: string;
+    }>(
+      doFetch,
+      tokenUri,
+      {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
         body: new URLSearchParams({
           grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
           assertion,
         }),
-      });
-    } catch (error) {
-      throw connectionError(
-        `token endpoint ${new URL(tokenUri).host}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        error,
-      );
-    }
-    const body = await response.json().catch(() => ({})) as {
-      access_token?: string;
-      expires_in?: number;
-      error?: string;
-      error_description?: string;
-    };
+      },
+      connectionError,
+      `token endpoint ${new URL(tokenUri).host}`,
+    );
     if (!response.ok || typeof body.access_token !== "string") {
       throw connectionError(
         `the token endpoint refused the service account key (HTTP ${response.status}${
@@ -211,31 +199,22 @@ export function bigqueryClient(options: BigQueryClientOptions): BigQueryClient {
     body?: unknown,
   ): Promise<QueryResponse> => {
     const bearer = await accessToken();
-    let response: Response;
-    try {
-      response = await doFetch(url, {
-        method,
-        headers: {
-          Authorization: `Bearer ${bearer}`,
-          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (error) {
-      throw connectionError(
-        `${new URL(url).host}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        error,
-      );
-    }
-    const json = await response.json().catch(() => ({})) as QueryResponse & {
-      error?: {
-        code?: number;
-        message?: string;
-        errors?: { reason?: string }[];
-      };
-    };
+    const { response, json } = await fetchJson<
+      QueryResponse & {
+        error?: {
+          code?: number;
+          message?: string;
+          errors?: { reason?: string }[];
+        };
+      }
+    >(doFetch, url, {
+      method,
+      headers: {
+        Authorization: `Bearer ${bearer}`,
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }, connectionError);
     if (!response.ok) {
       const message = json.error?.message ?? `HTTP ${response.status}`;
       const reason = json.error?.errors?.[0]?.reason ?? "";

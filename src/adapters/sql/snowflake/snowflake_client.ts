@@ -10,14 +10,11 @@
  */
 
 import type { SqlClient, SqlQueryOptions } from "../../../types.ts";
-import {
-  hidePassword,
-  SqlConnectionError,
-  SqlTimeoutError,
-} from "../../../sql/_errors.ts";
+import { hidePassword, SqlTimeoutError } from "../../../sql/_errors.ts";
 import { importPrivateKey, publicKeyFingerprint, signJwt } from "../_jwt.ts";
 import { assertSelect } from "../_read_only.ts";
 import { checkUrlSettings, readUrlKey } from "../_url_key.ts";
+import { connectionErrorOf, fetchJson } from "../_warehouse_http.ts";
 
 /** Settings of a Snowflake client. */
 export interface SnowflakeClientOptions {
@@ -112,13 +109,7 @@ export function snowflakeClient(options: SnowflakeClientOptions): SqlClient {
   let jwt: { value: string; expires: number } | null = null;
   let closed = false;
 
-  const connectionError = (message: string, cause?: unknown) =>
-    new SqlConnectionError(
-      `Cannot connect to ${where}: ${
-        hidePassword(message, options.privateKey)
-      }`,
-      cause === undefined ? undefined : { cause },
-    );
+  const connectionError = connectionErrorOf(where, options.privateKey);
 
   const token = async (): Promise<string> => {
     if (jwt && jwt.expires > now()) return jwt.value;
@@ -156,22 +147,17 @@ export function snowflakeClient(options: SnowflakeClientOptions): SqlClient {
       "User-Agent": "kpi-engine/0.1",
     };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    let response: Response;
-    try {
-      response = await doFetch(`${endpoint}${path}`, {
+    const { response, json } = await fetchJson<StatementResponse>(
+      doFetch,
+      `${endpoint}${path}`,
+      {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (error) {
-      throw connectionError(
-        `${new URL(endpoint).host}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        error,
-      );
-    }
-    const json = await response.json().catch(() => ({})) as StatementResponse;
+      },
+      connectionError,
+      new URL(endpoint).host,
+    );
     if (response.status === 401 || response.status === 403) {
       throw connectionError(
         `${json.message ?? "authentication failed"} (HTTP ${response.status}${

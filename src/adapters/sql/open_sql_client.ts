@@ -198,6 +198,11 @@ async function openUrl(
     return await openSqliteClient(path);
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  // What the warehouses that read key files and variables are handed.
+  const keyOptions = {
+    ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  };
   if (scheme === "clickhouse" || scheme === "clickhouses") {
     const { openClickHouseClient } = await import(
       "./clickhouse/clickhouse_client.ts"
@@ -208,19 +213,13 @@ async function openUrl(
     const { openBigQueryClient } = await import(
       "./bigquery/bigquery_client.ts"
     );
-    return await openBigQueryClient(url, {
-      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
-      ...(options.env === undefined ? {} : { env: options.env }),
-    });
+    return await openBigQueryClient(url, keyOptions);
   }
   if (scheme === "snowflake") {
     const { openSnowflakeClient } = await import(
       "./snowflake/snowflake_client.ts"
     );
-    return await openSnowflakeClient(url, {
-      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
-      ...(options.env === undefined ? {} : { env: options.env }),
-    });
+    return await openSnowflakeClient(url, keyOptions);
   }
   if (scheme === "duckdb") {
     const { duckdbPath, openDuckDBClient } = await import(
@@ -231,6 +230,8 @@ async function openUrl(
       options.baseDir === undefined ? {} : { baseDir: options.baseDir },
     );
   }
+  // Optional settings are copied only when set (exactOptionalPropertyTypes),
+  // as registerSchedules in runtime/cron does with its own, unrelated ones.
   const poolOptions = {
     ...(options.maxConnections === undefined
       ? {}

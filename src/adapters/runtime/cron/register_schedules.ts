@@ -138,6 +138,8 @@ export function registerSchedules(
   const started: ScheduledRuns[] = [];
   try {
     schedules.forEach((schedule, i) => {
+      // Optional settings are copied only when set
+      // (exactOptionalPropertyTypes), as openSqlClient does with its own.
       started.push(startLoggedSchedule(engine, {
         cron: schedule.cron,
         period: schedule.period ?? "last_month",

@@ -27,13 +27,24 @@ const TOKEN = "dashboard-token";
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
 
-/** Revenue with a target for November and December 2024. */
+/**
+ * Revenue with a target for November and December 2024; active users with
+ * a target read from a table the database does not have.
+ */
 const WITH_TARGET: KPIDefinition[] = KPIS.map((k) =>
   k.name === "revenue"
     ? {
       ...k,
       target: { "2024-11": 8000, "2024-12": 7000 },
       pace: { minElapsed: 0.6 },
+    }
+    : k.name === "active_users"
+    ? {
+      ...k,
+      target: {
+        query:
+          "SELECT users FROM monthly_targets WHERE month = '{{ period_start }}'",
+      },
     }
     : k
 );
@@ -237,6 +248,19 @@ Deno.test("the dashboard: one request per view, the server's numbers, targets, t
     assert.equal(
       await page.$eval(`${target} .fill`, (e) => e.getAttribute("style")),
       "width: 93.5%;",
+    );
+    // A target that could not be read: the card says why, without a bar.
+    const lastMonth = await apiGet("/dashboard.json?period=last_month");
+    const usersNote = lastMonth.results
+      .find((r: Json) => r.name === "active_users").targetNote;
+    assert.match(usersNote, /^The target query failed: .*monthly_targets/);
+    assert.equal(
+      await page.textContent(".card[data-kpi=active_users] .target-note"),
+      usersNote,
+    );
+    assert.equal(
+      await page.locator(".card[data-kpi=active_users] .target").count(),
+      0,
     );
     assert.equal(await page.locator(`${target} .mark`).count(), 0);
     assert.equal(

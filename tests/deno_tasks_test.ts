@@ -132,7 +132,15 @@ Deno.test("deno task dashboard builds the demo, backfills months, weeks and days
         `http://127.0.0.1:${dashboard.port}/kpis/revenue?period=last_month`,
       );
       assert.equal(live.status, 200);
-      lastMonth = (await live.json()).value;
+      const revenue = await live.json();
+      lastMonth = revenue.value;
+      // The demo's revenue has a target (its daily plan), so the card
+      // draws a progress bar.
+      assert.ok(revenue.target > 0, JSON.stringify(revenue));
+      assert.ok(
+        Math.abs(revenue.attainment - revenue.value / revenue.target) < 1e-9,
+        JSON.stringify(revenue),
+      );
     } finally {
       const log = await dashboard.stop();
       assert.match(log, /History: 91 rows \(7 KPIs × 13 months\)/);

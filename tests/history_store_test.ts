@@ -450,6 +450,29 @@ Deno.test("CSV history: replace() on a version 0 file upgrades it, keeps a backu
   }
 });
 
+Deno.test("CSV history: replace() keeps the file's permissions", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/audit.csv`;
+    const store = await openHistoryStore(path);
+    await store.append([
+      record(valueResult("revenue", 1), "2024-12-01T00:00:00Z"),
+    ]);
+    await Deno.chmod(path, 0o600);
+    await store.replace([
+      record(valueResult("revenue", 2), "2024-12-02T00:00:00Z"),
+    ]);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    assert.deepStrictEqual(
+      (await store.history("revenue", 5)).map((r) => r.value),
+      [2],
+    );
+    await store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("CSV history: replace() refuses a file with rows of a newer schema version and leaves it as it was", async () => {
   const dir = await tempDir();
   try {
@@ -659,5 +682,45 @@ Deno.test("PostgreSQL history refuses tables of a newer schema version", async (
     );
   } finally {
     await dropSchema(schema);
+  }
+});
+
+Deno.test("a SQLite history waits connect_timeout_ms (its busy timeout) for another connection's lock, then fails", async () => {
+  const { openEngine } = await import("../src/adapters/mod.ts");
+  const dir = await tempDir();
+  const config = `${dir}/kpis.yaml`;
+  await Deno.writeTextFile(
+    config,
+    `audit_log: history.db
+connect_timeout_ms: 200
+kpis:
+  - name: revenue
+    source: sql
+    query: SELECT 1
+`,
+  );
+  const engine = await openEngine(config, { env: {} });
+  const other = new DatabaseSync(`${dir}/history.db`);
+  try {
+    other.exec("BEGIN IMMEDIATE");
+    const started = performance.now();
+    await assert.rejects(
+      engine.historyStore!.append([
+        record(valueResult("revenue", 1), "2024-12-01T00:00:00Z"),
+      ]),
+      /locked/,
+    );
+    const waited = performance.now() - started;
+    // It waited for the lock, and not the 5 s it waits by default.
+    assert.ok(waited >= 150 && waited < 4000, `waited ${waited} ms`);
+    other.exec("ROLLBACK");
+    await engine.historyStore!.append([
+      record(valueResult("revenue", 1), "2024-12-01T00:00:00Z"),
+    ]);
+    assert.equal((await engine.historyStore!.history("revenue", 5)).length, 1);
+  } finally {
+    other.close();
+    await engine.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

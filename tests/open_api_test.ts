@@ -4,7 +4,8 @@ import { z } from "zod";
 import { createApp } from "../src/server/create_app.ts";
 import { openApiDocument } from "../src/server/open_api_document.ts";
 import { API_ROUTES } from "../src/server/_api_routes.ts";
-import { makeEngine, NOW } from "./_server_fixture.ts";
+import { openSqliteClient } from "../src/adapters/sql/sqlite/sqlite_client.ts";
+import { KPIS, makeEngine, NOW } from "./_server_fixture.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
@@ -66,6 +67,35 @@ Deno.test("the bounds /openapi.json gives for n are the ones requests are held t
     const kpiResult = doc.components.schemas.KPIResult;
     assert.deepEqual(kpiResult.properties.value.type, ["number", "null"]);
     assert.equal(kpiResult.properties.comparisons.required, undefined);
+  } finally {
+    await engine.close();
+  }
+});
+
+Deno.test("/openapi.json describes targetNote, which a result carries when its target cannot be read", async () => {
+  const sql = await openSqliteClient(":memory:");
+  const engine = makeEngine({
+    sql,
+    kpis: KPIS.map((k) =>
+      k.name === "active_users"
+        ? { ...k, target: { query: "SELECT users FROM monthly_targets" } }
+        : k
+    ),
+  });
+  const app = createApp({ engine, now: () => NOW });
+  try {
+    const doc = await (await app.request("/openapi.json")).json();
+    const result = await (await app.request(
+      "/kpis/active_users?period=2024-11",
+    )).json();
+    assert.match(result.targetNote, /^The target query failed: /);
+    const schema = doc.components.schemas.KPIResult;
+    for (const key of Object.keys(result)) {
+      assert.ok(key in schema.properties, `KPIResult.${key} is described`);
+    }
+    assert.equal(schema.properties.targetNote.type, "string");
+    assert.match(schema.properties.targetNote.description, /target/);
+    assert.ok(!schema.required.includes("targetNote"));
   } finally {
     await engine.close();
   }

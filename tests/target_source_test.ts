@@ -6,6 +6,9 @@ import mysql from "mysql2/promise";
 import { KPIEngine, parseKpis } from "../mod.ts";
 import type { SqlClient } from "../mod.ts";
 import { openSqlClient } from "../src/adapters/sql/open_sql_client.ts";
+import { formatReport } from "../src/format/mod.ts";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 /**
  * Orders of 100 a day from September 1 to November 15, 2024, and a
@@ -29,6 +32,8 @@ const TARGETS: [string, string, number][] = [
 
 interface Backend {
   client: SqlClient;
+  /** The connection string. */
+  url: string;
   /** The schema-qualified name of a table. */
   table(name: string): string;
   close(): Promise<void>;
@@ -67,6 +72,7 @@ async function sqlite(): Promise<Backend> {
   const client = await openSqlClient(`sqlite:${path}`);
   return {
     client,
+    url: `sqlite:${path}`,
     table: (name) => name,
     async close() {
       await client.close();
@@ -99,6 +105,7 @@ async function postgresBackend(): Promise<Backend> {
   const client = await openSqlClient(url);
   return {
     client,
+    url,
     table: (name) => `${schema}.${name}`,
     async close() {
       await client.close();
@@ -127,9 +134,11 @@ async function mariadb(): Promise<Backend> {
     ORDER_DAYS.map((day) => [day, day < "2024-09-01" ? 50 : 100]),
   ]);
   await admin.query(`INSERT INTO ${schema}.targets VALUES ?`, [TARGETS]);
-  const client = await openSqlClient("mysql://root@127.0.0.1:3306/test");
+  const url = "mysql://root@127.0.0.1:3306/test";
+  const client = await openSqlClient(url);
   return {
     client,
+    url,
     table: (name) => `${schema}.${name}`,
     async close() {
       await client.close();
@@ -250,6 +259,57 @@ for (const [name, open] of BACKENDS) {
     }
   });
 
+  Deno.test(`[${name}] explain() lists the target queries of the whole period, their values bound as parameters, sending nothing`, async () => {
+    const backend = await open();
+    const recorder = recording(backend.client);
+    try {
+      const table = engineAt(
+        recorder.client,
+        config(
+          backend,
+          `{ table: ${
+            backend.table("targets")
+          }, column: value, time_column: month, filter: "kpi = 'revenue'" }`,
+        ),
+        "2024-11-15",
+      ).explain("this_month");
+      const [values, targets] = table.split(
+        "-- Targets, read apart from the values for the whole month 2024-11-01..2024-12-01\n",
+      );
+      assert.ok(targets, table);
+      // The value to date, then the month's target and its row count.
+      assert.match(values!, /"2024-11-01", \S+ = "2024-11-16"/);
+      assert.doesNotMatch(values!, /targets/);
+      assert.match(
+        targets,
+        /^-- Query 1 of 1: structured, table \S*targets\S*; KPIs: revenue:target, revenue:rows; 2 values; periods: 2024-11-01\.\.2024-12-01$/m,
+      );
+      assert.match(
+        targets,
+        /-- Parameters: \S+ = "2024-11-01", \S+ = "2024-12-01"/,
+      );
+      assert.doesNotMatch(targets, /'2024-1/);
+
+      const template = engineAt(
+        recorder.client,
+        config(
+          backend,
+          `{ query: "SELECT value FROM ${
+            backend.table("targets")
+          } WHERE kpi = {{ kpi_name }} AND month = '{{ period_start }}'" }`,
+        ),
+        "2024-11-15",
+      ).explain("this_month");
+      const read = template.split("-- Targets, read apart")[1] ?? "";
+      assert.match(read, /KPIs: revenue:target; 1 value/);
+      assert.match(read, /-- Parameters: \S+ = "revenue", \S+ = "2024-11-01"/);
+      assert.doesNotMatch(read, /'2024-11-01'|= 'revenue'/);
+      assert.deepEqual(recorder.sent, []);
+    } finally {
+      await backend.close();
+    }
+  });
+
   Deno.test(`[${name}] a backtest reads the targets of every period, from a table or a template, and fires as live runs do`, async () => {
     const backend = await open();
     const recorder = recording(backend.client);
@@ -336,7 +396,53 @@ Deno.test("[sqlite] a target query that fails leaves the KPI's value and says wh
       /^The target query failed: .*no_such_table/,
     );
     assert.equal(result.alertStatus, "ok");
+    // The table's and Markdown's notes say so too.
+    for (const format of ["table", "markdown"] as const) {
+      const text = formatReport({ results: [result] }, format);
+      assert.ok(text.includes(result.targetNote!), `${format}:\n${text}`);
+    }
   } finally {
     await backend.close();
+  }
+});
+
+Deno.test("cli.ts run prints a missing target in the notes, and run --explain lists the target query with its parameters", async () => {
+  const backend = await sqlite();
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "kpis.yaml");
+    await Deno.writeTextFile(
+      path,
+      `connection: ${backend.url}\n` +
+        config(
+          backend,
+          `{ query: "SELECT value FROM targets WHERE kpi = {{ kpi_name }} AND month = '{{ period_start }}'" }`,
+        ),
+    );
+    const cli = async (...args: string[]): Promise<string> => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", CLI, "run", "-c", path, "--no-history", ...args],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr) + text);
+      return text;
+    };
+    // August has no target row: the table's notes say so.
+    const august = await cli("-p", "2024-08");
+    assert.match(
+      august,
+      /^revenue +1,550 +ok +The target query found no value for this period$/m,
+    );
+    const explained = await cli("-p", "2024-08", "--explain");
+    const read = explained.split(
+      "-- Targets, read apart from the values for the whole month 2024-08-01..2024-09-01\n",
+    )[1] ?? "";
+    assert.match(read, /WHERE kpi = \? AND month = \?\n\);/);
+    assert.match(read, /-- Parameters: 1 = "revenue", 2 = "2024-08-01"/);
+  } finally {
+    await backend.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -5,11 +5,7 @@
  */
 
 import { foldBuckets, MANY_RANGES } from "../series/_fold_buckets.ts";
-import {
-  bucketsOf,
-  type OrderedColumn,
-  type TimeIndex,
-} from "./_time_index.ts";
+import { bucketsOf, type BucketTotals, type TimeIndex } from "./_time_index.ts";
 
 /** What one range accumulated. */
 export interface RangeFold {
@@ -56,83 +52,144 @@ export function foldRanges(
 /**
  * Folds over each range through a time index (see `_time_index.ts`): the
  * buckets a range covers whole add their totals, and only the rows of the
- * (at most two) buckets cut by its edges are read and masked.
+ * (at most two) buckets cut by its edges are read, through the index's row
+ * numbers, and masked.
  */
 export function foldIndexed(
   index: TimeIndex,
-  column: OrderedColumn | null,
+  times: TimeColumn,
+  values: ArrayLike<number> | null,
+  totals: BucketTotals | null,
   starts: readonly number[],
   ends: readonly number[],
 ): RangeFold[] {
-  const { times, starts: rowsFrom } = index;
-  const values = column === null ? null : column.values;
-  return starts.map((lo, r) => {
+  const { starts: rowsFrom } = index;
+  const out: RangeFold[] = [];
+  // [sum, compensation, count], reset per range.
+  const acc = new Float64Array(3);
+  for (let r = 0; r < starts.length; r++) {
+    const lo = starts[r] as number;
     const hi = ends[r] as number;
     const { first, fullFrom, fullTo, last } = bucketsOf(index, lo, hi);
-    const sums = new CompensatedSums(1);
-    let count = 0;
-    const edge = (from: number, to: number): void => {
-      for (let i = from; i < to;) {
-        const stop = Math.min(to, i + BLOCK);
-        let block = 0;
-        for (; i < stop; i++) {
-          const t = times[i] as number;
-          const m = +(t >= lo) * +(t < hi);
-          if (values === null) {
-            count += m;
-            continue;
-          }
-          const v = values[i] as number;
-          const ok = +(v === v);
-          block += (ok ? v : 0) * m;
-          count += m * ok;
-        }
-        sums.add(0, block);
-      }
-    };
+    acc.fill(0);
     if (fullFrom >= fullTo) {
-      edge(rowsFrom[first] as number, rowsFrom[last] as number);
+      addRows(index, times, values, first, last, lo, hi, acc);
     } else {
-      edge(rowsFrom[first] as number, rowsFrom[fullFrom] as number);
-      if (column === null) {
-        count += (rowsFrom[fullTo] as number) - (rowsFrom[fullFrom] as number);
-      } else {
-        const { sums: bucketSums, compensations, counts } = column;
-        for (let b = fullFrom; b < fullTo; b++) {
-          sums.add(0, bucketSums[b] as number);
-          sums.add(0, compensations[b] as number);
-          count += counts[b] as number;
-        }
-      }
-      edge(rowsFrom[fullTo] as number, rowsFrom[last] as number);
+      addRows(index, times, values, first, fullFrom, lo, hi, acc);
+      if (totals === null) {
+        const rows = (rowsFrom[fullTo] as number) -
+          (rowsFrom[fullFrom] as number);
+        acc[0] = (acc[0] as number) + rows;
+        acc[2] = (acc[2] as number) + rows;
+      } else addBuckets(totals, fullFrom, fullTo, acc);
+      addRows(index, times, values, fullTo, last, lo, hi, acc);
     }
-    return {
-      sum: values === null ? count : sums.total(0),
+    const count = acc[2] as number;
+    out.push({
+      sum: values === null ? count : (acc[0] as number) + (acc[1] as number),
       count,
-      latest: () => {
-        // Buckets are in time order: the latest row is in the last bucket
-        // that has one in range. Within a bucket the order is stable, so of
-        // rows at the same time the later row comes later.
-        for (let b = last - 1; b >= first; b--) {
-          let found: number | null = null;
-          let foundTime = -Infinity;
-          const to = rowsFrom[b + 1] as number;
-          for (let i = rowsFrom[b] as number; i < to; i++) {
-            const t = times[i] as number;
-            if (!(t >= lo && t < hi)) continue;
-            const v = values === null ? 1 : values[i] as number;
-            if (v !== v) continue;
-            if (t >= foundTime) {
-              foundTime = t;
-              found = v;
-            }
-          }
-          if (found !== null) return found;
-        }
-        return null;
-      },
-    };
-  });
+      latest: () => latestIndexed(index, times, values, first, last, lo, hi),
+    });
+  }
+  return out;
+}
+
+/** Adds the rows in range of buckets `[from, to)`, each checked, to `acc`. */
+function addRows(
+  index: TimeIndex,
+  times: TimeColumn,
+  values: ArrayLike<number> | null,
+  from: number,
+  to: number,
+  lo: number,
+  hi: number,
+  acc: Float64Array,
+): void {
+  const { order, starts } = index;
+  let sum = acc[0] as number;
+  let compensation = acc[1] as number;
+  let count = acc[2] as number;
+  const end = starts[to] as number;
+  for (let p = starts[from] as number; p < end; p++) {
+    const i = order[p] as number;
+    const t = times[i] as number;
+    if (!(t >= lo && t < hi)) continue;
+    const v = values === null ? 1 : values[i] as number;
+    if (v !== v) continue;
+    const next = sum + v;
+    compensation += Math.abs(sum) >= Math.abs(v)
+      ? (sum - next) + v
+      : (v - next) + sum;
+    sum = next;
+    count++;
+  }
+  acc[0] = sum;
+  acc[1] = compensation;
+  acc[2] = count;
+}
+
+/**
+ * Adds the totals of buckets `[from, to)` to `acc`: their sums with
+ * compensation, their own compensations (a few ulps each) plainly.
+ */
+function addBuckets(
+  totals: BucketTotals,
+  from: number,
+  to: number,
+  acc: Float64Array,
+): void {
+  const { sums, compensations, counts } = totals;
+  let sum = acc[0] as number;
+  let compensation = acc[1] as number;
+  let count = acc[2] as number;
+  for (let b = from; b < to; b++) {
+    const v = sums[b] as number;
+    const next = sum + v;
+    compensation +=
+      (Math.abs(sum) >= Math.abs(v) ? (sum - next) + v : (v - next) + sum) +
+      (compensations[b] as number);
+    sum = next;
+    count += counts[b] as number;
+  }
+  acc[0] = sum;
+  acc[1] = compensation;
+  acc[2] = count;
+}
+
+/**
+ * The value at the latest time in `[lo, hi)` through a time index: buckets
+ * are in time order, so it is in the last bucket (of `[first, last)`) that
+ * has a row in range; within a bucket rows are in row order, so of rows at
+ * the same time the later row wins.
+ */
+function latestIndexed(
+  index: TimeIndex,
+  times: TimeColumn,
+  values: ArrayLike<number> | null,
+  first: number,
+  last: number,
+  lo: number,
+  hi: number,
+): number | null {
+  const { order, starts: rowsFrom } = index;
+  for (let b = last - 1; b >= first; b--) {
+    let found: number | null = null;
+    let foundTime = -Infinity;
+    const to = rowsFrom[b + 1] as number;
+    for (let p = rowsFrom[b] as number; p < to; p++) {
+      const i = order[p] as number;
+      const t = times[i] as number;
+      if (!(t >= lo && t < hi)) continue;
+      const v = values === null ? 1 : values[i] as number;
+      if (v !== v) continue;
+      if (t >= foundTime) {
+        foundTime = t;
+        found = v;
+      }
+    }
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 /** First index whose time is not before `target` in a sorted column. */

@@ -1,36 +1,35 @@
 /**
  * Private: a per-array time index for in-memory tables whose rows are not in
- * time order, so that repeated runs on the same arrays read only the rows of
- * their periods.
+ * time order, so that repeated runs on the same arrays read only the rows at
+ * the edges of their periods.
  *
  * The index is a stable counting sort of the rows into time buckets (15
  * minutes, or a power-of-two multiple of it so that there are at most about
- * a quarter as many buckets as rows): the row numbers in bucket order, the
- * times in that order, and the start of each bucket. A range's rows are then
- * one contiguous slice (its first and last buckets checked row by row), and a
- * value column copied once into the same order is summed over that slice
- * sequentially. Fifteen minutes divides every UTC offset in use, so periods
- * cut at midnight in any zone fall on bucket edges.
+ * a quarter as many buckets as rows): the row numbers in bucket order and
+ * where each bucket starts. Fifteen minutes divides every UTC offset in use,
+ * so periods cut at midnight in any zone fall on bucket edges.
  *
- * Each value column read through the index is copied once into its order,
- * with the compensated sum and the count of every bucket: a range then adds
- * the totals of the buckets it covers whole and reads rows only in the (at
- * most two) buckets cut by its edges, so a repeated run costs a few thousand
- * additions per period instead of a pass over its rows.
+ * Each value column read through the index gets the compensated sum and the
+ * count of every bucket, in one pass over its rows: a range then adds the
+ * totals of the buckets it covers whole and reads rows (through the row
+ * numbers) only in the (at most two) buckets cut by its edges, so a repeated
+ * run costs a few thousand additions per period instead of a pass over its
+ * rows.
  *
- * Memory: 12 bytes per row for the index, plus 8 bytes per row for each
- * value column read through it and 20 bytes per bucket (at most 5 bytes per
- * row) for its bucket totals. All indexes and copies together are kept
- * under {@linkcode TIME_INDEX_BUDGET_BYTES}, the least recently used dropped
- * first; they are keyed by the arrays themselves (a `WeakMap`), so they go
- * when the arrays do.
+ * Memory: 4 bytes per row for the index and 20 bytes per bucket (at most 5
+ * bytes per row) for each value column's totals; nothing is copied per row
+ * (fresh memory is slow to touch on some machines: on this project's, the
+ * first write to 80 MB took a third of a second). All indexes and totals
+ * together are kept under {@linkcode TIME_INDEX_BUDGET_BYTES}, the least
+ * recently used dropped first; they are keyed by the arrays themselves (a
+ * `WeakMap`), so they go when the arrays do.
  *
  * @module
  */
 
 import type { TimeColumn } from "./_fold_ranges.ts";
 
-/** Most bytes all time indexes and value copies hold together. */
+/** Most bytes all time indexes and bucket totals hold together. */
 export const TIME_INDEX_BUDGET_BYTES = 512 * 1024 * 1024;
 
 /** Tables shorter than this are scanned: an index would not pay. */
@@ -42,8 +41,6 @@ const QUARTER_HOUR = 15 * 60 * 1000;
 export interface TimeIndex {
   /** Row numbers in bucket order (rows without a time left out). */
   readonly order: Uint32Array;
-  /** Times in bucket order. */
-  readonly times: Float64Array;
   /** Where each bucket starts in `order`; one more entry than buckets. */
   readonly starts: Uint32Array;
   /** Time of the first bucket's start. */
@@ -54,10 +51,8 @@ export interface TimeIndex {
   readonly length: number;
 }
 
-/** A value column in the order of a time index, with per-bucket totals. */
-export interface OrderedColumn {
-  /** The values in the index's order. */
-  readonly values: Float64Array;
+/** A value column's totals per bucket of a time index. */
+export interface BucketTotals {
   /** Compensated sum of each bucket's non-missing values (high part). */
   readonly sums: Float64Array;
   /** The compensation of each bucket's sum (low part). */
@@ -68,8 +63,8 @@ export interface OrderedColumn {
 
 interface Entry {
   index: TimeIndex;
-  /** Value columns copied into bucket order, by source array. */
-  values: WeakMap<object, OrderedColumn>;
+  /** Totals of value columns, by source array. */
+  values: WeakMap<object, BucketTotals>;
 }
 
 const entries = new WeakMap<object, Entry>();
@@ -103,69 +98,62 @@ export function timeIndexFor(
   }
   const index = buildTimeIndex(times);
   entries.set(key, { index, values: new WeakMap() });
-  hold(key, null, index.order.byteLength + index.times.byteLength);
+  hold(key, null, index.order.byteLength + index.starts.byteLength);
   return index;
 }
 
 /**
- * A value column in the index's order with its bucket totals, made once and
+ * A value column's totals per bucket, made once (one pass over its rows) and
  * remembered.
  */
-export function valuesInOrder(
+export function bucketTotals(
   times: TimeColumn,
   index: TimeIndex,
   values: ArrayLike<number>,
-): OrderedColumn {
+): BucketTotals {
   const entry = entries.get(times as object);
   const known = entry?.values.get(values as object);
   if (known) {
     touch(times as object, values as object);
     return known;
   }
-  const { order, starts } = index;
-  const out = new Float64Array(order.length);
-  for (let i = 0; i < order.length; i++) {
-    out[i] = values[order[i] as number] as number;
-  }
-  const buckets = starts.length - 1;
-  const sums = new Float64Array(buckets);
-  const compensations = new Float64Array(buckets);
-  const counts = new Uint32Array(buckets);
-  for (let b = 0; b < buckets; b++) {
-    const to = starts[b + 1] as number;
-    let sum = 0;
-    let compensation = 0;
-    let count = 0;
-    for (let i = starts[b] as number; i < to;) {
-      const stop = Math.min(to, i + 32);
-      let block = 0;
-      for (; i < stop; i++) {
-        const v = out[i] as number;
-        const present = +(v === v);
-        block += present ? v : 0;
-        count += present;
-      }
-      const next = sum + block;
-      compensation += Math.abs(sum) >= Math.abs(block)
-        ? (sum - next) + block
-        : (block - next) + sum;
-      sum = next;
-    }
-    sums[b] = sum;
-    compensations[b] = compensation;
-    counts[b] = count;
-  }
-  const column = { values: out, sums, compensations, counts };
+  const buckets = index.starts.length - 1;
+  const totals = {
+    sums: new Float64Array(buckets),
+    compensations: new Float64Array(buckets),
+    counts: new Uint32Array(buckets),
+  };
+  addToBuckets(times, values, index.origin, index.width, totals);
   if (entry) {
-    entry.values.set(values as object, column);
-    hold(
-      times as object,
-      values as object,
-      out.byteLength + sums.byteLength + compensations.byteLength +
-        counts.byteLength,
-    );
+    entry.values.set(values as object, totals);
+    hold(times as object, values as object, 20 * buckets);
   }
-  return column;
+  return totals;
+}
+
+/** Adds each row's value to its bucket (compensated), in row order. */
+function addToBuckets(
+  times: TimeColumn,
+  values: ArrayLike<number>,
+  origin: number,
+  width: number,
+  { sums, compensations, counts }: BucketTotals,
+): void {
+  const n = times.length;
+  for (let i = 0; i < n; i++) {
+    const t = times[i] as number;
+    const v = values[i] as number;
+    if (t !== t || v !== v) continue;
+    let b = Math.floor((t - origin) / width);
+    // The division may round up onto the next edge: the edge decides.
+    if (origin + b * width > t) b--;
+    const sum = sums[b] as number;
+    const next = sum + v;
+    compensations[b] = (compensations[b] as number) +
+      (Math.abs(sum) >= Math.abs(v) ? (sum - next) + v : (v - next) + sum);
+    sums[b] = next;
+    counts[b] = (counts[b] as number) + 1;
+  }
 }
 
 /**
@@ -223,31 +211,51 @@ export function buildTimeIndex(times: TimeColumn): TimeIndex {
   while (present > 0 && (max - origin) / width >= most) width *= 2;
   const buckets = present === 0 ? 0 : Math.floor((max - origin) / width) + 1;
   const starts = new Uint32Array(buckets + 1);
-  const bucketOf = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = times[i] as number;
-    if (t === t) {
-      let b = Math.floor((t - origin) / width);
-      // The division may round up onto the next edge: the edge decides.
-      if (origin + b * width > t) b--;
-      bucketOf[i] = b;
-      starts[b + 1]!++;
-    } else bucketOf[i] = -1;
-  }
+  countBuckets(times, origin, width, starts);
   for (let b = 0; b < buckets; b++) {
     starts[b + 1] = (starts[b + 1] as number) + (starts[b] as number);
   }
-  const next = starts.slice(0, buckets);
   const order = new Uint32Array(present);
-  const sorted = new Float64Array(present);
+  placeRows(times, origin, width, starts.slice(0, buckets), order);
+  return { order, starts, origin, width, length: n };
+}
+
+/** Counts the rows of each bucket into `counts[b + 1]`. */
+function countBuckets(
+  times: TimeColumn,
+  origin: number,
+  width: number,
+  counts: Uint32Array,
+): void {
+  const n = times.length;
   for (let i = 0; i < n; i++) {
-    const b = bucketOf[i] as number;
-    if (b < 0) continue;
-    const at = next[b]!++;
-    order[at] = i;
-    sorted[at] = times[i] as number;
+    const t = times[i] as number;
+    if (t !== t) continue;
+    let b = Math.floor((t - origin) / width);
+    // The division may round up onto the next edge: the edge decides.
+    if (origin + b * width > t) b--;
+    counts[b + 1] = (counts[b + 1] as number) + 1;
   }
-  return { order, times: sorted, starts, origin, width, length: n };
+}
+
+/** Writes each row's number at its bucket's next place, in row order. */
+function placeRows(
+  times: TimeColumn,
+  origin: number,
+  width: number,
+  next: Uint32Array,
+  order: Uint32Array,
+): void {
+  const n = times.length;
+  for (let i = 0; i < n; i++) {
+    const t = times[i] as number;
+    if (t !== t) continue;
+    let b = Math.floor((t - origin) / width);
+    if (origin + b * width > t) b--;
+    const at = next[b] as number;
+    next[b] = at + 1;
+    order[at] = i;
+  }
 }
 
 /** Records what an entry holds, dropping the oldest past the budget. */

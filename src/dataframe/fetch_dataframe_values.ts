@@ -1,6 +1,6 @@
 import { cleanNumber, toNumber } from "../_numbers.ts";
 import { type FetchedValue, valueKey } from "../_value_key.ts";
-import { timeIndexFor, valuesInOrder } from "./_time_index.ts";
+import { bucketTotals, timeIndexFor } from "./_time_index.ts";
 import {
   foldIndexed,
   foldRanges,
@@ -174,7 +174,9 @@ function computeFolds(
     if (index !== null) {
       return foldIndexed(
         index,
-        values === null ? null : valuesInOrder(times.column, index, values),
+        times.column,
+        values,
+        values === null ? null : bucketTotals(times.column, index, values),
         starts,
         ends,
       );

@@ -1,5 +1,6 @@
 import { compare } from "../compare/compare.ts";
 import {
+  bucketOf,
   computeInsights,
   insightFromSeries,
   type KpiInsight,
@@ -649,11 +650,21 @@ export class KPIEngine {
     period: string | Period = "last_month",
     options: Pick<RunOptions, "kpis"> = {},
   ): string {
+    const resolved = typeof period === "string"
+      ? this.resolvePeriod(period)
+      : period;
+    const dialect = this.#sql?.dialect ?? "sqlite";
+    const planOptions = { vars: this.config.vars, fuse: this.#fuse };
+    const targets = this.#explainTargets(resolved, options);
     return explainSqlQueries(
-      this.#sql?.dialect ?? "sqlite",
-      this.#explainRequests(period, options),
-      { vars: this.config.vars, fuse: this.#fuse },
-    );
+      dialect,
+      this.#explainRequests(resolved, options),
+      planOptions,
+    ) + (targets === null
+      ? ""
+      : targets.heading + (targets.requests.length > 0
+        ? explainSqlQueries(dialect, targets.requests, planOptions)
+        : ""));
   }
 
   /**
@@ -671,7 +682,20 @@ export class KPIEngine {
     period: string | Period = "last_month",
     options: Pick<RunOptions, "kpis"> = {},
   ): Promise<string> {
-    const requests = this.#explainRequests(period, options);
+    const resolved = typeof period === "string"
+      ? this.resolvePeriod(period)
+      : period;
+    const targets = this.#explainTargets(resolved, options);
+    return await this.#dryRunPlan(this.#explainRequests(resolved, options)) +
+      (targets === null
+        ? ""
+        : targets.heading + (targets.requests.length > 0
+          ? await this.#dryRunPlan(targets.requests)
+          : ""));
+  }
+
+  /** Plans the requests and prints them, each with its dry run where the database has one. */
+  async #dryRunPlan(requests: SqlValueRequest[]): Promise<string> {
     const { queries, failures } = planSql(
       this.#sql?.dialect ?? "sqlite",
       requests,
@@ -696,6 +720,47 @@ export class KPIEngine {
       }
     }));
     return formatExplain(queries, failures, notes);
+  }
+
+  /**
+   * The queries that read the selected KPIs' targets from their database
+   * (run apart from the values, for the whole period the explained one
+   * belongs to), under a heading; null when no selected KPI reads one.
+   */
+  #explainTargets(
+    period: Period,
+    options: Pick<RunOptions, "kpis">,
+  ): { heading: string; requests: SqlValueRequest[] } | null {
+    const sourced = this.#select(options.kpis).flatMap((definition) => {
+      const read = targetDefinitions(definition);
+      return read === null ? [] : [read];
+    });
+    if (sourced.length === 0) return null;
+    const bucket = bucketOf(period, this.config.weekStart);
+    if (bucket === null) {
+      return {
+        heading:
+          `\n-- Targets: not read for ${period.label}: a target is read for a whole day, week, month, quarter or year, or one to date\n`,
+        requests: [],
+      };
+    }
+    const whole: Period = {
+      label: `${bucket.start}..${bucket.end}`,
+      start: bucket.start,
+      end: bucket.end,
+      timezone: this.config.timezone,
+    };
+    return {
+      heading:
+        `\n-- Targets, read apart from the values for the whole ${bucket.grain} ${bucket.start}..${bucket.end}\n`,
+      requests: sourced.flatMap(({ read, rows }) => [
+        {
+          definition: { ...read, name: `${read.name}:target` },
+          periods: [whole],
+        },
+        ...(rows === null ? [] : [{ definition: rows, periods: [whole] }]),
+      ]),
+    };
   }
 
   #explainRequests(

@@ -80,7 +80,10 @@ function notes(result: KPIResult): string {
   return messages.join("; ");
 }
 
-/** The anomaly band and target status, in words, for the notes column. */
+/**
+ * The anomaly band and target status (or why a target read from the
+ * database is missing), in words, for the notes column.
+ */
 function insightText(result: KPIResult): string {
   const parts: string[] = [];
   const a = result.anomaly;
@@ -108,7 +111,7 @@ function insightText(result: KPIResult): string {
           : ""
       }`,
     );
-  }
+  } else if (result.targetNote) parts.push(result.targetNote);
   return parts.join("; ");
 }
 

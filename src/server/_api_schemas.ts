@@ -156,6 +156,13 @@ export const KPIResultBody = component(
     target: z.number().optional().meta({
       description: "The target for the whole period (KPIs with `target:`).",
     }),
+    targetNote: z.string().optional().meta({
+      description: "Why a KPI whose target is read from its database " +
+        "(`target: { table, ... }` or `target: { query }`) has none for " +
+        "this period: the target query failed (with its error) or found " +
+        "no value.",
+      examples: ["The target query found no value for this period"],
+    }),
     attainment: z.number().nullable().optional().meta({
       description: "The value over the target due by now (1 = on pace).",
     }),

@@ -353,6 +353,7 @@ const SCRIPT = String.raw`
       node.appendChild(list);
     }
     if (display && display.target) node.appendChild(targetNode(display.target));
+    else if (result.targetNote) node.appendChild(el("div", "note target-note", result.targetNote));
     node.appendChild(el("div", "spark"));
     node.appendChild(el("div", "spark-readout"));
     return node;

@@ -36,6 +36,7 @@ import {
   toHistoryRow,
 } from "../_row.ts";
 import { fromLegacyRow, isLegacyHistoryColumns } from "../_legacy.ts";
+import { claimCutoff, claimedBefore } from "../_claims.ts";
 
 const VERSION_COLUMN = "schema_version";
 const HISTORY_HEADER = [VERSION_COLUMN, ...HISTORY_COLUMNS];
@@ -213,7 +214,8 @@ class CsvHistoryStore implements AuditLog {
           if (replaced.has(key)) continue;
           kept.push(HISTORY_HEADER.map((c) => row[c] ?? null));
         }
-        await rewrite(this.location, encodeRows([...kept, ...body]));
+        const { mode } = await file.stat();
+        await rewrite(this.location, encodeRows([...kept, ...body]), mode);
       });
       if (!migrated) return;
     }
@@ -323,21 +325,39 @@ class CsvHistoryStore implements AuditLog {
     let claimed = false;
     // Under the claims file's exclusive lock, the first to find the key
     // absent appends it; every later claim finds it.
+    // Claims older than the cutoff are left out by rewriting the file
+    // (renamed over it, so a crash leaves the old one whole).
+    const cutoff = claimCutoff(at);
     await withExclusiveLock(this.#files.claims, async (file, size) => {
       const text = size === 0 ? "" : await readFrom(file);
+      const kept: string[] = [];
+      let dropped = 0;
       for (const line of text.split("\n")) {
         if (line === "") continue;
         try {
-          if ((JSON.parse(line) as { key?: unknown }).key === key) return;
+          const claim = JSON.parse(line) as { key?: unknown; at?: unknown };
+          if (claim.key === key) return;
+          if (cutoff !== null && claimedBefore(claim.at, cutoff)) dropped++;
+          else kept.push(line);
         } catch {
           // A line cut short by a crash claims nothing.
+          dropped++;
         }
       }
       const entry = JSON.stringify({ key, at }) + "\n";
-      await writeAll(
-        file,
-        size > 0 && !text.endsWith("\n") ? "\n" + entry : entry,
-      );
+      if (dropped > 0) {
+        const { mode } = await file.stat();
+        await rewrite(
+          this.#files.claims,
+          kept.map((line) => line + "\n").join("") + entry,
+          mode,
+        );
+      } else {
+        await writeAll(
+          file,
+          size > 0 && !text.endsWith("\n") ? "\n" + entry : entry,
+        );
+      }
       claimed = true;
     });
     return claimed;
@@ -599,14 +619,27 @@ function periodKey(name: unknown, start: unknown, end: unknown): string {
 
 /**
  * Replaces the file at `path` with `text`: written to a temporary file in
- * the same folder, flushed to disk, renamed over it. Writers waiting on the
- * old file's lock see the rename and lock the new one.
+ * the same folder (with the original's permissions), flushed to disk,
+ * renamed over it. Writers waiting on the old file's lock see the rename
+ * and lock the new one.
  */
-async function rewrite(path: string, text: string): Promise<void> {
+async function rewrite(
+  path: string,
+  text: string,
+  mode: number | null,
+): Promise<void> {
   const temp = `${path}.${crypto.randomUUID()}.tmp`;
   let renamed = false;
   try {
-    const out = await Deno.open(temp, { write: true, createNew: true });
+    const out = await Deno.open(temp, {
+      write: true,
+      createNew: true,
+      // The original's permissions, so a private file stays private.
+      ...(mode === null ? {} : { mode: mode & 0o777 }),
+    });
+    if (mode !== null && Deno.build.os !== "windows") {
+      await Deno.chmod(temp, mode & 0o777);
+    }
     try {
       await writeAll(out, text);
       await out.sync();

@@ -40,6 +40,7 @@ import {
   toDeliveryRow,
   toHistoryRow,
 } from "../_row.ts";
+import { claimCutoff, claimedBefore } from "../_claims.ts";
 
 /** Options of {@linkcode openKvHistoryStore}. */
 export interface KvHistoryStoreOptions {
@@ -312,7 +313,22 @@ class KvHistoryStore implements AuditLog {
         .set([CLAIM, id], at)
         .commit()
     );
+    const cutoff = claimCutoff(at);
+    if (result.ok && cutoff !== null) await this.#pruneClaims(cutoff);
     return result.ok;
+  }
+
+  /** Deletes the claims made before `cutoff` (unless claimed again since). */
+  async #pruneClaims(cutoff: string): Promise<void> {
+    const old = await whileLocked(() =>
+      Array.fromAsync(this.#kv.list<string>({ prefix: [CLAIM] }))
+    );
+    for (const entry of old) {
+      if (!claimedBefore(entry.value, cutoff)) continue;
+      await whileLocked(() =>
+        this.#kv.atomic().check(entry).delete(entry.key).commit()
+      );
+    }
   }
 
   async ping(): Promise<void> {

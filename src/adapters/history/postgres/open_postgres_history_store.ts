@@ -31,6 +31,7 @@ import {
 } from "../_row.ts";
 import { beginTransaction } from "../../sql/postgres/_begin_transaction.ts";
 import { describeServer, hidePassword } from "../../../sql/_errors.ts";
+import { claimCutoff } from "../_claims.ts";
 
 /** Options of {@linkcode openPostgresHistoryStore}. */
 export interface PostgresHistoryStoreOptions {
@@ -478,6 +479,13 @@ class PostgresHistoryStore implements AuditLog {
        VALUES ($1, $2::timestamptz) ON CONFLICT (key) DO NOTHING RETURNING 1`,
       [key.replaceAll("\u0000", "\uFFFD"), at],
     );
+    const cutoff = claimCutoff(at);
+    if (rows.length === 1 && cutoff !== null) {
+      await this.#sql.unsafe(
+        `DELETE FROM ${this.#t.claim} WHERE claimed_at < $1::timestamptz`,
+        [cutoff],
+      );
+    }
     return rows.length === 1;
   }
 

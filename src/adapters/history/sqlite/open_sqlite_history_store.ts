@@ -31,6 +31,7 @@ import {
 } from "../_row.ts";
 import { fromLegacyRow, isLegacyHistoryColumns } from "../_legacy.ts";
 import { StatementCache } from "../../sql/sqlite/_statement_cache.ts";
+import { claimCutoff } from "../_claims.ts";
 
 /** Options of {@linkcode openSqliteHistoryStore}. */
 export interface SqliteHistoryStoreOptions {
@@ -296,7 +297,14 @@ class SqliteHistoryStore implements AuditLog {
       const { changes } = this.#statements.get(
         "INSERT OR IGNORE INTO kpi_alert_claim (key, claimed_at) VALUES (?, ?)",
       ).run(key, at);
-      return Number(changes) === 1;
+      const claimed = Number(changes) === 1;
+      const cutoff = claimCutoff(at);
+      if (claimed && cutoff !== null) {
+        this.#statements.get(
+          "DELETE FROM kpi_alert_claim WHERE julianday(claimed_at) < julianday(?)",
+        ).run(cutoff);
+      }
+      return claimed;
     });
   }
 

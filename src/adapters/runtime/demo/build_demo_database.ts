@@ -40,7 +40,7 @@ const WEEKDAY_FACTOR = [0.9, 0.92, 0.95, 1.0, 1.1, 1.3, 1.2] as const;
  * Builds the demo shop database unless a current one exists: users in four
  * regions and two years of daily orders up to today (each with a region,
  * a sales channel and a device, the dimensions to break KPIs down by), with weekly and yearly
- * seasonality, growth, and about 5% refunds. The data is pseudo-random with
+ * seasonality, growth, and about 5% refunds, and a daily revenue plan. The data is pseudo-random with
  * a fixed seed, so two builds on the same day are identical.
  *
  * @param path The SQLite file to create.
@@ -79,6 +79,8 @@ async function isCurrent(
   const db = new DatabaseSync(path, { readOnly: true });
   try {
     const row = db.prepare("SELECT MAX(order_date) AS last FROM orders").get();
+    // A database built before the revenue plan existed is rebuilt.
+    db.prepare("SELECT 1 FROM revenue_plan LIMIT 1").get();
     return row?.["last"] === today.toString();
   } catch {
     return false;
@@ -158,11 +160,7 @@ export function fillDemoDatabase(
   for (let i = 0; i < 3000; i++) addUser(first);
   for (let d = 0; d < days; d++) {
     const day = first.add({ days: d });
-    const growth = 1 + 0.35 * d / days;
-    const season = 1 +
-      0.25 * Math.cos(2 * Math.PI * (day.dayOfYear - 350) / 365);
-    const weekday = WEEKDAY_FACTOR[day.dayOfWeek - 1]!;
-    const expected = 260 * growth * season * weekday;
+    const expected = expectedOrders(day, d, days);
     const orders = Math.max(0, Math.round(expected * (0.9 + 0.2 * random())));
     const signups = Math.round(6 + 6 * random());
     for (let s = 0; s < signups; s++) addUser(day);
@@ -186,8 +184,69 @@ export function fillDemoDatabase(
     }
   }
   db.exec("COMMIT");
+  fillRevenuePlan(db, first, today, days);
   db.exec("CREATE INDEX orders_by_date ON orders (order_date)");
   db.exec("ANALYZE");
+}
+
+/**
+ * The orders a day is expected to have: 260 a day, growing by 35% over the
+ * span, with a yearly season peaking in mid-December and a weekly one.
+ */
+function expectedOrders(
+  day: Temporal.PlainDate,
+  index: number,
+  days: number,
+): number {
+  const growth = 1 + 0.35 * index / days;
+  const season = 1 +
+    0.25 * Math.cos(2 * Math.PI * (day.dayOfYear - 350) / 365);
+  return 260 * growth * season * WEEKDAY_FACTOR[day.dayOfWeek - 1]!;
+}
+
+/**
+ * The mean order amount: a log-normal basket, e^(3.7 + 0.55²/2), times the
+ * regions' mean basket factor (1.0), plus 4.99 shipping.
+ */
+const MEAN_AMOUNT = Math.exp(3.7 + 0.55 ** 2 / 2) + 4.99;
+
+/** How far the plan reaches above what the shop is expected to sell. */
+const PLAN_STRETCH = 1.03;
+
+/**
+ * Writes `revenue_plan`: the completed revenue planned for each day from the
+ * first day of orders to the end of today's year, the expected orders times
+ * the mean amount less 5% refunds, 3% above expectation and rounded to whole
+ * dollars. A period's target is the sum of its days, so every day, week,
+ * month, quarter and year has one (`target:` of `revenue` in
+ * kpis.example.yaml). It draws no random numbers: the orders stay as they
+ * were without it.
+ */
+function fillRevenuePlan(
+  db: DatabaseSync,
+  first: Temporal.PlainDate,
+  today: Temporal.PlainDate,
+  days: number,
+): void {
+  db.exec("CREATE TABLE revenue_plan (day TEXT PRIMARY KEY, amount REAL)");
+  const insert = db.prepare(
+    "INSERT INTO revenue_plan (day, amount) VALUES (?, ?)",
+  );
+  const last = Temporal.PlainDate.from({
+    year: today.year,
+    month: 12,
+    day: 31,
+  });
+  db.exec("BEGIN");
+  for (
+    let day = first, d = 0;
+    Temporal.PlainDate.compare(day, last) <= 0;
+    day = day.add({ days: 1 }), d++
+  ) {
+    const revenue = expectedOrders(day, d, days) * MEAN_AMOUNT * 0.95;
+    insert.run(day.toString(), Math.round(revenue * PLAN_STRETCH));
+  }
+  db.exec("COMMIT");
 }
 
 function mulberry32(seed: number): () => number {

@@ -21,20 +21,21 @@ import type {
 } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
 import {
-  assertOpen,
-  checkHistoryQuery,
+  type AlertStateRow,
   DELIVERY_COLUMNS,
+  type DeliveryRow,
   fromAlertStateRow,
   fromDeliveryRow,
   fromHistoryRow,
   HISTORY_COLUMNS,
   HISTORY_SCHEMA_VERSION,
+  type HistoryRow,
   type LooseRow,
   newestFirst,
   toAlertStateRow,
-  toDeliveryRow,
   toHistoryRow,
 } from "../_row.ts";
+import { type HistoryRows, rowHistoryStore } from "../_row_store.ts";
 import { fromLegacyRow, isLegacyHistoryColumns } from "../_legacy.ts";
 import { claimCutoff, claimedBefore } from "../_claims.ts";
 
@@ -116,24 +117,20 @@ export function openCsvHistoryStore(path: string): Promise<AuditLog> {
       ),
     );
   }
-  return Promise.resolve(new CsvHistoryStore(path));
+  return Promise.resolve(rowHistoryStore("csv", path, new CsvRows(path)));
 }
 
-class CsvHistoryStore implements AuditLog {
-  readonly kind = "csv" as const;
+/** How the CSV store writes and reads rows. */
+class CsvRows implements HistoryRows {
   readonly location: string;
   readonly #files: CsvHistoryFiles;
-  #closed = false;
 
   constructor(path: string) {
     this.location = path;
     this.#files = csvHistoryFiles(path);
   }
 
-  async append(records: readonly HistoryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toHistoryRow);
-    if (rows.length === 0) return;
+  async append(rows: readonly HistoryRow[]): Promise<void> {
     const body = encodeRows(
       rows.map((row) => [
         HISTORY_SCHEMA_VERSION,
@@ -172,10 +169,7 @@ class CsvHistoryStore implements AuditLog {
     });
   }
 
-  async replace(records: readonly HistoryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toHistoryRow);
-    if (rows.length === 0) return;
+  async replace(rows: readonly HistoryRow[]): Promise<void> {
     const replaced = new Set(
       rows.map((r) => periodKey(r.kpi_name, r.period_start, r.period_end)),
     );
@@ -222,8 +216,6 @@ class CsvHistoryStore implements AuditLog {
   }
 
   async history(name: string, n: number): Promise<KPIResult[]> {
-    assertOpen(this.#closed, this.location);
-    checkHistoryQuery(name, n);
     const text = await readShared(this.#files.history);
     if (text === null || text === "") return [];
     const records = decode(text);
@@ -254,14 +246,11 @@ class CsvHistoryStore implements AuditLog {
   }
 
   async getAlertState(kpi: string, rule: string): Promise<AlertState | null> {
-    assertOpen(this.#closed, this.location);
     const states = await readAlertStates(this.#files.alerts);
     return states.find((s) => s.kpi === kpi && s.rule === rule) ?? null;
   }
 
-  async putAlertState(state: AlertState): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const row = toAlertStateRow(state);
+  async putAlertState(row: AlertStateRow): Promise<void> {
     const fresh = fromAlertStateRow(row);
     // The history file's lock guards the read-modify-write of the sidecar,
     // which is replaced by rename and so cannot hold a lock itself.
@@ -283,10 +272,7 @@ class CsvHistoryStore implements AuditLog {
     });
   }
 
-  async appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toDeliveryRow);
-    if (rows.length === 0) return;
+  async appendDeliveries(rows: readonly DeliveryRow[]): Promise<void> {
     const body = encodeRows(
       rows.map((row) => [
         HISTORY_SCHEMA_VERSION,
@@ -302,8 +288,6 @@ class CsvHistoryStore implements AuditLog {
   }
 
   async deliveries(kpi: string, n: number): Promise<DeliveryRecord[]> {
-    assertOpen(this.#closed, this.location);
-    checkHistoryQuery(kpi, n);
     const text = await readShared(this.#files.deliveries);
     if (text === null || text === "") return [];
     const records = decode(text);
@@ -321,7 +305,6 @@ class CsvHistoryStore implements AuditLog {
   }
 
   async claimNotice(key: string, at: string): Promise<boolean> {
-    assertOpen(this.#closed, this.location);
     let claimed = false;
     // Under the claims file's exclusive lock, the first to find the key
     // absent appends it; every later claim finds it.
@@ -364,7 +347,6 @@ class CsvHistoryStore implements AuditLog {
   }
 
   async ping(): Promise<void> {
-    assertOpen(this.#closed, this.location);
     const info = await Deno.stat(dirname(this.location));
     if (!info.isDirectory) {
       throw new Error(
@@ -373,9 +355,8 @@ class CsvHistoryStore implements AuditLog {
     }
   }
 
-  close(): Promise<void> {
-    this.#closed = true;
-    return Promise.resolve();
+  close(): void {
+    // Every write opens and closes its file: nothing is held.
   }
 }
 

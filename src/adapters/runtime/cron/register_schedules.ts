@@ -138,8 +138,6 @@ export function registerSchedules(
   const started: ScheduledRuns[] = [];
   try {
     schedules.forEach((schedule, i) => {
-      // Optional settings are copied only when set
-      // (exactOptionalPropertyTypes), as openSqlClient does with its own.
       started.push(startLoggedSchedule(engine, {
         cron: schedule.cron,
         period: schedule.period ?? "last_month",

@@ -471,6 +471,28 @@ export function historyStoreSuite(
     assert.equal((await store.deliveries("revenue", 1)).length, 1);
   });
 
+  test("claimNotice() claims a key once; a new claim deletes the claims more than 30 days older", async (store) => {
+    const claim = (key: string, at: string) => store.claimNotice!(key, at);
+    assert.equal(await claim("a", "2024-01-01T06:00:00Z"), true);
+    assert.equal(await claim("a", "2024-01-01T06:00:01Z"), false);
+    // Exactly 30 days on, "a" is kept.
+    assert.equal(await claim("b", "2024-01-31T06:00:00Z"), true);
+    assert.equal(await claim("a", "2024-01-31T06:00:00Z"), false);
+    // A second later a new claim deletes "a" (and not "b"): "a" can be
+    // claimed again.
+    assert.equal(await claim("c", "2024-01-31T06:00:01Z"), true);
+    assert.equal(await claim("a", "2024-01-31T06:00:02Z"), true);
+    assert.equal(await claim("b", "2024-01-31T06:00:02Z"), false);
+    // A claim that fails deletes nothing: "b", 44 days old, still holds
+    // until a new claim is written.
+    assert.equal(await claim("b", "2024-03-15T06:00:00Z"), false);
+    assert.equal(await claim("d", "2024-03-15T06:00:00Z"), true);
+    for (const key of ["a", "b", "c"]) {
+      assert.equal(await claim(key, "2024-03-15T06:00:01Z"), true, key);
+    }
+    assert.equal(await claim("d", "2024-03-15T06:00:01Z"), false);
+  });
+
   if (options.persistent) {
     test(
       "a store opened again reads what an earlier one wrote",

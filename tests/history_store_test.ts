@@ -684,3 +684,43 @@ Deno.test("PostgreSQL history refuses tables of a newer schema version", async (
     await dropSchema(schema);
   }
 });
+
+Deno.test("a SQLite history waits connect_timeout_ms (its busy timeout) for another connection's lock, then fails", async () => {
+  const { openEngine } = await import("../src/adapters/mod.ts");
+  const dir = await tempDir();
+  const config = `${dir}/kpis.yaml`;
+  await Deno.writeTextFile(
+    config,
+    `audit_log: history.db
+connect_timeout_ms: 200
+kpis:
+  - name: revenue
+    source: sql
+    query: SELECT 1
+`,
+  );
+  const engine = await openEngine(config, { env: {} });
+  const other = new DatabaseSync(`${dir}/history.db`);
+  try {
+    other.exec("BEGIN IMMEDIATE");
+    const started = performance.now();
+    await assert.rejects(
+      engine.historyStore!.append([
+        record(valueResult("revenue", 1), "2024-12-01T00:00:00Z"),
+      ]),
+      /locked/,
+    );
+    const waited = performance.now() - started;
+    // It waited for the lock, and not the 5 s it waits by default.
+    assert.ok(waited >= 150 && waited < 4000, `waited ${waited} ms`);
+    other.exec("ROLLBACK");
+    await engine.historyStore!.append([
+      record(valueResult("revenue", 1), "2024-12-01T00:00:00Z"),
+    ]);
+    assert.equal((await engine.historyStore!.history("revenue", 5)).length, 1);
+  } finally {
+    other.close();
+    await engine.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

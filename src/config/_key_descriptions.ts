@@ -37,7 +37,7 @@ const OWN_DESCRIPTIONS: Readonly<Record<string, string>> = {
     "The time zone the cron expression is read in. Default the file's timezone.",
   max_concurrency: "Most queries in flight at once. Default 4.",
   connect_timeout_ms:
-    "How long opening a database connection may take, in milliseconds, before the run fails with a connection error. Default 5000.",
+    "How long opening a database connection may take, in milliseconds, before the run fails with a connection error; also a PostgreSQL history's connecting, and a SQLite history's busy timeout (how long it waits for another process's lock). Default 5000.",
   kpis: "The KPI definitions, in the order reports list them.",
   "kpis[].name":
     "Unique name of letters, digits and underscores, not starting with a digit; derived expressions and the API use it.",

@@ -29,6 +29,7 @@ import {
   SqlBuilder,
 } from "../sql/_template.ts";
 import { toNumber } from "../sql/_result.ts";
+import { DEFAULT_TIMEOUT_MS, uniquePeriods } from "../sql/_plan_common.ts";
 import {
   instantColumnKey,
   type SqlValueRequest,
@@ -127,8 +128,9 @@ export interface SeriesSqlPlan {
   batches: SqlValueRequest[][];
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-
+// The single-period planner (sql/plan_sql_queries.ts) opens the same way on
+// purpose: the steps both take alike (distinct periods, default timeout)
+// come from sql/_plan_common.ts; the queries they write differ.
 /**
  * Plans the queries of a series.
  *
@@ -552,15 +554,6 @@ export function formatSeriesQuery(
     `-- If it fails: the single-period plan for ${query.kpis.length} KPIs`,
     "",
   ].join("\n");
-}
-
-function uniquePeriods(periods: readonly Period[]): Period[] {
-  const seen = new Map<string, Period>();
-  for (const period of periods) {
-    const key = `${period.start}/${period.end}`;
-    if (!seen.has(key)) seen.set(key, period);
-  }
-  return [...seen.values()];
 }
 
 function byTimezone(periods: readonly Period[]): Map<string, Period[]> {

@@ -52,18 +52,53 @@ const LOST_CODES = new Set([
 /** Driver codes of a connection that did not open in time. */
 const CONNECT_TIMEOUT_CODES = new Set(["CONNECT_TIMEOUT", "ETIMEDOUT"]);
 
-/** What a driver error is to be read against. */
-export interface DriverErrorContext {
+/**
+ * Codes Node's network layer gives a server that cannot be reached, which
+ * the drivers built on it pass on as they are.
+ */
+export const NETWORK_CODES: readonly string[] = [
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ECONNRESET",
+  "EAI_AGAIN",
+];
+
+/** What a query's failure is reported against. */
+export interface QueryErrorContext {
   /** The server, as {@linkcode describeServer} names it. */
   server: string;
   /** The password to hide from messages, if any. */
   password: string | undefined;
   /** The query's timeout, for the message of a canceled query. */
   timeoutMs: number | undefined;
+}
+
+/** How one driver's errors say what went wrong. */
+export interface DriverErrorReading {
   /** Whether the driver's error says the query ran out of time. */
   isTimeout: (error: { code?: string; errno?: number }) => boolean;
   /** Whether the driver's error says the server could not be reached. */
   isConnection: (error: { code?: string; errno?: number }) => boolean;
+}
+
+/** What a driver error is to be read against. */
+export interface DriverErrorContext
+  extends QueryErrorContext, DriverErrorReading {}
+
+/**
+ * The translation of one driver's errors, for its client to call with each
+ * query's context.
+ *
+ * @param reading How the driver's errors say what went wrong.
+ * @returns A function like {@linkcode translateDriverError}.
+ */
+export function driverErrorTranslator(
+  reading: DriverErrorReading,
+): (error: unknown, context: QueryErrorContext) => Error {
+  return (error, context) =>
+    translateDriverError(error, { ...context, ...reading });
 }
 
 /**

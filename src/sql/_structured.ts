@@ -272,55 +272,62 @@ const FALSY_WORDS = "'', 'false', 'f', 'no', 'n', 'off'";
 const ZERO_TEXT = "^[-+]{0,1}(0+[.]{0,1}0*|[.]0+)(e[-+]{0,1}[0-9]+){0,1}$";
 
 /**
+ * How each dialect with regular expressions writes a column as trimmed
+ * lower-case text, and a test of that text against a pattern.
+ */
+const TEXT_TESTS: Partial<
+  Record<SqlDialect, {
+    text(column: string): string;
+    matches(text: string, pattern: string): string;
+  }>
+> = {
+  postgres: {
+    text: (column) => `LOWER(TRIM(CAST(${column} AS TEXT)))`,
+    matches: (text, pattern) => `${text} ~ ${pattern}`,
+  },
+  mysql: {
+    text: (column) => `LOWER(TRIM(CAST(${column} AS CHAR)))`,
+    matches: (text, pattern) => `${text} REGEXP ${pattern}`,
+  },
+  duckdb: {
+    text: (column) => `LOWER(TRIM(CAST(${column} AS VARCHAR)))`,
+    matches: (text, pattern) => `regexp_matches(${text}, ${pattern})`,
+  },
+  clickhouse: {
+    text: (column) => `lower(trim(toString(${column})))`,
+    matches: (text, pattern) => `match(${text}, ${pattern})`,
+  },
+  bigquery: {
+    text: (column) => `LOWER(TRIM(CAST(${column} AS STRING)))`,
+    matches: (text, pattern) => `REGEXP_CONTAINS(${text}, ${pattern})`,
+  },
+  snowflake: {
+    text: (column) => `LOWER(TRIM(CAST(${column} AS VARCHAR)))`,
+    matches: (text, pattern) => `REGEXP_LIKE(${text}, ${pattern})`,
+  },
+};
+
+/**
  * `1e0` for a truthy value, `0e0` for a falsy one and NULL for a missing one,
  * by the in-memory rule: false, any zero (also as text, "0.00") and the words
  * "", "false", "f", "no", "n", "off" (any case) are falsy, all else truthy,
  * whatever the column's type (boolean, integer, decimal, double, text).
  */
 function truthyCase(column: string, dialect: SqlDialect): string {
+  const tests = TEXT_TESTS[dialect];
   let falsy: string;
-  switch (dialect) {
-    case "postgres": {
-      const text = `LOWER(TRIM(CAST(${column} AS TEXT)))`;
-      falsy = `${text} IN (${FALSY_WORDS}) OR ${text} ~ '${ZERO_TEXT}'`;
-      break;
-    }
-    case "mysql": {
-      const text = `LOWER(TRIM(CAST(${column} AS CHAR)))`;
-      falsy = `${text} IN (${FALSY_WORDS}) OR ${text} REGEXP '${ZERO_TEXT}'`;
-      break;
-    }
-    case "duckdb": {
-      const text = `LOWER(TRIM(CAST(${column} AS VARCHAR)))`;
-      falsy =
-        `${text} IN (${FALSY_WORDS}) OR regexp_matches(${text}, '${ZERO_TEXT}')`;
-      break;
-    }
-    case "clickhouse": {
-      const text = `lower(trim(toString(${column})))`;
-      falsy = `${text} IN (${FALSY_WORDS}) OR match(${text}, '${ZERO_TEXT}')`;
-      break;
-    }
-    case "bigquery": {
-      const text = `LOWER(TRIM(CAST(${column} AS STRING)))`;
-      falsy =
-        `${text} IN (${FALSY_WORDS}) OR REGEXP_CONTAINS(${text}, '${ZERO_TEXT}')`;
-      break;
-    }
-    case "snowflake": {
-      const text = `LOWER(TRIM(CAST(${column} AS VARCHAR)))`;
-      falsy =
-        `${text} IN (${FALSY_WORDS}) OR REGEXP_LIKE(${text}, '${ZERO_TEXT}')`;
-      break;
-    }
-    default: {
-      // SQLite has no REGEXP: numbers compare with 0; text that holds only
-      // the characters of a number and reads as 0 is a zero.
-      const text = `LOWER(TRIM(${column}))`;
-      falsy =
-        `CASE WHEN typeof(${column}) IN ('integer', 'real') THEN ${column} = 0 ` +
-        `ELSE ${text} IN (${FALSY_WORDS}) OR (${text} GLOB '[-+.0]*' AND ${text} NOT GLOB '*[^-+.0-9e]*' AND CAST(${text} AS REAL) = 0) END`;
-    }
+  if (tests !== undefined) {
+    const text = tests.text(column);
+    falsy = `${text} IN (${FALSY_WORDS}) OR ${
+      tests.matches(text, `'${ZERO_TEXT}'`)
+    }`;
+  } else {
+    // SQLite has no REGEXP: numbers compare with 0; text that holds only
+    // the characters of a number and reads as 0 is a zero.
+    const text = `LOWER(TRIM(${column}))`;
+    falsy =
+      `CASE WHEN typeof(${column}) IN ('integer', 'real') THEN ${column} = 0 ` +
+      `ELSE ${text} IN (${FALSY_WORDS}) OR (${text} GLOB '[-+.0]*' AND ${text} NOT GLOB '*[^-+.0-9e]*' AND CAST(${text} AS REAL) = 0) END`;
   }
   return `CASE WHEN ${column} IS NULL THEN NULL WHEN ${falsy} THEN 0e0 ELSE 1e0 END`;
 }

@@ -24,7 +24,10 @@ export interface OpenHistoryStoreOptions {
    * the caller's to close.
    */
   kv?: Deno.Kv;
-  /** SQLite: how long a writer waits for a lock, in ms. @default 5000 */
+  /**
+   * SQLite: how long opening the store or a write waits for another
+   * process's lock, in ms. @default connectTimeoutMs, else 5000
+   */
   busyTimeoutMs?: number;
   /** PostgreSQL: the schema of the tables (else `?schema=`). @default "public" */
   schema?: string;
@@ -32,6 +35,9 @@ export interface OpenHistoryStoreOptions {
   tablePrefix?: string;
   /**
    * PostgreSQL: how long opening a connection may take, in milliseconds.
+   * SQLite: the busy timeout, unless `busyTimeoutMs` is given. CSV and Deno
+   * KV do not use it (a CSV store waits for its file's lock as long as
+   * another process holds it).
    * @default 5000
    */
   connectTimeoutMs?: number;
@@ -121,9 +127,11 @@ export async function openHistoryStore(
       const { openSqliteHistoryStore } = await import(
         "./sqlite/open_sqlite_history_store.ts"
       );
-      const opts = options.busyTimeoutMs === undefined
-        ? {}
-        : { busyTimeoutMs: options.busyTimeoutMs };
+      // Opening a SQLite file connects to nothing: what can make it (and
+      // each write) wait is another process's lock, which the busy
+      // timeout bounds.
+      const busyTimeoutMs = options.busyTimeoutMs ?? options.connectTimeoutMs;
+      const opts = busyTimeoutMs === undefined ? {} : { busyTimeoutMs };
       return await openSqliteHistoryStore(path(where), opts);
     }
     case "csv": {

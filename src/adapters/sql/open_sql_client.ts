@@ -204,23 +204,25 @@ async function openUrl(
     );
     return openClickHouseClient(url);
   }
+  // One branch per driver, alike in shape: each imports its driver only
+  // when a URL of its kind is opened, by a literal path Deno can resolve.
   if (scheme === "bigquery") {
     const { openBigQueryClient } = await import(
       "./bigquery/bigquery_client.ts"
     );
-    return await openBigQueryClient(url, {
-      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
-      ...(options.env === undefined ? {} : { env: options.env }),
-    });
+    return await openBigQueryClient(
+      url,
+      setOptions(options, ["baseDir", "env"]),
+    );
   }
   if (scheme === "snowflake") {
     const { openSnowflakeClient } = await import(
       "./snowflake/snowflake_client.ts"
     );
-    return await openSnowflakeClient(url, {
-      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
-      ...(options.env === undefined ? {} : { env: options.env }),
-    });
+    return await openSnowflakeClient(
+      url,
+      setOptions(options, ["baseDir", "env"]),
+    );
   }
   if (scheme === "duckdb") {
     const { duckdbPath, openDuckDBClient } = await import(
@@ -228,17 +230,13 @@ async function openUrl(
     );
     return await openDuckDBClient(
       duckdbPath(url, options.baseDir) as string,
-      options.baseDir === undefined ? {} : { baseDir: options.baseDir },
+      setOptions(options, ["baseDir"]),
     );
   }
-  const poolOptions = {
-    ...(options.maxConnections === undefined
-      ? {}
-      : { maxConnections: options.maxConnections }),
-    ...(options.connectTimeoutMs === undefined
-      ? {}
-      : { connectTimeoutMs: options.connectTimeoutMs }),
-  };
+  const poolOptions = setOptions(options, [
+    "maxConnections",
+    "connectTimeoutMs",
+  ]);
   if (scheme === "postgres" || scheme === "postgresql") {
     const { openPostgresClient } = await import(
       "./postgres/postgres_client.ts"
@@ -268,6 +266,22 @@ const URL_FORMS = [
   "bigquery://",
   "snowflake://",
 ].join(", ");
+
+/**
+ * The named options that are set: what a client's own options take, where
+ * an option left out and one set to `undefined` are not the same.
+ */
+function setOptions<T extends object, K extends keyof T>(
+  options: T,
+  keys: readonly K[],
+): { [P in K]?: Exclude<T[P], undefined> } {
+  const out: { [P in K]?: Exclude<T[P], undefined> } = {};
+  for (const key of keys) {
+    const value = options[key];
+    if (value !== undefined) out[key] = value as Exclude<T[K], undefined>;
+  }
+  return out;
+}
 
 /** Hides the password of a URL. */
 function redact(url: string): string {

@@ -21,21 +21,23 @@ import type {
 } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
 import {
-  assertOpen,
-  checkHistoryQuery,
+  type AlertStateRow,
   DELIVERY_COLUMNS,
+  type DeliveryRow,
   fromAlertStateRow,
   fromDeliveryRow,
   fromHistoryRow,
   HISTORY_COLUMNS,
   HISTORY_SCHEMA_VERSION,
+  type HistoryRow,
   type LooseRow,
   newestFirst,
   toAlertStateRow,
-  toDeliveryRow,
   toHistoryRow,
 } from "../_row.ts";
+import { type HistoryRows, rowHistoryStore } from "../_row_store.ts";
 import { fromLegacyRow, isLegacyHistoryColumns } from "../_legacy.ts";
+import { claimCutoff, claimedBefore } from "../_claims.ts";
 
 const VERSION_COLUMN = "schema_version";
 const HISTORY_HEADER = [VERSION_COLUMN, ...HISTORY_COLUMNS];
@@ -115,24 +117,20 @@ export function openCsvHistoryStore(path: string): Promise<AuditLog> {
       ),
     );
   }
-  return Promise.resolve(new CsvHistoryStore(path));
+  return Promise.resolve(rowHistoryStore("csv", path, new CsvRows(path)));
 }
 
-class CsvHistoryStore implements AuditLog {
-  readonly kind = "csv" as const;
+/** How the CSV store writes and reads rows. */
+class CsvRows implements HistoryRows {
   readonly location: string;
   readonly #files: CsvHistoryFiles;
-  #closed = false;
 
   constructor(path: string) {
     this.location = path;
     this.#files = csvHistoryFiles(path);
   }
 
-  async append(records: readonly HistoryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toHistoryRow);
-    if (rows.length === 0) return;
+  async append(rows: readonly HistoryRow[]): Promise<void> {
     const body = encodeRows(
       rows.map((row) => [
         HISTORY_SCHEMA_VERSION,
@@ -171,10 +169,7 @@ class CsvHistoryStore implements AuditLog {
     });
   }
 
-  async replace(records: readonly HistoryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toHistoryRow);
-    if (rows.length === 0) return;
+  async replace(rows: readonly HistoryRow[]): Promise<void> {
     const replaced = new Set(
       rows.map((r) => periodKey(r.kpi_name, r.period_start, r.period_end)),
     );
@@ -221,8 +216,6 @@ class CsvHistoryStore implements AuditLog {
   }
 
   async history(name: string, n: number): Promise<KPIResult[]> {
-    assertOpen(this.#closed, this.location);
-    checkHistoryQuery(name, n);
     const text = await readShared(this.#files.history);
     if (text === null || text === "") return [];
     const records = decode(text);
@@ -253,14 +246,11 @@ class CsvHistoryStore implements AuditLog {
   }
 
   async getAlertState(kpi: string, rule: string): Promise<AlertState | null> {
-    assertOpen(this.#closed, this.location);
     const states = await readAlertStates(this.#files.alerts);
     return states.find((s) => s.kpi === kpi && s.rule === rule) ?? null;
   }
 
-  async putAlertState(state: AlertState): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const row = toAlertStateRow(state);
+  async putAlertState(row: AlertStateRow): Promise<void> {
     const fresh = fromAlertStateRow(row);
     // The history file's lock guards the read-modify-write of the sidecar,
     // which is replaced by rename and so cannot hold a lock itself.
@@ -282,10 +272,7 @@ class CsvHistoryStore implements AuditLog {
     });
   }
 
-  async appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toDeliveryRow);
-    if (rows.length === 0) return;
+  async appendDeliveries(rows: readonly DeliveryRow[]): Promise<void> {
     const body = encodeRows(
       rows.map((row) => [
         HISTORY_SCHEMA_VERSION,
@@ -301,8 +288,6 @@ class CsvHistoryStore implements AuditLog {
   }
 
   async deliveries(kpi: string, n: number): Promise<DeliveryRecord[]> {
-    assertOpen(this.#closed, this.location);
-    checkHistoryQuery(kpi, n);
     const text = await readShared(this.#files.deliveries);
     if (text === null || text === "") return [];
     const records = decode(text);
@@ -320,32 +305,48 @@ class CsvHistoryStore implements AuditLog {
   }
 
   async claimNotice(key: string, at: string): Promise<boolean> {
-    assertOpen(this.#closed, this.location);
     let claimed = false;
     // Under the claims file's exclusive lock, the first to find the key
     // absent appends it; every later claim finds it.
+    // Claims older than the cutoff are left out by rewriting the file
+    // (renamed over it, so a crash leaves the old one whole).
+    const cutoff = claimCutoff(at);
     await withExclusiveLock(this.#files.claims, async (file, size) => {
       const text = size === 0 ? "" : await readFrom(file);
+      const kept: string[] = [];
+      let dropped = 0;
       for (const line of text.split("\n")) {
         if (line === "") continue;
         try {
-          if ((JSON.parse(line) as { key?: unknown }).key === key) return;
+          const claim = JSON.parse(line) as { key?: unknown; at?: unknown };
+          if (claim.key === key) return;
+          if (cutoff !== null && claimedBefore(claim.at, cutoff)) dropped++;
+          else kept.push(line);
         } catch {
           // A line cut short by a crash claims nothing.
+          dropped++;
         }
       }
       const entry = JSON.stringify({ key, at }) + "\n";
-      await writeAll(
-        file,
-        size > 0 && !text.endsWith("\n") ? "\n" + entry : entry,
-      );
+      if (dropped > 0) {
+        const { mode } = await file.stat();
+        await rewrite(
+          this.#files.claims,
+          kept.map((line) => line + "\n").join("") + entry,
+          mode,
+        );
+      } else {
+        await writeAll(
+          file,
+          size > 0 && !text.endsWith("\n") ? "\n" + entry : entry,
+        );
+      }
       claimed = true;
     });
     return claimed;
   }
 
   async ping(): Promise<void> {
-    assertOpen(this.#closed, this.location);
     const info = await Deno.stat(dirname(this.location));
     if (!info.isDirectory) {
       throw new Error(
@@ -354,9 +355,8 @@ class CsvHistoryStore implements AuditLog {
     }
   }
 
-  close(): Promise<void> {
-    this.#closed = true;
-    return Promise.resolve();
+  close(): void {
+    // Every write opens and closes its file: nothing is held.
   }
 }
 

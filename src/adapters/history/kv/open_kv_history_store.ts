@@ -20,26 +20,19 @@
  * @module
  */
 
-import type {
-  AlertState,
-  DeliveryRecord,
-  HistoryRecord,
-  KPIResult,
-} from "../../../types.ts";
+import type { AlertState, DeliveryRecord, KPIResult } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
 import {
-  assertOpen,
-  checkHistoryQuery,
+  type AlertStateRow,
   type DeliveryRow,
   fromAlertStateRow,
   fromDeliveryRow,
   fromHistoryRow,
   HISTORY_SCHEMA_VERSION,
   type HistoryRow,
-  toAlertStateRow,
-  toDeliveryRow,
-  toHistoryRow,
 } from "../_row.ts";
+import { type HistoryRows, rowHistoryStore } from "../_row_store.ts";
+import { claimCutoff, claimedBefore } from "../_claims.ts";
 
 /** Options of {@linkcode openKvHistoryStore}. */
 export interface KvHistoryStoreOptions {
@@ -116,15 +109,18 @@ export async function openKvHistoryStore(
     );
     if (done.ok || attempt > 20) break;
   }
-  return new KvHistoryStore(kv, location, options.closeKv ?? false);
+  return rowHistoryStore(
+    "kv",
+    location,
+    new KvRows(kv, location, options.closeKv ?? false),
+  );
 }
 
-class KvHistoryStore implements AuditLog {
-  readonly kind = "kv" as const;
+/** How the KV store writes and reads rows. */
+class KvRows implements HistoryRows {
   readonly location: string;
   readonly #kv: Deno.Kv;
   readonly #closeKv: boolean;
-  #closed = false;
 
   constructor(kv: Deno.Kv, location: string, closeKv: boolean) {
     this.#kv = kv;
@@ -132,10 +128,7 @@ class KvHistoryStore implements AuditLog {
     this.#closeKv = closeKv;
   }
 
-  async append(records: readonly HistoryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toHistoryRow);
-    if (rows.length === 0) return;
+  async append(rows: readonly HistoryRow[]): Promise<void> {
     const first = await reserve(this.#kv, rows.length);
     const heads: [Deno.KvKey, HistoryValue][] = [];
     const parts: [Deno.KvKey, Uint8Array][] = [];
@@ -166,10 +159,7 @@ class KvHistoryStore implements AuditLog {
     await setInChunks(this.#kv, heads);
   }
 
-  async replace(records: readonly HistoryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toHistoryRow);
-    if (rows.length === 0) return;
+  async replace(rows: readonly HistoryRow[]): Promise<void> {
     const periods = new Map<string, Set<string>>();
     for (const row of rows) {
       const wanted = periods.get(row.kpi_name) ?? new Set<string>();
@@ -199,15 +189,13 @@ class KvHistoryStore implements AuditLog {
         }
       }
     }
-    await this.append(records);
+    await this.append(rows);
     // Heads before pieces: no head is listed without its pieces.
     await deleteInChunks(this.#kv, stale);
     await deleteInChunks(this.#kv, stalePieces);
   }
 
   async history(name: string, n: number): Promise<KPIResult[]> {
-    assertOpen(this.#closed, this.location);
-    checkHistoryQuery(name, n);
     const results: KPIResult[] = [];
     const entries = await whileLocked(() =>
       Array.fromAsync(
@@ -261,23 +249,17 @@ class KvHistoryStore implements AuditLog {
   }
 
   async getAlertState(kpi: string, rule: string): Promise<AlertState | null> {
-    assertOpen(this.#closed, this.location);
     const entry = await whileLocked(() =>
       this.#kv.get<Record<string, unknown>>([STATE, kpi, rule])
     );
     return entry.value === null ? null : fromAlertStateRow(entry.value);
   }
 
-  async putAlertState(state: AlertState): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const row = toAlertStateRow(state);
+  async putAlertState(row: AlertStateRow): Promise<void> {
     await whileLocked(() => this.#kv.set([STATE, row.kpi, row.rule], row));
   }
 
-  async appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toDeliveryRow);
-    if (rows.length === 0) return;
+  async appendDeliveries(rows: readonly DeliveryRow[]): Promise<void> {
     const first = await reserve(this.#kv, rows.length);
     await setInChunks(
       this.#kv,
@@ -289,8 +271,6 @@ class KvHistoryStore implements AuditLog {
   }
 
   async deliveries(kpi: string, n: number): Promise<DeliveryRecord[]> {
-    assertOpen(this.#closed, this.location);
-    checkHistoryQuery(kpi, n);
     const entries = await whileLocked(() =>
       Array.fromAsync(
         this.#kv.list<DeliveryRow>({ prefix: [DELIVERY, kpi] }, {
@@ -303,7 +283,6 @@ class KvHistoryStore implements AuditLog {
   }
 
   async claimNotice(key: string, at: string): Promise<boolean> {
-    assertOpen(this.#closed, this.location);
     // Only the first claim finds the key absent; KV keys hold at most 2 KiB.
     const id = key.length <= 1000 ? key : await digest(key);
     const result = await whileLocked(() =>
@@ -312,20 +291,30 @@ class KvHistoryStore implements AuditLog {
         .set([CLAIM, id], at)
         .commit()
     );
+    const cutoff = claimCutoff(at);
+    if (result.ok && cutoff !== null) await this.#pruneClaims(cutoff);
     return result.ok;
   }
 
+  /** Deletes the claims made before `cutoff` (unless claimed again since). */
+  async #pruneClaims(cutoff: string): Promise<void> {
+    const old = await whileLocked(() =>
+      Array.fromAsync(this.#kv.list<string>({ prefix: [CLAIM] }))
+    );
+    for (const entry of old) {
+      if (!claimedBefore(entry.value, cutoff)) continue;
+      await whileLocked(() =>
+        this.#kv.atomic().check(entry).delete(entry.key).commit()
+      );
+    }
+  }
+
   async ping(): Promise<void> {
-    assertOpen(this.#closed, this.location);
     await whileLocked(() => this.#kv.get(VERSION_KEY));
   }
 
-  close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      if (this.#closeKv) this.#kv.close();
-    }
-    return Promise.resolve();
+  close(): void {
+    if (this.#closeKv) this.#kv.close();
   }
 }
 

@@ -7,30 +7,25 @@
  */
 
 import postgres from "postgres";
-import type {
-  AlertState,
-  DeliveryRecord,
-  HistoryRecord,
-  KPIResult,
-} from "../../../types.ts";
+import type { AlertState, DeliveryRecord, KPIResult } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
 import {
   ALERT_STATE_COLUMNS,
-  assertOpen,
-  checkHistoryQuery,
+  type AlertStateRow,
   DELIVERY_COLUMNS,
+  type DeliveryRow,
   fromAlertStateRow,
   fromDeliveryRow,
   fromHistoryRow,
   HISTORY_COLUMNS,
   HISTORY_SCHEMA_VERSION,
+  type HistoryRow,
   type LooseRow,
-  toAlertStateRow,
-  toDeliveryRow,
-  toHistoryRow,
 } from "../_row.ts";
+import { type HistoryRows, rowHistoryStore } from "../_row_store.ts";
 import { beginTransaction } from "../../sql/postgres/_begin_transaction.ts";
 import { describeServer, hidePassword } from "../../../sql/_errors.ts";
+import { claimCutoff } from "../_claims.ts";
 
 /** Options of {@linkcode openPostgresHistoryStore}. */
 export interface PostgresHistoryStoreOptions {
@@ -131,7 +126,11 @@ export async function openPostgresHistoryStore(
       { cause: error },
     );
   }
-  return new PostgresHistoryStore(sql, target.location, tables);
+  return rowHistoryStore(
+    "postgres",
+    target.location,
+    new PostgresRows(sql, tables),
+  );
 }
 
 interface Target {
@@ -336,23 +335,17 @@ function createClaims(t: Tables): string {
   )`;
 }
 
-class PostgresHistoryStore implements AuditLog {
-  readonly kind = "postgres" as const;
-  readonly location: string;
+/** How the PostgreSQL store writes and reads rows. */
+class PostgresRows implements HistoryRows {
   readonly #sql: postgres.Sql;
   readonly #t: Tables;
-  #closed = false;
 
-  constructor(sql: postgres.Sql, location: string, tables: Tables) {
+  constructor(sql: postgres.Sql, tables: Tables) {
     this.#sql = sql;
-    this.location = location;
     this.#t = tables;
   }
 
-  async append(records: readonly HistoryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toHistoryRow);
-    if (rows.length === 0) return;
+  async append(rows: readonly HistoryRow[]): Promise<void> {
     await beginTransaction(this.#sql, "", async (tx) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
         const batch = rows.slice(i, i + ROWS_PER_INSERT);
@@ -367,10 +360,7 @@ class PostgresHistoryStore implements AuditLog {
     });
   }
 
-  async replace(records: readonly HistoryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toHistoryRow);
-    if (rows.length === 0) return;
+  async replace(rows: readonly HistoryRow[]): Promise<void> {
     await this.#sql.begin(async (tx) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
         const batch = rows.slice(i, i + ROWS_PER_INSERT);
@@ -395,8 +385,6 @@ class PostgresHistoryStore implements AuditLog {
   }
 
   async history(name: string, n: number): Promise<KPIResult[]> {
-    assertOpen(this.#closed, this.location);
-    checkHistoryQuery(name, n);
     const rows = await this.#sql.unsafe(
       `SELECT ${
         HISTORY_COLUMNS.map((c) =>
@@ -410,7 +398,6 @@ class PostgresHistoryStore implements AuditLog {
   }
 
   async getAlertState(kpi: string, rule: string): Promise<AlertState | null> {
-    assertOpen(this.#closed, this.location);
     const [row] = await this.#sql.unsafe(
       `SELECT ${
         ALERT_STATE_COLUMNS.map((c) =>
@@ -422,9 +409,7 @@ class PostgresHistoryStore implements AuditLog {
     return row === undefined ? null : fromAlertStateRow(row as LooseRow);
   }
 
-  async putAlertState(state: AlertState): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const row = toAlertStateRow(state);
+  async putAlertState(row: AlertStateRow): Promise<void> {
     const [text, params] = insertStatement(
       this.#t.alertState,
       ALERT_STATE_COLUMNS,
@@ -440,10 +425,7 @@ class PostgresHistoryStore implements AuditLog {
     );
   }
 
-  async appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
-    assertOpen(this.#closed, this.location);
-    const rows = records.map(toDeliveryRow);
-    if (rows.length === 0) return;
+  async appendDeliveries(rows: readonly DeliveryRow[]): Promise<void> {
     await beginTransaction(this.#sql, "", async (tx) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
         const [text, params] = insertStatement(
@@ -460,8 +442,6 @@ class PostgresHistoryStore implements AuditLog {
   }
 
   async deliveries(kpi: string, n: number): Promise<DeliveryRecord[]> {
-    assertOpen(this.#closed, this.location);
-    checkHistoryQuery(kpi, n);
     const rows = await this.#sql.unsafe(
       `SELECT ${DELIVERY_COLUMNS.join(", ")} FROM ${this.#t.delivery}
        WHERE kpi = $1 ORDER BY at DESC, id DESC LIMIT $2`,
@@ -471,24 +451,27 @@ class PostgresHistoryStore implements AuditLog {
   }
 
   async claimNotice(key: string, at: string): Promise<boolean> {
-    assertOpen(this.#closed, this.location);
     // The primary key makes the first INSERT win; later ones insert nothing.
     const rows = await this.#sql.unsafe(
       `INSERT INTO ${this.#t.claim} (key, claimed_at)
        VALUES ($1, $2::timestamptz) ON CONFLICT (key) DO NOTHING RETURNING 1`,
       [key.replaceAll("\u0000", "\uFFFD"), at],
     );
+    const cutoff = claimCutoff(at);
+    if (rows.length === 1 && cutoff !== null) {
+      await this.#sql.unsafe(
+        `DELETE FROM ${this.#t.claim} WHERE claimed_at < $1::timestamptz`,
+        [cutoff],
+      );
+    }
     return rows.length === 1;
   }
 
   async ping(): Promise<void> {
-    assertOpen(this.#closed, this.location);
     await this.#sql.unsafe("SELECT 1");
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
     await this.#sql.end({ timeout: 5 });
   }
 }

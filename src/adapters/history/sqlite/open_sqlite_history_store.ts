@@ -7,30 +7,26 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import type {
-  AlertState,
-  DeliveryRecord,
-  HistoryRecord,
-  KPIResult,
-} from "../../../types.ts";
+import type { AlertState, DeliveryRecord, KPIResult } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
 import {
   ALERT_STATE_COLUMNS,
-  assertOpen,
-  checkHistoryQuery,
+  type AlertStateRow,
   DELIVERY_COLUMNS,
+  type DeliveryRow,
   fromAlertStateRow,
   fromDeliveryRow,
   fromHistoryRow,
   HISTORY_COLUMNS,
   HISTORY_SCHEMA_VERSION,
+  type HistoryRow,
   type LooseRow,
-  toAlertStateRow,
-  toDeliveryRow,
   toHistoryRow,
 } from "../_row.ts";
+import { type HistoryRows, rowHistoryStore } from "../_row_store.ts";
 import { fromLegacyRow, isLegacyHistoryColumns } from "../_legacy.ts";
 import { StatementCache } from "../../sql/sqlite/_statement_cache.ts";
+import { claimCutoff } from "../_claims.ts";
 
 /** Options of {@linkcode openSqliteHistoryStore}. */
 export interface SqliteHistoryStoreOptions {
@@ -179,141 +175,105 @@ export function openSqliteHistoryStore(
       db.close();
       throw error;
     }
-    return new SqliteHistoryStore(db, path);
+    return rowHistoryStore("sqlite", path, new SqliteRows(db));
   });
 }
 
-class SqliteHistoryStore implements AuditLog {
-  readonly kind = "sqlite" as const;
-  readonly location: string;
+/** How the SQLite store writes and reads rows. */
+class SqliteRows implements HistoryRows {
   #db: DatabaseSync;
   #statements: StatementCache;
-  #closed = false;
 
-  constructor(db: DatabaseSync, location: string) {
+  constructor(db: DatabaseSync) {
     this.#db = db;
     this.#statements = new StatementCache(db);
-    this.location = location;
   }
 
-  append(records: readonly HistoryRecord[]): Promise<void> {
-    return run(() => {
-      assertOpen(this.#closed, this.location);
-      const rows = records.map(toHistoryRow);
-      if (rows.length === 0) return;
-      transaction(this.#db, () => {
-        const insert = this.#statements.get(INSERT_HISTORY);
-        for (const row of rows) {
-          insert.run(...HISTORY_COLUMNS.map((c) => row[c]));
-        }
-      });
+  append(rows: readonly HistoryRow[]): void {
+    transaction(this.#db, () => {
+      const insert = this.#statements.get(INSERT_HISTORY);
+      for (const row of rows) {
+        insert.run(...HISTORY_COLUMNS.map((c) => row[c]));
+      }
     });
   }
 
-  replace(records: readonly HistoryRecord[]): Promise<void> {
-    return run(() => {
-      assertOpen(this.#closed, this.location);
-      const rows = records.map(toHistoryRow);
-      if (rows.length === 0) return;
-      transaction(this.#db, () => {
-        const remove = this.#db.prepare(
-          "DELETE FROM kpi_history WHERE kpi_name = ? AND period_start = ? AND period_end = ?",
-        );
-        const insert = this.#db.prepare(INSERT_HISTORY);
-        for (const row of rows) {
-          remove.run(row.kpi_name, row.period_start, row.period_end);
-          insert.run(...HISTORY_COLUMNS.map((c) => row[c]));
-        }
-      });
-    });
-  }
-
-  history(name: string, n: number): Promise<KPIResult[]> {
-    return run(() => {
-      assertOpen(this.#closed, this.location);
-      checkHistoryQuery(name, n);
-      const rows = this.#statements.get(
-        `SELECT * FROM kpi_history WHERE kpi_name = ?
-         ORDER BY run_at DESC, id DESC LIMIT ?`,
-      ).all(name, n) as LooseRow[];
-      return rows.map(fromHistoryRow);
-    });
-  }
-
-  getAlertState(kpi: string, rule: string): Promise<AlertState | null> {
-    return run(() => {
-      assertOpen(this.#closed, this.location);
-      const row = this.#statements.get(
-        "SELECT * FROM kpi_alert_state WHERE kpi = ? AND rule = ?",
-      ).get(kpi, rule) as LooseRow | undefined;
-      return row === undefined ? null : fromAlertStateRow(row);
-    });
-  }
-
-  putAlertState(state: AlertState): Promise<void> {
-    return run(() => {
-      assertOpen(this.#closed, this.location);
-      const row = toAlertStateRow(state);
-      this.#statements.get(UPSERT_ALERT_STATE).run(
-        ...ALERT_STATE_COLUMNS.map((c) => row[c]),
+  replace(rows: readonly HistoryRow[]): void {
+    transaction(this.#db, () => {
+      const remove = this.#db.prepare(
+        "DELETE FROM kpi_history WHERE kpi_name = ? AND period_start = ? AND period_end = ?",
       );
+      const insert = this.#db.prepare(INSERT_HISTORY);
+      for (const row of rows) {
+        remove.run(row.kpi_name, row.period_start, row.period_end);
+        insert.run(...HISTORY_COLUMNS.map((c) => row[c]));
+      }
     });
   }
 
-  appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
-    return run(() => {
-      assertOpen(this.#closed, this.location);
-      const rows = records.map(toDeliveryRow);
-      if (rows.length === 0) return;
-      transaction(this.#db, () => {
-        const insert = this.#statements.get(INSERT_DELIVERY);
-        for (const row of rows) {
-          insert.run(
-            ...DELIVERY_COLUMNS.map((c) =>
-              c === "ok" ? (row.ok ? 1 : 0) : row[c]
-            ),
-          );
-        }
-      });
+  history(name: string, n: number): KPIResult[] {
+    const rows = this.#statements.get(
+      `SELECT * FROM kpi_history WHERE kpi_name = ?
+       ORDER BY run_at DESC, id DESC LIMIT ?`,
+    ).all(name, n) as LooseRow[];
+    return rows.map(fromHistoryRow);
+  }
+
+  getAlertState(kpi: string, rule: string): AlertState | null {
+    const row = this.#statements.get(
+      "SELECT * FROM kpi_alert_state WHERE kpi = ? AND rule = ?",
+    ).get(kpi, rule) as LooseRow | undefined;
+    return row === undefined ? null : fromAlertStateRow(row);
+  }
+
+  putAlertState(row: AlertStateRow): void {
+    this.#statements.get(UPSERT_ALERT_STATE).run(
+      ...ALERT_STATE_COLUMNS.map((c) => row[c]),
+    );
+  }
+
+  appendDeliveries(rows: readonly DeliveryRow[]): void {
+    transaction(this.#db, () => {
+      const insert = this.#statements.get(INSERT_DELIVERY);
+      for (const row of rows) {
+        insert.run(
+          ...DELIVERY_COLUMNS.map((c) =>
+            c === "ok" ? (row.ok ? 1 : 0) : row[c]
+          ),
+        );
+      }
     });
   }
 
-  deliveries(kpi: string, n: number): Promise<DeliveryRecord[]> {
-    return run(() => {
-      assertOpen(this.#closed, this.location);
-      checkHistoryQuery(kpi, n);
-      const rows = this.#statements.get(
-        `SELECT * FROM kpi_alert_delivery WHERE kpi = ?
-         ORDER BY at DESC, id DESC LIMIT ?`,
-      ).all(kpi, n) as LooseRow[];
-      return rows.map(fromDeliveryRow);
-    });
+  deliveries(kpi: string, n: number): DeliveryRecord[] {
+    const rows = this.#statements.get(
+      `SELECT * FROM kpi_alert_delivery WHERE kpi = ?
+       ORDER BY at DESC, id DESC LIMIT ?`,
+    ).all(kpi, n) as LooseRow[];
+    return rows.map(fromDeliveryRow);
   }
 
-  claimNotice(key: string, at: string): Promise<boolean> {
-    return run(() => {
-      assertOpen(this.#closed, this.location);
-      const { changes } = this.#statements.get(
-        "INSERT OR IGNORE INTO kpi_alert_claim (key, claimed_at) VALUES (?, ?)",
-      ).run(key, at);
-      return Number(changes) === 1;
-    });
-  }
-
-  ping(): Promise<void> {
-    return run(() => {
-      assertOpen(this.#closed, this.location);
-      this.#statements.get("SELECT 1").get();
-    });
-  }
-
-  close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      this.#statements.clear();
-      this.#db.close();
+  claimNotice(key: string, at: string): boolean {
+    const { changes } = this.#statements.get(
+      "INSERT OR IGNORE INTO kpi_alert_claim (key, claimed_at) VALUES (?, ?)",
+    ).run(key, at);
+    const claimed = Number(changes) === 1;
+    const cutoff = claimCutoff(at);
+    if (claimed && cutoff !== null) {
+      this.#statements.get(
+        "DELETE FROM kpi_alert_claim WHERE julianday(claimed_at) < julianday(?)",
+      ).run(cutoff);
     }
-    return Promise.resolve();
+    return claimed;
+  }
+
+  ping(): void {
+    this.#statements.get("SELECT 1").get();
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.#db.close();
   }
 }
 

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { isAbsolute, resolve } from "node:path";
 import type { SqlClient, SqlQueryOptions } from "../../../types.ts";
 import {
   hidePassword,
@@ -17,6 +16,7 @@ import {
 } from "../../../sql/_errors.ts";
 import { importPrivateKey, signJwt } from "../_jwt.ts";
 import { assertSelect } from "../_read_only.ts";
+import { checkUrlSettings, readUrlKey } from "../_url_key.ts";
 
 /** The fields of a service account's JSON key the client uses. */
 export interface ServiceAccountKey {
@@ -319,6 +319,9 @@ export function bigqueryClient(options: BigQueryClientOptions): BigQueryClient {
     }
   };
 
+  // Every client here opens query() alike (the SqlClient signature, the
+  // closed check, the timeout read); what follows is this driver's own, so
+  // the clients share no more than that.
   return {
     dialect: "bigquery",
     async query(
@@ -422,6 +425,9 @@ export function bigqueryClient(options: BigQueryClientOptions): BigQueryClient {
   };
 }
 
+// OpenBigQueryClientOptions and its opener read like OpenSnowflakeClientOptions (snowflake/) on purpose: the
+// options and docs name this warehouse's own key settings; how both find
+// the key is shared in ../_url_key.ts.
 /** Options of {@linkcode openBigQueryClient}. */
 export interface OpenBigQueryClientOptions {
   /** The folder a relative `key_file` resolves against. @default the current working directory */
@@ -477,50 +483,27 @@ export async function openBigQueryClient(
   const project = decodeURIComponent(m[1] as string);
   const dataset = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
   const search = new URLSearchParams(m[3] ?? "");
-  const known = ["location", "maximum_bytes_billed", "key_file", "endpoint"];
-  for (const key of search.keys()) {
-    if (!known.includes(key)) {
-      throw new TypeError(
-        `Unknown BigQuery setting "${key}" in the URL: expected one of ${
-          known.join(", ")
-        }`,
-      );
-    }
-  }
-  const env = options.env ?? Deno.env.toObject();
-  const baseDir = options.baseDir ?? Deno.cwd();
-  let text: string | undefined;
-  let source: string;
-  const keyFile = search.get("key_file") ??
-    (env["GOOGLE_APPLICATION_CREDENTIALS_JSON"]
-      ? undefined
-      : env["GOOGLE_APPLICATION_CREDENTIALS"]);
-  if (
-    search.get("key_file") === null &&
-    env["GOOGLE_APPLICATION_CREDENTIALS_JSON"]
-  ) {
-    text = env["GOOGLE_APPLICATION_CREDENTIALS_JSON"];
-    source = "GOOGLE_APPLICATION_CREDENTIALS_JSON";
-  } else if (keyFile) {
-    const path = isAbsolute(keyFile) ? keyFile : resolve(baseDir, keyFile);
-    source = path;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (error) {
-      throw new TypeError(
-        `Cannot read the service account key of BigQuery project "${project}" from ${path}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-      );
-    }
-  } else {
-    throw new TypeError(
-      `No service account key for BigQuery project "${project}": set key_file= in the URL, GOOGLE_APPLICATION_CREDENTIALS_JSON (the key) or GOOGLE_APPLICATION_CREDENTIALS (its path)`,
-    );
-  }
+  checkUrlSettings(
+    search,
+    ["location", "maximum_bytes_billed", "key_file", "endpoint"],
+    "BigQuery",
+  );
+  const { text, source } = await readUrlKey(
+    search,
+    options.env ?? Deno.env.toObject(),
+    options.baseDir,
+    {
+      setting: "key_file",
+      inlineVariable: "GOOGLE_APPLICATION_CREDENTIALS_JSON",
+      inlineIs: "the key",
+      pathVariable: "GOOGLE_APPLICATION_CREDENTIALS",
+      key: "service account key",
+      owner: `BigQuery project "${project}"`,
+    },
+  );
   let key: ServiceAccountKey;
   try {
-    key = JSON.parse(text as string);
+    key = JSON.parse(text);
   } catch {
     throw new TypeError(
       `The service account key of BigQuery project "${project}" (${source}) is not JSON`,

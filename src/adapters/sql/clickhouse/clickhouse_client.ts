@@ -208,6 +208,9 @@ export function clickhouseClient(
     }
   };
 
+  // Every client here opens query() alike (the SqlClient signature, the
+  // closed check, the timeout read); what follows is this driver's own, so
+  // the clients share no more than that.
   return {
     dialect: "clickhouse",
     async query(

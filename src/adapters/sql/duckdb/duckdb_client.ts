@@ -172,6 +172,9 @@ export async function openDuckDBClient(
     );
   }
   let closed = false;
+  // Every client here opens query() alike (the SqlClient signature, the
+  // closed check, the timeout read); what follows is this driver's own, so
+  // the clients share no more than that.
   return {
     dialect: "duckdb",
     async query(

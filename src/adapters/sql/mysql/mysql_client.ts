@@ -11,8 +11,9 @@ import mysql from "mysql2/promise";
 import type { SqlClient, SqlQueryOptions } from "../../../types.ts";
 import {
   describeServer,
+  driverErrorTranslator,
   hidePassword,
-  translateDriverError,
+  NETWORK_CODES,
 } from "../../../sql/_errors.ts";
 
 /** A mysql2 pool or connection, promise or callback flavor. */
@@ -49,12 +50,7 @@ export interface OpenMysqlClientOptions {
 const GRACE_MS = 1000;
 
 const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ECONNRESET",
-  "EAI_AGAIN",
+  ...NETWORK_CODES,
   "PROTOCOL_CONNECTION_LOST",
   "ER_ACCESS_DENIED_ERROR",
   "ER_DBACCESS_DENIED_ERROR",
@@ -224,6 +220,9 @@ export function mysqlClient(
     }
   };
 
+  // Every client here opens query() alike (the SqlClient signature, the
+  // closed check, the timeout read); what follows is this driver's own, so
+  // the clients share no more than that.
   return {
     dialect: "mysql",
     async query(
@@ -304,20 +303,11 @@ function quoteZone(zone: string): string {
   return `'${zone}'`;
 }
 
-function translate(
-  error: unknown,
-  context: {
-    server: string;
-    password: string | undefined;
-    timeoutMs: number | undefined;
-  },
-): Error {
-  return translateDriverError(error, {
-    ...context,
-    isTimeout: (e) => e.errno !== undefined && TIMEOUT_ERRNOS.has(e.errno),
-    isConnection: (e) => e.code !== undefined && CONNECTION_CODES.has(e.code),
-  });
-}
+/** Reads the driver's errors as timeouts, unreachable servers or others. */
+const translate = driverErrorTranslator({
+  isTimeout: (e) => e.errno !== undefined && TIMEOUT_ERRNOS.has(e.errno),
+  isConnection: (e) => e.code !== undefined && CONNECTION_CODES.has(e.code),
+});
 
 /**
  * Opens a pool from a `mysql://` or `mariadb://` URL; `close()` ends it.

@@ -10,8 +10,9 @@ import postgres from "postgres";
 import type { SqlClient, SqlQueryOptions } from "../../../types.ts";
 import {
   describeServer,
+  driverErrorTranslator,
   hidePassword,
-  translateDriverError,
+  NETWORK_CODES,
 } from "../../../sql/_errors.ts";
 import { beginTransaction, isConnectionGone } from "./_begin_transaction.ts";
 
@@ -61,12 +62,7 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const GRACE_MS = 1000;
 
 const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ECONNRESET",
-  "EAI_AGAIN",
+  ...NETWORK_CODES,
   "CONNECT_TIMEOUT",
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
@@ -131,6 +127,9 @@ export function postgresClient(
   // A connection the server closed mid-query is never marked idle by the
   // package, so ending the pool gently would wait out its whole timeout.
   let lost = false;
+  // Every client here opens query() alike (the SqlClient signature, the
+  // closed check, the timeout read); what follows is this driver's own, so
+  // the clients share no more than that.
   return {
     dialect: "postgres",
     async query(
@@ -212,20 +211,11 @@ function passDateStringsThrough(sql: PostgresSql): void {
   }
 }
 
-function translate(
-  error: unknown,
-  context: {
-    server: string;
-    password: string | undefined;
-    timeoutMs: number | undefined;
-  },
-): Error {
-  return translateDriverError(error, {
-    ...context,
-    isTimeout: (e) => e.code === "57014",
-    isConnection: (e) => e.code !== undefined && CONNECTION_CODES.has(e.code),
-  });
-}
+/** Reads the driver's errors as timeouts, unreachable servers or others. */
+const translate = driverErrorTranslator({
+  isTimeout: (e) => e.code === "57014",
+  isConnection: (e) => e.code !== undefined && CONNECTION_CODES.has(e.code),
+});
 
 /**
  * Opens a pool from a `postgres://` or `postgresql://` URL; `close()` ends

@@ -9,7 +9,6 @@
  * @module
  */
 
-import { isAbsolute, resolve } from "node:path";
 import type { SqlClient, SqlQueryOptions } from "../../../types.ts";
 import {
   hidePassword,
@@ -18,6 +17,7 @@ import {
 } from "../../../sql/_errors.ts";
 import { importPrivateKey, publicKeyFingerprint, signJwt } from "../_jwt.ts";
 import { assertSelect } from "../_read_only.ts";
+import { checkUrlSettings, readUrlKey } from "../_url_key.ts";
 
 /** Settings of a Snowflake client. */
 export interface SnowflakeClientOptions {
@@ -205,6 +205,9 @@ export function snowflakeClient(options: SnowflakeClientOptions): SqlClient {
     }
   };
 
+  // Every client here opens query() alike (the SqlClient signature, the
+  // closed check, the timeout read); what follows is this driver's own, so
+  // the clients share no more than that.
   return {
     dialect: "snowflake",
     async query(
@@ -300,6 +303,9 @@ export function snowflakeClient(options: SnowflakeClientOptions): SqlClient {
   };
 }
 
+// OpenSnowflakeClientOptions and its opener read like OpenBigQueryClientOptions (bigquery/) on purpose: the
+// options and docs name this warehouse's own key settings; how both find
+// the key is shared in ../_url_key.ts.
 /** Options of {@linkcode openSnowflakeClient}. */
 export interface OpenSnowflakeClientOptions {
   /** The folder a relative `private_key_file` resolves against. @default the current working directory */
@@ -355,42 +361,24 @@ export async function openSnowflakeClient(
   const user = decodeURIComponent((m[1] as string).split(":")[0] as string);
   const account = decodeURIComponent(m[2] as string);
   const search = new URLSearchParams(m[5] ?? "");
-  const known = ["warehouse", "role", "private_key_file", "endpoint"];
-  for (const key of search.keys()) {
-    if (!known.includes(key)) {
-      throw new TypeError(
-        `Unknown Snowflake setting "${key}" in the URL: expected one of ${
-          known.join(", ")
-        }`,
-      );
-    }
-  }
-  const env = options.env ?? Deno.env.toObject();
-  const file = search.get("private_key_file") ??
-    (env["SNOWFLAKE_PRIVATE_KEY"]
-      ? undefined
-      : env["SNOWFLAKE_PRIVATE_KEY_PATH"]);
-  let privateKey: string;
-  if (search.get("private_key_file") === null && env["SNOWFLAKE_PRIVATE_KEY"]) {
-    privateKey = env["SNOWFLAKE_PRIVATE_KEY"];
-  } else if (file) {
-    const path = isAbsolute(file)
-      ? file
-      : resolve(options.baseDir ?? Deno.cwd(), file);
-    try {
-      privateKey = await Deno.readTextFile(path);
-    } catch (error) {
-      throw new TypeError(
-        `Cannot read the private key of Snowflake user "${user}" from ${path}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-      );
-    }
-  } else {
-    throw new TypeError(
-      `No private key for Snowflake user "${user}": set private_key_file= in the URL, SNOWFLAKE_PRIVATE_KEY (the PEM key) or SNOWFLAKE_PRIVATE_KEY_PATH (its path)`,
-    );
-  }
+  checkUrlSettings(
+    search,
+    ["warehouse", "role", "private_key_file", "endpoint"],
+    "Snowflake",
+  );
+  const { text: privateKey } = await readUrlKey(
+    search,
+    options.env ?? Deno.env.toObject(),
+    options.baseDir,
+    {
+      setting: "private_key_file",
+      inlineVariable: "SNOWFLAKE_PRIVATE_KEY",
+      inlineIs: "the PEM key",
+      pathVariable: "SNOWFLAKE_PRIVATE_KEY_PATH",
+      key: "private key",
+      owner: `Snowflake user "${user}"`,
+    },
+  );
   const clientOptions: SnowflakeClientOptions = { account, user, privateKey };
   if (m[3]) clientOptions.database = decodeURIComponent(m[3]);
   if (m[4]) clientOptions.schema = decodeURIComponent(m[4]);

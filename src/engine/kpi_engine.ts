@@ -423,15 +423,8 @@ export class KPIEngine {
     names: string | readonly string[],
     options: SeriesOptions,
   ): Promise<SeriesResult> {
-    const buckets = seriesBuckets(options.grain, {
-      now: this.#now(),
-      timezone: this.config.timezone,
-      weekStart: this.config.weekStart,
-      ...(options.from === undefined ? {} : { from: options.from }),
-      ...(options.to === undefined ? {} : { to: options.to }),
-      ...(options.last === undefined ? {} : { last: options.last }),
-    });
-    const selected = this.#select(typeof names === "string" ? [names] : names);
+    const buckets = this.#spanBuckets(options);
+    const selected = this.#selectNames(names);
     const comparisons = options.comparisons ?? true;
     const needed = this.#neededPeriods(selected, buckets, comparisons);
     const values = await this.#fetch(needed, true);
@@ -461,15 +454,8 @@ export class KPIEngine {
     names: string | readonly string[],
     options: SeriesOptions,
   ): string {
-    const buckets = seriesBuckets(options.grain, {
-      now: this.#now(),
-      timezone: this.config.timezone,
-      weekStart: this.config.weekStart,
-      ...(options.from === undefined ? {} : { from: options.from }),
-      ...(options.to === undefined ? {} : { to: options.to }),
-      ...(options.last === undefined ? {} : { last: options.last }),
-    });
-    const selected = this.#select(typeof names === "string" ? [names] : names);
+    const buckets = this.#spanBuckets(options);
+    const selected = this.#selectNames(names);
     const needed = this.#neededPeriods(
       selected,
       buckets,
@@ -585,15 +571,10 @@ export class KPIEngine {
         `Invalid chunkSize ${chunkSize}: expected a whole number of at least 1`,
       );
     }
-    const buckets = seriesBuckets(options.grain, {
-      now: this.#now(),
-      timezone: this.config.timezone,
-      weekStart: this.config.weekStart,
-      ...(options.from === undefined ? {} : { from: options.from }),
-      ...(options.to === undefined ? {} : { to: options.to }),
-      ...(options.last === undefined ? {} : { last: options.last }),
-    }).filter((bucket) => !bucket.partial);
-    const selected = this.#select(typeof names === "string" ? [names] : names);
+    const buckets = this.#spanBuckets(options).filter((bucket) =>
+      !bucket.partial
+    );
+    const selected = this.#selectNames(names);
     const hashes = new Map(selected.map((d) => [d.name, this.#hash(d.name)]));
     // What is there already, to count rows of another definition.
     const before = new Map<string, string | undefined>();
@@ -1084,6 +1065,25 @@ export class KPIEngine {
       );
     }
     return definition;
+  }
+
+  /** The buckets of a series or backfill span, in the engine's zone. */
+  #spanBuckets(
+    options: Pick<SeriesOptions, "grain" | "from" | "to" | "last">,
+  ): SeriesBucket[] {
+    return seriesBuckets(options.grain, {
+      now: this.#now(),
+      timezone: this.config.timezone,
+      weekStart: this.config.weekStart,
+      ...(options.from === undefined ? {} : { from: options.from }),
+      ...(options.to === undefined ? {} : { to: options.to }),
+      ...(options.last === undefined ? {} : { last: options.last }),
+    });
+  }
+
+  /** Like `#select`, for one KPI name or several. */
+  #selectNames(names: string | readonly string[]): KPIDefinition[] {
+    return this.#select(typeof names === "string" ? [names] : names);
   }
 
   #select(names: readonly string[] | undefined): KPIDefinition[] {

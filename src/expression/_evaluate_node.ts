@@ -52,6 +52,8 @@ export function evaluateNode(
   node: ExpressionNode,
   context: EvaluationContext,
 ): number | null {
+  // A switch over node types, like walkNodeOf's in _jsep.ts in form only:
+  // that one checks jsep's raw tree, this one evaluates the checked tree.
   switch (node.type) {
     case "number":
       return node.value;

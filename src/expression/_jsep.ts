@@ -603,6 +603,9 @@ function walkNode(raw: RawNode, walk: Walk): Walked {
 }
 
 function walkNodeOf(raw: RawNode, walk: Walk): Walked {
+  // One case per jsep node type, each handing over to its own walker or
+  // refusal: a dispatch table, alike in form with evaluateNode's switch in
+  // _evaluate_node.ts (which evaluates the checked tree) and with itself.
   switch (raw.type) {
     case "Literal":
       return walkLiteral(raw, walk);

@@ -24,6 +24,7 @@ export type { ConditionTerm } from "./_jsep.ts";
 import type { AnomalyBaseline } from "../anomaly/compute_baseline.ts";
 import { evaluateNode } from "./_evaluate_node.ts";
 import type { ComparisonCode } from "../types.ts";
+import { expectText } from "./_expect_text.ts";
 
 /** A parsed alert condition. */
 export interface Condition {
@@ -95,13 +96,7 @@ const cache = new Map<string, Condition>();
  * ```
  */
 export function parseCondition(text: string): Condition {
-  if (typeof text !== "string") {
-    throw new TypeError(
-      `Expected a condition string, got ${
-        text === null ? "null" : typeof text
-      }`,
-    );
-  }
+  expectText(text, "a condition");
   const prefix = LEADING_OPERATOR.test(text) ? VALUE_PREFIX : "";
   const { ast, comparisons, terms } = parseTree(text, {
     mode: "condition",

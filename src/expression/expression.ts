@@ -25,6 +25,7 @@ export {
   type ExpressionFunction,
   type ExpressionNode,
 } from "./_jsep.ts";
+import { expectText } from "./_expect_text.ts";
 
 /** A parsed derived KPI expression. */
 export interface Expression {
@@ -68,13 +69,7 @@ export interface ExpressionValue {
  * ```
  */
 export function parseExpression(text: string): Expression {
-  if (typeof text !== "string") {
-    throw new TypeError(
-      `Expected an expression string, got ${
-        text === null ? "null" : typeof text
-      }`,
-    );
-  }
+  expectText(text, "an expression");
   const { ast, identifiers } = parseTree(text, { mode: "expression" });
   return { source: text, identifiers, ast };
 }

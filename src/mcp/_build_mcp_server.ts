@@ -10,7 +10,11 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { KPIDefinition } from "../types.ts";
 import { KPIConfigError } from "../config/kpi_config_error.ts";
-import { mcpToolError, mcpToolResult } from "./_tool_result.ts";
+import {
+  type CallToolResult,
+  mcpToolError,
+  mcpToolResult,
+} from "./_tool_result.ts";
 import { describeKpi, type KPIDescription } from "./_describe_kpi.ts";
 import type { CreateMcpServerOptions, McpEngine } from "./create_mcp_server.ts";
 
@@ -40,6 +44,9 @@ export function buildMcpServer(options: CreateMcpServerOptions): McpServer {
       kpis: engine.definitions.map(describeKpi),
     }));
 
+  // Every registerTool call below (and in registerAnalysisTools) declares
+  // its own title, description and input schema: alike in form only. What
+  // they share in behaviour lives in kpiToolResult.
   server.registerTool("get_kpi", {
     title: "Compute a KPI",
     description:
@@ -74,25 +81,24 @@ export function buildMcpServer(options: CreateMcpServerOptions): McpServer {
     }
   });
 
-  server.registerTool("history", {
-    title: "KPI history",
-    description:
-      "The last n recorded results of one KPI, newest first, each with its period and comparisons.",
-    inputSchema: {
-      name: z.string().describe("The KPI's name."),
-      n: z.number().int().min(1).max(1000).optional().describe(
-        "How many results, newest first. Default 10.",
-      ),
+  server.registerTool(
+    "history",
+    {
+      title: "KPI history",
+      description:
+        "The last n recorded results of one KPI, newest first, each with its period and comparisons.",
+      inputSchema: {
+        name: z.string().describe("The KPI's name."),
+        n: z.number().int().min(1).max(1000).optional().describe(
+          "How many results, newest first. Default 10.",
+        ),
+      },
     },
-  }, async ({ name, n }: { name: string; n?: number | undefined }) => {
-    try {
-      const definition = findDefinition(engine, name);
-      const results = await engine.history(name, n ?? 10);
-      return mcpToolResult({ kpi: describeKpi(definition), timezone, results });
-    } catch (error) {
-      return mcpToolError(error);
-    }
-  });
+    ({ name, n }: { name: string; n?: number | undefined }) =>
+      kpiToolResult(engine, name, timezone, async () => ({
+        results: await engine.history(name, n ?? 10),
+      })),
+  );
 
   server.registerTool("validate_config", {
     title: "Validate a KPI file",
@@ -160,7 +166,7 @@ function registerAnalysisTools(
           "Last period of the span. Default today.",
         ),
       },
-    }, async (
+    }, (
       args: {
         name: string;
         grain: (typeof GRAINS)[number];
@@ -168,25 +174,19 @@ function registerAnalysisTools(
         from?: string | undefined;
         to?: string | undefined;
       },
-    ) => {
-      try {
-        const definition = findDefinition(engine, args.name);
+    ) =>
+      kpiToolResult(engine, args.name, timezone, async () => {
         const result = await series([args.name], {
           grain: args.grain,
           ...(args.last === undefined ? {} : { last: args.last }),
           ...(args.from === undefined ? {} : { from: args.from }),
           ...(args.to === undefined ? {} : { to: args.to }),
         }) as { grain: string; points: Record<string, unknown[]> };
-        return mcpToolResult({
-          kpi: describeKpi(definition),
-          timezone,
+        return {
           grain: result.grain,
           points: result.points[args.name] ?? [],
-        });
-      } catch (error) {
-        return mcpToolError(error);
-      }
-    });
+        };
+      }));
   }
   if (breakdown) {
     server.registerTool("breakdown", {
@@ -203,32 +203,24 @@ function registerAnalysisTools(
           "Segments kept per dimension before the rest fold into other. Default 10.",
         ),
       },
-    }, async (
+    }, (
       args: {
         name: string;
         by: string[];
         period?: string | undefined;
         top?: number | undefined;
       },
-    ) => {
-      try {
-        const definition = findDefinition(engine, args.name);
-        const result = await breakdown(
+    ) =>
+      kpiToolResult(engine, args.name, timezone, async () => ({
+        breakdown: await breakdown(
           args.name,
           args.period ?? "last_month",
           { by: args.by, ...(args.top === undefined ? {} : { top: args.top }) },
-        );
-        return mcpToolResult({
-          kpi: describeKpi(definition),
-          timezone,
-          breakdown: result,
-        });
-      } catch (error) {
-        return mcpToolError(error);
-      }
-    });
+        ),
+      })));
   }
   if (drivers) {
+    // A declaration alike in form with get_kpi's (see the note there).
     server.registerTool("explain_change", {
       title: "Why did a KPI change",
       description:
@@ -246,7 +238,7 @@ function registerAnalysisTools(
           "Most drivers listed. Default 5.",
         ),
       },
-    }, async (
+    }, (
       args: {
         name: string;
         period?: string | undefined;
@@ -254,23 +246,34 @@ function registerAnalysisTools(
         by?: string[] | undefined;
         top?: number | undefined;
       },
-    ) => {
-      try {
-        const definition = findDefinition(engine, args.name);
-        const result = await drivers(args.name, args.period ?? "last_month", {
+    ) =>
+      kpiToolResult(engine, args.name, timezone, async () => ({
+        drivers: await drivers(args.name, args.period ?? "last_month", {
           ...(args.compare === undefined ? {} : { compare: args.compare }),
           ...(args.by === undefined ? {} : { by: args.by }),
           ...(args.top === undefined ? {} : { top: args.top }),
-        });
-        return mcpToolResult({
-          kpi: describeKpi(definition),
-          timezone,
-          drivers: result,
-        });
-      } catch (error) {
-        return mcpToolError(error);
-      }
-    });
+        }),
+      })));
+  }
+}
+
+/**
+ * The answer of a tool about one KPI: the KPI's description, the time zone
+ * and what `compute` adds, or the tool error for an unknown KPI or a failed
+ * computation.
+ */
+async function kpiToolResult(
+  engine: McpEngine,
+  name: string,
+  timezone: string,
+  compute: () => Promise<Record<string, unknown>>,
+): Promise<CallToolResult> {
+  try {
+    const definition = findDefinition(engine, name);
+    const fields = await compute();
+    return mcpToolResult({ kpi: describeKpi(definition), timezone, ...fields });
+  } catch (error) {
+    return mcpToolError(error);
   }
 }
 

@@ -268,6 +268,8 @@ export const HealthBody = component(
   }),
 );
 
+// BreakdownBody and DriversBody are alike in form only: two components,
+// each described in its own prose (their fields are typed in mod.ts).
 /** `GET /kpis/{name}/breakdown`. */
 export const BreakdownBody = component(
   "KPIBreakdown",
@@ -278,6 +280,7 @@ export const BreakdownBody = component(
   }),
 );
 
+// Alike in form with BreakdownBody above (see there).
 /** `GET /kpis/{name}/drivers`. */
 export const DriversBody = component(
   "KPIDrivers",

@@ -66,18 +66,32 @@ export function addKpiRoutes(
   options: KpiRoutesOptions,
   lookup: LookupFn,
 ): void {
+  // Opens like addSegmentRoutes (the engine and the names knownKpi
+  // checks): two route families, each with its own options.
   const { engine } = options;
   const names = new Set(engine.definitions.map((d) => d.name));
 
-  app.get("/kpis", (c) => {
+  // `/kpis` and `/kpis/{name}` read the same query and find their results
+  // the same way; only the body they cut from the results differs.
+  const lookupRequest = (
+    c: Context,
+    kpi: string | null,
+  ): { period: Period; found: Lookup } | Response => {
     const query = parseQuery(kpisQuery, c.req.query());
     if (!query.ok) return badRequest(c, query.issues);
     const period = resolve(c, options, query.value.period);
     if (period instanceof Response) return period;
     const { refresh = false, record = false } = query.value;
-    const found = lookup(period, null, refresh, record);
-    c.header("x-cache", found.state);
+    const lookedUp = lookup(period, kpi, refresh, record);
+    c.header("x-cache", lookedUp.state);
     c.header("cache-control", "no-store");
+    return { period, found: lookedUp };
+  };
+
+  app.get("/kpis", (c) => {
+    const request = lookupRequest(c, null);
+    if (request instanceof Response) return request;
+    const { period, found } = request;
     // A cached computation keeps its serialized list per period label
     // ("2024-11" and "last_month" may name the same range).
     return cachedBody(
@@ -93,18 +107,13 @@ export function addKpiRoutes(
   });
 
   app.get("/kpis/:name", (c) => {
-    const name = c.req.param("name");
-    if (!names.has(name)) return unknownKpi(c, name, names);
-    const query = parseQuery(kpisQuery, c.req.query());
-    if (!query.ok) return badRequest(c, query.issues);
-    const period = resolve(c, options, query.value.period);
-    if (period instanceof Response) return period;
-    const { refresh = false, record = false } = query.value;
-    const found = lookup(period, name, refresh, record);
-    c.header("x-cache", found.state);
-    c.header("cache-control", "no-store");
-    return cachedBody(c, found.entry, name, async () => {
-      const result = (await found.results).find((r) => r.name === name);
+    const name = knownKpi(c, names);
+    if (name instanceof Response) return name;
+    const request = lookupRequest(c, name);
+    if (request instanceof Response) return request;
+    const { entry, results } = request.found;
+    return cachedBody(c, entry, name, async () => {
+      const result = (await results).find((r) => r.name === name);
       if (result === undefined) {
         throw new Error(`The engine returned no result for KPI "${name}"`);
       }
@@ -113,8 +122,8 @@ export function addKpiRoutes(
   });
 
   app.get("/kpis/:name/history", async (c) => {
-    const name = c.req.param("name");
-    if (!names.has(name)) return unknownKpi(c, name, names);
+    const name = knownKpi(c, names);
+    if (name instanceof Response) return name;
     const query = parseQuery(historyQuery, c.req.query());
     if (!query.ok) return badRequest(c, query.issues);
     const results = await engine.history(
@@ -135,8 +144,8 @@ function addSeriesRoute(
   names: ReadonlySet<string>,
 ): void {
   app.get("/kpis/:name/series", async (c) => {
-    const name = c.req.param("name");
-    if (!names.has(name)) return unknownKpi(c, name, names);
+    const name = knownKpi(c, names);
+    if (name instanceof Response) return name;
     const query = parseQuery(seriesQuery, c.req.query());
     if (!query.ok) return badRequest(c, query.issues);
     if (engine.series === undefined) {
@@ -186,12 +195,13 @@ export function badRequest(c: Context, issues: ParamIssue[]): Response {
   return c.json({ error: describeIssues(issues), issues }, 400);
 }
 
-/** Answers 404 naming the known KPIs. */
-export function unknownKpi(
+/** The KPI the path names, or an answer 404 naming the known KPIs. */
+export function knownKpi(
   c: Context,
-  name: string,
   names: ReadonlySet<string>,
-): Response {
+): string | Response {
+  const name = c.req.param("name") ?? "";
+  if (names.has(name)) return name;
   return c.json({
     error: `Unknown KPI ${JSON.stringify(name)}: expected one of ${
       [...names].join(", ")

@@ -9,7 +9,8 @@
  */
 
 import type { Context, Hono } from "hono";
-import type { ComparisonCode } from "../types.ts";
+import type { z } from "zod";
+import type { ComparisonCode, Period } from "../types.ts";
 import type { ServerEngine } from "./create_app.ts";
 import {
   breakdownQuery,
@@ -17,7 +18,7 @@ import {
   type ParamIssue,
   parseQuery,
 } from "./_params.ts";
-import { badRequest, resolve, unknownKpi } from "./_kpi_routes.ts";
+import { badRequest, knownKpi, resolve } from "./_kpi_routes.ts";
 import { breakdownText, driversText } from "./_segment_text.ts";
 
 /** What {@linkcode addSegmentRoutes} needs. */
@@ -28,11 +29,19 @@ export interface SegmentRoutesOptions {
   defaultPeriod: string;
 }
 
+/** What both segment queries carry. */
+interface SegmentQuery {
+  period?: string | undefined;
+  by?: string[] | undefined;
+}
+
 /** Adds `/kpis/{name}/breakdown` and `/kpis/{name}/drivers`. */
 export function addSegmentRoutes(
   app: Hono,
   options: SegmentRoutesOptions,
 ): void {
+  // Opens like addKpiRoutes (the engine and the names knownKpi checks):
+  // two route families, each with its own options.
   const { engine } = options;
   const names = new Set(engine.definitions.map((d) => d.name));
   const missingDimension = (
@@ -49,51 +58,56 @@ export function addSegmentRoutes(
       }`,
     };
   };
-  const known = (c: Context): string | Response => {
-    const name = c.req.param("name") ?? "";
-    return names.has(name) ? name : unknownKpi(c, name, names);
-  };
-
-  app.get("/kpis/:name/breakdown", async (c) => {
-    const name = known(c);
+  // Both routes check a request the same way: a known KPI, a valid query,
+  // a period, and dimensions the KPI has.
+  const segmentRequest = <T extends SegmentQuery>(
+    c: Context,
+    schema: z.ZodType<T>,
+  ): { name: string; query: T; period: Period } | Response => {
+    const name = knownKpi(c, names);
     if (name instanceof Response) return name;
-    const query = parseQuery(breakdownQuery, c.req.query());
+    const query = parseQuery(schema, c.req.query());
     if (!query.ok) return badRequest(c, query.issues);
     const period = resolve(c, options, query.value.period);
     if (period instanceof Response) return period;
-    const issue = missingDimension(name, query.value.by);
+    const issue = missingDimension(name, query.value.by ?? []);
     if (issue) return badRequest(c, [issue]);
+    return { name, query: query.value, period };
+  };
+
+  // The two handlers below are alike in form only: each calls its own
+  // engine method with its own options and writes its own text.
+  app.get("/kpis/:name/breakdown", async (c) => {
+    const request = segmentRequest(c, breakdownQuery);
+    if (request instanceof Response) return request;
+    const { name, query, period } = request;
     if (!engine.breakdown) {
       return c.json({ error: "This engine does not break KPIs down" }, 501);
     }
-    const compare = (query.value.compare ?? []) as ComparisonCode[];
+    const compare = (query.compare ?? []) as ComparisonCode[];
     c.header("cache-control", "no-store");
     const breakdown = await engine.breakdown(name, period.label, {
-      by: query.value.by,
-      ...(query.value.top === undefined ? {} : { top: query.value.top }),
+      by: query.by,
+      ...(query.top === undefined ? {} : { top: query.top }),
       ...(compare.length > 0 ? { compare } : {}),
     });
     return c.json({ ...breakdown, text: breakdownText(breakdown) });
   });
 
+  // Alike in form with the breakdown handler above (see there).
   app.get("/kpis/:name/drivers", async (c) => {
-    const name = known(c);
-    if (name instanceof Response) return name;
-    const query = parseQuery(driversQuery, c.req.query());
-    if (!query.ok) return badRequest(c, query.issues);
-    const period = resolve(c, options, query.value.period);
-    if (period instanceof Response) return period;
-    const by = query.value.by ?? [];
-    const issue = missingDimension(name, by);
-    if (issue) return badRequest(c, [issue]);
+    const request = segmentRequest(c, driversQuery);
+    if (request instanceof Response) return request;
+    const { name, query, period } = request;
     if (!engine.drivers) {
       return c.json({ error: "This engine does not explain changes" }, 501);
     }
-    const code = query.value.compare?.[0] as ComparisonCode | undefined;
+    const by = query.by ?? [];
+    const code = query.compare?.[0] as ComparisonCode | undefined;
     c.header("cache-control", "no-store");
     const drivers = await engine.drivers(name, period.label, {
       ...(by.length > 0 ? { by } : {}),
-      ...(query.value.top === undefined ? {} : { top: query.value.top }),
+      ...(query.top === undefined ? {} : { top: query.top }),
       ...(code === undefined ? {} : { compare: code }),
     });
     return c.json({ ...drivers, text: driversText(drivers) });

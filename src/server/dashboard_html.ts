@@ -6,7 +6,7 @@
  * @module
  */
 
-import { escapeHtml } from "./_html.ts";
+import { escapeHtml, htmlHead } from "./_html.ts";
 
 /** Options of {@linkcode dashboardHtml}. */
 export interface DashboardHtmlOptions {
@@ -701,18 +701,13 @@ const SCRIPT = String.raw`
 export function dashboardHtml(options: DashboardHtmlOptions): string {
   const nonce = escapeHtml(options.nonce);
   const title = escapeHtml(options.title ?? "KPI dashboard");
-  const defaultPeriod = escapeHtml(options.defaultPeriod ?? "last_month");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="kpi-default-period" content="${defaultPeriod}">
-<title>${title}</title>
-<link rel="icon" href="data:,">
-<style nonce="${nonce}">${STYLE}</style>
-</head>
-<body data-state="loading">
+  const head = htmlHead({
+    title: options.title ?? "KPI dashboard",
+    nonce: options.nonce,
+    style: STYLE,
+    meta: { "kpi-default-period": options.defaultPeriod ?? "last_month" },
+  });
+  return `${head}<body data-state="loading">
 <header>
   <div>
     <h1>${title}</h1>

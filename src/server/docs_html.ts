@@ -6,7 +6,7 @@
  * @module
  */
 
-import { escapeHtml } from "./_html.ts";
+import { escapeHtml, htmlHead } from "./_html.ts";
 
 /** Options of {@linkcode docsHtml}. */
 export interface DocsHtmlOptions {
@@ -209,16 +209,12 @@ const SCRIPT = String.raw`
 export function docsHtml(options: DocsHtmlOptions): string {
   const nonce = escapeHtml(options.nonce);
   const title = escapeHtml(options.title ?? "KPI dashboard");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>API reference · ${title}</title>
-<link rel="icon" href="data:,">
-<style nonce="${nonce}">${STYLE}</style>
-</head>
-<body>
+  const head = htmlHead({
+    title: `API reference · ${options.title ?? "KPI dashboard"}`,
+    nonce: options.nonce,
+    style: STYLE,
+  });
+  return `${head}<body>
 <main>
   <h1>API reference</h1>
   <p class="muted">${title} · <a id="home-link" href=".">dashboard</a> · <a id="spec-link" href="openapi.json">openapi.json</a></p>

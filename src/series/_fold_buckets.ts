@@ -1,8 +1,8 @@
 /**
  * Private: folds one value column over many time ranges in one pass, the
  * in-memory side of a series. The ranges' ends cut time into elementary
- * pieces; each row lands in its piece (by binary search, or by slicing a
- * sorted column), and each range adds up the pieces it covers. Sums, counts
+ * pieces; each row lands in its piece (through a grid of equal cells, or by
+ * slicing a sorted column), and each range adds up the pieces it covers. Sums, counts
  * and the latest value combine exactly from pieces, so a 28-day window over
  * daily buckets costs 28 additions, not a pass over the rows.
  *

@@ -100,6 +100,7 @@ defineSqlBackendSuite({
     decimal: "DECIMAL(18, 2)",
   },
   timeIndexes: false,
+  rangeByRange: true,
   open: fixture,
 });
 

@@ -91,6 +91,48 @@ Deno.test("planSqlQueries() fuses structured KPIs per table and time column, one
   );
 });
 
+Deno.test("planSqlQueries() on DuckDB reads each range in its own SELECT of one statement, without an index", () => {
+  const requests: SqlValueRequest[] = [
+    { definition: structured("a"), periods: PERIODS },
+    { definition: structured("b", { aggregation: "count" }), periods: [NOV] },
+    { definition: structured("l", { aggregation: "last" }), periods: PERIODS },
+  ];
+  const queries = planSqlQueries("duckdb", requests);
+  assert.equal(queries.length, 1);
+  const [query] = queries;
+  assert.equal(query?.wide, false);
+  const selects = (query?.sql ?? "").split("\nUNION ALL\n");
+  assert.equal(selects.length, 3);
+  selects.forEach((select, tag) => {
+    // Its own plain range condition, which DuckDB prunes row groups by.
+    assert.match(
+      select,
+      new RegExp(
+        `^SELECT ${tag} AS p,[^]*\\nFROM "orders"\\nWHERE "created_at" >= \\? AND "created_at" < \\?$`,
+      ),
+    );
+    assert.doesNotMatch(select, /FILTER|\bOR\b/);
+  });
+  // b is needed in November only.
+  assert.match(selects[0] ?? "", /COUNT\("amount"\) AS v2/);
+  assert.match(selects[1] ?? "", /NULL AS v2/);
+  // Each range's bounds in order, last looked up in its range.
+  const bounds = (query?.params ?? []).filter((_, i, all) =>
+    i % 2 === 0 && all[i + 1] !== undefined
+  );
+  assert.deepEqual([...new Set(bounds)], [
+    "2024-11-01",
+    "2024-10-01",
+    "2023-11-01",
+  ]);
+  assert.equal(
+    query?.sql.match(/ORDER BY "created_at" DESC LIMIT 1/g)?.length,
+    3,
+  );
+  // Other dialects keep the one scan.
+  assert.equal(planSqlQueries("postgres", requests)[0]?.wide, true);
+});
+
 Deno.test("planSqlQueries() reads a table with a time index range by range, last down the index", () => {
   const requests: SqlValueRequest[] = [
     { definition: structured("a"), periods: PERIODS },

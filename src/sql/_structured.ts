@@ -512,8 +512,10 @@ export interface StructuredSql {
  * as the greatest (time, value) pair). With one (`timeIndexed`), each range
  * is read through the index: one `SELECT <tag>, <kpi 1>, ..., COUNT(*) FROM
  * table WHERE <range>` per range joined with `UNION ALL`, `last` a
- * one-row lookup down the index. Either way a KPI that does not need a
- * range gets NULL there. A single range is always the plain `SELECT`.
+ * one-row lookup down the index. DuckDB always takes the second form: it
+ * skips row groups by their min and max under a plain range condition but
+ * not under an OR of ranges. Either way a KPI that does not need a range
+ * gets NULL there. A single range is always the plain `SELECT`.
  */
 export function structuredQuery(
   dialect: SqlDialect,
@@ -528,7 +530,8 @@ export function structuredQuery(
   const { table, timeColumn } = first.kpi;
   const indexed = options.timeIndexed ?? false;
   const bounds = options.bounds ?? DAY_BOUNDS;
-  const wide = ranges.length > 1 && !indexed;
+  const wide = ranges.length > 1 && !indexed &&
+    !dialectTraits(dialect).rangeByRange;
   if (wide) {
     b.text("SELECT ");
     ranges.forEach((range, tag) => {

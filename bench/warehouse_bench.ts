@@ -13,7 +13,10 @@
  * ```
  *
  * Flags: `--rows` (1000000), `--clickhouse-rows` (as `--rows`), `--repeat`
- * (1: runs per way after a warm-up; the median is kept), `--skip-clickhouse`.
+ * (1: rounds after a warm-up, each running every way once in turn; the
+ * median is kept), `--skip-clickhouse`.
+ * The load average is printed before and after: the figures mean little on
+ * a busy machine.
  * The data is the same formula of the row number everywhere, and the bench
  * fails if the three ways disagree on any value.
  *
@@ -155,21 +158,31 @@ function median(samples: number[]): number {
   )[Math.floor(samples.length / 2)] as number;
 }
 
-async function timed(
-  label: string,
-  run: () => Promise<
-    { values: Map<string, number | null>; queries: number | null }
-  >,
-): Promise<Measure> {
-  await run(); // warm-up
-  const samples: number[] = [];
-  let last: Awaited<ReturnType<typeof run>> | null = null;
+type Run = () => Promise<
+  { values: Map<string, number | null>; queries: number | null }
+>;
+
+/**
+ * Times each way: a warm-up each, then `REPEAT` rounds running every way
+ * once in turn (interleaved, so that a change in the machine's load falls on
+ * all of them alike); the median of each is kept.
+ */
+async function timed(ways: [label: string, run: Run][]): Promise<Measure[]> {
+  const samples = ways.map((): number[] => []);
+  const last: (Awaited<ReturnType<Run>> | null)[] = ways.map(() => null);
+  for (const [, run] of ways) await run(); // warm-up
   for (let i = 0; i < REPEAT; i++) {
-    const started = performance.now();
-    last = await run();
-    samples.push(performance.now() - started);
+    for (const [index, [, run]] of ways.entries()) {
+      const started = performance.now();
+      last[index] = await run();
+      samples[index]!.push(performance.now() - started);
+    }
   }
-  return { label, ms: median(samples), ...(last as NonNullable<typeof last>) };
+  return ways.map(([label], index) => ({
+    label,
+    ms: median(samples[index]!),
+    ...(last[index] as NonNullable<(typeof last)[number]>),
+  }));
 }
 
 async function viaSql(
@@ -276,16 +289,15 @@ async function duckdb(memory: DataFrameInput): Promise<string> {
     const client = await openSqlClient(`duckdb:${path}`);
     try {
       const requests = sqlRequests("orders");
-      const fused = await timed(
-        "fused (1 query per table)",
-        () => viaSql(client, requests, true),
-      );
-      const separate = await timed(
-        "separate (1 per KPI per period)",
-        () => viaSql(client, requests, false),
-      );
-      const inMemory = await timed("in-memory engine", viaMemory(memory));
-      report("DuckDB 1.5 (file)", ROWS, [fused, separate, inMemory]);
+      const measures = await timed([
+        ["fused (1 query per table)", () => viaSql(client, requests, true)],
+        [
+          "separate (1 per KPI per period)",
+          () => viaSql(client, requests, false),
+        ],
+        ["in-memory engine", viaMemory(memory)],
+      ]);
+      report("DuckDB 1.5 (file)", ROWS, measures);
     } finally {
       await client.close();
     }
@@ -323,18 +335,15 @@ async function clickhouse(memory: DataFrameInput): Promise<void> {
   );
   try {
     const requests = sqlRequests("orders");
-    const fused = await timed(
-      "fused (1 query per table)",
-      () => viaSql(client, requests, true),
-    );
-    const separate = await timed(
-      "separate (1 per KPI per period)",
-      () => viaSql(client, requests, false),
-    );
-    const measures = [fused, separate];
-    if (CH_ROWS === ROWS) {
-      measures.push(await timed("in-memory engine", viaMemory(memory)));
-    }
+    const ways: [string, Run][] = [
+      ["fused (1 query per table)", () => viaSql(client, requests, true)],
+      [
+        "separate (1 per KPI per period)",
+        () => viaSql(client, requests, false),
+      ],
+    ];
+    if (CH_ROWS === ROWS) ways.push(["in-memory engine", viaMemory(memory)]);
+    const measures = await timed(ways);
     report("ClickHouse 26.7 (HTTP)", CH_ROWS, measures);
   } finally {
     await client.close();
@@ -342,7 +351,11 @@ async function clickhouse(memory: DataFrameInput): Promise<void> {
   }
 }
 
+const load = (): string =>
+  Deno.loadavg().map((figure) => figure.toFixed(2)).join(" ");
+
 async function main(): Promise<void> {
+  const loadBefore = load();
   console.error(`Building ${ROWS.toLocaleString("en")} rows in memory ...`);
   const memory = buildColumns(ROWS);
   await duckdb(memory);
@@ -362,7 +375,8 @@ async function main(): Promise<void> {
     } |`;
   console.log(
     `\n20 structured KPIs × (month, MoM, YoY) = 60 values; medians of ${REPEAT} run(s) after a warm-up; ` +
-      `SQL at maxConcurrency 4 (the default); ${navigator.hardwareConcurrency} cores\n`,
+      `SQL at maxConcurrency 4 (the default); ${navigator.hardwareConcurrency} cores; ` +
+      `load average ${loadBefore} before, ${load()} after\n`,
   );
   console.log(row(header));
   console.log(

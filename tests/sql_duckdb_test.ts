@@ -349,3 +349,57 @@ Deno.test("[duckdb] on Deno Deploy the error says DuckDB is not available there"
     else Deno.env.set("DENO_DEPLOYMENT_ID", before);
   }
 });
+
+Deno.test("[duckdb] rate over booleans and every number type agrees with the rate of the same values as text", async () => {
+  const fx = await fixture();
+  try {
+    const table = `${fx.schema}.typed`;
+    // Each typed column beside its own text, which takes the text test.
+    const types: [string, string][] = [
+      ["b", "BOOLEAN"],
+      ["ti", "TINYINT"],
+      ["i", "INTEGER"],
+      ["bi", "BIGINT"],
+      ["hi", "HUGEINT"],
+      ["ui", "UBIGINT"],
+      ["f", "FLOAT"],
+      ["d", "DOUBLE"],
+      ["dec", "DECIMAL(18, 2)"],
+      ["wide", "DECIMAL(38, 10)"],
+    ];
+    await fx.exec(
+      `CREATE TABLE ${table} AS SELECT DATE '2024-11-01' + (i % 28)::INTEGER AS day, ${
+        types.map(([name, type]) =>
+          `CAST(v AS ${type}) AS ${name}, CAST(CAST(v AS ${type}) AS VARCHAR) AS ${name}_text`
+        ).join(", ")
+      } FROM (VALUES (0, NULL), (1, 0), (2, 1), (3, 0), (4, 2), (5, NULL), (6, 0), (7, 3)) AS t(i, v)`,
+    );
+    // Doubles' own zeros and oddities: -0.0, a denormal, NaN, infinity.
+    await fx.exec(
+      `INSERT INTO ${table} (day, d, d_text, f, f_text, wide, wide_text) SELECT DATE '2024-11-20', x, CAST(x AS VARCHAR), CAST(x AS FLOAT), CAST(CAST(x AS FLOAT) AS VARCHAR), CAST(0.0000000001 AS DECIMAL(38, 10)), '0.0000000001' FROM (VALUES (-0.0::DOUBLE), (4.9e-324::DOUBLE), ('NaN'::DOUBLE), ('-Infinity'::DOUBLE), (-0.0::DOUBLE)) AS t(x)`,
+    );
+    const requests = types.flatMap(([name]) =>
+      [name, `${name}_text`].map((column) => ({
+        definition: structured(column, table, {
+          column,
+          aggregation: "rate",
+          timeColumn: "day",
+        }),
+        periods: [NOV_2024],
+      }))
+    );
+    const values = await fetchSqlValues(fx.client, requests);
+    for (const [name] of types) {
+      const typed = values.get(valueKey(name, NOV_2024));
+      const text = values.get(valueKey(`${name}_text`, NOV_2024));
+      assert.equal(typed?.error, null, `${name}: ${typed?.error}`);
+      assert.equal(text?.error, null, `${name}_text: ${text?.error}`);
+      assert.equal(typeof typed?.value, "number", name);
+      assert.equal(typed?.value, text?.value, name);
+    }
+    // The oddities: 5 more doubles, -0.0 twice falsy, the rest truthy.
+    assert.equal(values.get(valueKey("d", NOV_2024))?.value, 6 / 11);
+  } finally {
+    await fx.close();
+  }
+});

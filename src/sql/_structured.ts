@@ -329,7 +329,38 @@ function truthyCase(column: string, dialect: SqlDialect): string {
       `CASE WHEN typeof(${column}) IN ('integer', 'real') THEN ${column} = 0 ` +
       `ELSE ${text} IN (${FALSY_WORDS}) OR (${text} GLOB '[-+.0]*' AND ${text} NOT GLOB '*[^-+.0-9e]*' AND CAST(${text} AS REAL) = 0) END`;
   }
-  return `CASE WHEN ${column} IS NULL THEN NULL WHEN ${falsy} THEN 0e0 ELSE 1e0 END`;
+  return `CASE WHEN ${column} IS NULL THEN NULL ${
+    dialect === "duckdb" ? duckdbNumberTest(column) : ""
+  }WHEN ${falsy} THEN 0e0 ELSE 1e0 END`;
+}
+
+/** DuckDB's boolean and number types, as `typeof` names them. */
+const DUCKDB_NUMBER_TYPES = [
+  "BOOLEAN",
+  "TINYINT",
+  "SMALLINT",
+  "INTEGER",
+  "BIGINT",
+  "HUGEINT",
+  "UTINYINT",
+  "USMALLINT",
+  "UINTEGER",
+  "UBIGINT",
+  "UHUGEINT",
+  "FLOAT",
+  "DOUBLE",
+].map((type) => `'${type}'`).join(", ");
+
+/**
+ * On DuckDB, a boolean or number column is falsy exactly when it equals
+ * zero (false, 0, 0.00, -0.0; NaN and infinities are truthy, as their text
+ * is), so it skips the text and pattern test. `typeof` is known when the
+ * query is bound, so each column takes one branch; the text test stays for
+ * every other type.
+ */
+function duckdbNumberTest(column: string): string {
+  return `WHEN typeof(${column}) IN (${DUCKDB_NUMBER_TYPES}) OR typeof(${column}) LIKE 'DECIMAL(%' ` +
+    `THEN (CASE WHEN TRY_CAST(${column} AS DOUBLE) = 0 THEN 0e0 ELSE 1e0 END) `;
 }
 
 /**

@@ -53,7 +53,10 @@ export interface FetchSeriesSqlOptions extends PlanSeriesSqlOptions {
  *   definition: { name: "revenue", source: "sql", table: "orders", column: "amount", aggregation: "sum", timeColumn: "day" },
  *   periods: [month("2024-10-01", "2024-11-01"), month("2024-11-01", "2024-12-01"), month("2024-10-01", "2024-12-01")],
  * }]);
- * assert.equal(sent.length, 1);
+ * // One query for every period; SQLite is also asked once whether the
+ * // time column is indexed (a catalogue lookup marked as such).
+ * const valueQueries = sent.filter((sql) => !sql.includes("time index lookup"));
+ * assert.equal(valueQueries.length, 1);
  * assert.equal(values.get("revenue@2024-11-01/2024-12-01")?.value, 42);
  * assert.equal(values.get("revenue@2024-10-01/2024-12-01")?.value, 82);
  * ```

@@ -5,8 +5,21 @@ export function valueKey(
   name: string,
   period: Pick<Period, "start" | "end">,
 ): string {
-  return `${name}@${period.start}/${period.end}`;
+  if (!Object.isFrozen(period)) return `${name}@${period.start}/${period.end}`;
+  let byName = keysOfFrozen.get(period);
+  if (byName === undefined) keysOfFrozen.set(period, byName = new Map());
+  let key = byName.get(name);
+  if (key === undefined) {
+    byName.set(name, key = `${name}@${period.start}/${period.end}`);
+  }
+  return key;
 }
+
+/**
+ * Keys of frozen periods (the buckets of a series are), made once per KPI:
+ * the same string each time, whose hash the map already knows.
+ */
+const keysOfFrozen = new WeakMap<object, Map<string, string>>();
 
 /** A fetched value, or why it could not be had. */
 export interface FetchedValue {

@@ -511,3 +511,36 @@ Deno.test("foldBuckets() puts rows of a grid cell cut by a range's edge on the r
     assert.equal(folds[r]!.sum, sum, `range ${r}`);
   });
 });
+
+Deno.test("foldBuckets() on a column in time order: overlapping ranges add up their slices, and the latest value skips missing ones", () => {
+  const n = 5_000;
+  const times = new Float64Array(n);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    times[i] = Math.floor(i / 3) * 60_000;
+    values[i] = i % 7 === 6 ? NaN : (i % 101) / 100;
+  }
+  // Overlapping windows of two hours every half hour, and one range with
+  // no rows at all past the end.
+  const starts = Array.from({ length: 40 }, (_, k) => k * 1_800_000);
+  const ends = starts.map((s) => s + 7_200_000);
+  starts.push(times[n - 1]! + 1);
+  ends.push(times[n - 1]! + 3_600_000);
+  for (const column of [values, null]) {
+    const folds = foldBuckets(times, column, starts, ends, true);
+    starts.forEach((lo, r) => {
+      let sum = 0, count = 0, latest: number | null = null;
+      for (let i = 0; i < n; i++) {
+        const v = column === null ? 1 : column[i]!;
+        if (times[i]! < lo || times[i]! >= ends[r]! || v !== v) continue;
+        sum += v;
+        count++;
+        latest = v;
+      }
+      const fold = folds[r]!;
+      assert.equal(fold.count, count, `range ${r}`);
+      assert.ok(Math.abs(fold.sum - sum) < 1e-9, `range ${r}: ${fold.sum}`);
+      assert.equal(fold.latest(), latest, `range ${r}`);
+    });
+  }
+});

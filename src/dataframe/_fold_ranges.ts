@@ -6,6 +6,7 @@
 
 import { foldBuckets, MANY_RANGES } from "../series/_fold_buckets.ts";
 import { bucketsOf, type BucketTotals, type TimeIndex } from "./_time_index.ts";
+import { addCompensated } from "./_grid.ts";
 
 /** What one range accumulated. */
 export interface RangeFold {
@@ -23,7 +24,9 @@ export type TimeColumn = ArrayLike<number>;
 /**
  * Folds `values` (or a count of rows, when `values` is null) over each range
  * `[starts[r], ends[r])` of `times`. With `sorted` the rows are in time
- * order and only the slices in range are read.
+ * order and only the slices in range are read. More than
+ * {@linkcode MANY_RANGES} ranges go to `foldBuckets` (a series), which
+ * takes the same parameters.
  */
 export function foldRanges(
   times: TimeColumn,
@@ -94,7 +97,15 @@ export function foldIndexed(
   return out;
 }
 
-/** Adds the rows in range of buckets `[from, to)`, each checked, to `acc`. */
+/**
+ * Adds the rows in range of buckets `[from, to)`, each checked, to `acc`.
+ *
+ * The compensated step is written out here and in `addBuckets` (and in the
+ * piece sums of `series/_fold_buckets.ts`) instead of calling
+ * `addCompensated`: the running sum stays in local variables through the
+ * loop. Through `addCompensated` on one-element arrays, 70,080 bucket totals
+ * (two years of 15-minute buckets) took 519 µs instead of 95 µs.
+ */
 function addRows(
   index: TimeIndex,
   times: TimeColumn,
@@ -130,7 +141,9 @@ function addRows(
 
 /**
  * Adds the totals of buckets `[from, to)` to `acc`: their sums with
- * compensation, their own compensations (a few ulps each) plainly.
+ * compensation, their own compensations (a few ulps each) plainly. The
+ * compensated step is written out, as in `addRows`, to keep the sum in
+ * local variables (5× faster than through `addCompensated`).
  */
 function addBuckets(
   totals: BucketTotals,
@@ -215,7 +228,12 @@ export function isSortedTimes(times: TimeColumn): boolean {
   return true;
 }
 
-function foldSlice(
+/**
+ * Folds the rows `[from, to)` of a column in time order: short blocks summed
+ * plainly, the block sums added with compensation; the latest value is the
+ * last one not missing.
+ */
+export function foldSlice(
   _times: TimeColumn,
   values: ArrayLike<number> | null,
   from: number,
@@ -300,8 +318,10 @@ function foldThreeBranchless(
   let n0 = 0, n1 = 0, n2 = 0;
   const n = times.length;
   // The masked three-range update below is repeated, on purpose, in
-  // foldRows: a shared helper called per row costs the hot loop a
-  // function call (see bench/in_memory_bench.ts).
+  // foldRows (which reads row objects) and, without counts, in
+  // sumThreeBranchless (11 ms against 17 ms on 4 M rows): each loop is
+  // specialised to what it reads, and a shared helper called per row costs
+  // the hot loop a function call (see bench/in_memory_bench.ts).
   for (let i = 0; i < n;) {
     const stop = Math.min(n, i + BLOCK);
     let b0 = 0, b1 = 0, b2 = 0;
@@ -339,7 +359,9 @@ function foldThreeBranchless(
 /**
  * Sums only (no counts), for columns without missing values: the fewest
  * operations per row. A NaN anywhere makes a sum NaN, and the caller folds
- * again with {@linkcode foldThreeBranchless}.
+ * again with {@linkcode foldThreeBranchless}. It repeats that function's
+ * loop without the counts and the missing-value checks on purpose: on 4 M
+ * shuffled rows and three ranges it took 11 ms against 17 ms.
  */
 function sumThreeBranchless(
   times: TimeColumn,
@@ -394,13 +416,7 @@ class CompensatedSums {
   }
 
   add(k: number, value: number): void {
-    const sum = this.#sums[k] as number;
-    const next = sum + value;
-    this.#compensations[k] = (this.#compensations[k] as number) +
-      (Math.abs(sum) >= Math.abs(value)
-        ? (sum - next) + value
-        : (value - next) + sum);
-    this.#sums[k] = next;
+    addCompensated(this.#sums, this.#compensations, k, value);
   }
 
   total(k: number): number {
@@ -408,7 +424,13 @@ class CompensatedSums {
   }
 }
 
-/** The value at the latest time in `[from, to)`, ties going to the later row. */
+/**
+ * The value at the latest time in `[from, to)`, ties going to the later row.
+ * `latestIndexed` (rows through a time index, bucket by bucket) and
+ * `latestRow` (cells of row objects) keep the same rule over rows read
+ * another way; only `last` calls them, once per range, so they stay three
+ * plain loops rather than one loop over a row-reading callback.
+ */
 function latestIn(
   times: TimeColumn,
   values: ArrayLike<number> | null,

@@ -28,6 +28,7 @@
  */
 
 import type { TimeColumn } from "./_fold_ranges.ts";
+import { addCompensated, cellOf } from "./_grid.ts";
 
 /** Most bytes all time indexes and bucket totals hold together. */
 export const TIME_INDEX_BUDGET_BYTES = 512 * 1024 * 1024;
@@ -144,14 +145,8 @@ function addToBuckets(
     const t = times[i] as number;
     const v = values[i] as number;
     if (t !== t || v !== v) continue;
-    let b = Math.floor((t - origin) / width);
-    // The division may round up onto the next edge: the edge decides.
-    if (origin + b * width > t) b--;
-    const sum = sums[b] as number;
-    const next = sum + v;
-    compensations[b] = (compensations[b] as number) +
-      (Math.abs(sum) >= Math.abs(v) ? (sum - next) + v : (v - next) + sum);
-    sums[b] = next;
+    const b = cellOf(t, origin, width);
+    addCompensated(sums, compensations, b, v);
     counts[b] = (counts[b] as number) + 1;
   }
 }
@@ -220,7 +215,13 @@ export function buildTimeIndex(times: TimeColumn): TimeIndex {
   return { order, starts, origin, width, length: n };
 }
 
-/** Counts the rows of each bucket into `counts[b + 1]`. */
+/**
+ * Counts the rows of each bucket into `counts[b + 1]`: the first pass of the
+ * counting sort. `placeRows`, the second, finds each row's bucket again
+ * rather than keeping it from here: that would be 4 more bytes per row of
+ * new memory, which is slow to touch on this project's machine (see the
+ * module doc).
+ */
 function countBuckets(
   times: TimeColumn,
   origin: number,
@@ -231,14 +232,16 @@ function countBuckets(
   for (let i = 0; i < n; i++) {
     const t = times[i] as number;
     if (t !== t) continue;
-    let b = Math.floor((t - origin) / width);
-    // The division may round up onto the next edge: the edge decides.
-    if (origin + b * width > t) b--;
+    const b = cellOf(t, origin, width);
     counts[b + 1] = (counts[b + 1] as number) + 1;
   }
 }
 
-/** Writes each row's number at its bucket's next place, in row order. */
+/**
+ * Writes each row's number at its bucket's next place, in row order: the
+ * second pass of the counting sort, finding each bucket again as
+ * `countBuckets` did (see there why).
+ */
 function placeRows(
   times: TimeColumn,
   origin: number,
@@ -250,8 +253,7 @@ function placeRows(
   for (let i = 0; i < n; i++) {
     const t = times[i] as number;
     if (t !== t) continue;
-    let b = Math.floor((t - origin) / width);
-    if (origin + b * width > t) b--;
+    const b = cellOf(t, origin, width);
     const at = next[b] as number;
     next[b] = at + 1;
     order[at] = i;

@@ -50,12 +50,20 @@ export function periodInstants(period: Period): PeriodInstants {
       }: expected an object with label, start, end and timezone`,
     );
   }
+  const known = ofFrozen.get(period);
+  if (known !== undefined) return { startMs: known[0], endMs: known[1] };
   const timeZone = canonicalTimeZone(period.timezone);
-  return {
-    startMs: startOfDayMs(period.start, "start", timeZone),
-    endMs: startOfDayMs(period.end, "end", timeZone),
-  };
+  const startMs = startOfDayMs(period.start, "start", timeZone);
+  const endMs = startOfDayMs(period.end, "end", timeZone);
+  if (Object.isFrozen(period)) ofFrozen.set(period, [startMs, endMs]);
+  return { startMs, endMs };
 }
+
+/**
+ * Instants of frozen periods (the buckets of a series are), kept with the
+ * period: a series of 730 days then asks for no zone or day per bucket.
+ */
+const ofFrozen = new WeakMap<Period, readonly [number, number]>();
 
 /** Midnights already computed, by zone and day (a series asks for many). */
 const midnights = new Map<string, number>();

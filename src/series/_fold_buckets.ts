@@ -10,7 +10,8 @@
  */
 
 import type { RangeFold, TimeColumn } from "../dataframe/_fold_ranges.ts";
-import { lowerBound } from "../dataframe/_fold_ranges.ts";
+import { foldSlice, lowerBound } from "../dataframe/_fold_ranges.ts";
+import { addCompensated, cellOf } from "../dataframe/_grid.ts";
 
 /** Above this many ranges, a fold goes through the pieces. */
 export const MANY_RANGES = 6;
@@ -19,7 +20,9 @@ export const MANY_RANGES = 6;
  * Folds `values` (or a count of rows when null) over each range
  * `[starts[r], ends[r])` of `times` in one pass over the rows. Without
  * `needLatest`, the latest value of a range is not tracked on unsorted rows
- * (its `latest()` is then meaningless).
+ * (its `latest()` is then meaningless). Its parameters are those of
+ * `foldRanges`, which hands it every fold of more than
+ * {@linkcode MANY_RANGES} ranges.
  */
 export function foldBuckets(
   times: TimeColumn,
@@ -36,47 +39,16 @@ export function foldBuckets(
   const counts = new Float64Array(pieces);
   const latestTimes = new Float64Array(pieces).fill(-Infinity);
   const latestValues = new Float64Array(pieces).fill(NaN);
-  const add = (j: number, v: number) => {
-    const sum = sums[j] as number;
-    const next = sum + v;
-    compensations[j] = (compensations[j] as number) +
-      (Math.abs(sum) >= Math.abs(v) ? (sum - next) + v : (v - next) + sum);
-    sums[j] = next;
-  };
   if (sorted) {
     let from = lowerBound(times, bounds[0] ?? 0);
     for (let j = 0; j < pieces; j++) {
       const to = lowerBound(times, bounds[j + 1] as number);
-      if (values === null) {
-        sums[j] = to - from;
-        counts[j] = to - from;
-        if (to > from) {
-          latestTimes[j] = times[to - 1] as number;
-          latestValues[j] = 1;
-        }
-      } else {
-        let count = 0;
-        for (let i = from; i < to;) {
-          const stop = Math.min(to, i + 32);
-          let block = 0;
-          for (; i < stop; i++) {
-            const v = values[i] as number;
-            const present = +(v === v);
-            block += present ? v : 0;
-            count += present;
-          }
-          add(j, block);
-        }
-        counts[j] = count;
-        for (let i = to - 1; i >= from; i--) {
-          const v = values[i] as number;
-          if (v === v) {
-            latestTimes[j] = times[i] as number;
-            latestValues[j] = v;
-            break;
-          }
-        }
-      }
+      const piece = foldSlice(times, values, from, to);
+      sums[j] = piece.sum;
+      counts[j] = piece.count;
+      // Pieces are in time order: any time of a piece orders it.
+      latestTimes[j] = bounds[j] as number;
+      latestValues[j] = piece.latest() ?? NaN;
       from = to;
     }
   } else if (pieces > 0) {
@@ -150,10 +122,7 @@ function scatter(
     if (!(t >= first && t < last)) continue;
     const v = values === null ? 1 : values[i] as number;
     if (v !== v) continue;
-    // The division may round up onto the next edge: the edge decides.
-    let c = Math.floor((t - first) / width);
-    if (first + c * width > t) c--;
-    let j = cells[c] as number;
+    let j = cells[cellOf(t, first, width)] as number;
     if (j < 0) {
       let lo = 0;
       let hi = pieces;
@@ -164,11 +133,7 @@ function scatter(
       }
       j = lo;
     }
-    const sum = sums[j] as number;
-    const next = sum + v;
-    compensations[j] = (compensations[j] as number) +
-      (Math.abs(sum) >= Math.abs(v) ? (sum - next) + v : (v - next) + sum);
-    sums[j] = next;
+    addCompensated(sums, compensations, j, v);
     counts[j] = (counts[j] as number) + 1;
     if (needLatest && t >= (latestTimes[j] as number)) {
       latestTimes[j] = t;

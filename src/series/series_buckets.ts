@@ -7,7 +7,10 @@
  */
 
 import type { Period } from "../types.ts";
-import { resolvePeriod } from "../period/resolve_period.ts";
+import {
+  resolvePeriod,
+  type ResolvePeriodOptions,
+} from "../period/resolve_period.ts";
 import { canonicalTimeZone } from "../period/_dates.ts";
 import { epochDay, isoDay, isoWeekLabel } from "./_days.ts";
 
@@ -104,6 +107,61 @@ export function seriesBuckets(
     weekStart,
     ...(options.now === undefined ? {} : { now: options.now }),
   };
+  // Relative periods only move with today: the same span, zone and today
+  // give the same buckets, cut once.
+  const today = options.now === undefined
+    ? null
+    : resolvePeriod("today", resolveOptions).start;
+  const key = JSON.stringify([
+    grain,
+    timezone,
+    weekStart,
+    maxBuckets,
+    options.from ?? null,
+    options.to ?? null,
+    options.last ?? null,
+    today,
+  ]);
+  let buckets = cut.get(key);
+  if (buckets === undefined) {
+    buckets = cutBuckets(
+      grain,
+      {
+        ...options,
+        timezone,
+        weekStart,
+        maxBuckets,
+      },
+      resolveOptions,
+      today,
+    );
+    if (cut.size >= MOST_CUT) cut.delete(cut.keys().next().value as string);
+    cut.set(key, buckets);
+  }
+  return buckets.slice();
+}
+
+/**
+ * Buckets already cut, by grain, span, zone, week start and today, oldest
+ * entry first. Their buckets are frozen, so that the instants and value
+ * keys computed for them are kept with them (see `periodInstants` and
+ * `valueKey`): a dashboard asking for the same series again does no
+ * per-bucket date or string work.
+ */
+const cut = new Map<string, readonly SeriesBucket[]>();
+const MOST_CUT = 64;
+
+function cutBuckets(
+  grain: Grain,
+  options: SeriesBucketsOptions & {
+    timezone: string;
+    weekStart: number;
+    maxBuckets: number;
+  },
+  resolveOptions: ResolvePeriodOptions,
+  todayStart: string | null,
+): readonly SeriesBucket[] {
+  const { timezone, weekStart, maxBuckets } = options;
   const toPeriod = resolvePeriod(options.to ?? "today", resolveOptions);
   const lastDay = Temporal.PlainDate.from(toPeriod.end).subtract({ days: 1 });
   const lastStart = bucketStart(lastDay, grain, weekStart);
@@ -134,9 +192,9 @@ export function seriesBuckets(
     }
     firstStart = addGrains(lastStart, grain, -(last - 1));
   }
-  const today = options.now === undefined ? null : Temporal.PlainDate.from(
-    resolvePeriod("today", resolveOptions).start,
-  );
+  const today = todayStart === null
+    ? null
+    : Temporal.PlainDate.from(todayStart);
   // Whole numbers of days and months from here on: a Temporal object per
   // step costs more than the rest of a 730-day series.
   const todayDay = today === null
@@ -169,7 +227,7 @@ export function seriesBuckets(
       partial = true;
       end = todayDay + 1;
     }
-    buckets.push({
+    buckets.push(Object.freeze({
       label: end === whole
         ? wholeLabel(start, i, grain, weekStart)
         : `${isoDay(start)}..${isoDay(end - 1)}`,
@@ -177,7 +235,7 @@ export function seriesBuckets(
       end: isoDay(end),
       timezone,
       partial,
-    });
+    }));
   }
   return buckets;
 }

@@ -12,7 +12,7 @@
 import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
 import { parse as parseStream } from "csv-parse";
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { AlertState, HistoryRecord, KPIResult } from "../../../types.ts";
 import type { AuditLog } from "../_types.ts";
 // Each store names the parts of the row vocabulary (_row.ts) it uses;
@@ -88,7 +88,11 @@ export function csvHistoryFiles(path: string): CsvHistoryFiles {
  * as it is; the first append rewrites it in the current layout, keeping a
  * copy of the original as `<file>.v0.bak`. The rewrite goes to a temporary
  * file in the same folder, flushed to disk and renamed over the original, so
- * a crash part-way leaves the old file whole.
+ * a crash part-way leaves the old file whole. The backup is written under a
+ * temporary name too and renamed when complete, so a `<file>.v0.bak` is
+ * always a whole copy. Opening removes the temporary files a killed rewrite
+ * left (`<file>.<uuid>.tmp`, `<file>.v0.bak.<uuid>.tmp`), under the file's
+ * lock so a rewrite still running elsewhere keeps its own.
  *
  * @param path The CSV file.
  * @returns The open store.
@@ -105,15 +109,14 @@ export function csvHistoryFiles(path: string): CsvHistoryFiles {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function openCsvHistoryStore(path: string): Promise<AuditLog> {
+export async function openCsvHistoryStore(path: string): Promise<AuditLog> {
   if (typeof path !== "string" || path === "") {
-    return Promise.reject(
-      new TypeError(
-        `Expected a CSV file path, got ${JSON.stringify(path)}`,
-      ),
+    throw new TypeError(
+      `Expected a CSV file path, got ${JSON.stringify(path)}`,
     );
   }
-  return Promise.resolve(rowHistoryStore("csv", path, new CsvRows(path)));
+  await removeLeftovers(path);
+  return rowHistoryStore("csv", path, new CsvRows(path));
 }
 
 /** How the CSV store writes and reads rows. */
@@ -655,19 +658,30 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 /**
  * Rewrites a version 0 file in the current layout, `tail` (rows already in
  * CSV) last. The original is read once, in chunks: each chunk is copied to
- * `<file>.v0.bak` and its rows converted into a temporary file beside the
- * original, which is flushed to disk and renamed over it. Until that rename
- * the original is untouched, so a crash leaves it whole (and a stray
- * `*.tmp` beside it).
+ * a temporary backup and its rows converted into a temporary file beside the
+ * original. Both are flushed to disk; the backup is renamed to
+ * `<file>.v0.bak` (so that name only ever holds a whole copy), then the new
+ * file over the original. Until that rename the original is untouched, so a
+ * crash leaves it whole, and the temporary files it leaves are removed by
+ * the next open (see {@linkcode removeLeftovers}).
  */
 async function migrateLegacy(
   path: string,
   file: Deno.FsFile,
   tail: string,
 ): Promise<void> {
-  const backup = await createBackup(path);
+  const backupTemp = `${path}.v0.bak.${crypto.randomUUID()}.tmp`;
+  const backup = await Deno.open(backupTemp, { write: true, createNew: true });
+  let backupDone = false;
   const temp = `${path}.${crypto.randomUUID()}.tmp`;
-  const out = await Deno.open(temp, { write: true, createNew: true });
+  let out: Deno.FsFile;
+  try {
+    out = await Deno.open(temp, { write: true, createNew: true });
+  } catch (error) {
+    backup.close();
+    await Deno.remove(backupTemp).catch(() => {});
+    throw error;
+  }
   let renamed = false;
   try {
     const pending: string[] = [encodeRows([HISTORY_HEADER])];
@@ -714,13 +728,18 @@ async function migrateLegacy(
     pending.push(tail);
     await flush();
     await backup.sync();
+    backup.close();
+    backupDone = true;
     await out.sync();
     out.close();
+    // The whole backup gets its name first: once the original is replaced,
+    // a complete copy of it is always there.
+    await Deno.rename(backupTemp, await freeBackupName(path));
     await Deno.rename(temp, path);
     renamed = true;
     await syncFolder(dirname(path));
   } finally {
-    backup.close();
+    if (!backupDone) backup.close();
     if (!renamed) {
       try {
         out.close();
@@ -728,20 +747,88 @@ async function migrateLegacy(
         // Already closed.
       }
       await Deno.remove(temp).catch(() => {});
+      await Deno.remove(backupTemp).catch(() => {});
     }
   }
 }
 
-/** Opens a new `<file>.v0.bak` (or `<file>.v0.<n>.bak` if taken). */
-async function createBackup(path: string): Promise<Deno.FsFile> {
+/**
+ * The first of `<file>.v0.bak`, `<file>.v0.1.bak`, ... not taken. Called
+ * under the file's exclusive lock, so no other migration of it races.
+ */
+async function freeBackupName(path: string): Promise<string> {
   for (let i = 0;; i++) {
     const name = i === 0 ? `${path}.v0.bak` : `${path}.v0.${i}.bak`;
     try {
-      return await Deno.open(name, { write: true, createNew: true });
+      await Deno.lstat(name);
     } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      if (error instanceof Deno.errors.NotFound) return name;
+      throw error;
     }
   }
+}
+
+/** What a temporary file of this store is named after `<file>.`. */
+const LEFTOVER =
+  /^(?:v0\.bak\.)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes the temporary files a rewrite of `path` killed part-way left
+ * beside it: `<file>.<uuid>.tmp` (the new layout, or a `replace`) and
+ * `<file>.v0.bak.<uuid>.tmp` (a backup not yet complete). Only names of
+ * exactly that pattern are touched. Every such rewrite runs under the
+ * file's exclusive lock, so the folder is read again under that lock: a
+ * rewrite still running in another process finishes first and its files
+ * are gone (renamed) by then. Nothing is done when the file does not exist.
+ */
+async function removeLeftovers(path: string): Promise<void> {
+  if ((await leftoversOf(path)).length === 0) return;
+  for (;;) {
+    let file: Deno.FsFile;
+    try {
+      // Not created: opening a store creates nothing.
+      file = await Deno.open(path, { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw error;
+    }
+    try {
+      await file.lock(true);
+      try {
+        // Replaced while waiting: the lock that counts is the new file's.
+        if (!(await isStillAt(path, await file.stat()))) continue;
+        for (const name of await leftoversOf(path)) {
+          await Deno.remove(name).catch((error) => {
+            if (!(error instanceof Deno.errors.NotFound)) throw error;
+          });
+        }
+        return;
+      } finally {
+        await file.unlock();
+      }
+    } finally {
+      file.close();
+    }
+  }
+}
+
+/** The paths beside `path` named as {@linkcode removeLeftovers} says. */
+async function leftoversOf(path: string): Promise<string[]> {
+  const folder = dirname(path);
+  const prefix = `${basename(path)}.`;
+  const found: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(folder)) {
+      if (!entry.isFile || !entry.name.startsWith(prefix)) continue;
+      if (LEFTOVER.test(entry.name.slice(prefix.length))) {
+        found.push(join(folder, entry.name));
+      }
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  return found;
 }
 
 async function writeBytes(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {

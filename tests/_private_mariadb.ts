@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import mysql from "mysql2/promise";
 import { freePort } from "./_private_postgres.ts";
 
 /** A running private MariaDB server. */
@@ -43,17 +44,18 @@ export async function startPrivateMariaDb(): Promise<PrivateMariaDb> {
       `mariadb-install-db failed: ${new TextDecoder().decode(install.stderr)}`,
     );
   }
-  const port = freePort();
+  let port = freePort();
+  const socket = join(root, "sock");
   let child: Deno.ChildProcess | undefined;
   const start = async () => {
-    child = new Deno.Command("/usr/sbin/mariadbd", {
+    const server = new Deno.Command("/usr/sbin/mariadbd", {
       args: [
         "--no-defaults",
         `--datadir=${data}`,
         ...user,
         `--port=${port}`,
         "--bind-address=127.0.0.1",
-        `--socket=${join(root, "sock")}`,
+        `--socket=${socket}`,
         `--pid-file=${join(root, "pid")}`,
         "--innodb-buffer-pool-size=16M",
         "--skip-log-bin",
@@ -61,26 +63,70 @@ export async function startPrivateMariaDb(): Promise<PrivateMariaDb> {
       stdout: "null",
       stderr: "null",
     }).spawn();
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
+    child = server;
+    let exited = false;
+    server.status.then(() => exited = true);
+    // Ready once the server on the port answers a query and is this one (its
+    // socket is ours): another program that took the port in between would
+    // otherwise be taken for it.
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && !exited) {
       try {
-        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-        conn.close();
-        return;
-      } catch {
+        const conn = await mysql.createConnection({
+          host: "127.0.0.1",
+          port,
+          user: "root",
+          connectTimeout: 2_000,
+        });
+        try {
+          const [rows] = await conn.query("SELECT @@socket AS socket");
+          const [row] = rows as { socket: string }[];
+          if (row?.socket === socket) return;
+          throw new Error(
+            `Port ${port} is held by another MariaDB (${row?.socket})`,
+          );
+        } finally {
+          await conn.end().catch(() => {});
+        }
+      } catch (error) {
+        if (/another MariaDB/.test(String(error))) {
+          await stop("SIGKILL");
+          throw error;
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    throw new Error(`MariaDB did not listen on port ${port}`);
+    await stop("SIGKILL");
+    throw new Error(
+      exited
+        ? `MariaDB exited before listening on port ${port} (taken?)`
+        : `MariaDB did not listen on port ${port}`,
+    );
   };
   const stop = async (signal: "SIGTERM" | "SIGKILL" = "SIGTERM") => {
     if (child === undefined) return;
     const running = child;
     child = undefined;
-    running.kill(signal);
+    try {
+      running.kill(signal);
+    } catch {
+      // Already ended (it could not bind its port, say).
+    }
     await running.status;
   };
-  await start();
+  // A port found free can be taken before the server binds it: try others.
+  for (let attempt = 1;; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (attempt === 5) {
+        await Deno.remove(root, { recursive: true });
+        throw error;
+      }
+      port = freePort();
+    }
+  }
   return {
     port,
     url: `mysql://root@127.0.0.1:${port}/mysql`,

@@ -36,7 +36,7 @@ async function waitFor(
   pattern: RegExp,
   seen: string[],
 ): Promise<RegExpExecArray> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const joined = seen.join("");
     const match = pattern.exec(joined);

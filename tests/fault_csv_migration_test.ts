@@ -172,3 +172,32 @@ Deno.test("CSV history killed while upgrading a version 0 file keeps the old fil
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("opening a CSV history while another process upgrades it leaves that upgrade's files alone", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kpi_csv_migration_" });
+  try {
+    const path = `${dir}/audit.csv`;
+    const original = legacyCsv();
+    await Deno.writeTextFile(path, original);
+    const child = appender(path);
+    let exited = false;
+    child.status.then(() => exited = true);
+    // Open while the other process writes its temporary files.
+    while (!exited && (await tempFiles(dir)).length < 2) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    assert.ok(!exited, "the upgrade ended before it could be watched");
+    const store = await openCsvHistoryStore(path);
+    await store.close();
+    // The open waited for the upgrade's lock: the upgrade still completed.
+    const done = await child.output();
+    assert.equal(done.code, 0, new TextDecoder().decode(done.stderr));
+    assert.deepEqual(await listing(dir), ["audit.csv", "audit.csv.v0.bak"]);
+    assert.equal(await Deno.readTextFile(`${dir}/audit.csv.v0.bak`), original);
+    assert.ok(
+      (await Deno.readTextFile(path)).startsWith("schema_version,run_id,"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

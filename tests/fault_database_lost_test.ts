@@ -15,27 +15,52 @@ import mysql from "mysql2/promise";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
+/**
+ * The slow KPI's query sleeps far longer than the test lets it run (the
+ * server is stopped once it is seen running), and less than `timeout_ms`'s
+ * default (30 s), so that only the stop can end it.
+ */
 const SLOW = {
-  postgres: "SELECT 1 + 0*length(pg_sleep(4)::text)",
-  mysql: "SELECT 1 + 0*SLEEP(4)",
+  postgres: "SELECT 1 + 0*length(pg_sleep(20)::text)",
+  mysql: "SELECT 1 + 0*SLEEP(20)",
 };
 
 /**
- * Resolves once the slow query is running on the server (seen from another
- * connection), so the server is stopped mid-query however loaded the
- * machine is.
+ * The fast KPI's query takes a session lock as it runs, so another
+ * connection can see when it has finished (its session holds the lock and
+ * is idle).
  */
-async function whenRunning(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+const FAST = {
+  postgres: "SELECT 2 + 0*pg_try_advisory_lock(4242)::int",
+  mysql: "SELECT 2 + 0*GET_LOCK('kpi_fast_done', 0)",
+};
+
+/** How long to wait for a condition before saying it never came. */
+const PATIENCE_MS = 120_000;
+
+/**
+ * Resolves once the slow query is running on the server (seen from another
+ * connection) and, with `fastDone`, once the fast query has finished, so the
+ * server is stopped mid-query, after the fast KPI got its answer, however
+ * loaded the machine is.
+ */
+async function whenRunning(url: string, fastDone = false): Promise<void> {
+  const deadline = Date.now() + PATIENCE_MS;
   if (url.startsWith("postgres")) {
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     try {
       while (Date.now() < deadline) {
-        const rows = await sql.unsafe(
-          "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg' || '_sleep(4)%' AND pid <> pg_backend_pid()",
+        const [row] = await sql.unsafe(
+          `SELECT
+             EXISTS (SELECT 1 FROM pg_stat_activity
+                     WHERE query LIKE '%pg' || '_sleep(20)%' AND state = 'active'
+                       AND pid <> pg_backend_pid()) AS slow,
+             EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                     WHERE l.locktype = 'advisory' AND l.objid = 4242
+                       AND l.granted AND a.state = 'idle') AS fast`,
         );
-        if (rows.length > 0) return;
-        await sleep(50);
+        if (row!.slow && (!fastDone || row!.fast)) return;
+        await sleep(20);
       }
     } finally {
       await sql.end({ timeout: 0 });
@@ -45,16 +70,27 @@ async function whenRunning(url: string): Promise<void> {
     try {
       while (Date.now() < deadline) {
         const [rows] = await conn.query(
-          "SELECT 1 FROM information_schema.processlist WHERE info LIKE CONCAT('%SLEEP', '(4)%') AND id <> CONNECTION_ID()",
+          `SELECT
+             (SELECT COUNT(*) FROM information_schema.processlist
+              WHERE info LIKE CONCAT('%SLEEP', '(20)%') AND id <> CONNECTION_ID()) AS slow,
+             (SELECT COUNT(*) FROM information_schema.processlist
+              WHERE id = IS_USED_LOCK('kpi_fast_done') AND command = 'Sleep') AS fast`,
         );
-        if ((rows as unknown[]).length > 0) return;
-        await sleep(50);
+        const [row] = rows as { slow: number; fast: number }[];
+        if (Number(row!.slow) > 0 && (!fastDone || Number(row!.fast) > 0)) {
+          return;
+        }
+        await sleep(20);
       }
     } finally {
       await conn.end();
     }
   }
-  throw new Error("The slow query never started");
+  throw new Error(
+    fastDone
+      ? "The slow query never started, or the fast one never finished"
+      : "The slow query never started",
+  );
 }
 
 async function writeConfig(
@@ -72,7 +108,7 @@ kpis:
     query: ${SLOW[dialect]}
   - name: fast
     source: sql
-    query: SELECT 2
+    query: ${FAST[dialect]}
 `,
   );
   return config;
@@ -90,7 +126,8 @@ async function runCliWhileStopping(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  await whenRunning(url);
+  // The fast KPI's answer came before the stop: it must be in the report.
+  await whenRunning(url, true);
   await stop();
   const out = await child.output();
   return {
@@ -177,7 +214,7 @@ async function startServe(
   }).spawn();
   const seen: string[] = [];
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + PATIENCE_MS;
   let port: string | undefined;
   while (Date.now() < deadline && port === undefined) {
     const { value, done } = await reader.read();

@@ -472,7 +472,8 @@ Deno.test("runScheduleUntilSignal() stops on SIGTERM after the run in flight fin
 const engine = {
   report: async (period = "last_month") => {
     console.log("run started");
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // In flight until the test says so (a line on stdin), after the signal.
+    await Deno.stdin.read(new Uint8Array(16));
     console.log("run finished");
     return { period: { label: period, start: "2024-11-01", end: "2024-12-01" }, results: [] };
   },
@@ -490,35 +491,56 @@ console.log("stats " + JSON.stringify(stats));
         new URL("../deno.json", import.meta.url).pathname,
         script,
       ],
+      stdin: "piped",
       stdout: "piped",
       stderr: "piped",
       env: { NO_COLOR: "1" },
     }).spawn();
     const reader = child.stdout.pipeThrough(new TextDecoderStream())
       .getReader();
+    const errors = child.stderr.pipeThrough(new TextDecoderStream())
+      .getReader();
     let out = "";
+    let stderr = "";
     while (!out.includes("run started")) {
       const { value, done } = await reader.read();
       if (done) break;
       out += value;
     }
     if (!out.includes("run started")) {
-      const stderr = await new Response(child.stderr).text();
+      for (;;) {
+        const { value, done } = await errors.read();
+        if (done) break;
+        stderr += value;
+      }
       await child.status;
       assert.fail(`The child did not start a run: ${out}${stderr}`);
     }
     child.kill("SIGTERM");
-    const rest = (async () => {
+    // The run is still in flight when the signal is taken: only then let it
+    // finish.
+    while (!/Received SIGTERM/.test(stderr)) {
+      const { value, done } = await errors.read();
+      if (done) break;
+      stderr += value;
+    }
+    const stdin = child.stdin.getWriter();
+    await stdin.write(new TextEncoder().encode("go\n"));
+    await stdin.close();
+    const drain = async (
+      from: ReadableStreamDefaultReader<string>,
+      add: (text: string) => void,
+    ) => {
       for (;;) {
-        const { value, done } = await reader.read();
+        const { value, done } = await from.read();
         if (done) return;
-        out += value;
+        add(value);
       }
-    })();
-    const [status, , stderr] = await Promise.all([
+    };
+    const [status] = await Promise.all([
       child.status,
-      rest,
-      new Response(child.stderr).text(),
+      drain(reader, (text) => out += text),
+      drain(errors, (text) => stderr += text),
     ]);
     assert.equal(status.code, 0, stderr);
     assert.ok(

@@ -5,6 +5,7 @@ import { valueKey } from "../src/_value_key.ts";
 import { sqliteClient } from "../src/adapters/sql/sqlite/sqlite_client.ts";
 import { openPostgresClient } from "../src/adapters/sql/postgres/postgres_client.ts";
 import { counting, period } from "./_sql_backend_suite.ts";
+import postgres from "postgres";
 import type { KPIDefinition } from "../src/types.ts";
 
 const PG_URL = "postgres://postgres@127.0.0.1:5432/test";
@@ -75,7 +76,7 @@ Deno.test("fetchSqlValues() re-runs a timed-out fused template per period, each 
         periods: PERIODS,
       },
     ]);
-    assert.ok(performance.now() - started < 3000, "canceled well before 5 s");
+    assert.ok(performance.now() - started < 4500, "canceled before 5 s");
     assert.equal(sent.length, 4, "the fused query, then one per period");
     for (const p of PERIODS) {
       assert.match(
@@ -90,24 +91,40 @@ Deno.test("fetchSqlValues() re-runs a timed-out fused template per period, each 
 
 Deno.test("fetchSqlValues() runs independent KPIs concurrently, never more than maxConcurrency at once", async () => {
   const { client, sent, peak } = counting(openPostgresClient(PG_URL));
+  // Each query waits at a gate (an advisory lock this test holds), so the
+  // database itself shows how many are in flight at once, however slow the
+  // machine is.
+  const gate = 770_000 + Math.floor(Math.random() * 100_000);
+  const holder = postgres(PG_URL, { max: 1, onnotice: () => {} });
   try {
     const requests = Array.from({ length: 6 }, (_, i) => ({
       definition: {
         name: `k${i}`,
         source: "sql" as const,
         query:
-          `SELECT ${i} + COUNT(*) FROM pg_sleep(0.2) WHERE {{ period_start }}::date < {{ period_end }}::date`,
+          `SELECT ${i} + COUNT(*) FROM (SELECT pg_advisory_xact_lock_shared(${gate})) AS gate WHERE {{ period_start }}::date < {{ period_end }}::date`,
       },
       periods: [NOV],
     }));
-    const started = performance.now();
-    const values = await fetchSqlValues(client, requests, {
+    await holder`SELECT pg_advisory_lock(${gate})`;
+    const running = fetchSqlValues(client, requests, {
       maxConcurrency: 3,
     });
-    const elapsed = performance.now() - started;
+    let waiting = 0;
+    const deadline = Date.now() + 120_000;
+    while (waiting < 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const [row] = await holder`
+        SELECT COUNT(*)::int AS n FROM pg_locks
+        WHERE locktype = 'advisory' AND classid = 0 AND objid = ${gate}
+          AND NOT granted`;
+      waiting = row!.n;
+    }
+    assert.equal(waiting, 3, "three queries at the database at once");
+    await holder`SELECT pg_advisory_unlock(${gate})`;
+    const values = await running;
     assert.equal(sent.length, 6);
     assert.equal(peak(), 3);
-    assert.ok(elapsed < 6 * 200, `ran in parallel (${elapsed.toFixed(0)} ms)`);
     for (let i = 0; i < 6; i++) {
       assert.equal(values.get(valueKey(`k${i}`, NOV))?.value, i + 1);
     }
@@ -116,6 +133,7 @@ Deno.test("fetchSqlValues() runs independent KPIs concurrently, never more than 
       RangeError,
     );
   } finally {
+    await holder.end({ timeout: 0 });
     await client.close();
   }
 });

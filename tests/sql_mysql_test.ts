@@ -87,7 +87,8 @@ Deno.test("[mariadb] a timeout cancels the query on the server, well before it w
       periods: PERIODS,
     }]);
     const elapsed = performance.now() - started;
-    assert.ok(elapsed < 2000, `returned after ${elapsed} ms`);
+    // Well before the 5 s the query would take uncanceled.
+    assert.ok(elapsed < 4000, `returned after ${elapsed} ms`);
     for (const p of PERIODS) {
       assert.match(
         values.get(valueKey("slow", p))?.error ?? "",

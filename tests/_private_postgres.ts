@@ -77,7 +77,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     "-E",
     "UTF8",
   ]);
-  const port = freePort();
+  let port = freePort();
   const start = () =>
     check([
       `${BIN}/pg_ctl`,
@@ -90,7 +90,20 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off`,
       "start",
     ]);
-  await start();
+  // A port found free can be taken (by another test run, say) before the
+  // server binds it: then it does not start, and another port is tried.
+  for (let attempt = 1;; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (attempt === 5) {
+        await Deno.remove(root, { recursive: true });
+        throw error;
+      }
+      port = freePort();
+    }
+  }
   let running = true;
   return {
     port,

@@ -11,7 +11,6 @@
 
 import type { RangeFold, TimeColumn } from "../dataframe/_fold_ranges.ts";
 import { foldSlice, lowerBound } from "../dataframe/_fold_ranges.ts";
-import { addCompensated, cellOf } from "../dataframe/_grid.ts";
 
 /** Above this many ranges, a fold goes through the pieces. */
 export const MANY_RANGES = 6;
@@ -122,7 +121,13 @@ function scatter(
     if (!(t >= first && t < last)) continue;
     const v = values === null ? 1 : values[i] as number;
     if (v !== v) continue;
-    let j = cells[cellOf(t, first, width)] as number;
+    // Both steps written out, as in the time index's `addToBuckets`, not
+    // through cellOf and addCompensated: with them this loop took 95-101 ms
+    // instead of 79 ms on 10 M rows into 730 days.
+    let c = Math.floor((t - first) / width);
+    // The division may round up onto the next edge: the edge decides.
+    if (first + c * width > t) c--;
+    let j = cells[c] as number;
     if (j < 0) {
       let lo = 0;
       let hi = pieces;
@@ -133,7 +138,11 @@ function scatter(
       }
       j = lo;
     }
-    addCompensated(sums, compensations, j, v);
+    const sum = sums[j] as number;
+    const next = sum + v;
+    compensations[j] = (compensations[j] as number) +
+      (Math.abs(sum) >= Math.abs(v) ? (sum - next) + v : (v - next) + sum);
+    sums[j] = next;
     counts[j] = (counts[j] as number) + 1;
     if (needLatest && t >= (latestTimes[j] as number)) {
       latestTimes[j] = t;

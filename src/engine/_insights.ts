@@ -104,6 +104,73 @@ export function targetFor(
   return null;
 }
 
+/** One series a run reads for its insights: which KPIs, over which span. */
+export interface InsightSeriesCall {
+  /** The KPIs whose series is read. */
+  names: string[];
+  /** The grain and span: `last` buckets ending the day before `to`'s next. */
+  options: SeriesOptions & { grain: Grain; to: string; last: number };
+}
+
+/**
+ * The series a run reads for the insights of one period, as
+ * {@linkcode computeInsights} reads them (and `explain` prints them).
+ * `anomaly` is null when KPIs ask for a baseline the period cannot have
+ * (not a whole bucket), undefined when none asks; `pace` is the daily
+ * series that teaches the weekday pace of a period in progress.
+ *
+ * @param definitions The KPIs of the run.
+ * @param period The period computed.
+ * @param weekStart First day of the week.
+ * @returns The anomaly training series and the pace series.
+ */
+export function insightSeries(
+  definitions: readonly KPIDefinition[],
+  period: Period,
+  weekStart: number,
+): {
+  anomaly: InsightSeriesCall | null | undefined;
+  pace: InsightSeriesCall | undefined;
+} {
+  const anomalous = definitions.filter((d) => d.anomaly !== undefined);
+  let anomaly: InsightSeriesCall | null | undefined;
+  if (anomalous.length > 0) {
+    const exact = periodGrain(period, { weekStart });
+    anomaly = exact === "custom" ? null : {
+      names: anomalous.map((d) => d.name),
+      options: {
+        grain: exact,
+        to: Temporal.PlainDate.from(period.start).subtract({ days: 1 })
+          .toString(),
+        last: Math.max(
+          ...anomalous.map((d) =>
+            d.anomaly?.window ?? DEFAULT_ANOMALY_WINDOW[exact]
+          ),
+        ),
+        comparisons: false,
+      },
+    };
+  }
+  const bucket = bucketOf(period, weekStart);
+  const weekday = definitions.filter((d) =>
+    d.target !== undefined && d.pace?.method === "weekday"
+  );
+  const pace = bucket !== null && bucket.end !== period.end &&
+      weekday.length > 0
+    ? {
+      names: weekday.map((d) => d.name),
+      options: {
+        grain: "day" as const,
+        to: Temporal.PlainDate.from(bucket.start).subtract({ days: 1 })
+          .toString(),
+        last: PACE_TRAINING_DAYS,
+        comparisons: false,
+      },
+    }
+    : undefined;
+  return { anomaly, pace };
+}
+
 /**
  * Computes the insights of the KPIs that ask for them, for one period:
  * one series query per grain for the anomaly baselines' training points,
@@ -122,59 +189,37 @@ export async function computeInsights(
   context: InsightContext,
 ): Promise<Map<string, KpiInsight>> {
   const insights = new Map<string, KpiInsight>();
-  const exact = periodGrain(period, { weekStart: context.weekStart });
-  const dayBefore = Temporal.PlainDate.from(period.start).subtract({ days: 1 })
-    .toString();
-
+  const plan = insightSeries(definitions, period, context.weekStart);
   const anomalous = definitions.filter((d) => d.anomaly !== undefined);
-  if (anomalous.length > 0) {
-    if (exact === "custom") {
-      for (const definition of anomalous) {
-        insights.set(definition.name, {
-          anomaly: noBaseline(
-            `No anomaly baseline for ${period.label}: baselines are learned for whole days, weeks, months, quarters and years`,
-          ),
-        });
-      }
-    } else {
-      const window = Math.max(
-        ...anomalous.map((d) =>
-          d.anomaly?.window ?? DEFAULT_ANOMALY_WINDOW[exact]
+  if (plan.anomaly === null) {
+    for (const definition of anomalous) {
+      insights.set(definition.name, {
+        anomaly: noBaseline(
+          `No anomaly baseline for ${period.label}: baselines are learned for whole days, weeks, months, quarters and years`,
         ),
-      );
-      const training = await context.series(anomalous.map((d) => d.name), {
-        grain: exact,
-        to: dayBefore,
-        last: window,
-        comparisons: false,
       });
-      for (const definition of anomalous) {
-        insights.set(definition.name, {
-          anomaly: computeBaseline(
-            values.get(definition.name) ?? null,
-            period.start,
-            training.points[definition.name] ?? [],
-            exact,
-            definition.anomaly,
-          ),
-        });
-      }
+    }
+  } else if (plan.anomaly !== undefined) {
+    const { names, options } = plan.anomaly;
+    const training = await context.series(names, options);
+    for (const definition of anomalous) {
+      insights.set(definition.name, {
+        anomaly: computeBaseline(
+          values.get(definition.name) ?? null,
+          period.start,
+          training.points[definition.name] ?? [],
+          options.grain,
+          definition.anomaly,
+        ),
+      });
     }
   }
 
   const bucket = bucketOf(period, context.weekStart);
   const targeted = definitions.filter((d) => d.target !== undefined);
   if (bucket !== null && targeted.length > 0) {
-    const weekday = targeted.filter((d) => d.pace?.method === "weekday");
-    const running = bucket.end !== period.end;
-    const daily = running && weekday.length > 0
-      ? await context.series(weekday.map((d) => d.name), {
-        grain: "day",
-        to: Temporal.PlainDate.from(bucket.start).subtract({ days: 1 })
-          .toString(),
-        last: PACE_TRAINING_DAYS,
-        comparisons: false,
-      })
+    const daily = plan.pace
+      ? await context.series(plan.pace.names, plan.pace.options)
       : null;
     const sourced = targeted.filter((d) => isTargetSource(d.target));
     const read = sourced.length > 0

@@ -3,6 +3,8 @@ import {
   bucketOf,
   computeInsights,
   insightFromSeries,
+  insightSeries,
+  type InsightSeriesCall,
   type KpiInsight,
 } from "./_insights.ts";
 import {
@@ -70,6 +72,15 @@ import {
   type SeriesOptions,
   type SeriesResult,
 } from "../series/build_series_points.ts";
+
+/** How a grain's points are called in `--explain` headings. */
+const GRAIN_ADJECTIVES: Readonly<Record<Grain, string>> = {
+  day: "daily",
+  week: "weekly",
+  month: "monthly",
+  quarter: "quarterly",
+  year: "yearly",
+};
 
 /** How many of a KPI's newest history rows are searched by grain. */
 const HISTORY_SCAN = 5000;
@@ -454,6 +465,17 @@ export class KPIEngine {
     names: string | readonly string[],
     options: SeriesOptions,
   ): string {
+    return this.#seriesPlan(names, options);
+  }
+
+  /**
+   * The queries `series(names, options)` sends, printed: grouped series
+   * queries where queries are fused, else the single-period plan.
+   */
+  #seriesPlan(
+    names: string | readonly string[],
+    options: SeriesOptions,
+  ): string {
     const buckets = this.#spanBuckets(options);
     const selected = this.#selectNames(names);
     const needed = this.#neededPeriods(
@@ -474,6 +496,12 @@ export class KPIEngine {
       });
     }
     const dialect = this.#sql?.dialect ?? "sqlite";
+    if (!this.#fuse) {
+      return explainSqlQueries(dialect, requests, {
+        vars: this.config.vars,
+        fuse: false,
+      });
+    }
     const plan = planSeriesSql(dialect, requests, { vars: this.config.vars });
     const total = plan.queries.length;
     const parts = plan.queries.map((query, i) =>
@@ -489,6 +517,50 @@ export class KPIEngine {
     });
     if (parts.length === 0) parts.push("-- No SQL queries\n");
     return parts.join("\n");
+  }
+
+  /**
+   * The series a run reads for the selected KPIs' anomaly baselines and
+   * weekday pace, each under a heading that says what it is for, printed
+   * as `series --explain` prints them; "" when no KPI reads one.
+   */
+  #explainInsights(
+    period: Period,
+    options: Pick<RunOptions, "kpis">,
+  ): string {
+    const asking = this.#select(options.kpis).filter((d) =>
+      d.anomaly !== undefined || d.target !== undefined
+    );
+    const { anomaly, pace } = insightSeries(
+      asking,
+      period,
+      this.config.weekStart,
+    );
+    const section = (
+      what: string,
+      call: InsightSeriesCall,
+      why = "",
+    ): string =>
+      `\n-- ${what} of ${call.names.join(", ")}: ${call.options.last} ${
+        GRAIN_ADJECTIVES[call.options.grain]
+      } points before ${
+        Temporal.PlainDate.from(call.options.to).add({ days: 1 })
+      }${why}\n` + this.#seriesPlan(call.names, call.options);
+    let out = "";
+    if (anomaly === null) {
+      out +=
+        `\n-- Anomaly baseline: not learned for ${period.label}: baselines are learned for whole days, weeks, months, quarters and years\n`;
+    } else if (anomaly !== undefined) {
+      out += section("Anomaly baseline", anomaly);
+    }
+    if (pace !== undefined) {
+      out += section(
+        "Weekday pace",
+        pace,
+        ", which weigh the days of the period in progress",
+      );
+    }
+    return out;
   }
 
   /**
@@ -660,7 +732,7 @@ export class KPIEngine {
       dialect,
       this.#explainRequests(resolved, options),
       planOptions,
-    ) + (targets === null
+    ) + this.#explainInsights(resolved, options) + (targets === null
       ? ""
       : targets.heading + (targets.requests.length > 0
         ? explainSqlQueries(dialect, targets.requests, planOptions)
@@ -687,6 +759,7 @@ export class KPIEngine {
       : period;
     const targets = this.#explainTargets(resolved, options);
     return await this.#dryRunPlan(this.#explainRequests(resolved, options)) +
+      this.#explainInsights(resolved, options) +
       (targets === null
         ? ""
         : targets.heading + (targets.requests.length > 0

@@ -11,9 +11,12 @@ import {
   type SqlFixture,
 } from "./_sql_backend_suite.ts";
 import { openSqlClient } from "../src/adapters/sql/open_sql_client.ts";
+import { openEngine } from "../src/adapters/open_engine.ts";
 import { fetchSqlValues } from "../src/sql/fetch_sql_values.ts";
 import { valueKey } from "../src/_value_key.ts";
 import type { KPIDefinition, SqlClient } from "../src/types.ts";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 function uniqueName(): string {
   return `kpi_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
@@ -401,5 +404,76 @@ Deno.test("[duckdb] rate over booleans and every number type agrees with the rat
     assert.equal(values.get(valueKey("d", NOV_2024))?.value, 6 / 11);
   } finally {
     await fx.close();
+  }
+});
+
+Deno.test("[duckdb] a KPI file whose tables read Parquet and CSV in place validates and runs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kpi_duckdb_yaml_" });
+  try {
+    await Deno.mkdir(join(dir, "events"));
+    await withWriter(":memory:", async (c) => {
+      await c.run(
+        "CREATE TABLE orders (id INTEGER, amount DECIMAL(10, 2), order_date DATE, region VARCHAR)",
+      );
+      const prepared = await c.prepare(
+        "INSERT INTO orders VALUES ($1, $2, $3, $4)",
+      );
+      for (const o of ORDERS) {
+        prepared.bind([o.id, o.amount, o.day, o.region]);
+        await prepared.run();
+      }
+      await c.run(
+        `COPY orders TO '${dir}/events/all.parquet' (FORMAT parquet)`,
+      );
+      await c.run(
+        `COPY orders TO '${dir}/orders.csv' (FORMAT csv, HEADER true)`,
+      );
+    });
+    const file = join(dir, "kpis.yaml");
+    await Deno.writeTextFile(
+      file,
+      [
+        `connection: "duckdb::memory:"`,
+        "kpis:",
+        "  - name: revenue",
+        "    source: sql",
+        "    table: read_parquet('events/*.parquet')",
+        "    column: amount",
+        "    aggregation: sum",
+        "    time_column: order_date",
+        "  - name: csv_orders",
+        "    source: sql",
+        "    table: read_csv('orders.csv')",
+        `    column: "*"`,
+        "    aggregation: count",
+        "    time_column: order_date",
+        "",
+      ].join("\n"),
+    );
+    const validate = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLI, "validate", "--config", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(
+      validate.code,
+      0,
+      new TextDecoder().decode(validate.stderr),
+    );
+    const engine = await openEngine(file);
+    try {
+      const [revenue, orders] = await engine.run(NOV_2024, {
+        alerts: false,
+        record: false,
+      });
+      assert.equal(revenue?.error, null);
+      assert.equal(revenue?.value, expected.sum(NOV_2024));
+      assert.equal(orders?.error, null);
+      assert.equal(orders?.value, expected.count(NOV_2024));
+    } finally {
+      await engine.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -171,6 +171,10 @@ function dialectOf(connection: unknown): SqlDialect {
   const url = asString(connection) ?? "";
   if (/^(mysql|mariadb)[:+]/i.test(url)) return "mysql";
   if (/^sqlite:/i.test(url)) return "sqlite";
+  if (/^duckdb:/i.test(url)) return "duckdb";
+  if (/^clickhouses?:/i.test(url)) return "clickhouse";
+  if (/^bigquery:/i.test(url)) return "bigquery";
+  if (/^snowflake:/i.test(url)) return "snowflake";
   return "postgres";
 }
 
@@ -191,7 +195,7 @@ function structuredNames(scope: KpiScope, ctx: CheckContext): void {
     if (value === undefined || (key === "column" && value.trim() === "*")) {
       continue;
     }
-    const problem = nameProblem(value, ctx.spell(key), qualified);
+    const problem = nameProblem(value, ctx.spell(key), qualified, ctx.dialect);
     if (problem !== null) ctx.issues.push({ path: at(key), message: problem });
   }
   const filter = asString(kpi.filter);
@@ -827,7 +831,7 @@ function checkTargetTable(ctx: CheckContext, where: TargetSite): void {
   ) {
     const value = asString(target[key]);
     if (value === undefined) continue;
-    const problem = nameProblem(value, spell(key), qualified);
+    const problem = nameProblem(value, spell(key), qualified, ctx.dialect);
     if (problem !== null) issues.push({ path: at(key), message: problem });
   }
   const filter = asString(target.filter);

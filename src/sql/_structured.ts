@@ -213,20 +213,26 @@ export function filterProblem(
 }
 
 /**
- * What is wrong with a table, column or time column name, or null.
+ * What is wrong with a table, column or time column name, or null. A table
+ * (the qualified field) on DuckDB may also be a file read in place, as the
+ * SQL writer accepts it.
  *
  * @param name The name as written.
  * @param field The field, for the message.
  * @param allowQualified Whether `schema.table` is accepted.
+ * @param dialect The connection's dialect; PostgreSQL's rules by default.
  * @returns The problem, or null.
  */
 export function nameProblem(
   name: string,
   field: string,
   allowQualified: boolean,
+  dialect: SqlDialect = "postgres",
 ): string | null {
   try {
-    quoteQualified(name.trim(), "postgres", field, allowQualified);
+    if (allowQualified && dialect === "duckdb") {
+      tableSource(name.trim(), dialect);
+    } else quoteQualified(name.trim(), "postgres", field, allowQualified);
     return null;
   } catch (error) {
     return (error as Error).message;

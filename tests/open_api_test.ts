@@ -210,3 +210,40 @@ Deno.test("GET and DELETE /mcp answer what /openapi.json says: 405, POST allowed
     await engine.close();
   }
 });
+
+Deno.test("/openapi.json says which routes answer 401 without the token, as the app does", async () => {
+  const engine = makeEngine();
+  const secured = createApp({ engine, now: () => NOW, token: "t" });
+  const open = createApp({ engine, now: () => NOW });
+  try {
+    const doc = await (await secured.request("/openapi.json", {
+      headers: { authorization: "Bearer t" },
+    })).json();
+    const plain = await (await open.request("/openapi.json")).json();
+    let checked = 0;
+    for (
+      const [path, ops] of Object.entries(doc.paths as Record<string, Json>)
+    ) {
+      if (path.includes("{") || ops.get === undefined) continue;
+      const response = await secured.request(path);
+      await response.body?.cancel();
+      assert.equal(
+        response.status === 401,
+        "401" in ops.get.responses,
+        `GET ${path} answered ${response.status}`,
+      );
+      assert.equal(
+        "401" in (plain.paths[path] as Json).get.responses,
+        false,
+        `GET ${path}: no 401 listed without a token`,
+      );
+      checked++;
+    }
+    assert.ok(checked >= 6, `${checked} routes checked`);
+    const page = doc.paths["/"].get;
+    assert.equal(page.security, undefined, "the dashboard is behind the token");
+    assert.ok(page.responses["401"].content["text/html"]);
+  } finally {
+    await engine.close();
+  }
+});

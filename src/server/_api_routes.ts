@@ -60,7 +60,10 @@ export interface ApiRoute {
   query?: z.ZodObject;
   /** The request body's media type and description. @default none */
   requestBody?: { mediaType: string; description: string };
-  /** Answers by status code; 401 is added to routes behind the token. */
+  /**
+   * Answers by status code; a 401 with the error body is added to routes
+   * behind the token unless the route describes its own.
+   */
   responses: Record<string, ApiResponse>;
 }
 
@@ -79,6 +82,15 @@ function mcpNotAllowed(method: "get" | "delete"): ApiRoute {
   };
 }
 const html: ApiResponse = { description: "HTML page.", mediaType: "text/html" };
+
+/**
+ * A page requested without the token: it is sent all the same, with status
+ * 401, so that a browser shows it and it asks for the token.
+ */
+const pageAskingForToken: ApiResponse = {
+  description: "Without the token: the same page, which asks for it.",
+  mediaType: "text/html",
+};
 
 /** Every route of the server, in the order the document lists them. */
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -231,8 +243,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     operationId: "docs",
     summary: "This document rendered as a page",
     description: "A self-contained page; it asks for the token when needed.",
-    public: true,
-    responses: { "200": html },
+    responses: { "200": html, "401": pageAskingForToken },
   },
   {
     method: "get",
@@ -241,7 +252,6 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: "Dashboard page",
     description: "A self-contained page; it asks for the token when needed " +
       "and keeps it in sessionStorage.",
-    public: true,
-    responses: { "200": html },
+    responses: { "200": html, "401": pageAskingForToken },
   },
 ];

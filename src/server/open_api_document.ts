@@ -123,13 +123,14 @@ function operation(route: ApiRoute, secured: boolean, defaults: Json): Json {
   }
   const responses: Json = {};
   for (const [status, answer] of Object.entries(route.responses)) {
+    if (status === "401" && !secured) continue;
     responses[status] = response(
       answer.description,
       answer.body,
       answer.mediaType,
     );
   }
-  if (secured && !route.public) {
+  if (secured && !route.public && route.responses["401"] === undefined) {
     responses["401"] = response(
       "Missing or invalid bearer token.",
       ErrorBody,

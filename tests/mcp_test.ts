@@ -171,6 +171,24 @@ Deno.test("cli.ts mcp serves the tools and resources over stdio", async (t) => {
             arguments: { name: "revenue", n: "ten" },
           });
           assert.equal(wrongType.isError, true);
+          const badDimension = await client.callTool({
+            name: "breakdown",
+            arguments: { name: "revenue", by: ["country"], period: "2024-03" },
+          });
+          assert.equal(badDimension.isError, true);
+          assert.match(
+            text(badDimension),
+            /^Cannot break "revenue" down: .*"country".*region/,
+          );
+          const badDrivers = await client.callTool({
+            name: "explain_change",
+            arguments: { name: "revenue", by: ["country"], period: "2024-03" },
+          });
+          assert.equal(badDrivers.isError, true);
+          assert.match(
+            text(badDrivers),
+            /^Cannot explain the change of "revenue": .*"country".*region/,
+          );
         },
       );
       await t.step(

@@ -120,6 +120,43 @@ kpis:
   }
 });
 
+Deno.test("GET /kpis/{name}/series names the parameter at fault: a bad `to` is `to`, a missing grain is missing", async () => {
+  const engine = new KPIEngine({
+    kpis: [{
+      name: "revenue",
+      source: "dataframe",
+      query: "orders.amount",
+      aggregation: "sum",
+    }],
+    dataframes: { orders: ORDERS },
+    now: () => Temporal.Instant.from("2024-06-15T12:00:00Z"),
+  });
+  const app = createApp({ engine, cache: false });
+  const issuesOf = async (url: string) => {
+    const res = await app.request(url);
+    assert.equal(res.status, 400, url);
+    return (await res.json()) as {
+      error: string;
+      issues: { path: string[]; message: string }[];
+    };
+  };
+  const badTo = await issuesOf("/kpis/revenue/series?grain=month&to=bogus");
+  assert.deepEqual(badTo.issues.map((i) => i.path), [["to"]]);
+  assert.match(badTo.error, /"to".*"bogus"/);
+  const badFrom = await issuesOf(
+    "/kpis/revenue/series?grain=month&from=bogus&to=2024-05",
+  );
+  assert.deepEqual(badFrom.issues.map((i) => i.path), [["from"]]);
+  const both = await issuesOf(
+    "/kpis/revenue/series?grain=month&from=nope&to=bogus",
+  );
+  assert.deepEqual(both.issues.map((i) => i.path), [["from"], ["to"]]);
+  const noGrain = await issuesOf("/kpis/revenue/series?last=3");
+  assert.deepEqual(noGrain.issues.map((i) => i.path), [["grain"]]);
+  assert.doesNotMatch(noGrain.error, /undefined/);
+  assert.match(noGrain.error, /missing.*day, week, month, quarter, year/i);
+});
+
 Deno.test("GET /kpis/{name}/series answers the points, 400 for a bad grain, 404 for an unknown KPI, and is in the OpenAPI document", async () => {
   const engine = new KPIEngine({
     kpis: [{

@@ -211,13 +211,23 @@ function registerAnalysisTools(
         top?: number | undefined;
       },
     ) =>
-      kpiToolResult(engine, args.name, timezone, async () => ({
-        breakdown: await breakdown(
-          args.name,
-          args.period ?? "last_month",
-          { by: args.by, ...(args.top === undefined ? {} : { top: args.top }) },
-        ),
-      })));
+      kpiToolResult(
+        engine,
+        args.name,
+        timezone,
+        async () => ({
+          breakdown: await breakdown(
+            args.name,
+            args.period ?? "last_month",
+            {
+              by: args.by,
+              ...(args.top === undefined ? {} : { top: args.top }),
+            },
+          ),
+        }),
+        (fields) =>
+          failure(fields.breakdown, `Cannot break "${args.name}" down`),
+      ));
   }
   if (drivers) {
     // A declaration alike in form with get_kpi's (see the note there).
@@ -247,31 +257,58 @@ function registerAnalysisTools(
         top?: number | undefined;
       },
     ) =>
-      kpiToolResult(engine, args.name, timezone, async () => ({
-        drivers: await drivers(args.name, args.period ?? "last_month", {
-          ...(args.compare === undefined ? {} : { compare: args.compare }),
-          ...(args.by === undefined ? {} : { by: args.by }),
-          ...(args.top === undefined ? {} : { top: args.top }),
+      kpiToolResult(
+        engine,
+        args.name,
+        timezone,
+        async () => ({
+          drivers: await drivers(args.name, args.period ?? "last_month", {
+            ...(args.compare === undefined ? {} : { compare: args.compare }),
+            ...(args.by === undefined ? {} : { by: args.by }),
+            ...(args.top === undefined ? {} : { top: args.top }),
+          }),
         }),
-      })));
+        (fields) =>
+          failure(
+            fields.drivers,
+            `Cannot explain the change of "${args.name}"`,
+          ),
+      ));
   }
+}
+
+/**
+ * The lead sentence of a tool error when an answer carries an `error` (a
+ * dimension the KPI does not have, a failed query), else undefined.
+ */
+function failure(answer: unknown, lead: string): string | undefined {
+  const error = (answer as { error?: unknown } | null)?.error;
+  return typeof error === "string" && error !== ""
+    ? `${lead}: ${error}`
+    : undefined;
 }
 
 /**
  * The answer of a tool about one KPI: the KPI's description, the time zone
  * and what `compute` adds, or the tool error for an unknown KPI or a failed
- * computation.
+ * computation. When `failed` finds what `compute` added to be a failure, the
+ * answer is a tool error led by that sentence, its JSON still attached.
  */
 async function kpiToolResult(
   engine: McpEngine,
   name: string,
   timezone: string,
   compute: () => Promise<Record<string, unknown>>,
+  failed?: (fields: Record<string, unknown>) => string | undefined,
 ): Promise<CallToolResult> {
   try {
     const definition = findDefinition(engine, name);
     const fields = await compute();
-    return mcpToolResult({ kpi: describeKpi(definition), timezone, ...fields });
+    const data = { kpi: describeKpi(definition), timezone, ...fields };
+    const lead = failed?.(fields);
+    return lead === undefined
+      ? mcpToolResult(data)
+      : mcpToolResult(data, lead, true);
   } catch (error) {
     return mcpToolError(error);
   }

@@ -152,6 +152,8 @@ function addSeriesRoute(
       return c.json({ error: "This engine does not compute series" }, 501);
     }
     const { grain, from, to, last } = query.value;
+    const periodIssues = unresolvable(engine, { from, to });
+    if (periodIssues.length > 0) return badRequest(c, periodIssues);
     let series: SeriesResult;
     try {
       series = await engine.series(name, {
@@ -169,6 +171,29 @@ function addSeriesRoute(
     c.header("cache-control", "no-store");
     return c.json({ name, grain: series.grain, points: series.points[name] });
   });
+}
+
+/**
+ * The issues of the period parameters (`from`, `to`) that do not resolve,
+ * each under its own name, so that a 400 points at the one at fault.
+ */
+function unresolvable(
+  engine: ServerEngine,
+  periods: Record<string, string | undefined>,
+): ParamIssue[] {
+  const issues: ParamIssue[] = [];
+  for (const [key, text] of Object.entries(periods)) {
+    if (text === undefined) continue;
+    try {
+      engine.resolvePeriod(text);
+    } catch (error) {
+      if (!(error instanceof RangeError || error instanceof TypeError)) {
+        throw error;
+      }
+      issues.push({ path: [key], message: error.message });
+    }
+  }
+  return issues;
 }
 
 /**

@@ -105,7 +105,9 @@ export const GRAINS = ["day", "week", "month", "quarter", "year"] as const;
 export const seriesQuery = z.object({
   grain: z.enum(GRAINS, {
     error: (issue) =>
-      `expected one of ${GRAINS.join(", ")}, got ${quote(issue.input)}`,
+      issue.input === undefined
+        ? `missing: expected one of ${GRAINS.join(", ")}`
+        : `expected one of ${GRAINS.join(", ")}, got ${quote(issue.input)}`,
   }).meta({ description: "The length of each point." }),
   from: periodText.meta({
     description:

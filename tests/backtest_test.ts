@@ -175,6 +175,22 @@ Deno.test("applySettings() changes one KPI's setting and keeps the rest of the f
   );
 });
 
+Deno.test("applySettings() takes the bracketed index the docs show and conditions YAML would misread", () => {
+  const text = fileFor("http://127.0.0.1:9");
+  const changed = applySettings(text, [
+    "orders.alerts[1].condition=> 40",
+    "refunds.alerts[0].condition=>= 9",
+  ]);
+  const config = parseKpis(changed);
+  assert.equal(config.kpis[0]?.alerts?.[1]?.condition, "> 40");
+  assert.equal(config.kpis[1]?.alerts?.[0]?.condition, ">= 9");
+  assert.equal(config.kpis[0]?.alerts?.[0]?.condition, "anomaly");
+  assert.throws(
+    () => applySettings(text, ["ordrs.alerts[0].condition=< 5"]),
+    /no KPI named "ordrs": did you mean "orders"\?/,
+  );
+});
+
 Deno.test("cli.ts backtest prints each rule's fires and notices, beside a --set variant, in every format", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kpi-backtest-" });
   try {

@@ -377,6 +377,38 @@ Deno.test("cli.ts exits 2 with the accepted forms for a bad period, format or co
   });
 });
 
+Deno.test("cli.ts suggests the meant value for a mistyped KPI name, format, grain, comparison or --fail-on", async () => {
+  await withShop(SHOP_YAML, async (config) => {
+    const cases: [string[], RegExp][] = [
+      [
+        ["run", "-c", config, "--kpi", "ordrs"],
+        /Unknown KPI "ordrs": did you mean "orders"\?/,
+      ],
+      [
+        ["run", "-c", config, "-f", "jsno"],
+        /Unknown --format "jsno": did you mean "json"\?/,
+      ],
+      [
+        ["run", "-c", config, "--fail-on", "critcal"],
+        /Unknown --fail-on "critcal": did you mean "critical"\?/,
+      ],
+      [
+        ["series", "-c", config, "--grain", "mnth"],
+        /Invalid grain "mnth": did you mean "month"\?/,
+      ],
+      [
+        ["explain", "-c", config, "--kpi", "orders", "--compare", "MoN"],
+        /Invalid --compare "MoN": did you mean "MoM"\?/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = await cli(...args);
+      assert.equal(code, 2, args.join(" "));
+      assert.match(stderr, message);
+    }
+  });
+});
+
 Deno.test("cli.ts validate names file, line and field of every problem and exits 2", async () => {
   const dir = await Deno.makeTempDir();
   try {

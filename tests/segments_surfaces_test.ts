@@ -200,7 +200,7 @@ Deno.test("cli explain prints the drivers, largest first, with what is left unex
     );
     assert.match(
       bad.err.join(""),
-      /Invalid --compare "MoX": expected one of DoD/,
+      /Invalid --compare "MoX": did you mean "MoM"\? \(expected one of DoD/,
     );
   });
 });

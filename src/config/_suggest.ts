@@ -56,3 +56,19 @@ export function didYouMean(
   const hit = suggest(input, candidates);
   return hit === undefined ? "" : `: did you mean ${JSON.stringify(hit)}?`;
 }
+
+/**
+ * The tail of an "unknown value" message: `: expected one of a, b` or, when
+ * one candidate is close, `: did you mean "b"? (expected one of a, b)`.
+ * `accepted` words the list when it is not the candidates joined by commas.
+ */
+export function expectedOneOf(
+  input: string,
+  candidates: readonly string[],
+  accepted = `one of ${candidates.join(", ")}`,
+): string {
+  const hint = didYouMean(input, candidates);
+  return hint === ""
+    ? `: expected ${accepted}`
+    : `${hint} (expected ${accepted})`;
+}

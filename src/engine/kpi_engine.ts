@@ -1,3 +1,4 @@
+import { expectedOneOf } from "../config/_suggest.ts";
 import { compare } from "../compare/compare.ts";
 import {
   bucketOf,
@@ -1132,9 +1133,7 @@ export class KPIEngine {
     const definition = this.#byName.get(name);
     if (!definition) {
       throw new RangeError(
-        `Unknown KPI "${name}": expected one of ${
-          [...this.#byName.keys()].join(", ")
-        }`,
+        `Unknown KPI "${name}"${expectedOneOf(name, [...this.#byName.keys()])}`,
       );
     }
     return definition;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { expectedOneOf } from "../config/_suggest.ts";
 import type { Period } from "../types.ts";
 import {
   resolvePeriod,
@@ -375,7 +376,7 @@ export function bucketLabel(
 export function checkGrain(grain: unknown): Grain {
   if (typeof grain !== "string" || !GRAINS.includes(grain as Grain)) {
     throw new RangeError(
-      `Invalid grain "${String(grain)}": expected one of ${GRAINS.join(", ")}`,
+      `Invalid grain "${String(grain)}"${expectedOneOf(String(grain), GRAINS)}`,
     );
   }
   return grain as Grain;

@@ -322,7 +322,7 @@ PORT and HOST are read as server.ts reads them.`,
       "replay the alert rules over past periods: what would have fired, and when",
     options: [
       OPTION.from("the first period"),
-      OPTION.to("the last period"),
+      OPTION.to("the last period (default: today)"),
       OPTION.grain,
       OPTION.db,
       OPTION.asOf,

@@ -9,6 +9,7 @@
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml, parseDocument } from "yaml";
 import { KPIEngine } from "../../../engine/kpi_engine.ts";
+import { didYouMean } from "../../../config/_suggest.ts";
 import { parseKpis } from "../../../config/parse_kpis.ts";
 import type { BacktestReport } from "../../../backtest/run_backtest.ts";
 import {
@@ -125,8 +126,10 @@ async function backtestFile(
 
 /**
  * The file's text with each `KPI.PATH=VALUE` applied to the KPI of that
- * name: `revenue.anomaly.sensitivity=4`, `revenue.alerts.0.condition=< 5`.
- * Values are read as YAML scalars (`4` is a number, `true` a boolean).
+ * name: `revenue.anomaly.sensitivity=4`, `revenue.alerts.0.condition=< 5`
+ * (or `revenue.alerts[0].condition`). Values are read as YAML scalars (`4` is
+ * a number, `true` a boolean); text YAML cannot read, such as `> 5`, is kept
+ * as it is.
  *
  * @param text The file's text.
  * @param settings The changes.
@@ -153,17 +156,27 @@ export function applySettings(
       string,
     ];
     const index = kpis.findIndex((kpi) => kpi?.name === name);
+    const names = kpis.map((kpi) => String(kpi?.name));
     if (index === -1) {
       throw new RangeError(
-        `Invalid --set "${setting}": no KPI named "${name}" (expected one of ${
-          kpis.map((kpi) => String(kpi?.name)).join(", ")
-        })`,
+        `Invalid --set "${setting}": no KPI named "${name}"${
+          didYouMean(name, names)
+        } (expected one of ${names.join(", ")})`,
       );
     }
-    const keys = path.split(".").map((key) =>
+    const keys = path.replace(/\[(\d+)\]/g, ".$1").split(".").map((key) =>
       /^\d+$/.test(key) ? Number(key) : key
     );
-    document.setIn(["kpis", index, ...keys], parseYaml(value) ?? value);
+    document.setIn(["kpis", index, ...keys], readValue(value));
   }
   return document.toString();
+}
+
+/** A `--set` value as a YAML scalar, or as written when YAML cannot read it. */
+function readValue(value: string): unknown {
+  try {
+    return parseYaml(value) ?? value;
+  } catch {
+    return value;
+  }
 }

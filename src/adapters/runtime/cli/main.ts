@@ -1,3 +1,4 @@
+import { expectedOneOf } from "../../../config/_suggest.ts";
 import { CommanderError } from "commander";
 import { parseKpis } from "../../../config/parse_kpis.ts";
 import { KPIConfigError } from "../../../config/kpi_config_error.ts";
@@ -131,9 +132,7 @@ function readFormat(flags: Flags): ReportFormat {
   const format = flags.format ?? "table";
   if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(
-      `Unknown --format "${format}": expected one of ${
-        REPORT_FORMATS.join(", ")
-      }`,
+      `Unknown --format "${format}"${expectedOneOf(format, REPORT_FORMATS)}`,
     );
   }
   return format as ReportFormat;
@@ -166,7 +165,9 @@ function readFailOn(flags: Flags): Severity | null {
   if (failOn === undefined) return null;
   if (failOn !== "warning" && failOn !== "critical") {
     throw new UsageError(
-      `Unknown --fail-on "${failOn}": expected warning or critical`,
+      `Unknown --fail-on "${failOn}"${
+        expectedOneOf(failOn, ["warning", "critical"], "warning or critical")
+      }`,
     );
   }
   return failOn;
@@ -364,8 +365,8 @@ async function explainCommand(flags: Flags, io: CliIo): Promise<number> {
   if (flags.compare !== undefined) {
     if (!(COMPARISON_CODES as readonly string[]).includes(flags.compare)) {
       throw new UsageError(
-        `Invalid --compare "${flags.compare}": expected one of ${
-          COMPARISON_CODES.join(", ")
+        `Invalid --compare "${flags.compare}"${
+          expectedOneOf(flags.compare, COMPARISON_CODES)
         }`,
       );
     }

@@ -421,6 +421,25 @@ Deno.test("requests are not recorded unless record=true asks: then the results a
   assert.match(JSON.stringify(await bad.json()), /record/);
 });
 
+Deno.test("record=true on a server that keeps no history answers 400 naming record, rather than dropping the results", async () => {
+  const engine = makeEngine();
+  try {
+    const app = createApp({ engine, now: () => NOW });
+    for (const url of ["/kpis", "/kpis/revenue"]) {
+      const res = await app.request(`${url}?period=2024-11&record=true`);
+      assert.equal(res.status, 400, url);
+      const body = await json(res);
+      assert.deepEqual(body.issues.map((i: Json) => i.path), [["record"]]);
+      assert.match(body.error, /"record".*no history.*audit_log/);
+    }
+    const plain = await app.request("/kpis/revenue?period=2024-11&record=0");
+    assert.equal(plain.status, 200);
+    assert.equal((await json(plain)).value, 7480);
+  } finally {
+    await engine.close();
+  }
+});
+
 Deno.test("the cache keeps at most maxEntries and expires after ttlMs", async () => {
   let now = NOW;
   await using s = await setup({

@@ -82,6 +82,13 @@ export function addKpiRoutes(
     const period = resolve(c, options, query.value.period);
     if (period instanceof Response) return period;
     const { refresh = false, record = false } = query.value;
+    if (record && engine.historyStore === undefined) {
+      return badRequest(c, [{
+        path: ["record"],
+        message:
+          "this server keeps no history to record into: add audit_log: to its file",
+      }]);
+    }
     const lookedUp = lookup(period, kpi, refresh, record);
     c.header("x-cache", lookedUp.state);
     c.header("cache-control", "no-store");

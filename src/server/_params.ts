@@ -63,7 +63,7 @@ export const refresh = flag(
 export const record = flag(
   "Compute now and append the results to the history store (requests " +
     "are not recorded otherwise, unless the server records every " +
-    "computation).",
+    "computation). A server that keeps no history answers 400.",
 );
 
 /** A whole number from 1 to `max`, sent as text. */

@@ -292,6 +292,21 @@ kpis:
       "csv",
     );
     assert.match(csv.stdout, /^config,kpi,condition/);
+    const typo = await run(
+      "--from",
+      "2024-03-01",
+      "--to",
+      "2024-03-31",
+      "--grain",
+      "day",
+      "--set",
+      "orders.alerts.0.conditon=> 9",
+    );
+    assert.equal(typo.code, 2);
+    assert.match(
+      typo.stderr,
+      /Unknown key "conditon": did you mean "condition"\?[^\n]*\n\s*→ at kpis\[0\]\.alerts\[0\]\.conditon \([^\n]*kpis\.yaml as changed by --set orders\.alerts\.0\.conditon=> 9:\d+:\d+\)/,
+    );
     const bad = await run("--from", "2024-03-01", "--grain", "fortnight");
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /fortnight/);

@@ -385,6 +385,10 @@ Deno.test("cli.ts suggests the meant value for a mistyped KPI name, format, grai
         /Unknown KPI "ordrs": did you mean "orders"\?/,
       ],
       [
+        ["run", "-c", config, "--fail-on", "warn"],
+        /Unknown --fail-on "warn": did you mean "warning"\?/,
+      ],
+      [
         ["run", "-c", config, "-f", "jsno"],
         /Unknown --format "jsno": did you mean "json"\?/,
       ],

@@ -1017,3 +1017,33 @@ Deno.test("parseKpis() names what is wrong with a target read from the database"
     'kpis[0].target: "target" must be a number, a mapping of period to number (e.g. "2024-11": 300000), or a mapping with "query" (a SQL template) or "table", "column" and "time_column", got the string "a lot"',
   ]);
 });
+
+Deno.test("parseKpis() suggests the value a shortened word begins", () => {
+  assert.throws(
+    () =>
+      parseKpis(
+        [
+          "kpis:",
+          "  - name: refunds",
+          "    source: sql",
+          '    query: "SELECT 1"',
+          "    polarity: lower",
+          "    alerts:",
+          '      - condition: "> 5"',
+          "        severity: crit",
+        ].join("\n"),
+        { file: "short.yaml" },
+      ),
+    (error: Error) => {
+      assert.match(
+        error.message,
+        /Unknown polarity "lower": did you mean "lower_is_better"\? \(expected one of higher_is_better, lower_is_better\)\n {2}→ at kpis\[0\]\.polarity \(short\.yaml:5:15\)/,
+      );
+      assert.match(
+        error.message,
+        /Unknown severity "crit": did you mean "critical"\? \(expected one of info, warning, critical\)\n {2}→ at kpis\[0\]\.alerts\[0\]\.severity \(short\.yaml:8:19\)/,
+      );
+      return true;
+    },
+  );
+});

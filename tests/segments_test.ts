@@ -272,6 +272,32 @@ Deno.test("non-additive KPIs get a note instead of drivers, and derived KPIs say
   assert.equal(aov.change, 10);
 });
 
+Deno.test("a mistyped dimension gets the one it was likely meant to be", async () => {
+  const engine = new KPIEngine({
+    kpis: [{
+      name: "revenue",
+      source: "dataframe",
+      query: "orders.amount",
+      aggregation: "sum",
+      timeColumn: "day",
+      dimensions: ["region"],
+    }],
+    dataframes: { orders: ordersRows },
+  });
+  const typo = await engine.breakdown("revenue", "2024-11", { by: "regoin" });
+  assert.equal(
+    typo.error,
+    'KPI "revenue" cannot be broken down by "regoin": did you mean "region"? (its dimensions are region)',
+  );
+  const other = await engine.breakdown("revenue", "2024-11", { by: "device" });
+  assert.equal(
+    other.error,
+    'KPI "revenue" cannot be broken down by "device": its dimensions are region',
+  );
+  const drivers = await engine.drivers("revenue", "2024-11", { by: "regoin" });
+  assert.match(drivers.note ?? drivers.error ?? "", /did you mean "region"\?/);
+});
+
 Deno.test("configuration: dimensions are checked with file and line", () => {
   const bad = (yaml: string) => {
     try {

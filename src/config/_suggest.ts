@@ -26,7 +26,8 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate the input was most likely meant to be: a case-insensitive
- * match, or the closest within a small edit distance; undefined if none.
+ * match, the closest within a small edit distance, or else the only one the
+ * input (three characters or more) begins; undefined if none.
  */
 export function suggest(
   input: string,
@@ -45,7 +46,17 @@ export function suggest(
       bestDistance = distance;
     }
   }
-  return best;
+  return best ?? onlyExtension(lower, candidates);
+}
+
+/** The one candidate that begins with `lower` (3+ characters), if only one does. */
+function onlyExtension(
+  lower: string,
+  candidates: Iterable<string>,
+): string | undefined {
+  if (lower.length < 3) return undefined;
+  const hits = [...candidates].filter((c) => c.toLowerCase().startsWith(lower));
+  return hits.length === 1 ? hits[0] : undefined;
 }
 
 /** `: did you mean "x"?` or the empty string. */

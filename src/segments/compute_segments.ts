@@ -9,6 +9,7 @@
  */
 
 import { compare } from "../compare/compare.ts";
+import { didYouMean } from "../config/_suggest.ts";
 import { cleanNumber } from "../_numbers.ts";
 import {
   evaluateExpression,
@@ -710,7 +711,7 @@ export async function computeDrivers(
 /**
  * Why a KPI cannot be broken down by some dimensions: its own dimensions
  * disagree, it has none (with `hint`, how to declare them), or they are
- * others.
+ * others (naming the one a single mistyped dimension was likely meant to be).
  */
 function cannotBreakDown(
   name: string,
@@ -722,12 +723,12 @@ function cannotBreakDown(
   const none = hint
     ? "it has no dimensions (add `dimensions:` to it)"
     : "it has no dimensions";
-  return `KPI "${name}" cannot be broken down by ${
+  const head = `KPI "${name}" cannot be broken down by ${
     missing.map((d) => `"${d}"`).join(", ")
-  }: ${
-    disagreement ??
-      (dimensions.length === 0
-        ? none
-        : `its dimensions are ${dimensions.join(", ")}`)
   }`;
+  if (disagreement) return `${head}: ${disagreement}`;
+  if (dimensions.length === 0) return `${head}: ${none}`;
+  const meant = missing.length === 1 ? didYouMean(missing[0]!, dimensions) : "";
+  const reason = `its dimensions are ${dimensions.join(", ")}`;
+  return meant === "" ? `${head}: ${reason}` : `${head}${meant} (${reason})`;
 }

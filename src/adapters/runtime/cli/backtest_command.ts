@@ -66,7 +66,11 @@ export async function backtestCommand(
     const changed = applySettings(text, input.set);
     runs.push({
       name: `with ${input.set.map((s) => `--set ${s}`).join(" ")}`,
-      report: await backtestFile(changed, input.config, input),
+      report: await backtestFile(changed, input.config, input, {
+        label: `${input.config} as changed by ${
+          input.set.map((s) => `--set ${s}`).join(" ")
+        }`,
+      }),
     });
   }
   if (input.against) {
@@ -98,8 +102,9 @@ async function backtestFile(
   text: string,
   file: string,
   input: BacktestCommandInput,
+  { label = file }: { label?: string } = {},
 ): Promise<BacktestReport> {
-  const config: KPIConfig = parseKpis(text, { file, env: input.env });
+  const config: KPIConfig = parseKpis(text, { file: label, env: input.env });
   const connection = input.db ?? config.connection;
   const sql = connection
     ? await (await import("../../sql/open_sql_client.ts")).openSqlClient(

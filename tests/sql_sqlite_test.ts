@@ -109,7 +109,9 @@ Deno.test("openSqlClient() refuses a SQLite file that does not exist, naming it,
       openSqlClient(`sqlite:${join(dir, "missing.db")}`),
       (error: Error) =>
         error.message.includes(`"${join(dir, "missing.db")}"`) &&
-        /Cannot open SQLite database/.test(error.message),
+        /Cannot open SQLite database "[^"]*": the file does not exist/.test(
+          error.message,
+        ),
     );
     assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {

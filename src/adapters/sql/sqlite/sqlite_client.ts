@@ -141,11 +141,25 @@ export function openSqliteClient(
     const db = new DatabaseSync(memory ? ":memory:" : path, { readOnly });
     return Promise.resolve(sqliteClient(db, { owned: true }));
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = readOnly && missing(path)
+      ? "the file does not exist (relative paths in a KPI file resolve against its folder, in --db against the current one)"
+      : error instanceof Error
+      ? error.message
+      : String(error);
     return Promise.reject(
       new Error(`Cannot open SQLite database "${path}": ${reason}`, {
         cause: error,
       }),
     );
+  }
+}
+
+/** Whether nothing is at `path` (a read-only open creates no file). */
+function missing(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return false;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound;
   }
 }

@@ -151,6 +151,11 @@ function readGrain(flags: Flags): Grain {
 /** The span commands' `--last N`, a whole number of at least 1, if given. */
 function readLast(flags: Flags): number | undefined {
   if (flags.last === undefined) return undefined;
+  if (flags.from !== undefined) {
+    throw new UsageError(
+      "Cannot use both --from and --last: give a start period, or a number of points ending at --to",
+    );
+  }
   const last = Number(flags.last);
   if (!/^\d+$/.test(flags.last) || last < 1) {
     throw new UsageError(

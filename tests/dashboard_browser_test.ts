@@ -340,6 +340,22 @@ Deno.test("the dashboard: one request per view, the server's numbers, targets, t
       "4,300 USD",
     );
 
+    // A link with a bad period: the error under the picker, and the
+    // default period's view below it rather than an empty page.
+    await page.goto(`${base}/?period=last_fortnight`);
+    await page.waitForSelector("body[data-state=invalid]");
+    assert.match(
+      await page.textContent("#period-error") ?? "",
+      /Invalid query parameter "period".*last_fortnight/,
+    );
+    assert.equal(await page.inputValue("#period-custom"), "last_fortnight");
+    await page.waitForSelector(rangeStarts("2024-11-01"));
+    assert.equal(
+      (await readCards(page)).find((c) => c.name === "revenue")?.text,
+      "7,480 USD",
+    );
+    assert.match(page.url(), /\?period=last_month$/);
+
     // Early in the month: the projection is marked an estimate.
     await page.selectOption("#period-select", "this_month");
     await page.waitForSelector(rangeStarts("2024-12-01"));

@@ -596,7 +596,9 @@ const SCRIPT = String.raw`
     });
   }
 
-  function load(refresh) {
+  // refused: a period the server refused on the first view ({period, message}),
+  // still shown under the picker while the default period's view loads.
+  function load(refresh, refused) {
     var seq = ++loadSeq;
     var period = currentPeriod();
     syncPicker(period);
@@ -608,11 +610,16 @@ const SCRIPT = String.raw`
     return api(BASE + "dashboard.json" + query).then(function (data) {
       if (seq !== loadSeq) return;
       lastGood = period;
-      showPeriodError("");
+      showPeriodError(refused ? refused.message : "");
+      if (refused) {
+        select.value = "custom";
+        custom.hidden = false;
+        custom.value = refused.period;
+      }
       render(data);
       $("updated").textContent = "Updated " + new Date().toLocaleTimeString();
       $("json-link").href = BASE + "dashboard.json" + query.replace("&refresh=true", "");
-      document.body.dataset.state = "ready";
+      document.body.dataset.state = refused ? "invalid" : "ready";
     }).catch(function (error) {
       if (seq !== loadSeq) return;
       var badPeriod = error.status === 400 && (error.issues || []).some(function (issue) {
@@ -629,6 +636,14 @@ const SCRIPT = String.raw`
           url.searchParams.set("period", lastGood);
           history.replaceState(null, "", url);
           document.body.dataset.state = "invalid";
+          return;
+        }
+        if (period !== defaultPeriod) {
+          // No view yet (a link with a bad period): show the default one.
+          var fallback = new URL(location.href);
+          fallback.searchParams.set("period", defaultPeriod);
+          history.replaceState(null, "", fallback);
+          load(false, { period: period, message: error.message });
           return;
         }
       } else {

@@ -162,3 +162,15 @@ Deno.test("kpi validate --allow-missing-env turns unset variables into warnings 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("kpi help with an unknown command says so and suggests the meant one", async () => {
+  const typo = await cli(["help", "valdate"]);
+  assert.equal(typo.code, 2);
+  assert.match(
+    typo.stderr,
+    /unknown command 'valdate'\s+\(Did you mean validate\?\)/,
+  );
+  const none = await cli(["help", "frobnicate"]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /unknown command 'frobnicate'/);
+});

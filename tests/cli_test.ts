@@ -413,6 +413,26 @@ Deno.test("cli.ts suggests the meant value for a mistyped KPI name, format, grai
   });
 });
 
+Deno.test("cli.ts series and backfill name the flags when --from and --last are both given", async () => {
+  await withShop(SHOP_YAML, async (config) => {
+    for (const command of ["series", "backfill"]) {
+      const { code, stderr } = await cli(
+        command,
+        "-c",
+        config,
+        "--grain",
+        "month",
+        "--from",
+        "2024-01",
+        "--last",
+        "3",
+      );
+      assert.equal(code, 2, command);
+      assert.match(stderr, /Cannot use both --from and --last/);
+    }
+  });
+});
+
 Deno.test("cli.ts validate names file, line and field of every problem and exits 2", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -288,7 +288,7 @@ Deno.test("parseKpis() reports a wrong type with the value it got", () => {
   const list = onlyIssue(withRevenue("    compare: MoM"));
   assert.equal(
     list.message,
-    'Expected a list for "compare", got the string "MoM"',
+    'Expected a list for "compare", got the string "MoM": write [MoM]',
   );
   assert.equal(list.line, 6);
 });
@@ -1045,5 +1045,22 @@ Deno.test("parseKpis() suggests the value a shortened word begins", () => {
       );
       return true;
     },
+  );
+});
+
+Deno.test("parseKpis() shows the list to write when a list key gets one value", () => {
+  assert.throws(
+    () =>
+      parseKpis(
+        [
+          "kpis:",
+          "  - name: revenue",
+          "    source: sql",
+          '    query: "SELECT 1"',
+          "    compare: MoM, YoY",
+        ].join("\n"),
+        { file: "one.yaml" },
+      ),
+    /Expected a list for "compare", got the string "MoM, YoY": write \[MoM, YoY\]\n {2}→ at kpis\[0\]\.compare \(one\.yaml:5:14\)/,
   );
 });

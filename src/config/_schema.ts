@@ -420,11 +420,17 @@ function unknownKeys(
   }));
 }
 
-/** A value of the wrong kind: `Expected a number for "x", got ...`. */
+/**
+ * A value of the wrong kind: `Expected a number for "x", got ...`; a string
+ * where a list belongs shows the list to write.
+ */
 function wrongType(expected: string, site: IssueSite): string {
   const noun = NOUNS[expected] ?? expected;
   const where = site.inList ? `in "${site.key}"` : `for "${site.key}"`;
-  return `Expected ${noun} ${where}, got ${describe(site.input)}`;
+  const list = expected === "array" && typeof site.input === "string"
+    ? `: write [${site.input}]`
+    : "";
+  return `Expected ${noun} ${where}, got ${describe(site.input)}${list}`;
 }
 
 /** A value outside an enum, with a suggestion for a near miss. */

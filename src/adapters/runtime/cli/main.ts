@@ -64,8 +64,15 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     io.stderr(program.helpInformation());
     return EXIT.usage;
   }
+  // `help NAME` for a command that does not exist: the unknown-command
+  // error with its suggestion, as `NAME` alone gives, not the general help.
+  const named = args[0] === "help" ? args[1] : undefined;
+  const known = program.commands.some((c) =>
+    c.name() === named || c.aliases().includes(named ?? "")
+  );
+  const parsed = named !== undefined && !known ? [named] : args;
   try {
-    await program.parseAsync(args, { from: "user" });
+    await program.parseAsync(parsed, { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -151,6 +158,11 @@ function readGrain(flags: Flags): Grain {
 /** The span commands' `--last N`, a whole number of at least 1, if given. */
 function readLast(flags: Flags): number | undefined {
   if (flags.last === undefined) return undefined;
+  if (flags.from !== undefined) {
+    throw new UsageError(
+      "Cannot use both --from and --last: give a start period, or a number of points ending at --to",
+    );
+  }
   const last = Number(flags.last);
   if (!/^\d+$/.test(flags.last) || last < 1) {
     throw new UsageError(

@@ -263,6 +263,18 @@ Deno.test("GET /kpis/{name}/breakdown and /drivers answer JSON, 400 on bad param
         assert.match(JSON.stringify(await response.json()), new RegExp(field));
       }
       assert.equal((await app.request("/kpis/nope/drivers")).status, 404);
+      // A list parameter repeated (by=a&by=b) reads as by=a,b: every
+      // dimension asked for is broken down, none silently dropped.
+      const repeated = await app.request(
+        "/kpis/revenue/breakdown?by=channel&by=region&period=2024-11",
+      );
+      assert.equal(repeated.status, 200);
+      assert.deepEqual(
+        (await repeated.json()).dimensions.map((d: { dimension: string }) =>
+          d.dimension
+        ),
+        ["channel", "region"],
+      );
       const doc = openApiDocument() as { paths: Record<string, unknown> };
       assert.ok("/kpis/{name}/breakdown" in doc.paths);
       assert.ok("/kpis/{name}/drivers" in doc.paths);

@@ -440,6 +440,23 @@ Deno.test("record=true on a server that keeps no history answers 400 naming reco
   }
 });
 
+Deno.test("a one-value parameter given twice answers 400 naming it, rather than reading the first", async () => {
+  await using s = await setup();
+  for (
+    const [url, field] of [
+      ["/kpis?period=2024-10&period=2024-11", "period"],
+      ["/kpis/revenue?period=2024-11&refresh=true&refresh=false", "refresh"],
+      ["/kpis/revenue/history?n=1&n=5", "n"],
+    ] as const
+  ) {
+    const res = await s.app.request(url);
+    assert.equal(res.status, 400, url);
+    const body = await json(res);
+    assert.deepEqual(body.issues.map((i: Json) => i.path), [[field]], url);
+  }
+  assert.equal(s.reports(), 0);
+});
+
 Deno.test("the cache keeps at most maxEntries and expires after ttlMs", async () => {
   let now = NOW;
   await using s = await setup({

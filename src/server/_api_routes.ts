@@ -5,7 +5,7 @@
  * route and its description cannot drift apart.
  *
  * To add a route: write its query schema in `_params.ts` (validate the
- * request with `parseQuery(schema, c.req.query())` in the route's handler),
+ * request with `parseQueries(schema, c.req.queries())` in the route's handler),
  * its answer schemas in `_api_schemas.ts` (wrapped in `component("Name",
  * ...)` to get a `$ref`), and one entry here.
  *

@@ -26,7 +26,7 @@ import {
   type LookupFn,
   resolve,
 } from "./_kpi_routes.ts";
-import { parseQuery } from "./_params.ts";
+import { parseQueries } from "./_params.ts";
 import { periodText } from "./_period_text.ts";
 import {
   dashboardQuery,
@@ -77,7 +77,7 @@ export function addDashboardRoute(
 ): void {
   const trends = trendReader(options);
   app.get("/dashboard.json", async (c) => {
-    const query = parseQuery(dashboardQuery, c.req.query());
+    const query = parseQueries(dashboardQuery, c.req.queries());
     if (!query.ok) return badRequest(c, query.issues);
     const period = resolve(c, options, query.value.period);
     if (period instanceof Response) return period;

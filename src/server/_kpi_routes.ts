@@ -17,7 +17,7 @@ import {
   historyQuery,
   kpisQuery,
   type ParamIssue,
-  parseQuery,
+  parseQueries,
   seriesQuery,
 } from "./_params.ts";
 
@@ -77,7 +77,7 @@ export function addKpiRoutes(
     c: Context,
     kpi: string | null,
   ): { period: Period; found: Lookup } | Response => {
-    const query = parseQuery(kpisQuery, c.req.query());
+    const query = parseQueries(kpisQuery, c.req.queries());
     if (!query.ok) return badRequest(c, query.issues);
     const period = resolve(c, options, query.value.period);
     if (period instanceof Response) return period;
@@ -131,7 +131,7 @@ export function addKpiRoutes(
   app.get("/kpis/:name/history", async (c) => {
     const name = knownKpi(c, names);
     if (name instanceof Response) return name;
-    const query = parseQuery(historyQuery, c.req.query());
+    const query = parseQueries(historyQuery, c.req.queries());
     if (!query.ok) return badRequest(c, query.issues);
     const results = await engine.history(
       name,
@@ -153,7 +153,7 @@ function addSeriesRoute(
   app.get("/kpis/:name/series", async (c) => {
     const name = knownKpi(c, names);
     if (name instanceof Response) return name;
-    const query = parseQuery(seriesQuery, c.req.query());
+    const query = parseQueries(seriesQuery, c.req.queries());
     if (!query.ok) return badRequest(c, query.issues);
     if (engine.series === undefined) {
       return c.json({ error: "This engine does not compute series" }, 501);

@@ -226,6 +226,54 @@ export function parseQuery<T extends z.ZodType>(
   return { ok: true, value: parsed.data };
 }
 
+const listKeysOf = new WeakMap<z.ZodType, ReadonlySet<string>>();
+
+/** The fields of a query schema that take a comma-separated list. */
+function listKeys(schema: z.ZodType): ReadonlySet<string> {
+  let keys = listKeysOf.get(schema);
+  if (keys === undefined) {
+    const json = z.toJSONSchema(schema, {
+      io: "output",
+      unrepresentable: "any",
+    }) as { properties?: Record<string, { type?: unknown }> };
+    keys = new Set(
+      Object.entries(json.properties ?? {})
+        .filter(([, field]) => field.type === "array")
+        .map(([key]) => key),
+    );
+    listKeysOf.set(schema, keys);
+  }
+  return keys;
+}
+
+/**
+ * Validates a query given as every value of each parameter (Hono's
+ * `c.req.queries()`): a list parameter repeated (`by=a&by=b`) reads as
+ * `by=a,b`; any other parameter given more than once is an issue naming it,
+ * rather than one of its values chosen silently.
+ */
+export function parseQueries<T extends z.ZodType>(
+  schema: T,
+  queries: Record<string, string[]>,
+): ParseOutcome<z.output<T>> {
+  const lists = listKeys(schema);
+  const query: Record<string, string> = {};
+  const issues: ParamIssue[] = [];
+  for (const [key, values] of Object.entries(queries)) {
+    if (values.length > 1 && !lists.has(key)) {
+      issues.push({
+        path: [key],
+        message: `given ${values.length} times (${
+          values.map(quote).join(", ")
+        }): give it once`,
+      });
+    }
+    query[key] = lists.has(key) ? values.join(",") : values[0] ?? "";
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return parseQuery(schema, query);
+}
+
 /** Renders issues as one sentence for the `error` field. */
 export function describeIssues(issues: readonly ParamIssue[]): string {
   return issues

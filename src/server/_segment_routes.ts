@@ -16,7 +16,7 @@ import {
   breakdownQuery,
   driversQuery,
   type ParamIssue,
-  parseQuery,
+  parseQueries,
 } from "./_params.ts";
 import { badRequest, knownKpi, resolve } from "./_kpi_routes.ts";
 import { breakdownText, driversText } from "./_segment_text.ts";
@@ -66,7 +66,7 @@ export function addSegmentRoutes(
   ): { name: string; query: T; period: Period } | Response => {
     const name = knownKpi(c, names);
     if (name instanceof Response) return name;
-    const query = parseQuery(schema, c.req.query());
+    const query = parseQueries(schema, c.req.queries());
     if (!query.ok) return badRequest(c, query.issues);
     const period = resolve(c, options, query.value.period);
     if (period instanceof Response) return period;

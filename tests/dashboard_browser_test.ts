@@ -396,6 +396,27 @@ Deno.test("the dashboard: one request per view, the server's numbers, targets, t
       await page.textContent("#getDashboard") ?? "",
       /\/dashboard\.json/,
     );
+    // On a phone the reference fits the screen: no cell runs off its right
+    // edge, so every description can be read without scrolling sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(`(() => {
+      const width = document.documentElement.clientWidth;
+      const cells = [...document.querySelectorAll("td, th")]
+        .filter((cell) => cell.getBoundingClientRect().width > 0);
+      return {
+        page: document.documentElement.scrollWidth - width,
+        cells: cells.filter((cell) =>
+          cell.getBoundingClientRect().right > width + 1).length,
+        total: cells.length,
+      };
+    })()`) as { page: number; cells: number; total: number };
+    assert.ok(overflow.total > 0);
+    assert.deepEqual({ page: overflow.page, cells: overflow.cells }, {
+      page: 0,
+      cells: 0,
+    });
+    await page.screenshot({ path: `${shots}/docs-phone.png` });
+    await page.setViewportSize({ width: 1280, height: 760 });
 
     // Mounted under a prefix, on an engine that keeps no history: the
     // page calls the API under that prefix and says how to keep history.

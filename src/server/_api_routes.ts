@@ -102,7 +102,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
     query: kpisQuery,
     responses: {
       "200": { description: "Every KPI's result.", body: RunReportBody },
-      "400": failure("Bad `period` or `refresh`."),
+      "400": failure(
+        "Bad `period`, `refresh` or `record` (or `record` on a server that keeps no history).",
+      ),
       "500": failure("Unexpected failure."),
     },
   },
@@ -114,7 +116,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
     query: kpisQuery,
     responses: {
       "200": { description: "The KPI's result.", body: KPIResultBody },
-      "400": failure("Bad `period` or `refresh`."),
+      "400": failure(
+        "Bad `period`, `refresh` or `record` (or `record` on a server that keeps no history).",
+      ),
       "404": failure("No KPI of that name."),
       "500": failure("Unexpected failure."),
     },

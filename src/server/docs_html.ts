@@ -32,6 +32,17 @@ code, .mono { font-family: ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 table { width:100%; border-collapse:collapse; margin-top:10px; }
 th, td { text-align:left; padding:6px 8px; border-top:1px solid var(--line); vertical-align:top; }
 th { font-size:12px; color:var(--muted); font-weight:600; }
+td { overflow-wrap:break-word; }
+@media (max-width: 640px) {
+  td { overflow-wrap:anywhere; }
+  main { padding: 20px 14px 48px; }
+  tr:first-child { display:none; }
+  table, tbody, tr, td { display:block; width:100%; }
+  tr { border-top:1px solid var(--line); padding:6px 0; }
+  td { border-top:none; padding:2px 4px; }
+  td[data-label]::before { content: attr(data-label) ": "; color:var(--muted); font:600 12px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; }
+  td:first-child::before { content: none; }
+}
 a { color: var(--accent); }
 .lock { font-size:12px; color:var(--muted); }
 .banner { background:#fee2e2; color:#991b1b; padding:10px 14px; border-radius:10px; }
@@ -88,7 +99,12 @@ const SCRIPT = String.raw`
     t.appendChild(tr);
     rows.forEach(function (row) {
       var r = el("tr");
-      row.forEach(function (cell, i) { r.appendChild(rich("td", i === 0 ? "mono" : null, cell)); });
+      row.forEach(function (cell, i) {
+        var td = rich("td", i === 0 ? "mono" : null, cell);
+        // On a phone each row stacks its cells, each led by its column's name.
+        td.setAttribute("data-label", headers[i]);
+        r.appendChild(td);
+      });
       t.appendChild(r);
     });
     return t;

@@ -174,3 +174,20 @@ Deno.test("kpi help with an unknown command says so and suggests the meant one",
   assert.equal(none.code, 2);
   assert.match(none.stderr, /unknown command 'frobnicate'/);
 });
+
+Deno.test("a flag of another command names the commands that take it", async () => {
+  const compare = await cli(["run", "-c", "kpis.yaml", "--compare", "MoM"]);
+  assert.equal(compare.code, 2);
+  assert.match(
+    compare.stderr,
+    /unknown option '--compare' for run: it is an option of explain/,
+  );
+  const top = await cli(["series", "--top=3"]);
+  assert.equal(top.code, 2);
+  assert.match(
+    top.stderr,
+    /unknown option '--top' for series: it is an option of run, explain/,
+  );
+  const typo = await cli(["run", "--perod", "x"]);
+  assert.match(typo.stderr, /Did you mean --period\?/);
+});

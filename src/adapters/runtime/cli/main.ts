@@ -1,5 +1,5 @@
 import { expectedOneOf } from "../../../config/_suggest.ts";
-import { CommanderError } from "commander";
+import { type Command, CommanderError } from "commander";
 import { parseKpis } from "../../../config/parse_kpis.ts";
 import { KPIConfigError } from "../../../config/kpi_config_error.ts";
 import { formatConfigIssues } from "../../../config/format_config_issues.ts";
@@ -71,6 +71,11 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     c.name() === named || c.aliases().includes(named ?? "")
   );
   const parsed = named !== undefined && !known ? [named] : args;
+  const misplaced = flagOfOtherCommands(program, args);
+  if (misplaced) {
+    io.stderr(`error: ${misplaced}\n`);
+    return EXIT.usage;
+  }
   try {
     await program.parseAsync(parsed, { from: "user" });
   } catch (error) {
@@ -80,6 +85,37 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     throw error;
   }
   return code;
+}
+
+/**
+ * `unknown option '--x' for run: it is an option of explain` when a flag the
+ * command lacks belongs to other commands; undefined otherwise (commander
+ * then reports unknown flags itself, with its near-miss suggestion).
+ */
+function flagOfOtherCommands(
+  program: Command,
+  args: readonly string[],
+): string | undefined {
+  const command = program.commands.find((c) => c.name() === args[0]);
+  if (!command) return undefined;
+  const longs = (c: Command): string[] =>
+    c.options.flatMap((o) => o.long ? [o.long] : []);
+  const own = new Set([...longs(command), "--help", "--version"]);
+  for (const arg of args.slice(1)) {
+    if (arg === "--") break;
+    if (!arg.startsWith("--")) continue;
+    const flag = arg.split("=")[0]!;
+    if (own.has(flag)) continue;
+    const others = program.commands
+      .filter((c) => c !== command && longs(c).includes(flag))
+      .map((c) => c.name());
+    if (others.length > 0) {
+      return `unknown option '${flag}' for ${command.name()}: it is an option of ${
+        others.join(", ")
+      }`;
+    }
+  }
+  return undefined;
 }
 
 /** What each command does, by name; its exit code. */

@@ -163,3 +163,28 @@ Deno.test("cli.ts schedule runs on its cron, records history and finishes the ru
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli.ts serve with a missing or invalid --config exits 2 (bad usage), as run does, naming the file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const bad = join(dir, "bad.yaml");
+    await Deno.writeTextFile(bad, "kpis:\n  - name: x\n    source: nope\n");
+    for (
+      const [config, pattern] of [
+        [join(dir, "missing.yaml"), /missing\.yaml/],
+        [bad, /bad\.yaml:3/],
+      ] as const
+    ) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", CLI, "serve", "--config", config, "--port", "0"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, stderr);
+      assert.match(stderr, pattern);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

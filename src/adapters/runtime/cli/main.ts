@@ -638,10 +638,11 @@ async function serveCommand(flags: Flags, io: CliIo): Promise<number> {
     throw new UsageError(messageOf(error));
   }
   const log = (line: string): void => io.stderr(`${line}\n`);
-  const now = flags["as-of"] === undefined ? undefined : clockFor(
-    flags["as-of"],
-    (await loadConfig(settings.config, io)).timezone,
-  );
+  // A missing or invalid file is bad usage (exit 2), as for `run`.
+  const config = await loadConfig(settings.config, io);
+  const now = flags["as-of"] === undefined
+    ? undefined
+    : clockFor(flags["as-of"], config.timezone);
   const server = prepareServer(settings, {
     denoCron: cron.availableDenoCron(),
     log,

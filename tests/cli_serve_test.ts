@@ -188,3 +188,37 @@ Deno.test("cli.ts serve with a missing or invalid --config exits 2 (bad usage), 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli.ts serve on a port in use says which address and how to choose another", async () => {
+  const dir = await Deno.makeTempDir();
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const config = await shopConfig(dir);
+    const port = (taken.addr as Deno.NetAddr).port;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        CLI,
+        "serve",
+        "--config",
+        config,
+        "--port",
+        `${port}`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.notEqual(out.code, 0);
+    assert.match(
+      stderr,
+      new RegExp(
+        `Cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use.*--port`,
+      ),
+    );
+  } finally {
+    taken.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -189,12 +189,23 @@ export async function listenUntilSignal(
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) stop.abort();
   try {
-    const http = Deno.serve({
-      port: server.settings.port,
-      hostname: server.settings.hostname,
-      signal: stop.signal,
-      onListen: server.onListen,
-    }, app.fetch);
+    let http: Deno.HttpServer;
+    try {
+      http = Deno.serve({
+        port: server.settings.port,
+        hostname: server.settings.hostname,
+        signal: stop.signal,
+        onListen: server.onListen,
+      }, app.fetch);
+    } catch (error) {
+      await server.close();
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      const { hostname, port } = server.settings;
+      throw new Error(
+        `Cannot listen on ${hostname}:${port}: the port is in use; ` +
+          "choose another with --port or PORT (0 picks a free one)",
+      );
+    }
     await new Promise<void>((resolve) =>
       stop.signal.aborted
         ? resolve()

@@ -7,6 +7,7 @@
  */
 
 import { COMPARISON_CODES } from "../types.ts";
+import { suggest } from "../config/_suggest.ts";
 import { ALERT_TEMPLATE_VARIABLES } from "./render_alert_message.ts";
 
 /** Plain placeholders, besides those of the comparisons. */
@@ -72,32 +73,5 @@ function suggestPlaceholder(name: string): string | undefined {
     const field = snake[3] ? "pct" : snake[2] ?? "pct";
     return field === "pct" ? code : `${code}.${field}`;
   }
-  const lower = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const known of KNOWN_PLACEHOLDERS) {
-    const distance = distanceOf(lower, known.toLowerCase());
-    if (distance <= 2 && distance < bestDistance) {
-      best = known;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-/** Levenshtein distance. */
-function distanceOf(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
+  return suggest(name, KNOWN_PLACEHOLDERS);
 }

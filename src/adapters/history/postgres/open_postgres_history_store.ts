@@ -238,7 +238,8 @@ async function prepareSchema(
     );
     if (meta?.present) {
       const [row] = await tx.unsafe(
-        `SELECT value FROM ${t.meta} WHERE key = 'schema_version'`,
+        `SELECT value FROM ${t.meta} WHERE key = $1`,
+        ["schema_version"],
       );
       const version = Number(row?.value ?? 0);
       if (!(version <= HISTORY_SCHEMA_VERSION)) {
@@ -323,9 +324,9 @@ async function prepareSchema(
     );
     await tx.unsafe(createClaims(t));
     await tx.unsafe(
-      `INSERT INTO ${t.meta} (key, value) VALUES ('schema_version', $1)
+      `INSERT INTO ${t.meta} (key, value) VALUES ($1, $2)
        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
-      [String(HISTORY_SCHEMA_VERSION)],
+      ["schema_version", String(HISTORY_SCHEMA_VERSION)],
     );
   });
 }
